@@ -1,0 +1,59 @@
+# Two commands: `make run` serves the demo site, `make test` runs the whole suite.
+# Both create the virtual environment on first use and reinstall when pyproject.toml changes.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# pyenv resolves `python3` through .python-version (3.13); on a laptop any Python >= 3.12 will do.
+PYTHON ?= $(shell for p in python3.13 python3 python3.12; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PIP_QUIET := --quiet --disable-pip-version-check
+
+export DJANGO_DEBUG ?= 1
+
+# Compiled catalogues are committed, so a machine without gettext still runs; where msgfmt exists we
+# rebuild them so an edited .po file takes effect at once.
+COMPILEMESSAGES = @if command -v msgfmt >/dev/null 2>&1; then \
+	$(PY) manage.py compilemessages --ignore=$(VENV) -v 0; fi
+
+.PHONY: run test lint format install install-test clean
+
+$(PY):
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (3.13 preferred)." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install $(PIP_QUIET) --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install $(PIP_QUIET) -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install $(PIP_QUIET) -e ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py load_demo
+	$(PY) manage.py ensure_local_organiser
+	$(COMPILEMESSAGES)
+	$(PY) manage.py serve_local --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(COMPILEMESSAGES)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-test
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var

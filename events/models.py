@@ -1,0 +1,269 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from jubileum.colours import contrast_ratio_with_white
+
+hex_colour = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", _("Geef een kleur als #RRGGBB, bijvoorbeeld #B41E1E.")
+)
+
+
+class ProgrammeQuerySet(models.QuerySet):
+    def public(self) -> ProgrammeQuerySet:
+        return self.filter(is_public=True)
+
+    def featured(self) -> Programme | None:
+        """The programme the home page shows: the public one that ends last."""
+        return self.public().order_by("-ends_on", "-pk").first()
+
+
+class Programme(models.Model):
+    name = models.CharField(_("naam"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    starts_on = models.DateField(_("begindatum"))
+    ends_on = models.DateField(_("einddatum"))
+    description = models.TextField(_("beschrijving"), blank=True)
+    organiser_name = models.CharField(_("organisator"), max_length=200)
+    organiser_email = models.EmailField(_("e-mail organisator"))
+    organiser_phone = models.CharField(_("telefoon organisator"), max_length=40, blank=True)
+    theme_colour = models.CharField(
+        _("themakleur"),
+        max_length=7,
+        default="#B41E1E",
+        validators=[hex_colour],
+        help_text=_("Witte tekst op deze kleur moet goed leesbaar zijn (contrast minstens 4,5:1)."),
+    )
+    logo = models.ImageField(_("logo"), upload_to="programmes/logos/", blank=True)
+    logo_alt = models.CharField(
+        _("tekstalternatief logo"),
+        max_length=200,
+        blank=True,
+        help_text=_("Wat het logo laat zien, voor wie het niet kan zien."),
+    )
+    retention_days = models.PositiveIntegerField(
+        _("bewaartermijn persoonsgegevens (dagen)"),
+        default=180,
+        help_text=_("Na het einde van het programma worden persoonsgegevens na zoveel dagen verwijderd."),
+    )
+    is_public = models.BooleanField(_("openbaar"), default=False)
+    privacy_statement = models.TextField(_("privacyverklaring"), blank=True)
+    accessibility_statement = models.TextField(_("toegankelijkheidsverklaring"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProgrammeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "name"]
+        verbose_name = _("programma")
+        verbose_name_plural = _("programma's")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:programme", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        errors = {}
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = _("De einddatum mag niet vóór de begindatum liggen.")
+        if self.theme_colour and hex_colour.regex.match(self.theme_colour):
+            ratio = contrast_ratio_with_white(self.theme_colour)
+            if ratio < 4.5:
+                errors["theme_colour"] = _(
+                    "Witte tekst op deze kleur heeft een contrast van %(ratio).1f:1; "
+                    "kies een donkerdere kleur (minstens 4,5:1)."
+                ) % {"ratio": ratio}
+        if errors:
+            raise ValidationError(errors)
+
+
+class ActivityQuerySet(models.QuerySet):
+    def listed(self) -> ActivityQuerySet:
+        """What the public sees: not drafts, of public programmes."""
+        return self.filter(programme__is_public=True).exclude(status=Activity.Status.DRAFT)
+
+    def with_places_taken(self, now: dt.datetime | None = None) -> ActivityQuerySet:
+        """Annotate `places_taken`: persons holding a place right now.
+
+        Capacity counts confirmed and offered parties and payment holds that have not expired.
+        Expiry is compared with the clock here rather than set by a job, so a hold stops
+        counting the moment it expires even if no worker has run. The registrations app owns
+        these statuses (see `registrations.models.Registration.HOLDING_STATUSES`); the lookup
+        goes through the reverse relation so this app need not import it.
+        """
+        now = now or timezone.now()
+        holding = Q(registrations__status__in=["confirmed", "offered"]) | Q(
+            registrations__status="pending_payment", registrations__hold_expires_at__gt=now
+        )
+        return self.annotate(
+            places_taken=Coalesce(Sum("registrations__party_size", filter=holding), 0)
+        )
+
+    def with_places_left(self, now: dt.datetime | None = None) -> ActivityQuerySet:
+        """Only activities with room for at least one more person (unlimited ones included)."""
+        return (
+            self.with_places_taken(now)
+            .filter(status=Activity.Status.PUBLISHED)
+            .filter(Q(capacity__isnull=True) | Q(capacity__gt=models.F("places_taken")))
+        )
+
+
+class Activity(models.Model):
+    class Audience(models.TextChoices):
+        PUBLIC = "public", _("Iedereen")
+        MEMBERS = "members", _("Leden en oud-leden")
+        INVITATION = "invitation", _("Op uitnodiging")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Concept")
+        PUBLISHED = "published", _("Gepubliceerd")
+        CANCELLED = "cancelled", _("Geannuleerd")
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="activities", verbose_name=_("programma")
+    )
+    title = models.CharField(_("titel"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80)
+    summary = models.CharField(_("korte omschrijving"), max_length=300)
+    description = models.TextField(_("beschrijving"), blank=True)
+    starts_at = models.DateTimeField(_("begint"))
+    ends_at = models.DateTimeField(_("eindigt"))
+    location_name = models.CharField(_("locatie"), max_length=200)
+    location_address = models.CharField(_("adres"), max_length=300, blank=True)
+    audience = models.CharField(
+        _("voor wie"), max_length=20, choices=Audience.choices, default=Audience.PUBLIC
+    )
+    registration_required = models.BooleanField(
+        _("aanmelden nodig"),
+        default=True,
+        help_text=_("Uitzetten voor activiteiten waar iedereen zo binnen kan lopen."),
+    )
+    capacity = models.PositiveIntegerField(
+        _("aantal plaatsen"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1, _("Het aantal plaatsen moet minstens 1 zijn."))],
+        help_text=_("Leeg laten voor onbeperkt."),
+    )
+    max_party_size = models.PositiveSmallIntegerField(
+        _("maximaal aantal personen per aanmelding"),
+        default=6,
+        validators=[MinValueValidator(1, _("Een aanmelding is voor minstens 1 persoon."))],
+    )
+    price = models.DecimalField(
+        _("prijs per persoon (€)"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"), _("De prijs mag niet negatief zijn."))],
+    )
+    registration_opens_at = models.DateTimeField(_("aanmelden vanaf"), null=True, blank=True)
+    registration_closes_at = models.DateTimeField(
+        _("aanmelden tot"),
+        null=True,
+        blank=True,
+        help_text=_("Leeg laten: aanmelden kan tot de activiteit begint."),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    waitlist_enabled = models.BooleanField(_("wachtlijst"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "title"]
+        verbose_name = _("activiteit")
+        verbose_name_plural = _("activiteiten")
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "slug"], name="activity_slug_per_programme"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="activity_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="activity_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(capacity__gte=1),
+                name="activity_capacity_at_least_one",
+            ),
+        ]
+        indexes = [models.Index(fields=["programme", "status", "starts_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "events:activity",
+            kwargs={"programme_slug": self.programme.slug, "slug": self.slug},
+        )
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = _("De activiteit moet eindigen na het begin.")
+        opens, closes = self.registration_opens_at, self.registration_closes_at
+        if opens and closes and closes <= opens:
+            errors["registration_closes_at"] = _(
+                "Aanmelden moet sluiten na het moment waarop het opengaat."
+            )
+        if self.ends_at and closes and closes > self.ends_at:
+            errors["registration_closes_at"] = _(
+                "Aanmelden moet sluiten vóór de activiteit is afgelopen."
+            )
+        if self.ends_at and opens and opens >= self.ends_at:
+            errors["registration_opens_at"] = _(
+                "Aanmelden moet opengaan vóór de activiteit is afgelopen."
+            )
+        if self.capacity and self.max_party_size and self.max_party_size > self.capacity:
+            errors["max_party_size"] = _(
+                "Een aanmelding kan niet meer personen hebben dan er plaatsen zijn (%(capacity)s)."
+            ) % {"capacity": self.capacity}
+        if not self.registration_required and self.price:
+            errors["price"] = _(
+                "Een activiteit zonder aanmelding kan geen prijs hebben: er is niets om te betalen."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    # Figures derived from stored times; `places_taken` comes from
+    # ActivityQuerySet.with_places_taken() and is counted on demand otherwise.
+
+    @property
+    def is_free(self) -> bool:
+        return self.price == 0
+
+    @property
+    def places_left(self) -> int | None:
+        """Places still free, or None when the activity has no limit."""
+        if self.capacity is None:
+            return None
+        taken = getattr(self, "places_taken", None)
+        if taken is None:
+            taken = Activity.objects.with_places_taken().get(pk=self.pk).places_taken
+        return max(self.capacity - taken, 0)
+
+    def is_past(self, now: dt.datetime | None = None) -> bool:
+        return self.ends_at <= (now or timezone.now())
+
+    def registration_is_open(self, now: dt.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        if not self.registration_required or self.status != self.Status.PUBLISHED:
+            return False
+        if self.registration_opens_at and now < self.registration_opens_at:
+            return False
+        return now < (self.registration_closes_at or self.starts_at)

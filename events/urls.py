@@ -1,0 +1,24 @@
+from django.urls import path
+
+from events import calendar, views
+
+app_name = "events"
+
+urlpatterns = [
+    path("programma/<slug:slug>/", views.programme, name="programme"),
+    path("programma/<slug:slug>/agenda.ics", calendar.programme_ics, name="programme_ics"),
+    path("programma/<slug:slug>/privacy/", views.privacy, name="privacy"),
+    path(
+        "programma/<slug:slug>/toegankelijkheid/", views.accessibility, name="accessibility"
+    ),
+    path(
+        "programma/<slug:programme_slug>/activiteit/<slug:slug>/",
+        views.activity,
+        name="activity",
+    ),
+    path(
+        "programma/<slug:programme_slug>/activiteit/<slug:slug>/agenda.ics",
+        calendar.activity_ics,
+        name="activity_ics",
+    ),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class JubileumConfig(AppConfig):
+    name = "jubileum"
+    verbose_name = "Jubileum"

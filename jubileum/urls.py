@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from jubileum import views
+from jubileum.api import api
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("taal/", set_language, name="set_language"),
+    path("api/v1/", api.urls),
+]
+
+# Dutch pages live at the root, English ones under /en/.
+urlpatterns += i18n_patterns(
+    path("", views.home, name="home"),
+    path("", include("events.urls")),
+    path("admin/", admin.site.urls),
+    prefix_default_language=False,
+)
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
