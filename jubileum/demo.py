@@ -1,0 +1,297 @@
+"""The demo centenary programme that `make run` loads.
+
+The content is illustrative: the activities, times and places are made up to show the product,
+not the real centenary schedule. Loading is idempotent: every row is keyed by its slug (or
+e-mail address), so loading again updates the same rows instead of adding new ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from budget.models import Budget
+from events.models import Activity, Programme
+from registrations.models import Registration
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+PROGRAMME_SLUG = "brandweer-100-jaar"
+# The Saturday on which the held programme's open days took place.
+AS_HELD_ANCHOR = dt.date(2023, 9, 2)
+
+
+@dataclass(frozen=True)
+class DemoActivity:
+    slug: str
+    title: str
+    summary: str
+    description: str
+    day: int  # days after the anchor Saturday
+    start: dt.time
+    minutes: int
+    location_name: str
+    location_address: str
+    audience: str = Activity.Audience.PUBLIC
+    capacity: int | None = None
+    max_party_size: int = 6
+    price: Decimal = Decimal("0.00")
+    registration_required: bool = True
+    waitlist_enabled: bool = True
+    demo_registrations: tuple[tuple[str, int], ...] = field(default=())
+
+
+KAZERNE_SOEST = ("Brandweerkazerne Soest", "Koningsweg 1, 3762 EA Soest")
+KAZERNE_SOESTERBERG = ("Brandweerkazerne Soesterberg", "Dorpsstraat 2, 3769 AB Soesterberg")
+
+RIDE_SLOTS = [dt.time(10, 0), dt.time(10, 45), dt.time(11, 30), dt.time(13, 30)]
+
+ACTIVITIES: list[DemoActivity] = [
+    DemoActivity(
+        slug="jubileumreceptie",
+        title="Jubileumreceptie",
+        summary="Officiële opening van het jubileumjaar met burgemeester en korpsen.",
+        description=(
+            "De gemeente en beide korpsen openen het jubileumjaar met een receptie voor genodigden: "
+            "huidige en oud-leden, partners, buurkorpsen en vertegenwoordigers van de "
+            "veiligheidsregio. Je ontvangt een persoonlijke uitnodiging met een code."
+        ),
+        day=-1,
+        start=dt.time(16, 0),
+        minutes=150,
+        location_name="Raadhuis Soest",
+        location_address="Raadhuisplein 1, 3762 AE Soest",
+        audience=Activity.Audience.INVITATION,
+        capacity=150,
+        max_party_size=2,
+    ),
+    DemoActivity(
+        slug="open-dag-kazerne-soest",
+        title="Open dag kazerne Soest",
+        summary="Kijk rond in de kazerne, zie een blusdemonstratie en probeer zelf de straal.",
+        description=(
+            "Loop vrij binnen: rondleidingen door de kazerne, een demonstratie met een "
+            "brandende frituurpan en een springkussen in de vorm van een ladderwagen. "
+            "Aanmelden is niet nodig."
+        ),
+        day=0,
+        start=dt.time(10, 0),
+        minutes=360,
+        location_name=KAZERNE_SOEST[0],
+        location_address=KAZERNE_SOEST[1],
+        registration_required=False,
+        waitlist_enabled=False,
+    ),
+    DemoActivity(
+        slug="open-dag-kazerne-soesterberg",
+        title="Open dag kazerne Soesterberg",
+        summary="De kazerne van Soesterberg zet de deuren open, met oude en nieuwe voertuigen.",
+        description=(
+            "Van de eerste handspuit tot de nieuwste tankautospuit: zie hoe het materieel in "
+            "honderd jaar veranderde. Aanmelden is niet nodig."
+        ),
+        day=7,
+        start=dt.time(10, 0),
+        minutes=360,
+        location_name=KAZERNE_SOESTERBERG[0],
+        location_address=KAZERNE_SOESTERBERG[1],
+        registration_required=False,
+        waitlist_enabled=False,
+    ),
+    DemoActivity(
+        slug="kinderbrandweermiddag",
+        title="Kinderbrandweermiddag",
+        summary="Kinderen van 6 tot 12 jaar leren spelenderwijs wat te doen bij brand.",
+        description=(
+            "Een middag met een rookhuisje, een blusoefening met water en een echt "
+            "brandweerdiploma. Ouders zijn welkom; geef bij het aanmelden het aantal personen "
+            "op, kinderen en begeleiders samen."
+        ),
+        day=14,
+        start=dt.time(13, 30),
+        minutes=150,
+        location_name=KAZERNE_SOEST[0],
+        location_address=KAZERNE_SOEST[1],
+        capacity=40,
+        max_party_size=5,
+        demo_registrations=(("Familie de Vries", 4), ("Familie Bakker", 3)),
+    ),
+    *[
+        DemoActivity(
+            slug=f"rit-historische-brandweerwagen-{slot:%H%M}",
+            title=f"Rit in de historische brandweerwagen ({slot:%H:%M})",
+            summary="Een half uur mee in de gerestaureerde Magirus uit 1956.",
+            description=(
+                "De vrijwilligers van de oldtimerstichting rijden een rondje door Soest in de "
+                "rode Magirus uit 1956. Per rit is er plaats voor vier personen."
+            ),
+            day=21,
+            start=slot,
+            minutes=30,
+            location_name=KAZERNE_SOEST[0],
+            location_address=KAZERNE_SOEST[1],
+            capacity=4,
+            max_party_size=4,
+            demo_registrations=(("Familie Jansen", 4),) if index == 0 else (),
+        )
+        for index, slot in enumerate(RIDE_SLOTS)
+    ],
+    DemoActivity(
+        slug="lezing-100-jaar-brandweer",
+        title="Lezing: 100 jaar brandweer in Soest en Soesterberg",
+        summary="Historicus en oud-commandant vertellen over branden, mensen en materieel.",
+        description=(
+            "Van de grote boerderijbrand van 1931 tot de vliegbasis: een avond vol verhalen en "
+            "beelden uit het archief van beide korpsen."
+        ),
+        day=26,
+        start=dt.time(19, 30),
+        minutes=120,
+        location_name="Bibliotheek Soest",
+        location_address="Steenhoffstraat 9, 3764 BH Soest",
+        capacity=80,
+        max_party_size=4,
+    ),
+    DemoActivity(
+        slug="reuniediner",
+        title="Reüniediner voor leden en oud-leden",
+        summary="Een diner voor alle huidige en oud-leden van beide korpsen, met partner.",
+        description=(
+            "Weerzien met oude collega's aan tafel. Het diner kost € 27,50 per persoon; geef bij "
+            "het aanmelden je korps en het aantal dienstjaren op."
+        ),
+        day=35,
+        start=dt.time(18, 0),
+        minutes=240,
+        location_name="Hotel De Soester Duinen",
+        location_address="Beukenlaan 30, 3762 AN Soest",
+        audience=Activity.Audience.MEMBERS,
+        capacity=120,
+        max_party_size=2,
+        price=Decimal("27.50"),
+    ),
+    DemoActivity(
+        slug="presentatie-jubileumboek",
+        title="Presentatie jubileumboek “Van brandemmer tot waterkanon”",
+        summary="Het eerste exemplaar van het fotoboek wordt aangeboden aan de burgemeester.",
+        description=(
+            "Honderd jaar brandweer in foto's, verzameld door leden en inwoners. Na de "
+            "presentatie kun je het boek inzien en je eigen foto's laten zien."
+        ),
+        day=42,
+        start=dt.time(15, 0),
+        minutes=90,
+        location_name="Museum Soest",
+        location_address="Steenhoffstraat 46, 3764 BK Soest",
+        capacity=100,
+        max_party_size=4,
+    ),
+]
+
+PRIVACY_STATEMENT = """\
+De gemeente Soest organiseert dit jubileumprogramma samen met de brandweerkorpsen van Soest en \
+Soesterberg. Als je je aanmeldt, bewaren we alleen wat nodig is om de activiteit te organiseren: \
+naam, e-mailadres, eventueel telefoonnummer, het aantal personen en, voor leden, korps en \
+dienstjaren.
+
+We gebruiken deze gegevens alleen voor deze activiteit en delen ze met niemand buiten de \
+organisatie. Betalingen lopen via Stripe; wij zien geen bank- of kaartgegevens.
+
+Uiterlijk 180 dagen na het einde van het programma verwijderen we je gegevens. Alleen \
+aantallen zonder namen blijven bewaard voor de verantwoording aan de gemeenteraad. Je kunt je \
+gegevens eerder laten verwijderen via de persoonlijke link in je bevestigingsmail."""
+
+ACCESSIBILITY_STATEMENT = """\
+De gemeente Soest wil dat iedereen deze website kan gebruiken. We bouwen de site volgens de \
+richtlijnen van WCAG 2.1 op niveau AA: de pagina's werken met alleen een toetsenbord, met een \
+schermlezer en bij 200 % vergroting, en laden niets van andere websites.
+
+Loop je toch tegen een probleem aan? Mail ons via het adres onderaan de pagina; we antwoorden \
+binnen vijf werkdagen."""
+
+
+def anchor_saturday(today: dt.date) -> dt.date:
+    """The first Saturday at least two weeks after today, so every journey can be tried."""
+    start = today + dt.timedelta(days=14)
+    return start + dt.timedelta(days=(5 - start.weekday()) % 7)
+
+
+def _local(day: dt.date, time: dt.time) -> dt.datetime:
+    return dt.datetime.combine(day, time, tzinfo=AMSTERDAM)
+
+
+@transaction.atomic
+def load_demo(*, as_held: bool = False, today: dt.date | None = None) -> Programme:
+    anchor = AS_HELD_ANCHOR if as_held else anchor_saturday(today or timezone.localdate())
+    first_day = anchor + dt.timedelta(days=min(a.day for a in ACTIVITIES))
+    last_day = anchor + dt.timedelta(days=max(a.day for a in ACTIVITIES))
+
+    programme, _ = Programme.objects.update_or_create(
+        slug=PROGRAMME_SLUG,
+        defaults={
+            "name": "Brandweer Soest & Soesterberg 100 jaar",
+            "starts_on": first_day,
+            "ends_on": last_day,
+            "description": (
+                "In 1923 begonnen de vrijwillige brandweren van Soest en Soesterberg. Honderd jaar "
+                "later vieren we dat met inwoners en met alle huidige en oud-leden: open dagen, "
+                "een kindermiddag, ritten in de historische brandweerwagen, een lezing, een "
+                "reüniediner en een jubileumboek. (Demonstratie-inhoud: data en plaatsen zijn "
+                "verzonnen.)"
+            ),
+            "organiser_name": "Gemeente Soest — team Veiligheid",
+            "organiser_email": "jubileum@example.org",
+            "organiser_phone": "14 035",
+            "theme_colour": "#B41E1E",
+            "retention_days": 180,
+            "is_public": True,
+            "privacy_statement": PRIVACY_STATEMENT,
+            "accessibility_statement": ACCESSIBILITY_STATEMENT,
+        },
+    )
+    Budget.objects.update_or_create(
+        programme=programme, defaults={"total": Decimal("8000.00"), "includes_vat": True}
+    )
+
+    for spec in ACTIVITIES:
+        day = anchor + dt.timedelta(days=spec.day)
+        starts_at = _local(day, spec.start)
+        activity, _ = Activity.objects.update_or_create(
+            programme=programme,
+            slug=spec.slug,
+            defaults={
+                "title": spec.title,
+                "summary": spec.summary,
+                "description": spec.description,
+                "starts_at": starts_at,
+                "ends_at": starts_at + dt.timedelta(minutes=spec.minutes),
+                "location_name": spec.location_name,
+                "location_address": spec.location_address,
+                "audience": spec.audience,
+                "registration_required": spec.registration_required,
+                "capacity": spec.capacity,
+                "max_party_size": spec.max_party_size,
+                "price": spec.price,
+                "registration_opens_at": None,
+                "registration_closes_at": None,
+                "status": Activity.Status.PUBLISHED,
+                "waitlist_enabled": spec.waitlist_enabled,
+            },
+        )
+        activity.full_clean()
+        for name, party_size in spec.demo_registrations:
+            email = f"{name.lower().replace(' ', '.')}.{spec.slug}@example.org"
+            Registration.objects.update_or_create(
+                activity=activity,
+                email=email,
+                defaults={
+                    "contact_name": name,
+                    "party_size": party_size,
+                    "status": Registration.Status.CONFIRMED,
+                },
+            )
+    return programme

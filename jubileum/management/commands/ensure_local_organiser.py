@@ -1,0 +1,33 @@
+"""Create the local organiser login for `make run` and print its credentials."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+USERNAME = "organisator"
+# A fixed password is acceptable only because this command refuses to run outside DEBUG.
+PASSWORD = "jubileum-lokaal"
+
+
+class Command(BaseCommand):
+    help = "Create (or reset) the local organiser login; development only."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                "ensure_local_organiser only runs with DJANGO_DEBUG=1; "
+                "use createsuperuser in production."
+            )
+        user, created = get_user_model().objects.get_or_create(
+            username=USERNAME, defaults={"email": "organisator@example.org"}
+        )
+        user.is_staff = user.is_superuser = user.is_active = True
+        user.set_password(PASSWORD)
+        user.save()
+        verb = "Created" if created else "Reset"
+        self.stdout.write(
+            f"{verb} local organiser login: username {USERNAME!r}, password {PASSWORD!r} "
+            "(http://127.0.0.1:8000/admin/)"
+        )

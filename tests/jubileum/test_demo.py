@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.management import call_command
+from django.utils import timezone
+
+from budget.models import Budget
+from events.models import Activity, Programme
+from jubileum.demo import anchor_saturday
+from registrations.models import Registration
+
+
+def _snapshot() -> list[tuple]:
+    return [
+        *Programme.objects.values_list("pk", "slug", "starts_on", "ends_on"),
+        *Activity.objects.order_by("pk").values_list("pk", "slug", "starts_at", "capacity", "price"),
+        *Registration.objects.order_by("pk").values_list("pk", "email", "party_size"),
+        *Budget.objects.values_list("pk", "total"),
+    ]
+
+
+def test_load_demo_twice_gives_the_same_rows(db):
+    call_command("load_demo")
+    first = _snapshot()
+    call_command("load_demo")
+    assert _snapshot() == first
+    assert Programme.objects.get().name == "Brandweer Soest & Soesterberg 100 jaar"
+
+
+def test_demo_has_the_centenary_programme_budget_and_kinds_of_activity(db):
+    call_command("load_demo")
+    programme = Programme.objects.get()
+    assert programme.budget.total == 8000
+    activities = list(programme.activities.all())
+    assert len(activities) >= 8
+    audiences = {a.audience for a in activities}
+    assert audiences == {"public", "members", "invitation"}
+    assert any(not a.registration_required for a in activities)  # the open days
+    assert any(a.price > 0 for a in activities)  # the reunion dinner
+    assert any(a.capacity == 4 for a in activities)  # the fire-engine ride slots
+    assert any("Van brandemmer tot waterkanon" in a.title for a in activities)
+    for activity in activities:
+        activity.full_clean()
+
+
+def test_demo_starts_at_least_two_weeks_from_today(db):
+    call_command("load_demo")
+    first = Activity.objects.order_by("starts_at").first()
+    assert timezone.localtime(first.starts_at).date() >= timezone.localdate() + dt.timedelta(
+        days=13
+    )
+
+
+def test_demo_as_held_places_activities_in_2023(db):
+    call_command("load_demo")
+    call_command("load_demo", as_held=True)
+    assert Activity.objects.count() == 11
+    years = {timezone.localtime(a.starts_at).year for a in Activity.objects.all()}
+    assert years == {2023}
+    assert Programme.objects.get().starts_on.year == 2023
+
+
+def test_anchor_is_a_saturday_two_weeks_out():
+    for offset in range(7):
+        today = dt.date(2026, 11, 26) + dt.timedelta(days=offset)
+        anchor = anchor_saturday(today)
+        assert anchor.weekday() == 5
+        assert 14 <= (anchor - today).days < 21
