@@ -7,10 +7,9 @@ app_name = "events"
 urlpatterns = [
     path("programma/<slug:slug>/", views.programme, name="programme"),
     path("programma/<slug:slug>/agenda.ics", calendar.programme_ics, name="programme_ics"),
+    path("programma/<slug:slug>/thema.css", views.theme_css, name="theme_css"),
     path("programma/<slug:slug>/privacy/", views.privacy, name="privacy"),
-    path(
-        "programma/<slug:slug>/toegankelijkheid/", views.accessibility, name="accessibility"
-    ),
+    path("programma/<slug:slug>/toegankelijkheid/", views.accessibility, name="accessibility"),
     path(
         "programma/<slug:programme_slug>/activiteit/<slug:slug>/",
         views.activity,

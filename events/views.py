@@ -1,17 +1,151 @@
-from django.http import HttpResponse
+"""Public pages of a programme: its activity list, one activity, and its statements."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from events.forms import ActivityFilterForm
+from events.listing import activity_months, listed_activities
+from events.models import Activity, Programme, hex_colour
+from jubileum.colours import is_readable_on_white_text, shade, tint
+from jubileum.templatetags.jubileum_format import moment
+
+DEFAULT_THEME_COLOUR = "#B41E1E"
 
 
-def programme(request, slug):
-    return HttpResponse("stub")
+def _get_programme_for_public(slug: str) -> Programme:
+    """The programme with this slug, or 404 when the public may not see it."""
+    return get_object_or_404(Programme.objects.public(), slug=slug)
 
 
-def activity(request, programme_slug, slug):
-    return HttpResponse("stub")
+def _get_activity_for_public(programme_slug: str, slug: str) -> Activity:
+    activities: QuerySet[Activity] = (
+        Activity.objects.listed().with_places_taken().select_related("programme")
+    )
+    return get_object_or_404(activities, programme__slug=programme_slug, slug=slug)
 
 
-def privacy(request, slug):
-    return HttpResponse("stub")
+def render_programme(request: HttpRequest, programme: Programme) -> HttpResponse:
+    """The programme page with its filtered activity list; only the list for an htmx swap.
+
+    The home page shows the featured programme through this same function.
+    """
+    form = ActivityFilterForm(request.GET, months=activity_months(programme))
+    form.is_valid()
+    filters = form.to_filter()
+    activities = list(listed_activities(programme, filters))
+    context = {
+        "programme": programme,
+        "form": form,
+        "filters": filters,
+        "activities": activities,
+        "filter_url": request.path,
+    }
+    # A history restore after a cache miss wants the whole page, not the fragment.
+    if request.htmx and not request.htmx.history_restore_request:
+        context["fragment"] = True
+        response = render(request, "events/programme.html#results", context)
+    else:
+        response = render(request, "events/programme.html", context)
+    # The same URL answers with a page or a fragment: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
-def accessibility(request, slug):
-    return HttpResponse("stub")
+@require_GET
+def programme(request: HttpRequest, slug: str) -> HttpResponse:
+    return render_programme(request, _get_programme_for_public(slug))
+
+
+def _registration_status(activity: Activity, now: dt.datetime) -> str:
+    """One sentence on whether and until when one can sign up."""
+    if activity.status == Activity.Status.CANCELLED:
+        return _("Deze activiteit is geannuleerd.")
+    if activity.is_past(now):
+        return _("Deze activiteit is afgelopen.")
+    if not activity.registration_required:
+        return _("Je hoeft je niet aan te melden: loop gerust binnen.")
+    if activity.registration_opens_at and now < activity.registration_opens_at:
+        return _("Aanmelden kan vanaf %(moment)s.") % {
+            "moment": moment(activity.registration_opens_at)
+        }
+    if activity.registration_is_open(now):
+        return _("Aanmelden kan tot %(moment)s.") % {
+            "moment": moment(activity.registration_closes_at or activity.starts_at)
+        }
+    return _("Aanmelden is gesloten.")
+
+
+@require_GET
+def activity(request: HttpRequest, programme_slug: str, slug: str) -> HttpResponse:
+    item = _get_activity_for_public(programme_slug, slug)
+    now = timezone.now()
+    return render(
+        request,
+        "events/activity.html",
+        {
+            "programme": item.programme,
+            "activity": item,
+            "registration_status": _registration_status(item, now),
+            "is_past": item.is_past(now),
+        },
+    )
+
+
+@require_GET
+def privacy(request: HttpRequest, slug: str) -> HttpResponse:
+    programme = _get_programme_for_public(slug)
+    return render(
+        request,
+        "events/statement.html",
+        {
+            "programme": programme,
+            "title": _("Privacyverklaring"),
+            "statement": programme.privacy_statement,
+            "kind": "privacy",
+        },
+    )
+
+
+@require_GET
+def accessibility(request: HttpRequest, slug: str) -> HttpResponse:
+    programme = _get_programme_for_public(slug)
+    return render(
+        request,
+        "events/statement.html",
+        {
+            "programme": programme,
+            "title": _("Toegankelijkheidsverklaring"),
+            "statement": programme.accessibility_statement,
+            "kind": "accessibility",
+        },
+    )
+
+
+@require_GET
+def theme_css(request: HttpRequest, slug: str) -> HttpResponse:
+    """The programme's theme as CSS custom properties.
+
+    A stylesheet of its own because the Content-Security-Policy forbids inline styles.
+    """
+    programme = _get_programme_for_public(slug)
+    colour = programme.theme_colour
+    if not (hex_colour.regex.match(colour) and is_readable_on_white_text(colour)):
+        # Saved around the model's validation (a fixture, raw SQL): never serve unreadable text.
+        colour = DEFAULT_THEME_COLOUR
+    css = (
+        f":root {{\n  --theme: {colour};\n  --theme-dark: {shade(colour, 0.75)};\n"
+        f"  --theme-tint: {tint(colour)};\n}}\n"
+    )
+    response = HttpResponse(css, content_type="text/css; charset=utf-8")
+    # Pages link it with ?v=<last change>, so a changed colour shows at once despite the cache.
+    patch_cache_control(response, public=True, max_age=3600)
+    return response

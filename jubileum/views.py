@@ -1,13 +1,56 @@
-from django.http import HttpResponse
+"""Site-wide views: the home page, the health check and robots.txt."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_safe
+
+from events.models import Programme
+from events.views import render_programme
+
+logger = logging.getLogger(__name__)
+
+ROBOTS_TXT = """\
+User-agent: *
+Disallow: /admin/
+Disallow: /en/admin/
+Disallow: /beheer/
+Disallow: /en/beheer/
+Disallow: /api/
+Disallow: /scan/
+Disallow: /en/scan/
+Allow: /
+"""
 
 
-def home(request):
-    return HttpResponse("stub")
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The featured programme, shown exactly as on its own page."""
+    programme = Programme.objects.featured()
+    if programme is None:
+        return render(request, "jubileum/no_programme.html")
+    return render_programme(request, programme)
 
 
-def healthz(request):
-    return HttpResponse("stub")
+@require_safe
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For the load balancer: 200 when this process can reach the database, else 503."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        logger.exception("Health check: the database does not answer")
+        return JsonResponse({"status": "error"}, status=503)
+    return JsonResponse({"status": "ok"})
 
 
-def robots_txt(request):
-    return HttpResponse("stub")
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(ROBOTS_TXT, content_type="text/plain; charset=utf-8")

@@ -1,0 +1,75 @@
+"""Formatting for public pages: money, time spans and places left, in the active language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django import template
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from events.models import Activity
+
+register = template.Library()
+
+_DAY = "D j F Y"
+_DASH = "\u2013"  # en dash, as Dutch and English typography use between times
+_TIME = "H:i"
+
+
+@register.filter
+def euro(value: Decimal | int | str | None) -> str:
+    """Euros in the active language's style: "€ 12,50" in Dutch, "€12.50" in English."""
+    if value in (None, ""):
+        return ""
+    amount = formats.number_format(Decimal(value), decimal_pos=2, force_grouping=True)
+    # Dutch puts a space between the sign and the amount, English does not.
+    sign = "€ " if (translation.get_language() or "").startswith("nl") else "€"
+    return f"{sign}{amount}"
+
+
+def format_timespan(starts: dt.datetime, ends: dt.datetime) -> str:
+    """Like "za 12 december 2026, 14:00-16:00" (with an en dash), in Amsterdam time.
+
+    When the activity runs past midnight both moments are given in full.
+    """
+    starts, ends = timezone.localtime(starts), timezone.localtime(ends)
+    start_text = formats.date_format(starts, f"{_DAY}, {_TIME}")
+    if starts.date() == ends.date():
+        return f"{start_text}{_DASH}{formats.date_format(ends, _TIME)}"
+    return f"{start_text} {_DASH} {formats.date_format(ends, f'{_DAY}, {_TIME}')}"
+
+
+@register.simple_tag
+def timespan(starts: dt.datetime, ends: dt.datetime) -> str:
+    return format_timespan(starts, ends)
+
+
+@register.filter
+def moment(value: dt.datetime | None) -> str:
+    """One moment in the site's format: "za 12 december 2026, 14:00"."""
+    if value is None:
+        return ""
+    return formats.date_format(timezone.localtime(value), f"{_DAY}, {_TIME}")
+
+
+@register.filter
+def places_label(activity: Activity) -> str:
+    """What a visitor needs to know about room: "Nog 12 plaatsen", "Vol", "Onbeperkt"."""
+    if not activity.registration_required:
+        return _("Geen aanmelding nodig")
+    left = activity.places_left
+    if left is None:
+        return _("Onbeperkt")
+    if left == 0:
+        return _("Vol")
+    return ngettext("Nog %(count)s plaats", "Nog %(count)s plaatsen", left) % {"count": left}
+
+
+@register.filter
+def price_label(activity: Activity) -> str:
+    if activity.is_free:
+        return _("Gratis")
+    return _("%(price)s per persoon") % {"price": euro(activity.price)}
