@@ -1,0 +1,223 @@
+"""Public read API for programmes and activities, mounted by `jubileum.api`."""
+
+# No `from __future__ import annotations` here: ninja reads parameter types from the signatures,
+# and a string annotation behind @paginate is looked up in ninja's module, not this one.
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from ninja import Field, Path, Query, Router, Schema
+from ninja.pagination import paginate
+from pydantic import field_validator
+
+from events.calendar import activity_ics_url
+from events.listing import ActivityFilter, listed_activities
+from events.models import Activity, Programme
+from jubileum.apitools import ErrorOut, Pagination, strict_query
+
+router = Router()
+
+# YYYY-MM with the years the page's filter form accepts (1900-2999).
+MONTH_PATTERN = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
+# Primary keys are 64-bit; a larger number cannot name a row and must not reach the database.
+MAX_ID = 2**63 - 1
+
+
+def _absolute(context: dict[str, Any], path: str) -> str:
+    return context["request"].build_absolute_uri(path)
+
+
+class ProgrammeOut(Schema):
+    slug: str
+    name: str
+    description: str
+    starts_on: dt.date
+    ends_on: dt.date
+    organiser_name: str
+    organiser_email: str
+    organiser_phone: str
+    theme_colour: str = Field(description="#RRGGBB; white text on it has at least 4.5:1 contrast.")
+    logo_url: str | None = Field(description="The programme's logo, if it has one.")
+    logo_alt: str
+    url: str = Field(description="The programme's page.")
+    activities_url: str = Field(description="This API's list of the programme's activities.")
+    ics_url: str = Field(description="iCalendar feed of all its activities, to subscribe to.")
+
+    @staticmethod
+    def resolve_url(obj: Programme, context: dict[str, Any]) -> str:
+        return _absolute(context, obj.get_absolute_url())
+
+    @staticmethod
+    def resolve_logo_url(obj: Programme, context: dict[str, Any]) -> str | None:
+        return _absolute(context, obj.logo.url) if obj.logo else None
+
+    @staticmethod
+    def resolve_activities_url(obj: Programme, context: dict[str, Any]) -> str:
+        return _absolute(context, reverse("api:programme_activities", kwargs={"slug": obj.slug}))
+
+    @staticmethod
+    def resolve_ics_url(obj: Programme, context: dict[str, Any]) -> str:
+        return _absolute(context, reverse("events:programme_ics", kwargs={"slug": obj.slug}))
+
+
+class LocationOut(Schema):
+    name: str
+    address: str
+
+
+class ActivityOut(Schema):
+    id: int
+    programme: str = Field(description="Slug of the programme.")
+    slug: str
+    title: str
+    summary: str
+    description: str
+    starts_at: dt.datetime = Field(description="ISO 8601 in Europe/Amsterdam, with offset.")
+    ends_at: dt.datetime = Field(description="ISO 8601 in Europe/Amsterdam, with offset.")
+    location: LocationOut
+    audience: Activity.Audience
+    status: Literal["published", "cancelled"]
+    registration_required: bool
+    registration_open: bool = Field(description="Whether one can sign up right now.")
+    registration_opens_at: dt.datetime | None
+    registration_closes_at: dt.datetime | None = Field(
+        description="Empty: sign-up closes when the activity starts."
+    )
+    capacity: int | None = Field(description="Places in persons; empty for unlimited.")
+    places_left: int | None = Field(description="Places still free; empty for unlimited.")
+    max_party_size: int
+    waitlist_enabled: bool
+    price: str = Field(
+        description="Price per person, a decimal string with two places; 0.00 is free.",
+        pattern=r"^[0-9]+\.[0-9]{2}$",
+        examples=["12.50"],
+    )
+    currency: Literal["EUR"]
+    url: str = Field(description="The activity's page.")
+    ics_url: str = Field(description="iCalendar file to add the activity to a calendar.")
+
+    @staticmethod
+    def resolve_programme(obj: Activity) -> str:
+        return obj.programme.slug
+
+    @staticmethod
+    def resolve_starts_at(obj: Activity) -> dt.datetime:
+        return timezone.localtime(obj.starts_at)
+
+    @staticmethod
+    def resolve_ends_at(obj: Activity) -> dt.datetime:
+        return timezone.localtime(obj.ends_at)
+
+    @staticmethod
+    def resolve_registration_opens_at(obj: Activity) -> dt.datetime | None:
+        return obj.registration_opens_at and timezone.localtime(obj.registration_opens_at)
+
+    @staticmethod
+    def resolve_registration_closes_at(obj: Activity) -> dt.datetime | None:
+        return obj.registration_closes_at and timezone.localtime(obj.registration_closes_at)
+
+    @staticmethod
+    def resolve_location(obj: Activity) -> dict[str, str]:
+        return {"name": obj.location_name, "address": obj.location_address}
+
+    @staticmethod
+    def resolve_registration_open(obj: Activity) -> bool:
+        return obj.registration_is_open()
+
+    @staticmethod
+    def resolve_price(obj: Activity) -> str:
+        return f"{obj.price:.2f}"
+
+    @staticmethod
+    def resolve_currency(obj: Activity) -> str:
+        return "EUR"
+
+    @staticmethod
+    def resolve_url(obj: Activity, context: dict[str, Any]) -> str:
+        return _absolute(context, obj.get_absolute_url())
+
+    @staticmethod
+    def resolve_ics_url(obj: Activity, context: dict[str, Any]) -> str:
+        return _absolute(context, activity_ics_url(obj))
+
+
+class ActivityFilters(Schema):
+    """The listing's filters, as on the programme page."""
+
+    audience: Activity.Audience | None = Field(None, description="Only activities for this group.")
+    month: str | None = Field(
+        None,
+        pattern=MONTH_PATTERN,
+        description="Only activities starting in this month, as YYYY-MM.",
+        examples=["2026-03"],
+    )
+    available: bool = Field(False, description="Only activities one can still sign up for.")
+
+    @field_validator("audience", "month", mode="before")
+    @classmethod
+    def _empty_is_all(cls, value: object) -> object:
+        # The page's filter form sends `audience=&month=` for "all"; accept its query strings.
+        return None if value == "" else value
+
+    def to_filter(self) -> ActivityFilter:
+        month = None
+        if self.month:
+            year, number = map(int, self.month.split("-"))
+            month = dt.date(year, number, 1)
+        return ActivityFilter(audience=self.audience or "", month=month, available=self.available)
+
+
+NOT_FOUND = {404: ErrorOut}
+INVALID = {422: ErrorOut}
+
+
+@router.get(
+    "/programmes",
+    response={200: list[ProgrammeOut], **INVALID},
+    url_name="programmes",
+    tags=["programmes"],
+    summary="List public programmes",
+)
+@strict_query
+@paginate(Pagination)
+def list_programmes(request: HttpRequest) -> QuerySet[Programme]:
+    """Public programmes, the latest first."""
+    return Programme.objects.public().order_by("-starts_on", "name")
+
+
+@router.get(
+    "/programmes/{slug}/activities",
+    response={200: list[ActivityOut], **NOT_FOUND, **INVALID},
+    url_name="programme_activities",
+    tags=["activities"],
+    summary="List a programme's activities",
+)
+@strict_query
+@paginate(Pagination)
+def list_programme_activities(
+    request: HttpRequest, slug: str, filters: Query[ActivityFilters]
+) -> QuerySet[Activity]:
+    """Published and cancelled activities of a public programme in order of start, filtered like
+    the programme page."""
+    programme = get_object_or_404(Programme.objects.public(), slug=slug)
+    return listed_activities(programme, filters.to_filter())
+
+
+@router.get(
+    "/activities/{id}",
+    response={200: ActivityOut, **NOT_FOUND, **INVALID},
+    url_name="activity",
+    tags=["activities"],
+    summary="Get one activity",
+)
+@strict_query
+def get_activity(request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID)) -> Activity:
+    """One published or cancelled activity of a public programme, with the places left."""
+    return get_object_or_404(
+        Activity.objects.listed().with_places_taken().select_related("programme"), pk=id
+    )

@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from decimal import Decimal
+
+import icalendar
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from events.calendar import build_calendar
+from events.models import Activity, Programme
+
+AMSTERDAM = zoneinfo.ZoneInfo("Europe/Amsterdam")
+
+
+def activity_url(activity: Activity) -> str:
+    return reverse(
+        "events:activity_ics",
+        kwargs={"programme_slug": activity.programme.slug, "slug": activity.slug},
+    )
+
+
+def feed_url(programme: Programme) -> str:
+    return reverse("events:programme_ics", kwargs={"slug": programme.slug})
+
+
+def parse(response) -> icalendar.Calendar:
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    return icalendar.Calendar.from_ical(response.content)
+
+
+@pytest.fixture
+def around_dst(make_activity) -> tuple[Activity, Activity]:
+    """One activity the day before clocks go forward (CET) and one the day after (CEST)."""
+    before = make_activity(
+        slug="voor-zomertijd", starts_at=dt.datetime(2026, 3, 28, 14, tzinfo=AMSTERDAM)
+    )
+    after = make_activity(
+        slug="na-zomertijd", starts_at=dt.datetime(2026, 3, 29, 14, tzinfo=AMSTERDAM)
+    )
+    return before, after
+
+
+def test_activity_file_is_a_valid_calendar_with_one_event(client, activity):
+    response = client.get(activity_url(activity))
+
+    calendar = parse(response)
+    assert response["Content-Disposition"] == 'attachment; filename="kinderbrandweermiddag.ics"'
+    assert calendar["VERSION"] == "2.0"
+    assert calendar["PRODID"]
+    assert calendar["CALSCALE"] == "GREGORIAN"
+    assert calendar["METHOD"] == "PUBLISH"
+    [event] = calendar.events
+    url = f"http://testserver/programma/brandweer-100/activiteit/{activity.slug}/"
+    assert event["SUMMARY"] == "Kinderbrandweermiddag"
+    assert event["DESCRIPTION"] == f"Een middag vol brandveiligheid.\n\n{url}"
+    assert event["LOCATION"] == "Kazerne Soest, Birkstraat 1, 3768 HD Soest"
+    assert event["URL"] == url
+    assert event["STATUS"] == "CONFIRMED"
+    assert event["UID"] == f"activity-{activity.pk}@testserver"
+    assert event.decoded("DTSTAMP").utcoffset() == dt.timedelta(0)
+    assert re.search(rb"\r\nDTSTAMP:\d{8}T\d{6}Z\r\n", response.content)
+    assert event.decoded("LAST-MODIFIED") == activity.updated_at.replace(microsecond=0)
+
+
+def test_times_are_local_amsterdam_times_across_daylight_saving(client, around_dst):
+    calendar = parse(client.get(feed_url(around_dst[0].programme)))
+
+    events = {event["URL"].rsplit("/", 2)[-2]: event for event in calendar.events}
+    for slug, utc_hour in (("voor-zomertijd", 13), ("na-zomertijd", 12)):
+        event = events[slug]
+        assert event["DTSTART"].params["TZID"] == "Europe/Amsterdam"
+        assert event["DTEND"].params["TZID"] == "Europe/Amsterdam"
+        start, end = event.decoded("DTSTART"), event.decoded("DTEND")
+        assert (start.hour, end.hour) == (14, 16)
+        assert start.astimezone(dt.UTC).hour == utc_hour
+    assert b"DTSTART;TZID=Europe/Amsterdam:20260328T140000" in calendar.to_ical()
+    assert b"DTSTART;TZID=Europe/Amsterdam:20260329T140000" in calendar.to_ical()
+
+
+def test_calendar_carries_amsterdam_timezone_with_both_offsets(client, around_dst):
+    calendar = parse(client.get(feed_url(around_dst[0].programme)))
+
+    [vtimezone] = calendar.timezones
+    assert vtimezone["TZID"] == "Europe/Amsterdam"
+    kinds = {sub.name for sub in vtimezone.subcomponents}
+    assert kinds == {"STANDARD", "DAYLIGHT"}
+    daylight = next(sub for sub in vtimezone.subcomponents if sub.name == "DAYLIGHT")
+    assert daylight["TZOFFSETTO"].td == dt.timedelta(hours=2)
+    # The zone icalendar parsed back from our VTIMEZONE gives the same offsets as the real one.
+    tz = vtimezone.to_tz()
+    assert tz.utcoffset(dt.datetime(2026, 3, 28, 14)) == dt.timedelta(hours=1)
+    assert tz.utcoffset(dt.datetime(2026, 3, 29, 14)) == dt.timedelta(hours=2)
+
+
+def test_uid_is_stable_between_requests(client, activity):
+    first = parse(client.get(activity_url(activity))).events[0]["UID"]
+    again = parse(client.get(activity_url(activity))).events[0]["UID"]
+    in_feed = parse(client.get(feed_url(activity.programme))).events[0]["UID"]
+
+    assert first == again == in_feed == f"activity-{activity.pk}@testserver"
+
+
+def test_cancelled_activity_is_marked_cancelled(client, make_activity):
+    cancelled = make_activity(status=Activity.Status.CANCELLED)
+
+    [event] = parse(client.get(activity_url(cancelled))).events
+
+    assert event["STATUS"] == "CANCELLED"
+
+
+def test_draft_activity_has_no_calendar_file(client, make_activity):
+    draft = make_activity(status=Activity.Status.DRAFT)
+
+    assert client.get(activity_url(draft)).status_code == 404
+
+
+def test_non_public_programme_has_no_feed_nor_files(client, activity):
+    Programme.objects.filter(pk=activity.programme.pk).update(is_public=False)
+
+    assert client.get(feed_url(activity.programme)).status_code == 404
+    assert client.get(activity_url(activity)).status_code == 404
+
+
+def test_unknown_programme_or_activity_is_404(client, programme):
+    assert client.get(feed_url(Programme(slug="onbekend"))).status_code == 404
+    url = reverse("events:activity_ics", kwargs={"programme_slug": programme.slug, "slug": "x"})
+    assert client.get(url).status_code == 404
+
+
+def test_calendar_files_refuse_post(client, activity):
+    assert client.post(activity_url(activity)).status_code == 405
+    assert client.post(feed_url(activity.programme)).status_code == 405
+
+
+def test_feed_holds_exactly_the_listed_activities(client, programme, make_activity):
+    published = make_activity(title="Open dag")
+    cancelled = make_activity(title="Rondrit", status=Activity.Status.CANCELLED)
+    make_activity(title="Nog geheim", status=Activity.Status.DRAFT)
+    other = Programme.objects.create(
+        name="Brandveiligheidsweek",
+        slug="brandveiligheidsweek",
+        starts_on=dt.date(2027, 10, 1),
+        ends_on=dt.date(2027, 10, 8),
+        organiser_name="Gemeente Soest",
+        organiser_email="veiligheid@example.org",
+        is_public=True,
+    )
+    make_activity(programme=other, title="Ander programma")
+
+    response = client.get(feed_url(programme))
+
+    calendar = parse(response)
+    assert response["Content-Disposition"] == 'inline; filename="brandweer-100.ics"'
+    assert calendar["X-WR-CALNAME"] == "Brandweer Soest & Soesterberg 100 jaar"
+    uids = {event["UID"] for event in calendar.events}
+    assert uids == {f"activity-{a.pk}@testserver" for a in (published, cancelled)}
+
+
+def test_feed_of_programme_without_activities_is_valid(client, programme):
+    calendar = parse(client.get(feed_url(programme)))
+
+    assert calendar.events == []
+    assert calendar["VERSION"] == "2.0"
+
+
+def test_english_page_links_in_english_feed(client, activity):
+    [event] = parse(client.get("/en" + feed_url(activity.programme))).events
+
+    assert event["URL"].startswith("http://testserver/en/programma/")
+
+
+@pytest.mark.parametrize("count", [5, 500])
+def test_feed_query_count_does_not_grow_with_activities(
+    client, programme, make_activity, django_assert_max_num_queries, count
+):
+    Activity.objects.bulk_create(
+        Activity(
+            programme=programme,
+            title=f"Rondrit {n}",
+            slug=f"rondrit-{n}",
+            summary="Een rit in de oude brandweerauto.",
+            starts_at=dt.datetime(2026, 12, 5, 10, tzinfo=AMSTERDAM) + dt.timedelta(hours=n),
+            ends_at=dt.datetime(2026, 12, 5, 11, tzinfo=AMSTERDAM) + dt.timedelta(hours=n),
+            location_name="Kazerne Soesterberg",
+            price=Decimal("0.00"),
+            status=Activity.Status.PUBLISHED,
+        )
+        for n in range(count)
+    )
+
+    with django_assert_max_num_queries(2):
+        calendar = parse(client.get(feed_url(programme)))
+
+    assert len(calendar.events) == count
+
+
+def test_builder_serves_other_callers_without_a_request(activity):
+    with translation.override("nl"):
+        calendar = build_calendar([activity], "https://jubileum.example.nl")
+
+    [event] = calendar.events
+    assert event["UID"] == f"activity-{activity.pk}@jubileum.example.nl"
+    assert event["URL"].startswith("https://jubileum.example.nl/programma/brandweer-100/")
+    assert icalendar.Calendar.from_ical(calendar.to_ical()).events[0]["UID"] == event["UID"]
