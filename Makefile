@@ -18,7 +18,7 @@ export DJANGO_DEBUG ?= 1
 COMPILEMESSAGES = @if command -v msgfmt >/dev/null 2>&1; then \
 	$(PY) manage.py compilemessages --ignore=$(VENV) -v 0; fi
 
-.PHONY: run test lint format install install-test clean
+.PHONY: run test lint format bench install install-test clean
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (3.13 preferred)." >&2; exit 1; }
@@ -54,6 +54,10 @@ lint: install-test
 format: install-test
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Timings, not tests: prints figures for the listing page and the activities API (bench/README.md).
+bench: install
+	$(PY) bench/listing.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import itertools
+import os
 from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from events.models import Activity, Programme
+from jubileum.env import env_bool
 from registrations.models import Registration
 
 _counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def dutch():
+    """Every test starts in Dutch, whatever language an earlier request left active."""
+    with translation.override("nl"):
+        yield
 
 
 @pytest.fixture
@@ -78,3 +90,158 @@ def make_registration(activity):
         return Registration.objects.create(**values)
 
     return make
+
+
+# --- Markers: `browser` and `postgres` -------------------------------------------------------
+#
+# Locally these tests skip with the reason where Chromium or PostgreSQL is absent. CI sets
+# JUBILEUM_REQUIRE_BROWSER=1 / JUBILEUM_REQUIRE_POSTGRES=1 so that the same absence stops the run
+# instead: a green CI must mean the tests ran, not that they were skipped.
+
+CHROMIUM = Path(os.environ.get("JUBILEUM_CHROMIUM", "/usr/bin/chromium"))
+# Playwright adds --headless and --no-sandbox itself; the rest keep Chromium off the network.
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+def _required(name: str) -> bool:
+    return env_bool(name, default=False)
+
+
+def _browser_missing() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        return (
+            f"Chromium not found at {CHROMIUM} "
+            "(apt-get install chromium, or point JUBILEUM_CHROMIUM at it)"
+        )
+    if importlib.util.find_spec("playwright") is None:
+        return "Playwright for Python is not installed (make install-test)"
+    return None
+
+
+def _postgres_missing() -> str | None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return (
+            f"needs PostgreSQL; the test database is {connection.vendor} "
+            "(set DATABASE_URL=postgres://...)"
+        )
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    checks = {
+        "browser": (_browser_missing, "JUBILEUM_REQUIRE_BROWSER"),
+        "postgres": (_postgres_missing, "JUBILEUM_REQUIRE_POSTGRES"),
+    }
+    for marker, (missing, required_by) in checks.items():
+        marked = [item for item in items if item.get_closest_marker(marker)]
+        # A requirement holds even when no marked test was selected: a CI step that asks for
+        # PostgreSQL must not quietly run everything on SQLite.
+        if not (marked or _required(required_by)):
+            continue
+        reason = missing()
+        if reason is None:
+            continue
+        if _required(required_by):
+            raise pytest.UsageError(f"{required_by}=1 but {reason}.")
+        for item in marked:
+            item.add_marker(pytest.mark.skip(reason=reason))
+    # Browser tests last: once Playwright runs, Django's async-safety guard is off for the rest
+    # of the session (see `browser`), and no other test should run without it.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+# --- Browser fixtures ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, live_server):
+    """pytest-django's live server, started only once the test database exists.
+
+    The server shares the test thread's connection to an in-memory SQLite database only if that
+    database is already set up when the server starts; started earlier, each request thread
+    opens its own connection that is never closed, and `filterwarnings = error` turns the
+    resulting ResourceWarnings into failures.
+    """
+    return live_server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never `playwright install`: no downloads here)."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an asyncio loop marked as running on this thread until the
+    # session ends, which makes Django refuse ORM calls from the test body and from live_server's
+    # database teardown. The thread never runs coroutines of its own, so the guard has nothing to
+    # protect here; browser tests are sorted last so that no other test runs without it.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def foreign_requests() -> list[str]:
+    """URLs a page tried to load from any host but the live server (blocked, and listed)."""
+    return []
+
+
+@pytest.fixture
+def new_page(browser, live_server, foreign_requests):
+    """Make a page in a fresh Dutch browser context on the live server: `page.goto("/")` opens
+    the home page.
+
+    Requests to other hosts are aborted and recorded in `foreign_requests`, so a test both
+    proves the page loads nothing from third parties and never reaches the network.
+    """
+    origin = urlsplit(live_server.url)
+    contexts = []
+
+    def guard(route) -> None:
+        url = urlsplit(route.request.url)
+        if url.scheme in ("data", "blob") or (url.scheme, url.netloc) == (
+            origin.scheme,
+            origin.netloc,
+        ):
+            route.continue_()
+        else:
+            foreign_requests.append(route.request.url)
+            route.abort()
+
+    def make(viewport: str = "desktop", *, javascript: bool = True):
+        context = browser.new_context(
+            base_url=live_server.url,
+            locale="nl-NL",
+            timezone_id="Europe/Amsterdam",
+            viewport=VIEWPORTS[viewport],
+            java_script_enabled=javascript,
+        )
+        contexts.append(context)
+        context.route("**/*", guard)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(request, new_page):
+    """A desktop-sized page (see `new_page`); `@pytest.mark.parametrize("page", ["phone"],
+    indirect=True)` gives a phone-sized one."""
+    return new_page(getattr(request, "param", "desktop"))
