@@ -49,7 +49,10 @@ class ActivityAdmin(admin.ModelAdmin):
     list_select_related = ["programme"]
     fieldsets = [
         (None, {"fields": ["programme", "title", "slug", "summary", "description", "status"]}),
-        (_("Wanneer en waar"), {"fields": ["starts_at", "ends_at", "location_name", "location_address"]}),
+        (
+            _("Wanneer en waar"),
+            {"fields": ["starts_at", "ends_at", "location_name", "location_address"]},
+        ),
         (
             _("Aanmelden"),
             {

@@ -43,5 +43,7 @@ def listed_activities(
 
 def activity_months(programme: Programme) -> list[dt.date]:
     """The months in which the programme has listed activities, for the month filter."""
-    starts = Activity.objects.listed().filter(programme=programme).values_list("starts_at", flat=True)
+    starts = (
+        Activity.objects.listed().filter(programme=programme).values_list("starts_at", flat=True)
+    )
     return sorted({timezone.localtime(s).date().replace(day=1) for s in starts})

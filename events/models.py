@@ -10,9 +10,10 @@ from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from jubileum.colours import contrast_ratio_with_white
+from jubileum.colours import contrast_ratio_with_white, is_readable_on_white_text
 
 hex_colour = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", _("Geef een kleur als #RRGGBB, bijvoorbeeld #B41E1E.")
@@ -54,7 +55,9 @@ class Programme(models.Model):
     retention_days = models.PositiveIntegerField(
         _("bewaartermijn persoonsgegevens (dagen)"),
         default=180,
-        help_text=_("Na het einde van het programma worden persoonsgegevens na zoveel dagen verwijderd."),
+        help_text=_(
+            "Na het einde van het programma worden persoonsgegevens na zoveel dagen verwijderd."
+        ),
     )
     is_public = models.BooleanField(_("openbaar"), default=False)
     privacy_statement = models.TextField(_("privacyverklaring"), blank=True)
@@ -79,13 +82,12 @@ class Programme(models.Model):
         errors = {}
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             errors["ends_on"] = _("De einddatum mag niet vóór de begindatum liggen.")
-        if self.theme_colour and hex_colour.regex.match(self.theme_colour):
-            ratio = contrast_ratio_with_white(self.theme_colour)
-            if ratio < 4.5:
-                errors["theme_colour"] = _(
-                    "Witte tekst op deze kleur heeft een contrast van %(ratio).1f:1; "
-                    "kies een donkerdere kleur (minstens 4,5:1)."
-                ) % {"ratio": ratio}
+        colour = self.theme_colour
+        if colour and hex_colour.regex.match(colour) and not is_readable_on_white_text(colour):
+            errors["theme_colour"] = _(
+                "Witte tekst op deze kleur heeft een contrast van %(ratio)s:1; "
+                "kies een donkerdere kleur (minstens 4,5:1)."
+            ) % {"ratio": number_format(contrast_ratio_with_white(colour), 1)}
         if errors:
             raise ValidationError(errors)
 
@@ -191,7 +193,9 @@ class Activity(models.Model):
         verbose_name = _("activiteit")
         verbose_name_plural = _("activiteiten")
         constraints = [
-            models.UniqueConstraint(fields=["programme", "slug"], name="activity_slug_per_programme"),
+            models.UniqueConstraint(
+                fields=["programme", "slug"], name="activity_slug_per_programme"
+            ),
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="activity_ends_after_start"
             ),

@@ -56,8 +56,8 @@ ACTIVITIES: list[DemoActivity] = [
         title="Jubileumreceptie",
         summary="Officiële opening van het jubileumjaar met burgemeester en korpsen.",
         description=(
-            "De gemeente en beide korpsen openen het jubileumjaar met een receptie voor genodigden: "
-            "huidige en oud-leden, partners, buurkorpsen en vertegenwoordigers van de "
+            "De gemeente en beide korpsen openen het jubileumjaar met een receptie voor "
+            "genodigden: huidige en oud-leden, partners, buurkorpsen en vertegenwoordigers van de "
             "veiligheidsregio. Je ontvangt een persoonlijke uitnodiging met een code."
         ),
         day=-1,

@@ -29,7 +29,10 @@ class Registration(models.Model):
     HOLDING_STATUSES = (Status.CONFIRMED, Status.OFFERED)
 
     activity = models.ForeignKey(
-        Activity, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("activiteit")
+        Activity,
+        on_delete=models.PROTECT,
+        related_name="registrations",
+        verbose_name=_("activiteit"),
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     contact_name = models.CharField(_("naam"), max_length=200)

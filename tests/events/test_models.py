@@ -105,7 +105,7 @@ def test_theme_colour_must_be_hex(programme, colour):
 def test_theme_colour_needs_contrast_with_white_text(programme):
     programme.theme_colour = "#FFD700"  # gold: white text on it is unreadable
     [message] = _errors(programme)["theme_colour"]
-    assert message.startswith("Witte tekst op deze kleur heeft een contrast van 1.")
+    assert message.startswith("Witte tekst op deze kleur heeft een contrast van 1,")
     programme.theme_colour = "#B41E1E"
     programme.full_clean()
 
@@ -148,7 +148,10 @@ def test_hold_stops_counting_the_moment_it_expires(activity, make_registration, 
     time_machine.move_to(timezone.now(), tick=False)
     expires = timezone.now() + dt.timedelta(minutes=30)
     make_registration(party_size=6, status="pending_payment", hold_expires_at=expires)
-    assert Activity.objects.with_places_taken(now=expires - dt.timedelta(seconds=1)).get().places_left == 14
+    assert (
+        Activity.objects.with_places_taken(now=expires - dt.timedelta(seconds=1)).get().places_left
+        == 14
+    )
     time_machine.move_to(expires, tick=False)
     assert Activity.objects.with_places_taken().get().places_left == 20
 

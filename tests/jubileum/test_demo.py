@@ -14,7 +14,9 @@ from registrations.models import Registration
 def _snapshot() -> list[tuple]:
     return [
         *Programme.objects.values_list("pk", "slug", "starts_on", "ends_on"),
-        *Activity.objects.order_by("pk").values_list("pk", "slug", "starts_at", "capacity", "price"),
+        *Activity.objects.order_by("pk").values_list(
+            "pk", "slug", "starts_at", "capacity", "price"
+        ),
         *Registration.objects.order_by("pk").values_list("pk", "email", "party_size"),
         *Budget.objects.values_list("pk", "total"),
     ]

@@ -20,7 +20,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: str, **options):
         if not settings.DEBUG:
-            raise CommandError("serve_local is for development; run gunicorn and db_worker in production.")
+            raise CommandError(
+                "serve_local is for development; run gunicorn and db_worker in production."
+            )
         worker = None
         # runserver's autoreloader runs this command again in a child process (RUN_MAIN=true);
         # only the outer process starts the worker, so there is exactly one.
