@@ -222,9 +222,7 @@ class Activity(models.Model):
             errors["ends_at"] = _("De activiteit moet eindigen na het begin.")
         opens, closes = self.registration_opens_at, self.registration_closes_at
         if opens and closes and closes <= opens:
-            errors["registration_closes_at"] = _(
-                "Aanmelden moet sluiten na het moment waarop het opengaat."
-            )
+            errors["registration_closes_at"] = _("Aanmelden moet sluiten nadat het is opengegaan.")
         if self.ends_at and closes and closes > self.ends_at:
             errors["registration_closes_at"] = _(
                 "Aanmelden moet sluiten vóór de activiteit is afgelopen."

@@ -36,10 +36,10 @@ api.add_router("/", events.api.router)
 # message clients see.
 _HTTP_ERRORS: dict[int, tuple[str, Promise]] = {
     400: ("bad_request", _("Het verzoek kon niet worden gelezen.")),
-    401: ("not_authenticated", _("Inloggen is nodig: stuur een geldige token mee.")),
+    401: ("not_authenticated", _("Inloggen is nodig: stuur een geldig token mee.")),
     403: ("permission_denied", _("Hier heb je geen toegang toe.")),
     404: ("not_found", _("Dit bestaat niet of is niet openbaar.")),
-    405: ("method_not_allowed", _("Deze methode kan hier niet.")),
+    405: ("method_not_allowed", _("Deze methode is hier niet toegestaan.")),
     409: ("conflict", _("Dit botst met de huidige stand van zaken.")),
     429: ("throttled", _("Te veel verzoeken; probeer het straks opnieuw.")),
 }

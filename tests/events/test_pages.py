@@ -191,7 +191,7 @@ def test_invalid_filter_is_reported_in_dutch_and_ignored(
     assert response.status_code == 200
     html = _text(response)
     assert message in html
-    assert "We tonen de activiteiten zonder dat filter." in html
+    assert "We tonen de activiteiten zonder die filters." in html
     assert 'aria-invalid="true"' in html
     assert activity.title in html
 
