@@ -22,6 +22,9 @@ urlpatterns += i18n_patterns(
     prefix_default_language=False,
 )
 
+handler404 = "jubileum.views.page_not_found"
+handler500 = "jubileum.views.server_error"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -7,6 +7,8 @@ import logging
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
@@ -54,3 +56,26 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 def robots_txt(request: HttpRequest) -> HttpResponse:
     return HttpResponse(ROBOTS_TXT, content_type="text/plain; charset=utf-8")
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _api_error(code: str, message: str, status: int) -> JsonResponse:
+    return JsonResponse({"code": code, "message": message, "details": {}}, status=status)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Our 404 page; API clients asking for a path that does not exist get the JSON error."""
+    if _is_api(request):
+        return _api_error("not_found", _("Dit bestaat niet of is niet openbaar."), 404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(
+            "server_error", _("Er ging iets mis bij ons; probeer het later opnieuw."), 500
+        )
+    return defaults.server_error(request)

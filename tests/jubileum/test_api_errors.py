@@ -156,3 +156,27 @@ def test_language_middleware_leaves_pages_alone():
 
     assert seen == ["nl"]
     assert "Content-Language" not in response
+
+
+def test_unknown_api_path_answers_json_404(client):
+    response = client.get("/api/v1/does-not-exist")
+    assert response.status_code == 404
+    assert response.json() == {
+        "code": "not_found",
+        "message": "Dit bestaat niet of is niet openbaar.",
+        "details": {},
+    }
+
+
+def test_unknown_page_still_gets_the_html_404(client, db):
+    response = client.get("/bestaat-niet/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_api_server_error_answers_json(rf):
+    from jubileum.views import server_error
+
+    response = server_error(rf.get("/api/v1/programmes"))
+    assert response.status_code == 500
+    assert json.loads(response.content)["code"] == "server_error"
