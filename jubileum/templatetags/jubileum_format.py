@@ -6,11 +6,12 @@ import datetime as dt
 from decimal import Decimal
 
 from django import template
-from django.utils import formats, timezone, translation
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from events.models import Activity
+from jubileum.money import format_euro
 
 register = template.Library()
 
@@ -24,10 +25,7 @@ def euro(value: Decimal | int | str | None) -> str:
     """Euros in the active language's style: "€ 12,50" in Dutch, "€12.50" in English."""
     if value in (None, ""):
         return ""
-    amount = formats.number_format(Decimal(value), decimal_pos=2, force_grouping=True)
-    # Dutch puts a space between the sign and the amount, English does not.
-    sign = "€ " if (translation.get_language() or "").startswith("nl") else "€"
-    return f"{sign}{amount}"
+    return format_euro(value)
 
 
 def format_timespan(starts: dt.datetime, ends: dt.datetime) -> str:

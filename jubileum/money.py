@@ -1,0 +1,22 @@
+"""Money: EUR amounts as Decimal with two places, never float."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils import formats, translation
+
+CENT = Decimal("0.01")
+
+
+def to_cents(amount: Decimal) -> int:
+    """Whole cents, as payment providers want them (rounded half up, like a till)."""
+    return int((amount.quantize(CENT, rounding=ROUND_HALF_UP) * 100).to_integral_value())
+
+
+def format_euro(amount: Decimal | int | str) -> str:
+    """Euros in the active language's style: "€ 12,50" in Dutch, "€12.50" in English."""
+    text = formats.number_format(Decimal(amount), decimal_pos=2, force_grouping=True)
+    # Dutch puts a space between the sign and the amount, English does not.
+    sign = "€ " if (translation.get_language() or "").startswith("nl") else "€"
+    return f"{sign}{text}"
