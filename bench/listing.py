@@ -17,7 +17,6 @@ import statistics
 import sys
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,8 +63,8 @@ def make_programme(size: int):
     """A public programme with `size` published activities of mixed kinds, some partly booked."""
     from django.utils import timezone
 
-    from events.models import Activity, Programme
-    from registrations.models import Registration
+    from events.models import Programme
+    from jubileum.demo import synthetic_activities
 
     today = timezone.localdate()
     programme = Programme.objects.create(
@@ -77,37 +76,7 @@ def make_programme(size: int):
         organiser_email="jubileum@example.org",
         is_public=True,
     )
-    first = timezone.now().replace(microsecond=0) + dt.timedelta(days=14)
-    audiences = list(Activity.Audience)
-    activities = Activity.objects.bulk_create(
-        Activity(
-            programme=programme,
-            title=f"Activiteit {n}",
-            slug=f"activiteit-{n}",
-            summary="Een middag vol brandveiligheid.",
-            starts_at=first + dt.timedelta(hours=5 * n),
-            ends_at=first + dt.timedelta(hours=5 * n + 2),
-            location_name="Kazerne Soest",
-            location_address="Birkstraat 1, 3768 HD Soest",
-            audience=audiences[n % len(audiences)],
-            capacity=None if n % 4 == 0 else 40,
-            max_party_size=6,
-            price=Decimal("12.50") if n % 3 == 0 else Decimal("0.00"),
-            status=Activity.Status.PUBLISHED,
-        )
-        for n in range(1, size + 1)
-    )
-    Registration.objects.bulk_create(
-        Registration(
-            activity=activity,
-            status=Registration.Status.CONFIRMED,
-            contact_name=f"Inwoner {n}",
-            email=f"inwoner{n}@example.org",
-            party_size=2,
-        )
-        for activity in activities
-        for n in range(3)
-    )
+    synthetic_activities(programme, size)
     return programme
 
 

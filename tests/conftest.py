@@ -14,6 +14,7 @@ import pytest
 from django.utils import timezone, translation
 
 from events.models import Activity, Programme
+from jubileum.demo import synthetic_activities
 from jubileum.env import env_bool
 from registrations.models import Registration
 
@@ -41,6 +42,33 @@ def programme(db) -> Programme:
         privacy_statement="Wij bewaren alleen wat nodig is.",
         accessibility_statement="Deze site is getest met toetsenbord en schermlezer.",
     )
+
+
+@pytest.fixture
+def make_programme(db):
+    """Make another public programme; override any field."""
+
+    def make(**fields) -> Programme:
+        n = next(_counter)
+        values = {
+            "name": f"Brandveiligheidsweek {n}",
+            "slug": f"brandveiligheidsweek-{n}",
+            "starts_on": dt.date(2027, 10, 4),
+            "ends_on": dt.date(2027, 10, 10),
+            "organiser_name": "Gemeente Soest",
+            "organiser_email": "veiligheid@example.org",
+            "is_public": True,
+        }
+        values.update(fields)
+        return Programme.objects.create(**values)
+
+    return make
+
+
+@pytest.fixture
+def many_activities(programme):
+    """Fill the programme with `count` activities of mixed kinds (for query-count tests)."""
+    return lambda count: synthetic_activities(programme, count)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from decimal import Decimal
 
 import icalendar
 import pytest
@@ -137,19 +136,11 @@ def test_calendar_files_refuse_post(client, activity):
     assert client.post(feed_url(activity.programme)).status_code == 405
 
 
-def test_feed_holds_exactly_the_listed_activities(client, programme, make_activity):
+def test_feed_holds_exactly_the_listed_activities(client, programme, make_activity, make_programme):
     published = make_activity(title="Open dag")
     cancelled = make_activity(title="Rondrit", status=Activity.Status.CANCELLED)
     make_activity(title="Nog geheim", status=Activity.Status.DRAFT)
-    other = Programme.objects.create(
-        name="Brandveiligheidsweek",
-        slug="brandveiligheidsweek",
-        starts_on=dt.date(2027, 10, 1),
-        ends_on=dt.date(2027, 10, 8),
-        organiser_name="Gemeente Soest",
-        organiser_email="veiligheid@example.org",
-        is_public=True,
-    )
+    other = make_programme()
     make_activity(programme=other, title="Ander programma")
 
     response = client.get(feed_url(programme))
@@ -176,27 +167,14 @@ def test_english_page_links_in_english_feed(client, activity):
 
 @pytest.mark.parametrize("count", [5, 500])
 def test_feed_query_count_does_not_grow_with_activities(
-    client, programme, make_activity, django_assert_max_num_queries, count
+    client, programme, many_activities, django_assert_max_num_queries, count
 ):
-    Activity.objects.bulk_create(
-        Activity(
-            programme=programme,
-            title=f"Rondrit {n}",
-            slug=f"rondrit-{n}",
-            summary="Een rit in de oude brandweerauto.",
-            starts_at=dt.datetime(2026, 12, 5, 10, tzinfo=AMSTERDAM) + dt.timedelta(hours=n),
-            ends_at=dt.datetime(2026, 12, 5, 11, tzinfo=AMSTERDAM) + dt.timedelta(hours=n),
-            location_name="Kazerne Soesterberg",
-            price=Decimal("0.00"),
-            status=Activity.Status.PUBLISHED,
-        )
-        for n in range(count)
-    )
+    activities = many_activities(count)
 
     with django_assert_max_num_queries(2):
         calendar = parse(client.get(feed_url(programme)))
 
-    assert len(calendar.events) == count
+    assert len(calendar.events) == len(activities)
 
 
 def test_builder_serves_other_callers_without_a_request(activity):

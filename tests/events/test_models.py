@@ -172,14 +172,7 @@ def test_registration_respects_window_status_and_need(activity):
     assert not activity.registration_is_open()
 
 
-def test_featured_programme_is_the_public_one_that_ends_last(programme):
-    Programme.objects.create(
-        name="Brandveiligheidsweek",
-        slug="brandveiligheidsweek",
-        starts_on=dt.date(2027, 10, 4),
-        ends_on=dt.date(2027, 10, 10),
-        organiser_name="Gemeente Soest",
-        organiser_email="veiligheid@example.org",
-        is_public=False,
-    )
+def test_featured_programme_is_the_public_one_that_ends_last(programme, make_programme):
+    make_programme(ends_on=dt.date(2027, 10, 10), is_public=False)
+    make_programme(ends_on=dt.date(2027, 1, 1))
     assert Programme.objects.featured() == programme

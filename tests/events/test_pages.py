@@ -33,19 +33,13 @@ def _text(response) -> str:
     return response.content.decode()
 
 
-def test_programme_lists_listed_activities_only(client, programme, make_activity, programme_url):
+def test_programme_lists_listed_activities_only(
+    client, programme, make_activity, make_programme, programme_url
+):
     make_activity(title="Open dag Soest")
     make_activity(title="Geheim concept", status=Activity.Status.DRAFT)
     make_activity(title="Afgeblazen optocht", status=Activity.Status.CANCELLED)
-    other = Programme.objects.create(
-        name="Brandveiligheidsweek",
-        slug="brandveiligheidsweek",
-        starts_on=dt.date(2027, 10, 1),
-        ends_on=dt.date(2027, 10, 7),
-        organiser_name="Gemeente Soest",
-        organiser_email="week@example.org",
-        is_public=True,
-    )
+    other = make_programme()
     make_activity(title="Rookmelderactie", programme=other)
 
     response = client.get(programme_url)
@@ -380,38 +374,6 @@ def test_activity_under_another_programme_slug_is_404(client, activity):
     assert client.get(url).status_code == 404
 
 
-def _bulk_activities(programme: Programme, count: int) -> None:
-    from registrations.models import Registration
-
-    start = timezone.now() + dt.timedelta(days=14)
-    activities = Activity.objects.bulk_create(
-        Activity(
-            programme=programme,
-            title=f"Activiteit {n}",
-            slug=f"bulk-{n}",
-            summary="Samenvatting",
-            starts_at=start + dt.timedelta(days=n % 90, hours=n % 5),
-            ends_at=start + dt.timedelta(days=n % 90, hours=n % 5 + 2),
-            location_name="Kazerne",
-            capacity=None if n % 3 == 0 else 30,
-            audience=list(Activity.Audience)[n % 3],
-            price=Decimal(n % 4),
-            status=Activity.Status.CANCELLED if n % 7 == 0 else Activity.Status.PUBLISHED,
-        )
-        for n in range(count)
-    )
-    Registration.objects.bulk_create(
-        Registration(
-            activity=a,
-            status=Registration.Status.CONFIRMED,
-            contact_name="Inwoner",
-            email="inwoner@example.org",
-            party_size=2,
-        )
-        for a in activities[::2]
-    )
-
-
 # The programme page needs three queries (programme, months, activities) and the detail page one;
 # one spare each. The bound is the same for 5 and for 500 activities: that is the point.
 PAGE_QUERIES = 4
@@ -420,9 +382,9 @@ DETAIL_QUERIES = 2
 
 @pytest.mark.parametrize("count", [5, 500])
 def test_programme_page_query_count_does_not_grow(
-    client, programme, programme_url, django_assert_max_num_queries, count
+    client, programme_url, many_activities, django_assert_max_num_queries, count
 ):
-    _bulk_activities(programme, count)
+    many_activities(count)
 
     with django_assert_max_num_queries(PAGE_QUERIES):
         response = client.get(programme_url)
@@ -434,10 +396,9 @@ def test_programme_page_query_count_does_not_grow(
 
 @pytest.mark.parametrize("count", [5, 500])
 def test_activity_page_query_count_does_not_grow(
-    client, programme, django_assert_max_num_queries, count
+    client, many_activities, django_assert_max_num_queries, count
 ):
-    _bulk_activities(programme, count)
-    activity = Activity.objects.get(slug="bulk-1")
+    activity = many_activities(count)[1]
 
     with django_assert_max_num_queries(DETAIL_QUERIES):
         response = client.get(activity.get_absolute_url())
