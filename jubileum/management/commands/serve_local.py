@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 
@@ -30,12 +32,17 @@ class Command(BaseCommand):
             worker = subprocess.Popen(
                 [sys.executable, "manage.py", "db_worker", "--interval", "1", "-v", "0"],
                 cwd=settings.BASE_DIR,
+                start_new_session=True,
             )
             self.stdout.write(f"Task worker started (pid {worker.pid}).")
             self.stdout.write(f"Jubileum: http://{host}:{port}/  (stop with Ctrl+C)")
+            # A plain `kill` should stop the worker too, not only Ctrl+C.
+            signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         try:
             call_command("runserver", f"{host}:{port}")
         finally:
             if worker is not None:
-                worker.terminate()
+                # The worker reloads on code changes through a child of its own: stop its group.
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(worker.pid, signal.SIGTERM)
                 worker.wait(timeout=10)
