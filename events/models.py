@@ -60,6 +60,12 @@ class Programme(models.Model):
         ),
     )
     is_public = models.BooleanField(_("openbaar"), default=False)
+    offer_valid_hours = models.PositiveSmallIntegerField(
+        _("geldigheid aanbod wachtlijst (uren)"),
+        default=48,
+        validators=[MinValueValidator(1, _("Een aanbod moet minstens 1 uur geldig zijn."))],
+        help_text=_("Zo lang kan iemand van de wachtlijst een vrijgekomen plaats claimen."),
+    )
     privacy_statement = models.TextField(_("privacyverklaring"), blank=True)
     accessibility_statement = models.TextField(_("toegankelijkheidsverklaring"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -100,15 +106,16 @@ class ActivityQuerySet(models.QuerySet):
     def with_places_taken(self, now: dt.datetime | None = None) -> ActivityQuerySet:
         """Annotate `places_taken`: persons holding a place right now.
 
-        Capacity counts confirmed and offered parties and payment holds that have not expired.
-        Expiry is compared with the clock here rather than set by a job, so a hold stops
-        counting the moment it expires even if no worker has run. The registrations app owns
-        these statuses (see `registrations.models.Registration.HOLDING_STATUSES`); the lookup
-        goes through the reverse relation so this app need not import it.
+        Capacity counts confirmed parties, and waitlist offers and payment holds until their
+        `hold_expires_at`. Expiry is compared with the clock here rather than set by a job, so a
+        hold stops counting the moment it expires even if no worker has run. The registrations
+        app owns these statuses (see `registrations.models.Registration.holds_places`); the
+        lookup goes through the reverse relation so this app need not import it.
         """
         now = now or timezone.now()
-        holding = Q(registrations__status__in=["confirmed", "offered"]) | Q(
-            registrations__status="pending_payment", registrations__hold_expires_at__gt=now
+        holding = Q(registrations__status="confirmed") | Q(
+            registrations__status__in=["offered", "pending_payment"],
+            registrations__hold_expires_at__gt=now,
         )
         return self.annotate(
             places_taken=Coalesce(Sum("registrations__party_size", filter=holding), 0)
@@ -179,6 +186,12 @@ class Activity(models.Model):
         blank=True,
         help_text=_("Leeg laten: aanmelden kan tot de activiteit begint."),
     )
+    cancellation_closes_at = models.DateTimeField(
+        _("annuleren kan tot"),
+        null=True,
+        blank=True,
+        help_text=_("Leeg laten: annuleren kan tot de activiteit begint."),
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
     )
@@ -231,6 +244,11 @@ class Activity(models.Model):
             errors["registration_opens_at"] = _(
                 "Aanmelden moet opengaan vóór de activiteit is afgelopen."
             )
+        cancel_until = self.cancellation_closes_at
+        if self.ends_at and cancel_until and cancel_until > self.ends_at:
+            errors["cancellation_closes_at"] = _(
+                "Annuleren moet sluiten vóór de activiteit is afgelopen."
+            )
         if self.capacity and self.max_party_size and self.max_party_size > self.capacity:
             errors["max_party_size"] = _(
                 "Een aanmelding kan niet meer personen hebben dan er plaatsen zijn (%(capacity)s)."
@@ -261,6 +279,10 @@ class Activity(models.Model):
 
     def is_past(self, now: dt.datetime | None = None) -> bool:
         return self.ends_at <= (now or timezone.now())
+
+    def cancellation_is_open(self, now: dt.datetime | None = None) -> bool:
+        """Whether an attendee may still cancel (organisers always may)."""
+        return (now or timezone.now()) < (self.cancellation_closes_at or self.starts_at)
 
     def registration_is_open(self, now: dt.datetime | None = None) -> bool:
         now = now or timezone.now()

@@ -292,6 +292,7 @@ def load_demo(*, as_held: bool = False, today: dt.date | None = None) -> Program
                     "contact_name": name,
                     "party_size": party_size,
                     "status": Registration.Status.CONFIRMED,
+                    "consent_at": starts_at - dt.timedelta(days=10),
                 },
             )
     return programme
@@ -330,6 +331,7 @@ def synthetic_activities(programme: Programme, count: int) -> list[Activity]:
             contact_name=f"Inwoner {n}",
             email=f"inwoner{n}@example.org",
             party_size=2,
+            consent_at=first,
         )
         for activity in activities[::2]
         for n in range(3)

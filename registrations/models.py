@@ -1,16 +1,22 @@
-"""Registrations: one party for one activity.
-
-This is the part of the model the public listings need (who holds places); sign-up, waitlist,
-tickets and payments build on it.
-"""
+"""Registrations: one party for one activity, the member roster and personal invitations."""
 
 from __future__ import annotations
 
-from django.core.validators import MinValueValidator
-from django.db import models
-from django.utils.translation import gettext_lazy as _
+import datetime as dt
 
-from events.models import Activity
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from events.models import Activity, Programme
+from registrations.tokens import new_manage_token, new_ticket_code
+
+
+class Brigade(models.TextChoices):
+    SOEST = "soest", _("Soest")
+    SOESTERBERG = "soesterberg", _("Soesterberg")
 
 
 class Registration(models.Model):
@@ -23,10 +29,19 @@ class Registration(models.Model):
         EXPIRED = "expired", _("Verlopen")
         CANCELLED = "cancelled", _("Geannuleerd")
 
-    # Statuses that hold places; pending_payment only until hold_expires_at. Mirrored by
-    # events.models.ActivityQuerySet.with_places_taken (tests/registrations/test_capacity.py
-    # keeps the two in step).
-    HOLDING_STATUSES = (Status.CONFIRMED, Status.OFFERED)
+    class Kind(models.TextChoices):
+        RESIDENT = "resident", _("Inwoner")
+        MEMBER = "member", _("Lid")
+        FORMER_MEMBER = "former_member", _("Oud-lid")
+        GUEST = "guest", _("Gast")
+
+    ACTIVE_STATUSES = (
+        Status.PENDING_APPROVAL,
+        Status.PENDING_PAYMENT,
+        Status.CONFIRMED,
+        Status.WAITLISTED,
+        Status.OFFERED,
+    )
 
     activity = models.ForeignKey(
         Activity,
@@ -37,17 +52,111 @@ class Registration(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     contact_name = models.CharField(_("naam"), max_length=200)
     email = models.EmailField(_("e-mailadres"))
+    phone = models.CharField(_("telefoonnummer"), max_length=40, blank=True)
     party_size = models.PositiveSmallIntegerField(
         _("aantal personen"), validators=[MinValueValidator(1)]
     )
+    kind = models.CharField(
+        _("ik kom als"), max_length=20, choices=Kind.choices, default=Kind.RESIDENT
+    )
+    brigade = models.CharField(_("korps"), max_length=20, choices=Brigade.choices, blank=True)
+    years_of_service = models.PositiveSmallIntegerField(
+        _("dienstjaren"), null=True, blank=True, validators=[MaxValueValidator(80)]
+    )
+    language = models.CharField(_("taal"), max_length=8, default="nl")
+    consent_at = models.DateTimeField(_("toestemming gegeven op"))
+    manage_token = models.CharField(max_length=32, unique=True, default=new_manage_token)
+    ticket_code = models.CharField(max_length=32, unique=True, default=new_ticket_code)
+    # Until when a waitlist offer or a payment hold keeps its places (see
+    # events.models.ActivityQuerySet.with_places_taken).
     hold_expires_at = models.DateTimeField(_("plaatsen vastgehouden tot"), null=True, blank=True)
+    waitlisted_at = models.DateTimeField(_("op de wachtlijst sinds"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("bevestigd op"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("geannuleerd op"), null=True, blank=True)
+    invitation = models.ForeignKey(
+        "Invitation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="registrations",
+        verbose_name=_("uitnodiging"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["created_at"]
         verbose_name = _("aanmelding")
         verbose_name_plural = _("aanmeldingen")
-        indexes = [models.Index(fields=["activity", "status"])]
+        indexes = [
+            models.Index(fields=["activity", "status"]),
+            models.Index(fields=["activity", "email"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contact_name} ({self.party_size}) — {self.activity}"
+
+    def holds_places(self, now: dt.datetime | None = None) -> bool:
+        """Whether this party counts against capacity now (mirrors with_places_taken)."""
+        now = now or timezone.now()
+        if self.status == self.Status.CONFIRMED:
+            return True
+        if self.status in (self.Status.OFFERED, self.Status.PENDING_PAYMENT):
+            return self.hold_expires_at is not None and self.hold_expires_at > now
+        return False
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+
+class RosterEntry(models.Model):
+    """A current or former member on the programme's roster, imported from CSV by e-mail."""
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="roster", verbose_name=_("programma")
+    )
+    name = models.CharField(_("naam"), max_length=200)
+    email = models.EmailField(_("e-mailadres"))
+    brigade = models.CharField(_("korps"), max_length=20, choices=Brigade.choices)
+    years_of_service = models.PositiveSmallIntegerField(_("dienstjaren"), null=True, blank=True)
+    is_former = models.BooleanField(_("oud-lid"), default=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("lid op de ledenlijst")
+        verbose_name_plural = _("ledenlijst")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "email"], name="roster_email_per_programme"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class Invitation(models.Model):
+    """A personal invitation code for one activity, for one person (and their party)."""
+
+    activity = models.ForeignKey(
+        Activity,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("activiteit"),
+    )
+    code = models.CharField(_("code"), max_length=32, unique=True, default=new_ticket_code)
+    name = models.CharField(_("naam"), max_length=200)
+    email = models.EmailField(_("e-mailadres"))
+    sent_at = models.DateTimeField(_("verstuurd op"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("uitnodiging")
+        verbose_name_plural = _("uitnodigingen")
+
+    def __str__(self) -> str:
+        return f"{self.name} — {self.activity}"

@@ -104,15 +104,19 @@ def activity(make_activity) -> Activity:
 
 
 @pytest.fixture
-def make_registration(activity):
+def make_registration(request):
+    """Make a confirmed registration (for the `activity` fixture unless one is given)."""
+
     def make(**fields) -> Registration:
         n = next(_counter)
+        if "activity" not in fields:
+            fields["activity"] = request.getfixturevalue("activity")
         values = {
-            "activity": activity,
             "status": Registration.Status.CONFIRMED,
             "contact_name": f"Inwoner {n}",
             "email": f"inwoner{n}@example.org",
             "party_size": 2,
+            "consent_at": timezone.now(),
         }
         values.update(fields)
         return Registration.objects.create(**values)

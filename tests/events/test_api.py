@@ -10,7 +10,6 @@ import pytest
 from django.contrib.staticfiles import finders
 
 from events.models import Activity, Programme
-from registrations.models import Registration
 
 AMSTERDAM = zoneinfo.ZoneInfo("Europe/Amsterdam")
 API = "/api/v1"
@@ -200,18 +199,14 @@ def test_activities_exclude_drafts_and_include_cancelled(client, programme, make
     }
 
 
-def test_activities_filter_by_audience_month_and_availability(client, programme, make_activity):
+def test_activities_filter_by_audience_month_and_availability(
+    client, programme, make_activity, make_registration
+):
     december = dt.datetime(2026, 12, 5, 14, tzinfo=AMSTERDAM)
     january = dt.datetime(2027, 1, 9, 14, tzinfo=AMSTERDAM)
     open_day = make_activity(starts_at=december, capacity=None)
     reunion = make_activity(starts_at=january, audience=Activity.Audience.MEMBERS, capacity=2)
-    Registration.objects.create(
-        activity=reunion,
-        status="confirmed",
-        contact_name="Lid",
-        email="lid@example.org",
-        party_size=2,
-    )
+    make_registration(activity=reunion, party_size=2)
     talk = make_activity(starts_at=january, capacity=50)
 
     def ids(**params) -> set[int]:

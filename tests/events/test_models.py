@@ -113,13 +113,22 @@ def test_theme_colour_needs_contrast_with_white_text(programme):
 def test_places_left_counts_confirmed_offered_and_unexpired_holds(activity, make_registration):
     now = timezone.now()
     make_registration(party_size=3, status=Registration.Status.CONFIRMED)
-    make_registration(party_size=2, status=Registration.Status.OFFERED)
+    make_registration(
+        party_size=2,
+        status=Registration.Status.OFFERED,
+        hold_expires_at=now + dt.timedelta(hours=47),
+    )
     make_registration(
         party_size=4,
         status=Registration.Status.PENDING_PAYMENT,
         hold_expires_at=now + dt.timedelta(minutes=10),
     )
     # None of these hold a place:
+    make_registration(
+        party_size=7,
+        status=Registration.Status.OFFERED,
+        hold_expires_at=now - dt.timedelta(seconds=1),
+    )
     make_registration(
         party_size=5,
         status=Registration.Status.PENDING_PAYMENT,

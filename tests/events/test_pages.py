@@ -242,19 +242,13 @@ def test_filter_form_works_with_and_without_htmx(client, activity, programme_url
         ({"capacity": None, "registration_required": False}, 0, "Geen aanmelding nodig"),
     ],
 )
-def test_places_left_on_card_and_detail(client, make_activity, fields, taken, label):
-    from registrations.models import Registration
-
+def test_places_left_on_card_and_detail(
+    client, make_activity, make_registration, fields, taken, label
+):
     activity = make_activity(max_party_size=6, **fields)
     while taken:
         size = min(taken, 6)
-        Registration.objects.create(
-            activity=activity,
-            status=Registration.Status.CONFIRMED,
-            contact_name="Inwoner",
-            email="inwoner@example.org",
-            party_size=size,
-        )
+        make_registration(activity=activity, party_size=size)
         taken -= size
 
     card = _text(client.get(activity.programme.get_absolute_url()))

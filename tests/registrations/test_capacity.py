@@ -1,13 +1,27 @@
+import datetime as dt
+import itertools
+
+import pytest
+from django.utils import timezone
+
+from events.models import Activity
 from registrations.models import Registration
 
+NOW = timezone.now()
+EXPIRY = {
+    "none": None,
+    "past": NOW - dt.timedelta(seconds=1),
+    "future": NOW + dt.timedelta(hours=1),
+}
 
-def test_events_capacity_lookup_matches_the_holding_statuses():
-    """events counts places by status name without importing this app; keep both in step."""
-    import inspect
 
-    from events.models import ActivityQuerySet
-
-    source = inspect.getsource(ActivityQuerySet.with_places_taken)
-    for status in Registration.HOLDING_STATUSES:
-        assert f'"{status}"' in source
-    assert f'"{Registration.Status.PENDING_PAYMENT}"' in source
+@pytest.mark.parametrize(
+    ("status", "expiry"), list(itertools.product(Registration.Status.values, EXPIRY))
+)
+def test_listing_count_and_registration_agree_on_who_holds_places(
+    activity, make_registration, status, expiry
+):
+    """events counts places by status name without importing this app; both must agree."""
+    registration = make_registration(party_size=3, status=status, hold_expires_at=EXPIRY[expiry])
+    taken = Activity.objects.with_places_taken(now=NOW).get(pk=activity.pk).places_taken
+    assert taken == (3 if registration.holds_places(NOW) else 0)

@@ -1,0 +1,392 @@
+"""Registration workflows: sign up, waitlist offers, claims, changes, cancellation, approval.
+
+Every workflow that can change who holds places locks the activity row first
+(`select_for_update()` inside `transaction.atomic()`; on SQLite the immediate transaction
+already serialises writers), then counts places with the same query the listings use. Two
+sign-ups for the last place therefore queue up behind each other and the second one sees the
+first. Mail goes out after the commit, through a background task that takes ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from events.models import Activity
+from jubileum.errors import DomainError
+from registrations.models import Invitation, Registration, RosterEntry
+
+logger = logging.getLogger(__name__)
+
+Status = Registration.Status
+
+# How long places are held while someone pays (Stripe's minimum Checkout expiry).
+PAYMENT_HOLD = dt.timedelta(minutes=30)
+
+
+class RegistrationError(DomainError):
+    code = "registration_error"
+    status = 409
+    message = _("Dit kan niet met deze aanmelding.")
+
+
+class RegistrationClosed(RegistrationError):
+    code = "registration_closed"
+    message = _("Aanmelden voor deze activiteit is niet (meer) mogelijk.")
+
+
+class PartyTooLarge(RegistrationError):
+    code = "party_too_large"
+    status = 422
+    message = _("Je kunt je voor deze activiteit met hoogstens %(max)s personen aanmelden.")
+
+
+class ActivityFull(RegistrationError):
+    code = "activity_full"
+    message = _("Deze activiteit is vol en heeft geen wachtlijst.")
+
+
+class NotEnoughPlaces(RegistrationError):
+    code = "not_enough_places"
+    message = _("Er zijn niet genoeg plaatsen vrij om je groep groter te maken.")
+
+
+class UnknownInvitation(RegistrationError):
+    code = "unknown_invitation"
+    status = 422
+    message = _("Deze uitnodigingscode kennen we niet voor deze activiteit.")
+
+
+class CancellationClosed(RegistrationError):
+    code = "cancellation_closed"
+    message = _("Annuleren kan niet meer; neem contact op met de organisator.")
+
+
+class OfferExpired(RegistrationError):
+    code = "offer_expired"
+    message = _("Dit aanbod is verlopen; de plaats is aan de volgende op de wachtlijst gegeven.")
+
+
+class InvalidState(RegistrationError):
+    code = "invalid_state"
+    message = _("Dat kan niet meer met deze aanmelding.")
+
+
+def _party_too_large(activity: Activity) -> PartyTooLarge:
+    error = PartyTooLarge(details={"max_party_size": activity.max_party_size})
+    error.message = PartyTooLarge.message % {"max": activity.max_party_size}
+    return error
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """What a person fills in; validated for shape by the form or API schema."""
+
+    contact_name: str
+    email: str
+    party_size: int
+    phone: str = ""
+    kind: str = Registration.Kind.RESIDENT
+    brigade: str = ""
+    years_of_service: int | None = None
+    language: str = "nl"
+    invitation_code: str = ""
+
+
+@dataclass(frozen=True)
+class SignUpResult:
+    registration: Registration
+    created: bool  # False: this e-mail address was already registered; that one is returned
+
+
+def _lock_activity(activity_id: int) -> Activity:
+    return Activity.objects.select_for_update().select_related("programme").get(pk=activity_id)
+
+
+def _lock_registration(registration_id: int) -> tuple[Registration, Activity]:
+    """Lock the activity first, then the registration: one lock order everywhere."""
+    activity_id = Registration.objects.values_list("activity_id", flat=True).get(pk=registration_id)
+    activity = _lock_activity(activity_id)
+    registration = Registration.objects.select_for_update().get(pk=registration_id)
+    registration.activity = activity
+    return registration, activity
+
+
+def places_free(activity: Activity, now: dt.datetime) -> int | None:
+    """Free places now, or None for an unlimited activity. Call with the activity locked."""
+    if activity.capacity is None:
+        return None
+    taken = Activity.objects.with_places_taken(now).get(pk=activity.pk).places_taken
+    return max(activity.capacity - taken, 0)
+
+
+def _fits(activity: Activity, party_size: int, now: dt.datetime) -> bool:
+    free = places_free(activity, now)
+    return free is None or party_size <= free
+
+
+def _needs_approval(activity: Activity, email: str, invitation: Invitation | None) -> bool:
+    if activity.audience == Activity.Audience.PUBLIC or invitation is not None:
+        return False
+    if activity.audience == Activity.Audience.MEMBERS:
+        on_roster = RosterEntry.objects.filter(
+            programme_id=activity.programme_id, email__iexact=email
+        ).exists()
+        return not on_roster
+    return True  # invitation-only without a code: an organiser decides
+
+
+def _admit(registration: Registration, activity: Activity, now: dt.datetime) -> None:
+    """Give the party its places: confirmed, or held while they pay."""
+    if activity.price > 0:
+        registration.status = Status.PENDING_PAYMENT
+        registration.hold_expires_at = now + PAYMENT_HOLD
+    else:
+        registration.status = Status.CONFIRMED
+        registration.confirmed_at = now
+        registration.hold_expires_at = None
+
+
+def _send_after_commit(registration: Registration, kind: str) -> None:
+    from registrations.tasks import send_registration_mail
+
+    registration_id = registration.pk
+    transaction.on_commit(
+        lambda: send_registration_mail.enqueue(registration_id=registration_id, kind=kind)
+    )
+
+
+def mail_kind(registration: Registration) -> str:
+    """Which e-mail tells the person where they stand now."""
+    return {
+        Status.CONFIRMED: "confirmation",
+        Status.WAITLISTED: "waitlisted",
+        Status.PENDING_APPROVAL: "pending_approval",
+        Status.PENDING_PAYMENT: "pending_payment",
+        Status.OFFERED: "offer",
+        Status.CANCELLED: "cancelled",
+    }.get(registration.status, "confirmation")
+
+
+def register(activity_id: int, sign_up: SignUp, *, now: dt.datetime | None = None) -> SignUpResult:
+    """Sign a party up: confirmed, held for payment, waitlisted, or waiting for approval.
+
+    The same e-mail address signing up again for the same activity (a double click, a second
+    try) gets its existing registration back and the e-mail again, never a second one.
+    """
+    now = now or timezone.now()
+    email = sign_up.email.strip()
+    with transaction.atomic():
+        activity = _lock_activity(activity_id)
+        existing = (
+            activity.registrations.filter(
+                email__iexact=email, status__in=Registration.ACTIVE_STATUSES
+            )
+            .order_by("created_at")
+            .first()
+        )
+        if existing is not None:
+            _send_after_commit(existing, mail_kind(existing))
+            return SignUpResult(existing, created=False)
+        if not activity.registration_is_open(now):
+            raise RegistrationClosed(details={"activity_id": activity.pk})
+        if sign_up.party_size > activity.max_party_size:
+            raise _party_too_large(activity)
+        invitation = None
+        if sign_up.invitation_code:
+            invitation = Invitation.objects.filter(
+                activity=activity, code=sign_up.invitation_code.strip().upper()
+            ).first()
+            if invitation is None:
+                raise UnknownInvitation()
+
+        registration = Registration(
+            activity=activity,
+            contact_name=sign_up.contact_name.strip(),
+            email=email,
+            phone=sign_up.phone.strip(),
+            party_size=sign_up.party_size,
+            kind=sign_up.kind,
+            brigade=sign_up.brigade,
+            years_of_service=sign_up.years_of_service,
+            language=sign_up.language,
+            consent_at=now,
+            invitation=invitation,
+        )
+        if _needs_approval(activity, email, invitation):
+            registration.status = Status.PENDING_APPROVAL
+        elif _fits(activity, sign_up.party_size, now):
+            _admit(registration, activity, now)
+        elif activity.waitlist_enabled:
+            registration.status = Status.WAITLISTED
+            registration.waitlisted_at = now
+        else:
+            raise ActivityFull(details={"places_left": places_free(activity, now)})
+        registration.save()
+        _send_after_commit(registration, mail_kind(registration))
+    return SignUpResult(registration, created=True)
+
+
+def _expire_lapsed(activity: Activity, now: dt.datetime) -> None:
+    """Mark offers and payment holds whose time has passed as expired (tidying only: they
+    stopped counting against capacity the moment they lapsed)."""
+    activity.registrations.filter(
+        status__in=[Status.OFFERED, Status.PENDING_PAYMENT], hold_expires_at__lte=now
+    ).update(status=Status.EXPIRED, updated_at=now)
+
+
+def _offer_freed_places(activity: Activity, now: dt.datetime) -> list[Registration]:
+    """Offer free places to the waitlist in order, skipping parties that do not fit.
+
+    Call with the activity locked."""
+    _expire_lapsed(activity, now)
+    free = places_free(activity, now)
+    if free is None or free == 0 or activity.status != Activity.Status.PUBLISHED:
+        return []
+    offered = []
+    waiting = activity.registrations.select_for_update().filter(status=Status.WAITLISTED)
+    for registration in waiting.order_by("waitlisted_at", "pk"):
+        if registration.party_size > free:
+            continue
+        registration.status = Status.OFFERED
+        registration.hold_expires_at = now + dt.timedelta(
+            hours=activity.programme.offer_valid_hours
+        )
+        registration.save(update_fields=["status", "hold_expires_at", "updated_at"])
+        _send_after_commit(registration, "offer")
+        offered.append(registration)
+        free -= registration.party_size
+        if free == 0:
+            break
+    return offered
+
+
+def offer_freed_places(activity_id: int, *, now: dt.datetime | None = None) -> list[Registration]:
+    now = now or timezone.now()
+    with transaction.atomic():
+        return _offer_freed_places(_lock_activity(activity_id), now)
+
+
+def tidy_activities(*, now: dt.datetime | None = None) -> int:
+    """Expire lapsed offers and holds everywhere and pass their places on; returns how many
+    activities were looked at. Safe to run as often as you like."""
+    now = now or timezone.now()
+    activity_ids = (
+        Registration.objects.filter(
+            status__in=[Status.OFFERED, Status.PENDING_PAYMENT], hold_expires_at__lte=now
+        )
+        .values_list("activity_id", flat=True)
+        .distinct()
+    )
+    ids = list(activity_ids)
+    for activity_id in ids:
+        offer_freed_places(activity_id, now=now)
+    return len(ids)
+
+
+def claim_offer(registration_id: int, *, now: dt.datetime | None = None) -> Registration:
+    """Take up a waitlist offer in time: the places become the party's."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        registration, activity = _lock_registration(registration_id)
+        if registration.status == Status.CONFIRMED:
+            return registration  # claimed already (a second click)
+        if registration.status != Status.OFFERED:
+            raise InvalidState()
+        if not registration.holds_places(now):
+            registration.status = Status.EXPIRED
+            registration.save(update_fields=["status", "updated_at"])
+            _offer_freed_places(activity, now)
+            expired = True
+        else:
+            _admit(registration, activity, now)
+            registration.save()
+            _send_after_commit(registration, mail_kind(registration))
+            expired = False
+    if expired:
+        raise OfferExpired()
+    return registration
+
+
+def cancel(
+    registration_id: int, *, by_organiser: bool = False, now: dt.datetime | None = None
+) -> Registration:
+    """Cancel a registration and offer its places to the waitlist."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        registration, activity = _lock_registration(registration_id)
+        if registration.status == Status.CANCELLED:
+            return registration
+        if not registration.is_active:
+            raise InvalidState()
+        if not by_organiser and not activity.cancellation_is_open(now):
+            raise CancellationClosed()
+        registration.status = Status.CANCELLED
+        registration.cancelled_at = now
+        registration.hold_expires_at = None
+        registration.save()
+        _send_after_commit(registration, "cancelled")
+        _offer_freed_places(activity, now)
+    return registration
+
+
+def change_party_size(
+    registration_id: int, party_size: int, *, now: dt.datetime | None = None
+) -> Registration:
+    """Change how many people come. Growing needs free places; shrinking frees them."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        registration, activity = _lock_registration(registration_id)
+        if not registration.is_active:
+            raise InvalidState()
+        if party_size < 1 or party_size > activity.max_party_size:
+            raise _party_too_large(activity)
+        if not activity.cancellation_is_open(now):
+            raise CancellationClosed(message=_("Je aanmelding wijzigen kan niet meer."))
+        growth = party_size - registration.party_size
+        if growth > 0 and registration.holds_places(now):
+            free = places_free(activity, now)
+            if free is not None and growth > free:
+                raise NotEnoughPlaces(details={"places_left": free})
+        registration.party_size = party_size
+        registration.save(update_fields=["party_size", "updated_at"])
+        if growth < 0:
+            _offer_freed_places(activity, now)
+        _send_after_commit(registration, mail_kind(registration))
+    return registration
+
+
+def approve(registration_id: int, *, now: dt.datetime | None = None) -> Registration:
+    """An organiser lets a pending member or guest in: places if there are any, else the
+    waitlist (or, without one, confirmed anyway: the organiser decided)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        registration, activity = _lock_registration(registration_id)
+        if registration.status != Status.PENDING_APPROVAL:
+            raise InvalidState()
+        if _fits(activity, registration.party_size, now) or not activity.waitlist_enabled:
+            _admit(registration, activity, now)
+        else:
+            registration.status = Status.WAITLISTED
+            registration.waitlisted_at = now
+        registration.save()
+        _send_after_commit(registration, mail_kind(registration))
+    return registration
+
+
+def decline(registration_id: int, *, now: dt.datetime | None = None) -> Registration:
+    now = now or timezone.now()
+    with transaction.atomic():
+        registration, _activity = _lock_registration(registration_id)
+        if registration.status != Status.PENDING_APPROVAL:
+            raise InvalidState()
+        registration.status = Status.CANCELLED
+        registration.cancelled_at = now
+        registration.save()
+        _send_after_commit(registration, "declined")
+    return registration
