@@ -81,6 +81,8 @@ class Registration(models.Model):
         related_name="registrations",
         verbose_name=_("uitnodiging"),
     )
+    reminder_sent_at = models.DateTimeField(_("herinnering verstuurd op"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("geanonimiseerd op"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

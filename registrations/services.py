@@ -390,3 +390,58 @@ def decline(registration_id: int, *, now: dt.datetime | None = None) -> Registra
         registration.save()
         _send_after_commit(registration, "declined")
     return registration
+
+
+def move(
+    registration_id: int, to_activity_id: int, *, now: dt.datetime | None = None
+) -> Registration:
+    """An organiser moves a party to another activity (another time slot, say).
+
+    Both activities are locked, lower id first, so two moves in opposite directions cannot
+    deadlock. The party keeps its status if the new activity has room; otherwise it joins
+    that activity's waitlist. The places it leaves go to the old activity's waitlist.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        from_activity_id = Registration.objects.values_list("activity_id", flat=True).get(
+            pk=registration_id
+        )
+        if from_activity_id == to_activity_id:
+            return Registration.objects.get(pk=registration_id)
+        locked = {pk: _lock_activity(pk) for pk in sorted({from_activity_id, to_activity_id})}
+        source, target = locked[from_activity_id], locked[to_activity_id]
+        if source.programme_id != target.programme_id:
+            raise InvalidState(message=_("Verplaatsen kan alleen binnen hetzelfde programma."))
+        registration = Registration.objects.select_for_update().get(pk=registration_id)
+        if not registration.is_active:
+            raise InvalidState()
+        held = registration.holds_places(now)
+        registration.activity = target
+        if held and not _fits(target, registration.party_size, now):
+            if not target.waitlist_enabled:
+                raise NotEnoughPlaces(details={"places_left": places_free(target, now)})
+            registration.status = Status.WAITLISTED
+            registration.waitlisted_at = now
+            registration.hold_expires_at = None
+        registration.save()
+        _send_after_commit(registration, mail_kind(registration))
+        if held:
+            _offer_freed_places(source, now)
+    return registration
+
+
+def anonymise(registration: Registration, *, now: dt.datetime | None = None) -> None:
+    """Remove the personal data of a registration, keeping what the counts need (activity,
+    status, party size, kind of attendee, times). Used when a person deletes their data and
+    by the retention purge."""
+    now = now or timezone.now()
+    Registration.objects.filter(pk=registration.pk).update(
+        contact_name="",
+        email="",
+        phone="",
+        years_of_service=None,
+        anonymised_at=now,
+        updated_at=now,
+    )
+    # The audit trail holds copies of the same fields.
+    registration.history.all().update(contact_name="", email="", phone="", years_of_service=None)

@@ -10,3 +10,10 @@ def send_registration_mail(*, registration_id: int, kind: str) -> None:
     from registrations import emails
 
     emails.send(registration_id, kind)
+
+
+@task()
+def send_invitation_mail(*, invitation_id: int) -> None:
+    from registrations import emails
+
+    emails.send_invitation(invitation_id)
