@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Thr
 from ninja.errors import ValidationError as NinjaValidationError
 
 import events.api
+import registrations.api
 from jubileum.errors import DomainError
 
 api = NinjaAPI(
@@ -31,6 +32,7 @@ api = NinjaAPI(
 )
 
 api.add_router("/", events.api.router)
+api.add_router("/", registrations.api.router)
 
 # Statuses an HttpError raised by ninja itself (or by our code) may carry, with the code and
 # message clients see.

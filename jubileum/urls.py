@@ -18,6 +18,8 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("", include("events.urls")),
+    path("", include("registrations.urls")),
+    path("beheer/", include("registrations.organiser_urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )
