@@ -34,6 +34,11 @@ if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is not set (comma-separated host names).")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# Where the site lives, for links in e-mails (sent by the worker, which has no request).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not SITE_URL:
+    raise ImproperlyConfigured("SITE_URL is not set (e.g. https://jubileum.soest.nl).")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

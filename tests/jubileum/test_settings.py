@@ -23,6 +23,7 @@ def production_env(tmp_path) -> dict[str, str]:
     return {
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "jubileum.example.nl",
+        "SITE_URL": "https://jubileum.example.nl",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'jubileum.sqlite3'}",
         "MAIL_BACKEND": "anymail.backends.test.EmailBackend",
     }
@@ -68,6 +69,7 @@ def test_development_starts_with_nothing_but_debug_set(tmp_path):
         ("SECRET_KEY", "SECRET_KEY is not set"),
         ("ALLOWED_HOSTS", "ALLOWED_HOSTS is not set"),
         ("MAIL_BACKEND", "MAIL_BACKEND is not set"),
+        ("SITE_URL", "SITE_URL is not set"),
     ],
 )
 def test_production_refuses_to_start_without_required_variable(
