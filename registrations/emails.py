@@ -1,11 +1,419 @@
-"""E-mails to the people who registered (being written)."""
+"""E-mails to the people who registered or were invited, one named function per e-mail.
+
+Each function builds a message from `registrations/email/<name>_subject.txt`, `<name>.txt` and
+`<name>.html`, in the person's language, with absolute links to the pages in that language.
+`send()` and `send_invitation()` are what the background tasks call: they load the row again,
+skip an e-mail whose news is stale (a confirmation for a party that has since cancelled), and
+record every e-mail in the mail log (`SentMail`) before it goes out, so a task that runs twice
+for the same state sends once. `force=True` is the explicit resend from the personal page: it
+always sends.
+
+The ticket's QR code travels as a PNG in a multipart/related part beside the HTML (referenced
+as `cid:`), so mail clients show it in place without loading anything remote, and once more as
+an ordinary attachment, `ticket.png`, to save or print.
+"""
 
 from __future__ import annotations
 
+import email.message
+import email.policy
+import logging
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import make_msgid
+from typing import Any
 
-def send(registration_id: int, kind: str) -> None:
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.html import format_html
+
+from events.calendar import build_calendar
+from registrations.models import Invitation, Registration, SentMail
+from registrations.tickets import qr_png
+
+logger = logging.getLogger(__name__)
+
+Status = Registration.Status
+
+TEMPLATE_DIR = "registrations/email"
+MAILER = "default"
+
+
+def site_url() -> str:
+    """Scheme and host of the site, without a trailing slash: tasks have no request to ask."""
+    return settings.SITE_URL.rstrip("/")
+
+
+class TicketMessage(EmailMultiAlternatives):
+    """An HTML e-mail whose inline images sit beside the HTML in a multipart/related part.
+
+    Inline images stay in `attachments` (marked inline, with a Content-ID), which is where
+    anymail's ESP backends look for them; only the MIME rendering, which the SMTP, console and
+    file backends send, moves them next to the HTML that shows them, so clients display them in
+    place instead of listing them as attachments.
+    """
+
+    def message(self, *, policy: email.policy.Policy = email.policy.default) -> Any:
+        inline = [part for part in self.attachments if _is_inline(part)]
+        if not inline:
+            return super().message(policy=policy)
+        attachments = self.attachments
+        self.attachments = [part for part in attachments if not _is_inline(part)]
+        try:
+            msg = super().message(policy=policy)
+        finally:
+            self.attachments = attachments
+        html = msg.get_body(preferencelist=("html",))
+        for part in inline:
+            html.add_related(
+                part.get_content(),
+                maintype=part.get_content_maintype(),
+                subtype=part.get_content_subtype(),
+                cid=part["Content-ID"],
+                disposition="inline",
+                filename=part.get_filename(),
+            )
+        return msg
+
+
+def _is_inline(part: object) -> bool:
+    return (
+        isinstance(part, email.message.MIMEPart)
+        and part.get_content_disposition() == "inline"
+        and part["Content-ID"] is not None
+    )
+
+
+@dataclass(frozen=True)
+class _Ticket:
+    code: str
+    png: bytes
+    cid: str  # without the angle brackets, as `cid:` URLs want it
+
+    @property
+    def size(self) -> int:
+        # PNG header: the IHDR chunk's width sits at bytes 16-19.
+        return struct.unpack(">I", self.png[16:20])[0]
+
+    def inline_part(self) -> email.message.MIMEPart:
+        part = email.message.MIMEPart()
+        part.set_content(
+            self.png,
+            maintype="image",
+            subtype="png",
+            disposition="inline",
+            filename="ticket.png",
+            cid=f"<{self.cid}>",
+        )
+        return part
+
+
+def _ticket(registration: Registration) -> _Ticket:
+    # The domain "inline" is no real TLD: some ESPs use the Content-ID as a file name, and
+    # Gmail blocks names ending in ".com".
+    cid = make_msgid("ticket", domain="inline")[1:-1]
+    return _Ticket(code=registration.ticket_code, png=qr_png(registration.ticket_code), cid=cid)
+
+
+def _language(code: str) -> str:
+    codes = {language for language, _name in settings.LANGUAGES}
+    return code if code in codes else settings.LANGUAGE_CODE
+
+
+def _render(
+    name: str,
+    context: dict[str, Any],
+    *,
+    to: str,
+    reply_to: str,
+    language: str,
+    ticket: _Ticket | None = None,
+) -> TicketMessage:
+    """Render one e-mail's three templates (in the active language) into a message."""
+    organiser_email = context["programme"].organiser_email
+    context = {
+        **context,
+        "language": language,
+        "organiser_link": format_html(
+            '<a href="mailto:{0}" style="color:#1a1a1a;">{0}</a>', organiser_email
+        ),
+    }
+    if ticket is not None:
+        context["ticket"] = ticket
+    subject = " ".join(render_to_string(f"{TEMPLATE_DIR}/{name}_subject.txt", context).split())
+    context["subject"] = subject
+    text = render_to_string(f"{TEMPLATE_DIR}/{name}.txt", context)
+    html = render_to_string(f"{TEMPLATE_DIR}/{name}.html", context)
+    message = TicketMessage(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        reply_to=[reply_to],
+    )
+    message.attach_alternative(html, "text/html")
+    if ticket is not None:
+        message.attach(ticket.inline_part())
+        message.attach("ticket.png", ticket.png, "image/png")
+    return message
+
+
+def _registration_context(registration: Registration) -> dict[str, Any]:
+    """Links and facts every registration e-mail uses; call in the person's language."""
+    activity = registration.activity
+    programme = activity.programme
+    base = site_url()
+    token = registration.manage_token
+    return {
+        "registration": registration,
+        "activity": activity,
+        "programme": programme,
+        "site_url": base,
+        "activity_url": base + activity.get_absolute_url(),
+        "manage_url": base + reverse("registrations:manage", kwargs={"token": token}),
+        "privacy_url": base + reverse("events:privacy", kwargs={"slug": programme.slug}),
+        "total_price": activity.price * registration.party_size,
+    }
+
+
+def _registration_mail(
+    name: str,
+    registration: Registration,
+    *,
+    ticket: bool = False,
+    links: dict[str, str] | None = None,
+    calendar: bool = False,
+) -> TicketMessage:
+    """A registration e-mail in the person's language.
+
+    `links` names more personal pages for the context (`{"claim_url": "registrations:claim"}`),
+    each reversed with the manage token; `calendar` attaches the activity as an .ics file.
+    """
+    language = _language(registration.language)
+    activity = registration.activity
+    with translation.override(language):
+        context = _registration_context(registration)
+        for variable, url_name in (links or {}).items():
+            token = registration.manage_token
+            context[variable] = site_url() + reverse(url_name, kwargs={"token": token})
+        message = _render(
+            name,
+            context,
+            to=registration.email,
+            reply_to=activity.programme.organiser_email,
+            language=language,
+            ticket=_ticket(registration) if ticket else None,
+        )
+        if calendar:
+            ics = build_calendar([activity], site_url()).to_ical()
+            message.attach(f"{activity.slug}.ics", ics, "text/calendar")
+    return message
+
+
+# --- The e-mails -------------------------------------------------------------------------------
+
+
+def confirmation(registration: Registration) -> TicketMessage:
+    """You're in: when and where, the party, the QR ticket, a calendar file, the personal link."""
+    return _registration_mail(
+        "confirmation",
+        registration,
+        ticket=True,
+        links={"ics_url": "registrations:ics"},
+        calendar=True,
+    )
+
+
+def waitlisted(registration: Registration) -> TicketMessage:
+    return _registration_mail("waitlisted", registration)
+
+
+def offer(registration: Registration) -> TicketMessage:
+    """A place is free: claim it before the offer lapses."""
+    return _registration_mail("offer", registration, links={"claim_url": "registrations:claim"})
+
+
+def pending_approval(registration: Registration) -> TicketMessage:
+    return _registration_mail("pending_approval", registration)
+
+
+def pending_payment(registration: Registration) -> TicketMessage:
+    return _registration_mail("pending_payment", registration)
+
+
+def cancelled(registration: Registration) -> TicketMessage:
+    return _registration_mail("cancelled", registration)
+
+
+def declined(registration: Registration) -> TicketMessage:
+    return _registration_mail("declined", registration)
+
+
+def reminder(registration: Registration) -> TicketMessage:
+    """Tomorrow: when and where, and the QR ticket again."""
+    return _registration_mail("reminder", registration, ticket=True)
+
+
+def invitation(invite: Invitation) -> TicketMessage:
+    """A personal invitation: the code, and a link to the activity with the code filled in.
+
+    An invitation has no language of its own (the roster has none); it goes out in Dutch.
+    """
+    language = settings.LANGUAGE_CODE
+    activity = invite.activity
+    programme = activity.programme
+    with translation.override(language):
+        base = site_url()
+        context = {
+            "invitation": invite,
+            "activity": activity,
+            "programme": programme,
+            "site_url": base,
+            "invitation_url": f"{base}{activity.get_absolute_url()}?code={invite.code}",
+            "privacy_url": base + reverse("events:privacy", kwargs={"slug": programme.slug}),
+        }
+        return _render(
+            "invitation",
+            context,
+            to=invite.email,
+            reply_to=programme.organiser_email,
+            language=language,
+        )
+
+
+REGISTRATION_MAILS: dict[str, Callable[[Registration], TicketMessage]] = {
+    "confirmation": confirmation,
+    "waitlisted": waitlisted,
+    "offer": offer,
+    "pending_approval": pending_approval,
+    "pending_payment": pending_payment,
+    "cancelled": cancelled,
+    "declined": declined,
+    "reminder": reminder,
+}
+
+# The state each e-mail reports. A task that runs after the registration moved on (confirmed,
+# then cancelled before the worker got to it) sends nothing: the later e-mail tells the truth.
+_REPORTS: dict[str, tuple[str, ...]] = {
+    "confirmation": (Status.CONFIRMED,),
+    "waitlisted": (Status.WAITLISTED,),
+    "offer": (Status.OFFERED,),
+    "pending_approval": (Status.PENDING_APPROVAL,),
+    "pending_payment": (Status.PENDING_PAYMENT,),
+    "cancelled": (Status.CANCELLED,),
+    "declined": (Status.CANCELLED,),
+    "reminder": (Status.CONFIRMED,),
+}
+
+
+# --- Sending, once per state -------------------------------------------------------------------
+
+
+def _stale_reason(registration: Registration, kind: str) -> str | None:
+    """Why this e-mail would no longer be true, or None when it should go out."""
+    if registration.anonymised_at is not None or not registration.email:
+        return "anonymised"
+    if registration.status not in _REPORTS[kind]:
+        return f"status is now {registration.status}"
+    if kind in ("offer", "pending_payment") and not registration.holds_places():
+        return "hold has expired"
+    if kind == "reminder" and registration.activity.is_past():
+        return "activity is over"
     return None
 
 
-def send_invitation(invitation_id: int) -> None:
-    return None
+def _state_key(registration: Registration, kind: str) -> str:
+    """Names the state an e-mail reports: the same state is mailed once.
+
+    `updated_at` moves with every change that saves the registration, so a change of party
+    size (and back again) is news; activity and party size make the key readable in the admin.
+    A reminder is about the activity's date, whatever changed since.
+    """
+    if kind == "reminder":
+        return f"a{registration.activity_id}/{registration.activity.starts_at.isoformat()}"
+    return (
+        f"a{registration.activity_id}/p{registration.party_size}/"
+        f"{registration.updated_at.isoformat()}"
+    )
+
+
+def _claim(target: dict[str, Any], kind: str, key: str, *, force: bool) -> SentMail | None:
+    """Write the mail-log row before sending; None when another run has written it already.
+
+    Recording first means two workers running the same task cannot both send (the unique
+    constraint lets one in). The price: a worker that dies between this row and the send leaves
+    that one e-mail unsent rather than risking it twice.
+    """
+    try:
+        with transaction.atomic():
+            return SentMail.objects.create(kind=kind, key=key, forced=force, **target)
+    except IntegrityError:
+        return None
+
+
+def _deliver(message: TicketMessage, entry: SentMail) -> None:
+    try:
+        message.send(using=MAILER)
+    except BaseException:
+        # Not sent: forget the log row so the retry may send it.
+        entry.delete()
+        raise
+    entry.sent_at = timezone.now()
+    entry.save(update_fields=["sent_at"])
+
+
+def send(registration_id: int, kind: str, *, force: bool = False) -> bool:
+    """Send the `kind` e-mail for a registration; True when it went out now.
+
+    Nothing is sent when the registration is gone or anonymised, when its state no longer
+    matches the e-mail, or — unless `force` — when this state was mailed already. Errors from
+    the mail backend propagate, so the task can retry; the mail-log row is then removed.
+    """
+    build = REGISTRATION_MAILS[kind]
+    registration = (
+        Registration.objects.select_related("activity__programme")
+        .filter(pk=registration_id)
+        .first()
+    )
+    if registration is None:
+        logger.info("No %s mail: registration %s no longer exists", kind, registration_id)
+        return False
+    reason = _stale_reason(registration, kind)
+    if reason is not None:
+        logger.info("No %s mail for registration %s: %s", kind, registration_id, reason)
+        return False
+    # Built before the log row is written: a broken template must not mark the mail as sent.
+    message = build(registration)
+    key = _state_key(registration, kind)
+    entry = _claim({"registration": registration}, kind, key, force=force)
+    if entry is None:
+        logger.info("No %s mail for registration %s: sent already (%s)", kind, registration_id, key)
+        return False
+    _deliver(message, entry)
+    return True
+
+
+def send_invitation(invitation_id: int, *, force: bool = False) -> bool:
+    """Send a personal invitation; once, unless `force` (an organiser sends it again)."""
+    invitations = Invitation.objects.select_related("activity__programme")
+    invite = invitations.filter(pk=invitation_id).first()
+    if invite is None or not invite.email:
+        logger.info("No invitation mail: invitation %s is gone or anonymised", invitation_id)
+        return False
+    activity = invite.activity
+    if activity.status == activity.Status.CANCELLED or activity.is_past():
+        logger.info("No invitation mail for invitation %s: activity is over or off", invitation_id)
+        return False
+    message = invitation(invite)
+    entry = _claim({"invitation": invite}, "invitation", "invitation", force=force)
+    if entry is None:
+        logger.info("No invitation mail for invitation %s: sent already", invitation_id)
+        return False
+    _deliver(message, entry)
+    Invitation.objects.filter(pk=invite.pk).update(sent_at=entry.sent_at)
+    return True

@@ -162,3 +162,50 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} — {self.activity}"
+
+
+class SentMail(models.Model):
+    """One e-mail that went out (or is going out) for a registration or an invitation.
+
+    The mail tasks record each e-mail here *before* sending it, under a key that names the state
+    it reports (for a confirmation: activity, party size and confirmation time). A task that runs
+    again for the same state finds the row and sends nothing; a new state (a bigger party, a new
+    offer) has a new key and is mailed. A resend on request is marked `forced` and never blocks
+    or is blocked. No address or text is kept: the row holds no personal data.
+    """
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, null=True, blank=True, related_name="mails"
+    )
+    invitation = models.ForeignKey(
+        Invitation, on_delete=models.CASCADE, null=True, blank=True, related_name="mails"
+    )
+    kind = models.CharField(max_length=30)
+    key = models.CharField(max_length=120)
+    forced = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("verstuurde e-mail")
+        verbose_name_plural = _("verstuurde e-mails")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(registration__isnull=True) ^ models.Q(invitation__isnull=True),
+                name="sentmail_for_registration_or_invitation",
+            ),
+            models.UniqueConstraint(
+                fields=["registration", "kind", "key"],
+                condition=models.Q(forced=False, registration__isnull=False),
+                name="sentmail_once_per_registration_state",
+            ),
+            models.UniqueConstraint(
+                fields=["invitation", "kind", "key"],
+                condition=models.Q(forced=False, invitation__isnull=False),
+                name="sentmail_once_per_invitation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.key})"
