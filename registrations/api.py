@@ -1,5 +1,291 @@
-"""API for registrations (being written), mounted by `jubileum.api`."""
+"""Registration API: sign up for an activity, and read, change or cancel one registration through
+its manage token. Mounted by `jubileum.api`; the rules are the services' (`registrations.services`),
+whose domain errors leave as `{"code", "message", "details"}` with their own status.
+"""
 
-from ninja import Router
+# No `from __future__ import annotations` here: ninja reads parameter and field types from the
+# signatures and class bodies at import time.
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Field, Path, Router, Schema, Status
+from pydantic import ConfigDict, field_validator
+
+from events.api import MAX_ID
+from events.models import Activity
+from jubileum.apitools import ErrorOut, strict_query
+from registrations import services
+from registrations.models import Brigade, Registration
+from registrations.tokens import looks_like_manage_token, ticket_qr_payload
 
 router = Router()
+
+RegistrationStatus = Registration.Status
+TOKEN_DESCRIPTION = "The registration's manage token, from the personal link or the sign-up answer."
+
+
+def _local(moment: dt.datetime | None) -> dt.datetime | None:
+    return moment and timezone.localtime(moment)
+
+
+class StrictIn(Schema):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SignUpIn(StrictIn):
+    contact_name: str = Field(min_length=1, max_length=200)
+    email: str = Field(max_length=254, examples=["naam@example.org"])
+    party_size: int = Field(ge=1, le=50, description="Persons, the contact included.")
+    phone: str = Field("", max_length=40)
+    kind: Registration.Kind = Registration.Kind.RESIDENT
+    brigade: Brigade | None = Field(None, description="For (former) members: their brigade.")
+    years_of_service: int | None = Field(None, ge=0, le=80)
+    language: Literal["nl", "en"] | None = Field(
+        None, description="Language of the e-mails; the request's language when left out."
+    )
+    invitation_code: str = Field("", max_length=32, description="A personal invitation code.")
+    consent: bool = Field(
+        description="The person agrees to the privacy statement; must be true.",
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _valid_email(cls, value: str) -> str:
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ValueError("value is not a valid e-mail address") from None
+        return value
+
+    @field_validator("consent")
+    @classmethod
+    def _consent_given(cls, value: bool) -> bool:
+        if value is not True:
+            raise ValueError("consent must be given (true) to sign up")
+        return value
+
+    def to_sign_up(self, default_language: str) -> services.SignUp:
+        return services.SignUp(
+            contact_name=self.contact_name,
+            email=self.email,
+            party_size=self.party_size,
+            phone=self.phone,
+            kind=self.kind,
+            brigade=self.brigade or "",
+            years_of_service=self.years_of_service,
+            language=self.language or default_language,
+            invitation_code=self.invitation_code,
+        )
+
+
+class PartySizeIn(StrictIn):
+    party_size: int = Field(ge=1, le=50, description="Persons, the contact included.")
+
+
+class SignUpOut(Schema):
+    id: int
+    activity_id: int
+    status: RegistrationStatus
+    party_size: int
+    created: bool = Field(
+        description="False when this e-mail address was already signed up for the activity: "
+        "that registration is meant, and its e-mail has been sent again."
+    )
+    manage_token: str | None = Field(
+        description="Key to GET/PATCH/DELETE /registrations/{manage_token}. Only in the answer "
+        "that created the registration; a repeated sign-up finds it in the e-mail instead, so "
+        "knowing someone's address is not enough to change their registration."
+    )
+    hold_expires_at: dt.datetime | None = Field(
+        description="Until when a payment hold or a waitlist offer keeps its places."
+    )
+
+
+class ActivitySummaryOut(Schema):
+    id: int
+    programme: str = Field(description="Slug of the programme.")
+    title: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    location_name: str
+    location_address: str
+    url: str = Field(description="The activity's page.")
+
+    @staticmethod
+    def resolve_programme(obj: Activity) -> str:
+        return obj.programme.slug
+
+    @staticmethod
+    def resolve_starts_at(obj: Activity) -> dt.datetime:
+        return timezone.localtime(obj.starts_at)
+
+    @staticmethod
+    def resolve_ends_at(obj: Activity) -> dt.datetime:
+        return timezone.localtime(obj.ends_at)
+
+    @staticmethod
+    def resolve_url(obj: Activity, context: dict[str, Any]) -> str:
+        return context["request"].build_absolute_uri(obj.get_absolute_url())
+
+
+class RegistrationOut(Schema):
+    id: int
+    status: RegistrationStatus
+    party_size: int
+    contact_name: str
+    email: str
+    phone: str
+    kind: Registration.Kind
+    brigade: str
+    years_of_service: int | None
+    language: str
+    hold_expires_at: dt.datetime | None = Field(
+        description="Until when a payment hold or a waitlist offer keeps its places."
+    )
+    confirmed_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+    activity: ActivitySummaryOut
+    ticket_code: str | None = Field(
+        description="The code the ticket's QR holds; only while the registration admits "
+        "(status confirmed)."
+    )
+    ticket_qr: str | None = Field(
+        description="The exact QR payload (`JUB1:` + ticket code); only while confirmed.",
+        examples=["JUB1:K7Q2M4XW9ZP3R5T6V8YA"],
+    )
+
+    @staticmethod
+    def resolve_hold_expires_at(obj: Registration) -> dt.datetime | None:
+        return _local(obj.hold_expires_at)
+
+    @staticmethod
+    def resolve_confirmed_at(obj: Registration) -> dt.datetime | None:
+        return _local(obj.confirmed_at)
+
+    @staticmethod
+    def resolve_cancelled_at(obj: Registration) -> dt.datetime | None:
+        return _local(obj.cancelled_at)
+
+    @staticmethod
+    def resolve_ticket_code(obj: Registration) -> str | None:
+        return obj.ticket_code if obj.status == RegistrationStatus.CONFIRMED else None
+
+    @staticmethod
+    def resolve_ticket_qr(obj: Registration) -> str | None:
+        return (
+            ticket_qr_payload(obj.ticket_code)
+            if obj.status == RegistrationStatus.CONFIRMED
+            else None
+        )
+
+
+def _registration(token: str) -> Registration:
+    # The shape check turns a tampered or truncated token into 404 without touching the database.
+    if not looks_like_manage_token(token):
+        raise Http404
+    return get_object_or_404(
+        Registration.objects.select_related("activity__programme"), manage_token=token
+    )
+
+
+ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+TOKEN = Path(..., description=TOKEN_DESCRIPTION)
+
+
+@router.post(
+    "/activities/{id}/registrations",
+    response={201: SignUpOut, 200: SignUpOut, **ERRORS},
+    url_name="activity_registrations",
+    tags=["registrations"],
+    summary="Sign up for an activity",
+)
+@strict_query
+def sign_up(
+    request: HttpRequest, payload: SignUpIn, id: int = Path(..., ge=1, le=MAX_ID)
+) -> Status:
+    """Sign a party up for a published activity of a public programme.
+
+    201 with status `confirmed`, `pending_payment` (a paid activity: the places are held while
+    the person pays), `waitlisted` (full) or `pending_approval` (a members-only or invitation-only
+    activity the person is not on the roster or invited for). The same e-mail address signing up
+    again answers 200 with the existing registration (without its manage token) and e-mails it
+    again. 409 `registration_closed` or `activity_full`, 422 `party_too_large`,
+    `unknown_invitation` or `validation_error` change nothing.
+    """
+    activity = get_object_or_404(Activity.objects.listed(), pk=id)
+    result = services.register(activity.pk, payload.to_sign_up(request.LANGUAGE_CODE))
+    registration = result.registration
+    body = {
+        "id": registration.pk,
+        "activity_id": registration.activity_id,
+        "status": registration.status,
+        "party_size": registration.party_size,
+        "created": result.created,
+        "manage_token": registration.manage_token if result.created else None,
+        "hold_expires_at": _local(registration.hold_expires_at),
+    }
+    return Status(201 if result.created else 200, body)
+
+
+@router.get(
+    "/registrations/{token}",
+    response={200: RegistrationOut, 404: ErrorOut, 422: ErrorOut},
+    url_name="registration",
+    tags=["registrations"],
+    summary="Get a registration by its manage token",
+)
+@strict_query
+def get_registration(request: HttpRequest, token: str = TOKEN) -> Registration:
+    """The registration, its activity and, while it is confirmed, the ticket code."""
+    return _registration(token)
+
+
+@router.patch(
+    "/registrations/{token}",
+    response={200: RegistrationOut, **ERRORS},
+    url_name="registration_change",
+    tags=["registrations"],
+    summary="Change the party size",
+)
+@strict_query
+def change_registration(
+    request: HttpRequest, payload: PartySizeIn, token: str = TOKEN
+) -> Registration:
+    """Grow the party while places allow (409 `not_enough_places` otherwise) or shrink it, which
+    offers the freed places to the waitlist. Possible until the cancellation deadline."""
+    return services.change_party_size(_registration(token).pk, payload.party_size)
+
+
+@router.delete(
+    "/registrations/{token}",
+    response={200: RegistrationOut, **ERRORS},
+    url_name="registration_cancel",
+    tags=["registrations"],
+    summary="Cancel a registration",
+)
+@strict_query
+def cancel_registration(request: HttpRequest, token: str = TOKEN) -> Registration:
+    """Cancel until the activity's cancellation deadline (409 `cancellation_closed` after it);
+    the places go to the waitlist. Cancelling twice answers the cancelled registration again."""
+    return services.cancel(_registration(token).pk)
+
+
+@router.post(
+    "/waitlist-offers/{token}/claim",
+    response={200: RegistrationOut, **ERRORS},
+    url_name="claim_offer",
+    tags=["registrations"],
+    summary="Claim a waitlist offer",
+)
+@strict_query
+def claim_offer(request: HttpRequest, token: str = TOKEN) -> Registration:
+    """Take up the places offered to a waitlisted party (the token is its manage token): status
+    `confirmed`, or `pending_payment` for a paid activity. A second claim answers the same; an
+    offer whose time has passed answers 409 `offer_expired` and goes to the next party."""
+    return services.claim_offer(_registration(token).pk)

@@ -110,11 +110,17 @@ def _lock_activity(activity_id: int) -> Activity:
 
 def _lock_registration(registration_id: int) -> tuple[Registration, Activity]:
     """Lock the activity first, then the registration: one lock order everywhere."""
-    activity_id = Registration.objects.values_list("activity_id", flat=True).get(pk=registration_id)
-    activity = _lock_activity(activity_id)
-    registration = Registration.objects.select_for_update().get(pk=registration_id)
-    registration.activity = activity
-    return registration, activity
+    while True:
+        activity_id = Registration.objects.values_list("activity_id", flat=True).get(
+            pk=registration_id
+        )
+        activity = _lock_activity(activity_id)
+        registration = Registration.objects.select_for_update().get(pk=registration_id)
+        # The activity was read before any lock: a concurrent move may have taken the party to
+        # another activity since. Holding the wrong activity's lock would let both overbook.
+        if registration.activity_id == activity.pk:
+            registration.activity = activity
+            return registration, activity
 
 
 def places_free(activity: Activity, now: dt.datetime) -> int | None:
@@ -127,6 +133,16 @@ def places_free(activity: Activity, now: dt.datetime) -> int | None:
 
 def _fits(activity: Activity, party_size: int, now: dt.datetime) -> bool:
     free = places_free(activity, now)
+    return free is None or party_size <= free
+
+
+def _fits_after_waitlist(activity: Activity, party_size: int, now: dt.datetime) -> bool:
+    """Whether a newcomer's party fits once the waitlist has had its turn.
+
+    Places an expired offer or payment hold left behind are free the moment it expires, but
+    nobody has offered them on yet if no tidy-up has run; the waitlist gets them before a
+    newcomer does. Call with the activity locked."""
+    _offers, free = _offer_to_waitlist(activity, now)
     return free is None or party_size <= free
 
 
@@ -195,7 +211,7 @@ def register(activity_id: int, sign_up: SignUp, *, now: dt.datetime | None = Non
             return SignUpResult(existing, created=False)
         if not activity.registration_is_open(now):
             raise RegistrationClosed(details={"activity_id": activity.pk})
-        if sign_up.party_size > activity.max_party_size:
+        if not 1 <= sign_up.party_size <= activity.max_party_size:
             raise _party_too_large(activity)
         invitation = None
         if sign_up.invitation_code:
@@ -220,7 +236,7 @@ def register(activity_id: int, sign_up: SignUp, *, now: dt.datetime | None = Non
         )
         if _needs_approval(activity, email, invitation):
             registration.status = Status.PENDING_APPROVAL
-        elif _fits(activity, sign_up.party_size, now):
+        elif _fits_after_waitlist(activity, sign_up.party_size, now):
             _admit(registration, activity, now)
         elif activity.waitlist_enabled:
             registration.status = Status.WAITLISTED
@@ -240,15 +256,18 @@ def _expire_lapsed(activity: Activity, now: dt.datetime) -> None:
     ).update(status=Status.EXPIRED, updated_at=now)
 
 
-def _offer_freed_places(activity: Activity, now: dt.datetime) -> list[Registration]:
-    """Offer free places to the waitlist in order, skipping parties that do not fit.
+def _offer_to_waitlist(
+    activity: Activity, now: dt.datetime
+) -> tuple[list[Registration], int | None]:
+    """Offer free places to the waitlist in order, skipping parties that do not fit; returns
+    the offers made and the places still free after them (None: unlimited).
 
     Call with the activity locked."""
     _expire_lapsed(activity, now)
     free = places_free(activity, now)
+    offered: list[Registration] = []
     if free is None or free == 0 or activity.status != Activity.Status.PUBLISHED:
-        return []
-    offered = []
+        return offered, free
     waiting = activity.registrations.select_for_update().filter(status=Status.WAITLISTED)
     for registration in waiting.order_by("waitlisted_at", "pk"):
         if registration.party_size > free:
@@ -263,7 +282,11 @@ def _offer_freed_places(activity: Activity, now: dt.datetime) -> list[Registrati
         free -= registration.party_size
         if free == 0:
             break
-    return offered
+    return offered, free
+
+
+def _offer_freed_places(activity: Activity, now: dt.datetime) -> list[Registration]:
+    return _offer_to_waitlist(activity, now)[0]
 
 
 def offer_freed_places(activity_id: int, *, now: dt.datetime | None = None) -> list[Registration]:
@@ -294,8 +317,12 @@ def claim_offer(registration_id: int, *, now: dt.datetime | None = None) -> Regi
     now = now or timezone.now()
     with transaction.atomic():
         registration, activity = _lock_registration(registration_id)
-        if registration.status == Status.CONFIRMED:
+        if registration.status == Status.CONFIRMED or (
+            registration.status == Status.PENDING_PAYMENT and registration.holds_places(now)
+        ):
             return registration  # claimed already (a second click)
+        if registration.status == Status.EXPIRED:
+            raise OfferExpired()
         if registration.status != Status.OFFERED:
             raise InvalidState()
         if not registration.holds_places(now):
@@ -349,6 +376,8 @@ def change_party_size(
         if not activity.cancellation_is_open(now):
             raise CancellationClosed(message=_("Je aanmelding wijzigen kan niet meer."))
         growth = party_size - registration.party_size
+        if growth == 0:
+            return registration
         if growth > 0 and registration.holds_places(now):
             free = places_free(activity, now)
             if free is not None and growth > free:
@@ -413,7 +442,8 @@ def move(
         if source.programme_id != target.programme_id:
             raise InvalidState(message=_("Verplaatsen kan alleen binnen hetzelfde programma."))
         registration = Registration.objects.select_for_update().get(pk=registration_id)
-        if not registration.is_active:
+        if registration.activity_id != from_activity_id or not registration.is_active:
+            # Moved or cancelled by someone else between the first read and the locks.
             raise InvalidState()
         held = registration.holds_places(now)
         registration.activity = target
