@@ -1,0 +1,78 @@
+"""A small per-client rate limiter on Django's cache.
+
+Counts live in the cache, not in process memory, so with Redis (`REDIS_URL`) every app server
+sees the same counts. Each limit is a fixed window: the first hit in a window creates the counter
+with `cache.add` (atomic: only one process wins), later hits `cache.incr` it (atomic in Redis and
+in the local-memory cache). A burst straddling two windows may get up to twice the limit through;
+for keeping bots off a sign-up form that is good enough and costs one cache round trip.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address the request came from.
+
+    REMOTE_ADDR only: X-Forwarded-For is set by whoever sends the request, so trusting it would
+    let a bot pick a fresh address for every request. Behind a reverse proxy or load balancer
+    REMOTE_ADDR is the proxy's address and every visitor would share one limit; there, let the
+    proxy overwrite REMOTE_ADDR with the client's address (gunicorn's --forwarded-allow-ips plus
+    a proxy that sets the header itself) rather than reading the header here.
+    """
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def hit(scope: str, key: str, *, limit: int, window: int) -> bool:
+    """Count one attempt by `key` at `scope`; True while it stays within `limit` per `window`
+    seconds, False once it goes over."""
+    bucket = int(time.time() // window)
+    cache_key = f"ratelimit:{scope}:{key}:{bucket}"
+    if cache.add(cache_key, 1, timeout=window):
+        return True
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:
+        # The counter expired between add and incr: this is the first hit of a new window.
+        cache.add(cache_key, 1, timeout=window)
+        count = 1
+    return count <= limit
+
+
+def seconds_left(window: int) -> int:
+    """Seconds until the current window ends and the counts start again."""
+    return window - int(time.time() % window)
+
+
+def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
+    """The friendly 429 page, with Retry-After for clients that read it."""
+    response = render(request, "429.html", {"retry_minutes": max(retry_after // 60, 1)}, status=429)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def limit_per_ip(
+    scope: str, limits: Callable[[], tuple[int, int]]
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Decorate a view so a client (by IP) gets the 429 page after `limit` requests per
+    `window` seconds; `limits()` returns (limit, window) and is read per request, so settings
+    and tests can change it."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            limit, window = limits()
+            if not hit(scope, client_ip(request), limit=limit, window=window):
+                return too_many_requests(request, seconds_left(window))
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

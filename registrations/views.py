@@ -1,0 +1,397 @@
+"""The resident's pages: signing up on an activity page and the personal page behind the link.
+
+The personal link's token is the only key to a registration, so every page under it is never
+cached, is kept out of search engines and sends no Referer to other sites.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from events.calendar import build_calendar
+from events.models import Activity
+from events.views import _registration_status
+from jubileum.ratelimit import hit, limit_per_ip, seconds_left, too_many_requests
+from jubileum.templatetags.jubileum_format import moment
+from registrations import services
+from registrations.forms import ConfirmForm, PartySizeForm, SignUpForm
+from registrations.models import Registration
+from registrations.tasks import send_registration_mail
+from registrations.tickets import qr_svg
+from registrations.tokens import looks_like_manage_token
+
+Status = Registration.Status
+
+# Sign-up POSTs per client IP per window (seconds); settings may tune both.
+SIGNUP_RATE_LIMIT = (10, 10 * 60)
+# Re-sent e-mails per registration per window: enough for a lost mail, too few to spam anyone.
+RESEND_RATE_LIMIT = (3, 60 * 60)
+
+
+def _signup_limits() -> tuple[int, int]:
+    return getattr(settings, "SIGNUP_RATE_LIMIT", SIGNUP_RATE_LIMIT)
+
+
+def _redirect(url: str) -> HttpResponseRedirect:
+    """303 See Other: after a POST the browser fetches the next page with GET."""
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+# --- Signing up ------------------------------------------------------------------------------
+
+
+def _get_activity_for_signup(programme_slug: str, slug: str) -> Activity:
+    activities: QuerySet[Activity] = (
+        Activity.objects.listed().with_places_taken().select_related("programme")
+    )
+    return get_object_or_404(activities, programme__slug=programme_slug, slug=slug)
+
+
+def _signed_up_message(result: services.SignUpResult) -> str:
+    registration = result.registration
+    if not result.created:
+        return _("Je was al aangemeld; we hebben de e-mail opnieuw gestuurd.")
+    if registration.status == Status.WAITLISTED:
+        return _("Je staat op de wachtlijst. Komt er een plaats vrij, dan mailen we je.")
+    if registration.status == Status.PENDING_APPROVAL:
+        return _("We hebben je aanmelding ontvangen; een organisator beslist.")
+    if registration.status == Status.PENDING_PAYMENT:
+        return _("Je plaatsen worden vastgehouden tot %(moment)s; betalen volgt.") % {
+            "moment": moment(registration.hold_expires_at)
+        }
+    return _("Je bent aangemeld. We hebben je een e-mail gestuurd met je toegangsbewijs.")
+
+
+def _activity_page(
+    request: HttpRequest, activity: Activity, form: SignUpForm, error: str = ""
+) -> HttpResponse:
+    """The activity page again, with the form as it was sent and what went wrong.
+
+    A 200, not a 4xx: the browser shows the page like any other and the person corrects it.
+    """
+    now = timezone.now()
+    return render(
+        request,
+        "events/activity.html",
+        {
+            "programme": activity.programme,
+            "activity": activity,
+            "registration_status": _registration_status(activity, now),
+            "is_past": activity.is_past(now),
+            "signup_form": form,
+            "signup_error": error,
+        },
+    )
+
+
+@require_POST
+@limit_per_ip("signup", _signup_limits)
+def signup(request: HttpRequest, programme_slug: str, slug: str) -> HttpResponse:
+    activity = _get_activity_for_signup(programme_slug, slug)
+    form = SignUpForm(request.POST, activity=activity)
+    if form.is_bot:
+        # Never tell a bot it was caught: the same neutral page whatever it sent.
+        return render(
+            request,
+            "registrations/received.html",
+            {"programme": activity.programme, "activity": activity},
+        )
+    if not form.is_valid():
+        return _activity_page(request, activity, form)
+    try:
+        result = services.register(activity.pk, form.sign_up(translation.get_language()))
+    except services.UnknownInvitation as error:
+        form.add_error("invitation_code", str(error))
+        return _activity_page(request, activity, form)
+    except services.PartyTooLarge as error:
+        form.add_error("party_size", str(error))
+        return _activity_page(request, activity, form)
+    except services.RegistrationError as error:
+        return _activity_page(request, activity, form, str(error))
+    messages.success(request, _signed_up_message(result))
+    return _redirect(_manage_url(result.registration))
+
+
+# --- The personal page -----------------------------------------------------------------------
+
+
+def _manage_url(registration: Registration) -> str:
+    return reverse("registrations:manage", kwargs={"token": registration.manage_token})
+
+
+def _get_registration_for_token(token: str) -> Registration:
+    """The registration behind a personal link, or our 404 (unknown, tampered, malformed)."""
+    if not looks_like_manage_token(token):
+        raise Http404
+    return get_object_or_404(
+        Registration.objects.select_related("activity__programme"), manage_token=token
+    )
+
+
+def personal(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For every view behind the personal link: look the registration up by its token, never
+    cache, no Referer to other sites, no search engines."""
+
+    @wraps(view)
+    @never_cache
+    def wrapped(request: HttpRequest, token: str) -> HttpResponse:
+        response = view(request, _get_registration_for_token(token))
+        # Not "no-referrer": under it browsers send `Origin: null` with the page's own POST
+        # forms, and Django's CSRF check rightly refuses those. "same-origin" keeps the link
+        # from leaking to any other site, which is what matters.
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return wrapped
+
+
+def _effective_status(registration: Registration, now: dt.datetime) -> str:
+    """The status as it stands now: an offer or hold whose time has passed is expired even
+    when no job has marked it yet."""
+    lapsed = not registration.holds_places(now)
+    if registration.status in (Status.OFFERED, Status.PENDING_PAYMENT) and lapsed:
+        return Status.EXPIRED
+    return registration.status
+
+
+def _status_sentence(registration: Registration, status: str) -> str:
+    activity = registration.activity
+    if status == Status.CONFIRMED:
+        return _("Je bent aangemeld. Laat bij de ingang je toegangsbewijs zien.")
+    if status == Status.WAITLISTED:
+        return _(
+            "Je staat op de wachtlijst. Komt er een plaats vrij, dan krijg je een e-mail en kun "
+            "je hier je plaats claimen."
+        )
+    if status == Status.OFFERED:
+        return _("Er is een plaats voor je vrijgekomen. Claim die vóór %(moment)s.") % {
+            "moment": moment(registration.hold_expires_at)
+        }
+    if status == Status.PENDING_APPROVAL:
+        return _("Een organisator bekijkt je aanmelding. Je krijgt bericht per e-mail.")
+    if status == Status.PENDING_PAYMENT:
+        return _("Je plaatsen worden vastgehouden tot %(moment)s; betalen volgt.") % {
+            "moment": moment(registration.hold_expires_at)
+        }
+    if status == Status.EXPIRED:
+        return _("Je aanmelding is verlopen: de plaatsen werden niet op tijd geclaimd.")
+    if activity.status == Activity.Status.CANCELLED:
+        return _("De activiteit is geannuleerd, en daarmee je aanmelding.")
+    return _("Je aanmelding is geannuleerd.")
+
+
+def _may_change(registration: Registration, status: str, now: dt.datetime) -> bool:
+    """Whether the attendee may still change or cancel (the service decides in the end)."""
+    return (
+        registration.is_active
+        and status != Status.EXPIRED
+        and registration.activity.cancellation_is_open(now)
+    )
+
+
+def _may_delete_data(registration: Registration, status: str, now: dt.datetime) -> bool:
+    """People delete their data themselves once it no longer serves the activity."""
+    activity = registration.activity
+    return (
+        status in (Status.CANCELLED, Status.EXPIRED)
+        or activity.status == Activity.Status.CANCELLED
+        or activity.is_past(now)
+    )
+
+
+def _manage_page(
+    request: HttpRequest,
+    registration: Registration,
+    *,
+    size_form: PartySizeForm | None = None,
+    delete_form: ConfirmForm | None = None,
+) -> HttpResponse:
+    if registration.anonymised_at:
+        return _deleted_page(request, registration)
+    now = timezone.now()
+    activity = registration.activity
+    status = _effective_status(registration, now)
+    changeable = _may_change(registration, status, now)
+    context = {
+        "programme": activity.programme,
+        "activity": activity,
+        "registration": registration,
+        "status": status,
+        "status_label": Status(status).label,
+        "status_sentence": _status_sentence(registration, status),
+        "ticket_svg": _ticket_svg(registration) if status == Status.CONFIRMED else "",
+        "can_claim": status == Status.OFFERED,
+        "can_change": changeable,
+        "can_cancel": changeable,
+        "can_resend": status != Status.EXPIRED,
+        "can_delete": _may_delete_data(registration, status, now),
+        "show_calendar": activity.status != Activity.Status.CANCELLED and not activity.is_past(now),
+        "size_form": size_form
+        or PartySizeForm(activity=activity, initial={"party_size": registration.party_size}),
+        "delete_form": delete_form or _delete_form(),
+    }
+    return render(request, "registrations/manage.html", context)
+
+
+def _ticket_svg(registration: Registration) -> str:
+    svg = qr_svg(registration.ticket_code)
+    # The SVG comes from our QR library (no user input); give it a name for screen readers.
+    opening = format_html(
+        '<svg class="ticket__qr" role="img" aria-label="{}" focusable="false" ',
+        _("QR-code van je toegangsbewijs"),
+    )
+    return mark_safe(svg.replace("<svg ", opening, 1))
+
+
+def _deleted_page(request: HttpRequest, registration: Registration) -> HttpResponse:
+    return render(
+        request, "registrations/deleted.html", {"programme": registration.activity.programme}
+    )
+
+
+def _delete_form(data: dict | None = None) -> ConfirmForm:
+    return ConfirmForm(data, label=_("Ja, verwijder mijn gegevens. Dit kan niet ongedaan worden."))
+
+
+@require_GET
+@personal
+def manage(request: HttpRequest, registration: Registration) -> HttpResponse:
+    return _manage_page(request, registration)
+
+
+@require_POST
+@personal
+def claim(request: HttpRequest, registration: Registration) -> HttpResponse:
+    try:
+        claimed = services.claim_offer(registration.pk)
+    except services.RegistrationError as error:
+        messages.error(request, str(error))
+    else:
+        if claimed.status == Status.PENDING_PAYMENT:
+            messages.success(
+                request,
+                _("Je plaatsen worden vastgehouden tot %(moment)s; betalen volgt.")
+                % {"moment": moment(claimed.hold_expires_at)},
+            )
+        else:
+            messages.success(request, _("De plaats is van jou. Je bent aangemeld."))
+    return _redirect(_manage_url(registration))
+
+
+@require_POST
+@personal
+def change_party_size(request: HttpRequest, registration: Registration) -> HttpResponse:
+    form = PartySizeForm(request.POST, activity=registration.activity)
+    if not form.is_valid():
+        return _manage_page(request, registration, size_form=form)
+    try:
+        changed = services.change_party_size(registration.pk, form.cleaned_data["party_size"])
+    except services.RegistrationError as error:
+        form.add_error("party_size", str(error))
+        return _manage_page(request, registration, size_form=form)
+    messages.success(
+        request,
+        _("Je aanmelding is nu voor %(count)s personen.") % {"count": changed.party_size},
+    )
+    return _redirect(_manage_url(registration))
+
+
+@require_http_methods(["GET", "POST"])
+@personal
+def cancel(request: HttpRequest, registration: Registration) -> HttpResponse:
+    """A page of its own to confirm: cancelling cannot be undone (a JS confirm() would need
+    JavaScript and is easy to click away)."""
+    if registration.anonymised_at:
+        raise Http404
+    if request.method == "POST":
+        try:
+            services.cancel(registration.pk)
+        except services.RegistrationError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Je aanmelding is geannuleerd."))
+        return _redirect(_manage_url(registration))
+    activity = registration.activity
+    now = timezone.now()
+    can_cancel = _may_change(registration, _effective_status(registration, now), now)
+    return render(
+        request,
+        "registrations/cancel.html",
+        {
+            "programme": activity.programme,
+            "activity": activity,
+            "registration": registration,
+            "can_cancel": can_cancel,
+        },
+    )
+
+
+@require_POST
+@personal
+def resend(request: HttpRequest, registration: Registration) -> HttpResponse:
+    limit, window = RESEND_RATE_LIMIT
+    if not hit("resend", str(registration.pk), limit=limit, window=window):
+        return too_many_requests(request, seconds_left(window))
+    if registration.anonymised_at or _effective_status(registration, timezone.now()) == (
+        Status.EXPIRED
+    ):
+        messages.error(request, _("Voor deze aanmelding sturen we geen e-mail meer."))
+    else:
+        # Nothing changes in the database, so there is no transaction to wait for. `force`:
+        # the mail log would otherwise skip an e-mail already sent for this state.
+        send_registration_mail.enqueue(
+            registration_id=registration.pk, kind=services.mail_kind(registration), force=True
+        )
+        messages.success(
+            request,
+            _("We hebben de e-mail opnieuw gestuurd naar %(email)s.")
+            % {"email": registration.email},
+        )
+    return _redirect(_manage_url(registration))
+
+
+@require_POST
+@personal
+def delete_data(request: HttpRequest, registration: Registration) -> HttpResponse:
+    if registration.anonymised_at:
+        return _deleted_page(request, registration)
+    now = timezone.now()
+    if not _may_delete_data(registration, _effective_status(registration, now), now):
+        messages.error(
+            request,
+            _("Je gegevens verwijderen kan als de activiteit voorbij is of je hebt geannuleerd."),
+        )
+        return _redirect(_manage_url(registration))
+    form = _delete_form(request.POST)
+    if not form.is_valid():
+        return _manage_page(request, registration, delete_form=form)
+    services.anonymise(registration, now=now)
+    return _deleted_page(request, registration)
+
+
+@require_GET
+@personal
+def ics(request: HttpRequest, registration: Registration) -> HttpResponse:
+    activity = registration.activity
+    calendar = build_calendar([activity], request.build_absolute_uri("/").rstrip("/"))
+    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{activity.slug}.ics"'
+    return response
