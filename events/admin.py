@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Activity, Programme
+from events.models import Activity, Programme, ProgrammeRole
 
 
 class ActivityInline(admin.TabularInline):
@@ -77,3 +77,12 @@ class ActivityAdmin(admin.ModelAdmin):
     def places_left_display(self, activity: Activity) -> str:
         left = activity.places_left
         return "∞" if left is None else str(left)
+
+
+@admin.register(ProgrammeRole)
+class ProgrammeRoleAdmin(admin.ModelAdmin):
+    list_display = ["user", "programme", "role", "created_at"]
+    list_filter = ["role", "programme"]
+    search_fields = ["user__username", "user__email", "programme__name"]
+    list_select_related = ["user", "programme"]
+    raw_id_fields = ["user"]

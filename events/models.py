@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -291,3 +292,37 @@ class Activity(models.Model):
         if self.registration_opens_at and now < self.registration_opens_at:
             return False
         return now < (self.registration_closes_at or self.starts_at)
+
+
+class ProgrammeRole(models.Model):
+    """Access to one programme's organiser area (/beheer/); superusers need none.
+
+    Checked in one place only: `events.access`.
+    """
+
+    class Role(models.TextChoices):
+        ORGANISER = "organiser", _("Organisator")
+        VIEWER = "viewer", _("Meekijker")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="programme_roles",
+        verbose_name=_("gebruiker"),
+    )
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="roles", verbose_name=_("programma")
+    )
+    role = models.CharField(_("rol"), max_length=20, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["programme", "user"]
+        verbose_name = _("rol in een programma")
+        verbose_name_plural = _("rollen in programma's")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "programme"], name="one_role_per_programme")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.programme}: {self.get_role_display()}"

@@ -1,12 +1,137 @@
-from django.contrib import admin
+from __future__ import annotations
 
-from registrations.models import Registration
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from events.access import programmes_for
+from registrations import services
+from registrations.models import Invitation, Registration, RosterEntry
+
+
+class ProgrammeScopedAdmin(admin.ModelAdmin):
+    """Staff see the rows of the programmes they have a role in (see events.access)."""
+
+    programme_path = "activity__programme"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.programme_path}__in": programmes_for(request.user)})
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
-    list_display = ["contact_name", "activity", "party_size", "status", "created_at"]
-    list_filter = ["status", "activity__programme", "activity"]
-    search_fields = ["contact_name", "email"]
+class RegistrationAdmin(ProgrammeScopedAdmin, SimpleHistoryAdmin):
+    list_display = [
+        "contact_name",
+        "activity",
+        "party_size",
+        "status",
+        "kind",
+        "brigade",
+        "created_at",
+    ]
+    list_filter = ["status", "kind", "brigade", "activity__programme", "activity"]
+    search_fields = ["contact_name", "email", "phone"]
+    list_select_related = ["activity"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["activity", "invitation"]
+    # Status, places and times change only through the services (the actions below), which
+    # lock the activity and keep capacity and the waitlist right. The manage token is the
+    # attendee's personal link and stays out of sight.
+    exclude = ["manage_token"]
+    readonly_fields = [
+        "activity",
+        "status",
+        "party_size",
+        "ticket_code",
+        "invitation",
+        "consent_at",
+        "hold_expires_at",
+        "waitlisted_at",
+        "confirmed_at",
+        "cancelled_at",
+        "reminder_sent_at",
+        "anonymised_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["approve", "decline", "cancel"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # people sign up through the site or the API, which check everything
+
+    def _run(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Registration],
+        service: Callable[[int], Registration],
+        done: str,
+    ) -> None:
+        writable = queryset.filter(activity__programme__in=programmes_for(request.user, write=True))
+        refused = queryset.exclude(pk__in=writable.values("pk")).count()
+        count = 0
+        for registration in writable:
+            try:
+                service(registration.pk)
+            except services.RegistrationError as error:
+                self.message_user(
+                    request, f"{registration.contact_name}: {error}", level=messages.ERROR
+                )
+            else:
+                count += 1
+        if count:
+            self.message_user(request, done % {"count": count}, level=messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)s aanmelding overgeslagen: je mag dit programma niet wijzigen.",
+                    "%(count)s aanmeldingen overgeslagen: je mag dit programma niet wijzigen.",
+                    refused,
+                )
+                % {"count": refused},
+                level=messages.WARNING,
+            )
+
+    @admin.action(description=_("Goedkeuren (stuurt een e-mail)"))
+    def approve(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
+        self._run(request, queryset, services.approve, _("%(count)s goedgekeurd."))
+
+    @admin.action(description=_("Afwijzen (stuurt een e-mail)"))
+    def decline(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
+        self._run(request, queryset, services.decline, _("%(count)s afgewezen."))
+
+    @admin.action(description=_("Annuleren (stuurt een e-mail, biedt de plaatsen aan)"))
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
+        self._run(
+            request,
+            queryset,
+            lambda pk: services.cancel(pk, by_organiser=True),
+            _("%(count)s geannuleerd."),
+        )
+
+
+@admin.register(RosterEntry)
+class RosterEntryAdmin(ProgrammeScopedAdmin):
+    programme_path = "programme"
+    list_display = ["name", "email", "brigade", "years_of_service", "is_former", "programme"]
+    list_filter = ["programme", "brigade", "is_former"]
+    search_fields = ["name", "email"]
+    list_select_related = ["programme"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ProgrammeScopedAdmin):
+    list_display = ["name", "email", "activity", "created_at", "sent_at"]
+    list_filter = ["activity__programme", "activity"]
+    search_fields = ["name", "email", "code"]
     list_select_related = ["activity"]
     raw_id_fields = ["activity"]
+    readonly_fields = ["code", "sent_at", "created_at"]

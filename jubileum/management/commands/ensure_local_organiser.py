@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from events.models import Programme, ProgrammeRole
+
 USERNAME = "organisator"
 # A fixed password is acceptable only because this command refuses to run outside DEBUG.
 PASSWORD = "jubileum-lokaal"
@@ -26,8 +28,14 @@ class Command(BaseCommand):
         user.is_staff = user.is_superuser = user.is_active = True
         user.set_password(PASSWORD)
         user.save()
+        # A superuser sees every programme anyway; the roles make the demo show how access is
+        # granted, and keep working if someone takes the superuser flag away to try a role.
+        for programme in Programme.objects.all():
+            ProgrammeRole.objects.update_or_create(
+                user=user, programme=programme, defaults={"role": ProgrammeRole.Role.ORGANISER}
+            )
         verb = "Created" if created else "Reset"
         self.stdout.write(
             f"{verb} local organiser login: username {USERNAME!r}, password {PASSWORD!r} "
-            "(http://127.0.0.1:8000/admin/)"
+            "(http://127.0.0.1:8000/beheer/)"
         )

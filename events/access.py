@@ -1,0 +1,57 @@
+"""Who may use the organiser area (/beheer/) for which programme: the one place that decides.
+
+Access is granted per programme through `ProgrammeRole`: an organiser runs everything, a viewer
+reads and changes nothing. Superusers see every programme. Every organiser page and action goes
+through `get_programme_for_organiser`, so "not yours" is a 404 everywhere (whether a programme
+exists is nobody else's business) and a viewer attempting a change is a 403.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models.fields import CharField
+from django.shortcuts import get_object_or_404
+
+from events.models import Programme, ProgrammeRole
+
+Role = ProgrammeRole.Role
+
+
+def programmes_for(
+    user: AbstractBaseUser | AnonymousUser, *, write: bool = False
+) -> QuerySet[Programme]:
+    """The programmes this user may read (or, with `write`, change) in the organiser area.
+
+    Each carries `access_role` ("organiser" or "viewer"), so a page knows whether to offer
+    changes without another query.
+    """
+    if not (user.is_authenticated and user.is_active):
+        return Programme.objects.none()
+    if user.is_superuser:
+        return Programme.objects.annotate(
+            access_role=Value(Role.ORGANISER, output_field=CharField())
+        )
+    roles = ProgrammeRole.objects.filter(user=user, programme=OuterRef("pk"))
+    if write:
+        roles = roles.filter(role=Role.ORGANISER)
+    return Programme.objects.annotate(access_role=Subquery(roles.values("role")[:1])).filter(
+        access_role__isnull=False
+    )
+
+
+def may_change(programme: Programme) -> bool:
+    """Whether the user this programme was fetched for (via `programmes_for`) may change it."""
+    return getattr(programme, "access_role", None) == Role.ORGANISER
+
+
+def get_programme_for_organiser(
+    user: AbstractBaseUser | AnonymousUser, slug: str, *, write: bool = False
+) -> Programme:
+    """The programme with this slug if the user has a role in it: else 404; a viewer asking
+    to change something gets 403 (they may know the programme, they may not change it)."""
+    programme = get_object_or_404(programmes_for(user), slug=slug)
+    if write and not may_change(programme):
+        raise PermissionDenied
+    return programme

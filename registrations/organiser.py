@@ -1,0 +1,358 @@
+"""The organiser area for registrations: activities with their counts, the approval queue, the
+waitlist, moving and cancelling, the member roster and invitations.
+
+Every view fetches its programme through `events.access.get_programme_for_organiser`, which
+refuses what is not the user's (404) and changes by a viewer (403). Actions are POST-only,
+call one service, and redirect with a message; a refused action shows the service's reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from events.access import get_programme_for_organiser, may_change, programmes_for
+from events.models import Activity, Programme
+from registrations import services
+from registrations.invitations import invite_roster
+from registrations.models import Registration
+from registrations.roster import RosterError, import_roster
+
+Status = Registration.Status
+
+ROSTER_MAX_BYTES = 2 * 1024 * 1024
+
+
+def _activities_with_counts(programme: Programme) -> QuerySet[Activity]:
+    """The programme's activities, each with its registration figures, in one query."""
+
+    def persons(*statuses: str) -> Coalesce:
+        only = Q(registrations__status__in=statuses)
+        return Coalesce(Sum("registrations__party_size", filter=only), 0)
+
+    def parties(status: str) -> Count:
+        return Count("registrations", filter=Q(registrations__status=status))
+
+    return (
+        Activity.objects.filter(programme=programme)
+        .with_places_taken()
+        .annotate(
+            confirmed_persons=persons(Status.CONFIRMED),
+            waitlisted_parties=parties(Status.WAITLISTED),
+            waitlisted_persons=persons(Status.WAITLISTED),
+            pending_approvals=parties(Status.PENDING_APPROVAL),
+        )
+        .order_by("starts_at", "title")
+    )
+
+
+def _get_activity_for_organiser(programme: Programme, slug: str) -> Activity:
+    activities = Activity.objects.filter(programme=programme).with_places_taken()
+    return get_object_or_404(activities, slug=slug)
+
+
+def _get_registration_for_organiser(programme: Programme, registration_id: int) -> Registration:
+    registrations = Registration.objects.select_related("activity")
+    return get_object_or_404(registrations, pk=registration_id, activity__programme=programme)
+
+
+def _back_to_activity(registration: Registration, programme: Programme) -> HttpResponse:
+    return redirect(
+        "organiser:activity",
+        programme_slug=programme.slug,
+        activity_slug=registration.activity.slug,
+    )
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    programmes = programmes_for(request.user).order_by("-starts_on", "name")
+    return render(request, "organiser/index.html", {"programmes": programmes})
+
+
+@login_required
+@require_GET
+def programme(request: HttpRequest, programme_slug: str) -> HttpResponse:
+    item = get_programme_for_organiser(request.user, programme_slug)
+    return render(
+        request,
+        "organiser/programme.html",
+        {
+            "programme": item,
+            "may_change": may_change(item),
+            "activities": _activities_with_counts(item),
+        },
+    )
+
+
+def _group(registrations: list[Registration]) -> dict[str, list[Registration]]:
+    groups: dict[str, list[Registration]] = {
+        "pending": [],
+        "waitlist": [],
+        "held": [],
+        "confirmed": [],
+        "inactive": [],
+    }
+    group_of = {
+        Status.PENDING_APPROVAL: "pending",
+        Status.WAITLISTED: "waitlist",
+        Status.OFFERED: "held",
+        Status.PENDING_PAYMENT: "held",
+        Status.CONFIRMED: "confirmed",
+    }
+    for registration in registrations:
+        groups[group_of.get(registration.status, "inactive")].append(registration)
+    # The waitlist is offered in the order people joined it; so is it shown.
+    groups["waitlist"].sort(key=lambda r: (r.waitlisted_at or r.created_at, r.pk))
+    return groups
+
+
+@login_required
+@require_GET
+def activity(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
+    item = get_programme_for_organiser(request.user, programme_slug)
+    current = _get_activity_for_organiser(item, activity_slug)
+    registrations = list(current.registrations.order_by("created_at", "pk"))
+    now = timezone.now()
+    # Where a party can go: activities still to come that take sign-ups.
+    destinations = (
+        Activity.objects.filter(programme=item, status=Activity.Status.PUBLISHED, ends_at__gt=now)
+        .exclude(pk=current.pk)
+        .order_by("starts_at", "title")
+    )
+    return render(
+        request,
+        "organiser/activity.html",
+        {
+            "programme": item,
+            "activity": current,
+            "may_change": may_change(item),
+            "groups": _group(registrations),
+            "destinations": list(destinations),
+            "invitations_sent": current.invitations.count(),
+            "takes_invitations": current.audience != Activity.Audience.PUBLIC,
+            "now": now,
+        },
+    )
+
+
+def _act(
+    request: HttpRequest,
+    programme_slug: str,
+    registration_id: int,
+    action: Callable[[Registration], object],
+    success: str,
+) -> HttpResponse:
+    """Run one service on one registration of a programme the user may change."""
+    item = get_programme_for_organiser(request.user, programme_slug, write=True)
+    registration = _get_registration_for_organiser(item, registration_id)
+    try:
+        action(registration)
+    except services.RegistrationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, success % {"name": registration.contact_name})
+    return _back_to_activity(registration, item)
+
+
+@login_required
+@require_POST
+def approve(request: HttpRequest, programme_slug: str, registration_id: int) -> HttpResponse:
+    return _act(
+        request,
+        programme_slug,
+        registration_id,
+        lambda registration: services.approve(registration.pk),
+        _("De aanmelding van %(name)s is goedgekeurd; we hebben een e-mail gestuurd."),
+    )
+
+
+def _confirm(
+    request: HttpRequest,
+    programme_slug: str,
+    registration_id: int,
+    question: str,
+    button: str,
+) -> HttpResponse:
+    """Ask before an action that cannot be undone; a page of its own works without JavaScript."""
+    item = get_programme_for_organiser(request.user, programme_slug, write=True)
+    registration = _get_registration_for_organiser(item, registration_id)
+    return render(
+        request,
+        "organiser/confirm.html",
+        {
+            "programme": item,
+            "registration": registration,
+            "question": question % {"name": registration.contact_name},
+            "button": button,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def decline(request: HttpRequest, programme_slug: str, registration_id: int) -> HttpResponse:
+    if request.method == "GET":
+        return _confirm(
+            request,
+            programme_slug,
+            registration_id,
+            _("Wil je de aanmelding van %(name)s afwijzen? We sturen een e-mail."),
+            _("Afwijzen"),
+        )
+    return _act(
+        request,
+        programme_slug,
+        registration_id,
+        lambda registration: services.decline(registration.pk),
+        _("De aanmelding van %(name)s is afgewezen; we hebben een e-mail gestuurd."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, programme_slug: str, registration_id: int) -> HttpResponse:
+    if request.method == "GET":
+        return _confirm(
+            request,
+            programme_slug,
+            registration_id,
+            _(
+                "Wil je de aanmelding van %(name)s annuleren? We sturen een e-mail en bieden de "
+                "plaatsen aan de wachtlijst aan."
+            ),
+            _("Annuleren"),
+        )
+    return _act(
+        request,
+        programme_slug,
+        registration_id,
+        lambda registration: services.cancel(registration.pk, by_organiser=True),
+        _("De aanmelding van %(name)s is geannuleerd; we hebben een e-mail gestuurd."),
+    )
+
+
+@login_required
+@require_POST
+def move(request: HttpRequest, programme_slug: str, registration_id: int) -> HttpResponse:
+    item = get_programme_for_organiser(request.user, programme_slug, write=True)
+    registration = _get_registration_for_organiser(item, registration_id)
+    choice = request.POST.get("activity", "")
+    target = (
+        Activity.objects.filter(programme=item, pk=choice).first() if choice.isdigit() else None
+    )
+    if target is None:
+        messages.error(request, _("Kies de activiteit waar de aanmelding heen moet."))
+        return _back_to_activity(registration, item)
+    try:
+        moved = services.move(registration.pk, target.pk)
+    except services.RegistrationError as error:
+        messages.error(request, str(error))
+    else:
+        text = _("%(name)s is verplaatst naar %(activity)s.")
+        if moved.status == Status.WAITLISTED and registration.status != Status.WAITLISTED:
+            text = _("%(name)s is verplaatst naar %(activity)s, op de wachtlijst: het is daar vol.")
+        messages.success(
+            request, text % {"name": registration.contact_name, "activity": target.title}
+        )
+    return _back_to_activity(registration, item)
+
+
+@login_required
+@require_POST
+def invite(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
+    item = get_programme_for_organiser(request.user, programme_slug, write=True)
+    current = _get_activity_for_organiser(item, activity_slug)
+    try:
+        invitations = invite_roster(current.pk)
+    except services.RegistrationError as error:
+        messages.error(request, str(error))
+    else:
+        if invitations:
+            count = len(invitations)
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)s uitnodiging wordt verstuurd.",
+                    "%(count)s uitnodigingen worden verstuurd.",
+                    count,
+                )
+                % {"count": count},
+            )
+        else:
+            messages.info(
+                request,
+                _("Iedereen op de ledenlijst heeft al een uitnodiging voor deze activiteit."),
+            )
+    return redirect("organiser:activity", programme_slug=item.slug, activity_slug=current.slug)
+
+
+class RosterUploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("CSV-bestand"),
+        help_text=gettext_lazy(
+            "Kolommen naam, e-mail, korps (Soest of Soesterberg), dienstjaren en status "
+            "(lid of oud-lid); gescheiden door ; of ,. Excel: opslaan als “CSV UTF-8”."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > ROSTER_MAX_BYTES:
+            raise forms.ValidationError(_("Het bestand is te groot (hoogstens 2 MB)."))
+        return upload
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def roster(request: HttpRequest, programme_slug: str) -> HttpResponse:
+    write = request.method == "POST"
+    item = get_programme_for_organiser(request.user, programme_slug, write=write)
+    form = RosterUploadForm(request.POST, request.FILES) if write else RosterUploadForm()
+    errors: list[str] = []
+    status = 200
+    if write and form.is_valid():
+        try:
+            result = import_roster(item.pk, form.cleaned_data["file"].read())
+        except RosterError as error:
+            errors = error.errors
+        else:
+            messages.success(
+                request,
+                _(
+                    "De ledenlijst is ingelezen: %(created)s nieuw, %(updated)s bijgewerkt, "
+                    "%(unchanged)s ongewijzigd."
+                )
+                % {
+                    "created": result.created,
+                    "updated": result.updated,
+                    "unchanged": result.unchanged,
+                },
+            )
+            return redirect("organiser:roster", programme_slug=item.slug)
+    if write:
+        status = 422
+    return render(
+        request,
+        "organiser/roster.html",
+        {
+            "programme": item,
+            "may_change": may_change(item),
+            "form": form,
+            "errors": errors,
+            "entries": item.roster.order_by("name", "email"),
+        },
+        status=status,
+    )

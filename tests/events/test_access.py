@@ -1,0 +1,122 @@
+"""Who may use the organiser area for which programme (events.access)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+from django.db import IntegrityError, transaction
+from django.http import Http404
+
+from events.access import get_programme_for_organiser, may_change, programmes_for
+from events.models import ProgrammeRole
+
+Role = ProgrammeRole.Role
+
+
+@pytest.fixture
+def other_programme(make_programme):
+    return make_programme(name="Veiligheidsmarkt", slug="veiligheidsmarkt")
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def make(username: str, **fields):
+        return django_user_model.objects.create_user(
+            username=username, password="wachtwoord-123", is_staff=True, **fields
+        )
+
+    return make
+
+
+@pytest.fixture
+def organiser(make_user, programme):
+    user = make_user("organisator")
+    ProgrammeRole.objects.create(user=user, programme=programme, role=Role.ORGANISER)
+    return user
+
+
+@pytest.fixture
+def viewer(make_user, programme):
+    user = make_user("meekijker")
+    ProgrammeRole.objects.create(user=user, programme=programme, role=Role.VIEWER)
+    return user
+
+
+def test_organiser_sees_only_their_own_programmes(organiser, programme, other_programme):
+    assert list(programmes_for(organiser)) == [programme]
+    assert list(programmes_for(organiser, write=True)) == [programme]
+    assert may_change(programmes_for(organiser).get())
+
+
+def test_viewer_reads_but_may_not_change(viewer, programme):
+    assert list(programmes_for(viewer)) == [programme]
+    assert list(programmes_for(viewer, write=True)) == []
+    assert not may_change(programmes_for(viewer).get())
+
+
+def test_superuser_sees_every_programme(django_user_model, programme, other_programme):
+    admin = django_user_model.objects.create_superuser("beheerder", password="wachtwoord-123")
+
+    assert set(programmes_for(admin, write=True)) == {programme, other_programme}
+    assert all(may_change(item) for item in programmes_for(admin))
+
+
+def test_anonymous_inactive_and_roleless_users_see_nothing(
+    make_user, organiser, programme, other_programme
+):
+    organiser.is_active = False
+    organiser.save()
+
+    assert list(programmes_for(AnonymousUser())) == []
+    assert list(programmes_for(organiser)) == []
+    assert list(programmes_for(make_user("zonder-rol"))) == []
+
+
+def test_roles_of_other_users_do_not_leak(make_user, organiser, viewer, programme):
+    # Two users with roles in one programme: each sees it once, with their own role.
+    assert programmes_for(organiser).get().access_role == Role.ORGANISER
+    assert programmes_for(viewer).get().access_role == Role.VIEWER
+
+
+def test_programme_of_someone_else_is_not_found(organiser, other_programme):
+    with pytest.raises(Http404):
+        get_programme_for_organiser(organiser, other_programme.slug)
+    with pytest.raises(Http404):
+        get_programme_for_organiser(organiser, "bestaat-niet")
+    with pytest.raises(Http404):
+        get_programme_for_organiser(AnonymousUser(), other_programme.slug)
+
+
+def test_viewer_asking_to_change_is_forbidden(viewer, programme):
+    assert get_programme_for_organiser(viewer, programme.slug) == programme
+    with pytest.raises(PermissionDenied):
+        get_programme_for_organiser(viewer, programme.slug, write=True)
+
+
+def test_organiser_may_change_their_programme(organiser, programme):
+    assert get_programme_for_organiser(organiser, programme.slug, write=True) == programme
+
+
+def test_one_role_per_user_and_programme(organiser, programme):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProgrammeRole.objects.create(user=organiser, programme=programme, role=Role.VIEWER)
+
+
+def test_local_organiser_gets_the_organiser_role_on_every_programme(
+    settings, programme, other_programme, django_user_model
+):
+    settings.DEBUG = True
+
+    call_command("ensure_local_organiser", stdout=io.StringIO())
+    call_command("ensure_local_organiser", stdout=io.StringIO())
+
+    user = django_user_model.objects.get(username="organisator")
+    roles = ProgrammeRole.objects.filter(user=user)
+    assert {(role.programme, role.role) for role in roles} == {
+        (programme, Role.ORGANISER),
+        (other_programme, Role.ORGANISER),
+    }
