@@ -65,7 +65,7 @@ def programme(request: HttpRequest, slug: str) -> HttpResponse:
     return render_programme(request, _get_programme_for_public(slug))
 
 
-def _registration_status(activity: Activity, now: dt.datetime) -> str:
+def registration_status(activity: Activity, now: dt.datetime) -> str:
     """One sentence on whether and until when one can sign up."""
     if activity.status == Activity.Status.CANCELLED:
         return _("Deze activiteit is geannuleerd.")
@@ -94,7 +94,7 @@ def activity(request: HttpRequest, programme_slug: str, slug: str) -> HttpRespon
         {
             "programme": item.programme,
             "activity": item,
-            "registration_status": _registration_status(item, now),
+            "registration_status": registration_status(item, now),
             "is_past": item.is_past(now),
         },
     )

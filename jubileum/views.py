@@ -26,6 +26,8 @@ Disallow: /en/beheer/
 Disallow: /api/
 Disallow: /scan/
 Disallow: /en/scan/
+Disallow: /aanmelding/
+Disallow: /en/aanmelding/
 Allow: /
 """
 

@@ -113,6 +113,21 @@ class Registration(models.Model):
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
 
+    def current_status(self, now: dt.datetime | None = None) -> str:
+        """The status as it stands now: an offer or payment hold whose time has passed is
+        expired even when no job has marked it yet."""
+        held = self.status in (self.Status.OFFERED, self.Status.PENDING_PAYMENT)
+        return self.Status.EXPIRED if held and not self.holds_places(now) else self.status
+
+    def may_delete_personal_data(self, now: dt.datetime | None = None) -> bool:
+        """People delete their data themselves once it no longer serves the activity."""
+        now = now or timezone.now()
+        return (
+            self.current_status(now) in (self.Status.CANCELLED, self.Status.EXPIRED)
+            or self.activity.status == Activity.Status.CANCELLED
+            or self.activity.is_past(now)
+        )
+
 
 class RosterEntry(models.Model):
     """A current or former member on the programme's roster, imported from CSV by e-mail."""

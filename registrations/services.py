@@ -168,17 +168,25 @@ def _admit(registration: Registration, activity: Activity, now: dt.datetime) -> 
         registration.hold_expires_at = None
 
 
-def _send_after_commit(registration: Registration, kind: str) -> None:
+def _send_after_commit(
+    registration: Registration, kind: str | None, *, force: bool = False
+) -> None:
+    """Enqueue the e-mail once the transaction commits. `force` sends it again even if this
+    news went out before (the mail log otherwise skips repeats)."""
     from registrations.tasks import send_registration_mail
 
+    if kind is None:
+        return
     registration_id = registration.pk
     transaction.on_commit(
-        lambda: send_registration_mail.enqueue(registration_id=registration_id, kind=kind)
+        lambda: send_registration_mail.enqueue(
+            registration_id=registration_id, kind=kind, force=force
+        )
     )
 
 
-def mail_kind(registration: Registration) -> str:
-    """Which e-mail tells the person where they stand now."""
+def mail_kind(registration: Registration) -> str | None:
+    """Which e-mail tells the person where they stand now (None: expired, nothing to tell)."""
     return {
         Status.CONFIRMED: "confirmation",
         Status.WAITLISTED: "waitlisted",
@@ -186,7 +194,7 @@ def mail_kind(registration: Registration) -> str:
         Status.PENDING_PAYMENT: "pending_payment",
         Status.OFFERED: "offer",
         Status.CANCELLED: "cancelled",
-    }.get(registration.status, "confirmation")
+    }.get(registration.current_status())
 
 
 def register(activity_id: int, sign_up: SignUp, *, now: dt.datetime | None = None) -> SignUpResult:
@@ -199,6 +207,8 @@ def register(activity_id: int, sign_up: SignUp, *, now: dt.datetime | None = Non
     email = sign_up.email.strip()
     with transaction.atomic():
         activity = _lock_activity(activity_id)
+        # A lapsed offer or hold is no registration to hand back: its owner starts afresh.
+        _expire_lapsed(activity, now)
         existing = (
             activity.registrations.filter(
                 email__iexact=email, status__in=Registration.ACTIVE_STATUSES
@@ -207,7 +217,9 @@ def register(activity_id: int, sign_up: SignUp, *, now: dt.datetime | None = Non
             .first()
         )
         if existing is not None:
-            _send_after_commit(existing, mail_kind(existing))
+            # The issue promises the e-mail again; the form's per-IP limit keeps this from
+            # becoming a way to flood someone's inbox.
+            _send_after_commit(existing, mail_kind(existing), force=True)
             return SignUpResult(existing, created=False)
         if not activity.registration_is_open(now):
             raise RegistrationClosed(details={"activity_id": activity.pk})
@@ -441,10 +453,19 @@ def move(
         source, target = locked[from_activity_id], locked[to_activity_id]
         if source.programme_id != target.programme_id:
             raise InvalidState(message=_("Verplaatsen kan alleen binnen hetzelfde programma."))
+        if target.status != Activity.Status.PUBLISHED or target.is_past(now):
+            raise InvalidState(
+                message=_("Verplaatsen kan alleen naar een gepubliceerde activiteit die nog komt.")
+            )
         registration = Registration.objects.select_for_update().get(pk=registration_id)
         if registration.activity_id != from_activity_id or not registration.is_active:
             # Moved or cancelled by someone else between the first read and the locks.
             raise InvalidState()
+        if registration.status == Status.PENDING_PAYMENT and target.price != source.price:
+            # The payment under way is for the old price; the party should sign up anew.
+            raise InvalidState(
+                message=_("Een aanmelding die nog betaald wordt kan niet naar een andere prijs.")
+            )
         held = registration.holds_places(now)
         registration.activity = target
         if held and not _fits(target, registration.party_size, now):
@@ -458,6 +479,24 @@ def move(
         if held:
             _offer_freed_places(source, now)
     return registration
+
+
+def delete_personal_data(registration_id: int, *, now: dt.datetime | None = None) -> None:
+    """A person deletes their own data, once the activity is over or they are no longer
+    coming (see Registration.may_delete_personal_data)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        registration, _activity = _lock_registration(registration_id)
+        if registration.anonymised_at:
+            return
+        if not registration.may_delete_personal_data(now):
+            raise InvalidState(
+                message=_(
+                    "Je gegevens verwijderen kan als de activiteit voorbij is of je hebt "
+                    "geannuleerd."
+                )
+            )
+        anonymise(registration, now=now)
 
 
 def anonymise(registration: Registration, *, now: dt.datetime | None = None) -> None:

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from events.calendar import build_calendar
 from events.models import Activity
-from events.views import _registration_status
+from events.views import registration_status
 from jubileum.ratelimit import hit, limit_per_ip, seconds_left, too_many_requests
 from jubileum.templatetags.jubileum_format import moment
 from registrations import services
@@ -93,7 +93,7 @@ def _activity_page(
         {
             "programme": activity.programme,
             "activity": activity,
-            "registration_status": _registration_status(activity, now),
+            "registration_status": registration_status(activity, now),
             "is_past": activity.is_past(now),
             "signup_form": form,
             "signup_error": error,
@@ -163,15 +163,6 @@ def personal(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapped
 
 
-def _effective_status(registration: Registration, now: dt.datetime) -> str:
-    """The status as it stands now: an offer or hold whose time has passed is expired even
-    when no job has marked it yet."""
-    lapsed = not registration.holds_places(now)
-    if registration.status in (Status.OFFERED, Status.PENDING_PAYMENT) and lapsed:
-        return Status.EXPIRED
-    return registration.status
-
-
 def _status_sentence(registration: Registration, status: str) -> str:
     activity = registration.activity
     if status == Status.CONFIRMED:
@@ -207,16 +198,6 @@ def _may_change(registration: Registration, status: str, now: dt.datetime) -> bo
     )
 
 
-def _may_delete_data(registration: Registration, status: str, now: dt.datetime) -> bool:
-    """People delete their data themselves once it no longer serves the activity."""
-    activity = registration.activity
-    return (
-        status in (Status.CANCELLED, Status.EXPIRED)
-        or activity.status == Activity.Status.CANCELLED
-        or activity.is_past(now)
-    )
-
-
 def _manage_page(
     request: HttpRequest,
     registration: Registration,
@@ -228,7 +209,7 @@ def _manage_page(
         return _deleted_page(request, registration)
     now = timezone.now()
     activity = registration.activity
-    status = _effective_status(registration, now)
+    status = registration.current_status(now)
     changeable = _may_change(registration, status, now)
     context = {
         "programme": activity.programme,
@@ -242,7 +223,7 @@ def _manage_page(
         "can_change": changeable,
         "can_cancel": changeable,
         "can_resend": status != Status.EXPIRED,
-        "can_delete": _may_delete_data(registration, status, now),
+        "can_delete": registration.may_delete_personal_data(now),
         "show_calendar": activity.status != Activity.Status.CANCELLED and not activity.is_past(now),
         "size_form": size_form
         or PartySizeForm(activity=activity, initial={"party_size": registration.party_size}),
@@ -331,7 +312,7 @@ def cancel(request: HttpRequest, registration: Registration) -> HttpResponse:
         return _redirect(_manage_url(registration))
     activity = registration.activity
     now = timezone.now()
-    can_cancel = _may_change(registration, _effective_status(registration, now), now)
+    can_cancel = _may_change(registration, registration.current_status(now), now)
     return render(
         request,
         "registrations/cancel.html",
@@ -350,16 +331,13 @@ def resend(request: HttpRequest, registration: Registration) -> HttpResponse:
     limit, window = RESEND_RATE_LIMIT
     if not hit("resend", str(registration.pk), limit=limit, window=window):
         return too_many_requests(request, seconds_left(window))
-    if registration.anonymised_at or _effective_status(registration, timezone.now()) == (
-        Status.EXPIRED
-    ):
+    kind = services.mail_kind(registration)
+    if registration.anonymised_at or kind is None:
         messages.error(request, _("Voor deze aanmelding sturen we geen e-mail meer."))
     else:
         # Nothing changes in the database, so there is no transaction to wait for. `force`:
         # the mail log would otherwise skip an e-mail already sent for this state.
-        send_registration_mail.enqueue(
-            registration_id=registration.pk, kind=services.mail_kind(registration), force=True
-        )
+        send_registration_mail.enqueue(registration_id=registration.pk, kind=kind, force=True)
         messages.success(
             request,
             _("We hebben de e-mail opnieuw gestuurd naar %(email)s.")
@@ -373,17 +351,14 @@ def resend(request: HttpRequest, registration: Registration) -> HttpResponse:
 def delete_data(request: HttpRequest, registration: Registration) -> HttpResponse:
     if registration.anonymised_at:
         return _deleted_page(request, registration)
-    now = timezone.now()
-    if not _may_delete_data(registration, _effective_status(registration, now), now):
-        messages.error(
-            request,
-            _("Je gegevens verwijderen kan als de activiteit voorbij is of je hebt geannuleerd."),
-        )
-        return _redirect(_manage_url(registration))
     form = _delete_form(request.POST)
     if not form.is_valid():
         return _manage_page(request, registration, delete_form=form)
-    services.anonymise(registration, now=now)
+    try:
+        services.delete_personal_data(registration.pk)
+    except services.RegistrationError as error:
+        messages.error(request, str(error))
+        return _redirect(_manage_url(registration))
     return _deleted_page(request, registration)
 
 

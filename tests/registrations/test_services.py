@@ -215,6 +215,45 @@ def test_same_email_in_any_case_gets_existing_registration_and_mail_again(
     assert again.registration.party_size == 2
     assert Registration.objects.count() == 1
     assert mails(tasks) == [(first.pk, "confirmation"), (first.pk, "confirmation")]
+    # The second one is forced past the mail log, which would skip a repeat of the same news.
+    assert [r.kwargs["force"] for r in tasks.results] == [False, True]
+
+
+def test_same_email_after_a_lapsed_payment_hold_is_a_new_registration(
+    make_activity, now, django_capture_on_commit_callbacks
+):
+    dinner = make_activity(price=Decimal("27.50"))
+    first = register(dinner, django_capture_on_commit_callbacks).registration
+    assert first.status == Status.PENDING_PAYMENT
+
+    later = now + services.PAYMENT_HOLD + dt.timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.register(dinner.pk, sign_up(), now=later)
+
+    assert result.created is True
+    assert status_of(first) == Status.EXPIRED
+
+
+def test_expired_registration_has_no_mail_to_resend(make_registration, now):
+    lapsed = make_registration(status=Status.OFFERED, hold_expires_at=now - dt.timedelta(seconds=1))
+    assert lapsed.current_status(now) == Status.EXPIRED
+    assert services.mail_kind(lapsed) is None
+
+
+def test_personal_data_can_be_deleted_only_once_it_no_longer_serves(
+    activity, make_registration, now
+):
+    coming = make_registration(email="anna@example.org")
+    with pytest.raises(services.InvalidState):
+        services.delete_personal_data(coming.pk)
+    coming.refresh_from_db()
+    assert coming.email == "anna@example.org"
+
+    services.delete_personal_data(coming.pk, now=activity.ends_at)
+
+    coming.refresh_from_db()
+    assert (coming.email, coming.contact_name, coming.anonymised_at) == ("", "", activity.ends_at)
+    assert coming.status == Status.CONFIRMED  # counts stay
 
 
 def test_same_email_may_sign_up_again_after_cancelling(
@@ -723,3 +762,34 @@ def test_anonymise_removes_personal_data_but_keeps_the_counts(make_registration)
     assert registration.anonymised_at is not None
     assert (registration.status, registration.party_size) == (Status.CONFIRMED, 3)
     assert not registration.history.exclude(email="").exists()
+
+
+@pytest.mark.parametrize(
+    "target_fields",
+    [
+        {"status": Activity.Status.CANCELLED},
+        {"status": Activity.Status.DRAFT},
+        {"starts_at": timezone.now() - dt.timedelta(days=1)},
+    ],
+    ids=["cancelled", "draft", "past"],
+)
+def test_move_refuses_targets_nobody_can_attend(
+    activity, make_activity, make_registration, target_fields
+):
+    party = make_registration()
+    target = make_activity(**target_fields)
+
+    with pytest.raises(services.InvalidState):
+        services.move(party.pk, target.pk)
+
+    party.refresh_from_db()
+    assert party.activity == activity
+
+
+def test_move_refuses_a_payment_in_progress_to_another_price(make_activity, make_registration, now):
+    dinner = make_activity(price=Decimal("27.50"))
+    party = make_registration(
+        activity=dinner, status=Status.PENDING_PAYMENT, hold_expires_at=now + services.PAYMENT_HOLD
+    )
+    with pytest.raises(services.InvalidState):
+        services.move(party.pk, make_activity(price=Decimal("30.00")).pk)

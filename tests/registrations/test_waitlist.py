@@ -138,7 +138,7 @@ def test_offer_mail_is_enqueued_only_after_commit(
         callback()
     assert offer_mails(tasks) == [waiting.pk]
     (offer_result,) = [r for r in tasks.results if r.kwargs.get("kind") == "offer"]
-    assert offer_result.kwargs == {"registration_id": waiting.pk, "kind": "offer"}
+    assert offer_result.kwargs == {"registration_id": waiting.pk, "kind": "offer", "force": False}
 
 
 def test_no_offers_for_a_cancelled_activity(full_activity):
