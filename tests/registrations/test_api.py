@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.tasks import default_task_backend
 from django.utils import timezone
 
 from events.models import Activity
@@ -17,11 +16,7 @@ API = "/api/v1"
 Status = Registration.Status
 
 
-@pytest.fixture(autouse=True)
-def tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
-    default_task_backend.clear()
-    return default_task_backend
+pytestmark = pytest.mark.usefixtures("tasks")
 
 
 def signup_url(activity: Activity) -> str:

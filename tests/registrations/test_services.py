@@ -6,31 +6,18 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.tasks import default_task_backend
 from django.utils import timezone
 
 from events.models import Activity
 from registrations import services
 from registrations.models import Invitation, Registration, RosterEntry
 from registrations.services import SignUp
+from tests.registrations.conftest import MAIL_TASK
 
 Status = Registration.Status
-MAIL_TASK = "registrations.tasks.send_registration_mail"
 
 
-@pytest.fixture(autouse=True)
-def tasks(settings):
-    """Enqueued tasks stay in memory (DummyBackend) so tests can read what would be mailed."""
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
-    default_task_backend.clear()
-    return default_task_backend
-
-
-@pytest.fixture
-def now(time_machine) -> dt.datetime:
-    moment = timezone.now().replace(microsecond=0)
-    time_machine.move_to(moment, tick=False)
-    return moment
+pytestmark = pytest.mark.usefixtures("tasks")
 
 
 def mails(tasks) -> list[tuple[int, str]]:
