@@ -18,15 +18,15 @@ MEMBER_KINDS = (Registration.Kind.MEMBER, Registration.Kind.FORMER_MEMBER)
 
 
 def _party_size_field(activity: Activity) -> forms.IntegerField:
-    too_large = _("Je kunt je voor deze activiteit met hoogstens %(max)s personen aanmelden.") % {
-        "max": activity.max_party_size
-    }
+    too_large = _(
+        "Voor deze activiteit is het grootste aantal personen per aanmelding %(max)s."
+    ) % {"max": activity.max_party_size}
     return forms.IntegerField(
         label=_("Met hoeveel personen kom je?"),
         min_value=1,
         max_value=activity.max_party_size,
         initial=1,
-        help_text=_("Jezelf meegeteld; hoogstens %(max)s personen.")
+        help_text=_("Jezelf meegeteld. Het grootste aantal is %(max)s.")
         % {"max": activity.max_party_size},
         error_messages={
             "required": _("Vul in met hoeveel personen je komt."),
@@ -94,7 +94,9 @@ class SignUpForm(forms.Form):
         required=False,
         min_value=0,
         max_value=80,
-        help_text=_("Alleen voor leden en oud-leden: hoeveel jaar je bij de brandweer was."),
+        help_text=_(
+            "Alleen voor leden en oud-leden: hoeveel jaar je bij de brandweer bent of was."
+        ),
         error_messages={
             "invalid": _("Vul je dienstjaren in als getal, bijvoorbeeld 25."),
             "min_value": _("Dienstjaren kunnen niet negatief zijn."),

@@ -43,7 +43,7 @@ class RegistrationClosed(RegistrationError):
 class PartyTooLarge(RegistrationError):
     code = "party_too_large"
     status = 422
-    message = _("Je kunt je voor deze activiteit met hoogstens %(max)s personen aanmelden.")
+    message = _("Voor deze activiteit is het grootste aantal personen per aanmelding %(max)s.")
 
 
 class ActivityFull(RegistrationError):
@@ -464,7 +464,10 @@ def move(
         if registration.status == Status.PENDING_PAYMENT and target.price != source.price:
             # The payment under way is for the old price; the party should sign up anew.
             raise InvalidState(
-                message=_("Een aanmelding die nog betaald wordt kan niet naar een andere prijs.")
+                message=_(
+                    "Een aanmelding die nog betaald wordt, kan niet naar een activiteit met een "
+                    "andere prijs."
+                )
             )
         held = registration.holds_places(now)
         registration.activity = target

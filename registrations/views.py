@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -290,7 +291,12 @@ def change_party_size(request: HttpRequest, registration: Registration) -> HttpR
         return _manage_page(request, registration, size_form=form)
     messages.success(
         request,
-        _("Je aanmelding is nu voor %(count)s personen.") % {"count": changed.party_size},
+        ngettext(
+            "Je aanmelding is nu voor %(count)s persoon.",
+            "Je aanmelding is nu voor %(count)s personen.",
+            changed.party_size,
+        )
+        % {"count": changed.party_size},
     )
     return _redirect(_manage_url(registration))
 

@@ -171,7 +171,7 @@ def test_change_party_size_beyond_the_maximum_is_refused(client, registration):
     response = client.post(url("change_size", registration), {"party_size": "9"})
 
     assert response.status_code == 200
-    assert "hoogstens 6 personen" in html(response)
+    assert "het grootste aantal personen per aanmelding 6" in html(response)
     assert reload(registration).party_size == 2
 
 

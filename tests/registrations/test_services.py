@@ -315,7 +315,7 @@ def test_party_outside_the_limits_is_refused_and_changes_nothing(
 
     assert error.value.code == "party_too_large"
     assert error.value.details == {"max_party_size": 6}
-    assert "6 personen" in str(error.value)
+    assert "per aanmelding 6" in str(error.value)
     assert Registration.objects.count() == 0
     assert mails(tasks) == []
 

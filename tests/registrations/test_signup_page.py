@@ -199,7 +199,7 @@ def test_resident_brigade_is_dropped(client, activity):
         (
             {"party_size": "7"},
             "party_size",
-            "Je kunt je voor deze activiteit met hoogstens 6 personen aanmelden.",
+            "Voor deze activiteit is het grootste aantal personen per aanmelding 6.",
         ),
         ({"party_size": "0"}, "party_size", "Je komt met minstens 1 persoon: jezelf."),
         ({"consent": ""}, "consent", "Geef toestemming voor het gebruik van je gegevens"),
