@@ -62,6 +62,15 @@ class UnknownInvitation(RegistrationError):
     message = _("Deze uitnodigingscode kennen we niet voor deze activiteit.")
 
 
+class InvitationUsed(RegistrationError):
+    code = "invitation_used"
+    status = 422
+    message = _(
+        "Deze uitnodigingscode is al gebruikt. Een uitnodiging is persoonlijk; vraag de "
+        "organisator om een eigen uitnodiging."
+    )
+
+
 class CancellationClosed(RegistrationError):
     code = "cancellation_closed"
     message = _("Annuleren kan niet meer; neem contact op met de organisator.")
@@ -232,6 +241,9 @@ def register(activity_id: int, sign_up: SignUp, *, now: dt.datetime | None = Non
             ).first()
             if invitation is None:
                 raise UnknownInvitation()
+            # The invitation is personal: once it admits one party it admits no other.
+            if invitation.registrations.filter(status__in=Registration.ACTIVE_STATUSES).exists():
+                raise InvitationUsed()
 
         registration = Registration(
             activity=activity,
@@ -285,8 +297,10 @@ def _offer_to_waitlist(
         if registration.party_size > free:
             continue
         registration.status = Status.OFFERED
-        registration.hold_expires_at = now + dt.timedelta(
-            hours=activity.programme.offer_valid_hours
+        # An offer never outlives the moment sign-up closes: nobody claims a past activity.
+        registration.hold_expires_at = min(
+            now + dt.timedelta(hours=activity.programme.offer_valid_hours),
+            activity.registration_closes_at or activity.starts_at,
         )
         registration.save(update_fields=["status", "hold_expires_at", "updated_at"])
         _send_after_commit(registration, "offer")

@@ -780,3 +780,35 @@ def test_move_refuses_a_payment_in_progress_to_another_price(make_activity, make
     )
     with pytest.raises(services.InvalidState):
         services.move(party.pk, make_activity(price=Decimal("30.00")).pk)
+
+
+def test_invitation_admits_one_party_only(make_activity, django_capture_on_commit_callbacks):
+    reception = make_activity(audience=Activity.Audience.INVITATION)
+    invitation = Invitation.objects.create(
+        activity=reception, name="Jan Smit", email="jan@example.org"
+    )
+    register(reception, django_capture_on_commit_callbacks, invitation_code=invitation.code)
+
+    with pytest.raises(services.InvitationUsed):
+        register(
+            reception,
+            django_capture_on_commit_callbacks,
+            email="iemand.anders@example.org",
+            invitation_code=invitation.code.lower(),
+        )
+    assert Registration.objects.filter(activity=reception).count() == 1
+
+
+def test_offer_ends_when_sign_up_closes(activity, make_registration, now):
+    activity.capacity = 2
+    activity.starts_at = now + dt.timedelta(hours=5)
+    activity.ends_at = now + dt.timedelta(hours=7)
+    activity.save()
+    confirmed = make_registration(party_size=2)
+    waiting = make_registration(party_size=2, status=Status.WAITLISTED, waitlisted_at=now)
+
+    services.cancel(confirmed.pk, by_organiser=True)
+
+    waiting.refresh_from_db()
+    assert waiting.status == Status.OFFERED
+    assert waiting.hold_expires_at == activity.starts_at
