@@ -1,24 +1,37 @@
-"""The programme's budget. Expenses, income and approvals build on this."""
+"""The programme's budget: categories, expenses with their approval and status steps,
+attachments, and income (ticket sales recorded from payments, sponsorship, other).
+
+Money is Decimal in EUR with two places. An expense stores its amount excluding VAT and the
+VAT rate; the VAT amount is computed once (rounded half up to the cent) and stored, so every
+total, page, API answer and export adds up the same stored cents.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.validators import MinValueValidator
+from django.conf import settings
+from django.core.files.storage import storages
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
-from events.models import Programme
+from events.models import Activity, Programme
+
+CENT = Decimal("0.01")
+
+
+def money_field(verbose_name, **kwargs) -> models.DecimalField:
+    return models.DecimalField(verbose_name, max_digits=10, decimal_places=2, **kwargs)
 
 
 class Budget(models.Model):
     programme = models.OneToOneField(
         Programme, on_delete=models.CASCADE, related_name="budget", verbose_name=_("programma")
     )
-    total = models.DecimalField(
+    total = money_field(
         _("totaalbudget (€)"),
-        max_digits=10,
-        decimal_places=2,
         validators=[MinValueValidator(Decimal("0"), _("Het budget mag niet negatief zijn."))],
     )
     includes_vat = models.BooleanField(
@@ -26,6 +39,21 @@ class Budget(models.Model):
         default=True,
         help_text=_("Of uitgaven inclusief of exclusief btw tegen het budget tellen."),
     )
+    approval_threshold = money_field(
+        _("goedkeuring nodig vanaf (€)"),
+        default=Decimal("500.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_(
+            "Uitgaven boven dit bedrag moeten door een tweede organisator worden goedgekeurd."
+        ),
+    )
+    warning_percentage = models.PositiveSmallIntegerField(
+        _("waarschuwen bij (% van het budget)"),
+        default=80,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("budget")
@@ -33,3 +61,276 @@ class Budget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme}: € {self.total}"
+
+
+class Category(models.Model):
+    """A budget category (catering, materials, ...) with an optional planned amount."""
+
+    budget = models.ForeignKey(
+        Budget, on_delete=models.CASCADE, related_name="categories", verbose_name=_("budget")
+    )
+    name = models.CharField(_("naam"), max_length=100)
+    planned_amount = money_field(
+        _("begroot (€)"), null=True, blank=True, validators=[MinValueValidator(Decimal("0"))]
+    )
+    position = models.PositiveSmallIntegerField(_("volgorde"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("categorie")
+        verbose_name_plural = _("categorieën")
+        constraints = [
+            models.UniqueConstraint(fields=["budget", "name"], name="category_name_per_budget")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# The categories a new budget starts with (DESIGN.md), in this order.
+DEFAULT_CATEGORIES = [
+    _("Catering"),
+    _("Materialen"),
+    _("Promotie en drukwerk"),
+    _("Huur"),
+    _("Vergunningen"),
+    _("Geschenken"),
+    _("Vervoer"),
+    _("Overig"),
+]
+
+
+class ActivityAllocation(models.Model):
+    """An optional part of the budget set aside for one activity."""
+
+    budget = models.ForeignKey(
+        Budget, on_delete=models.CASCADE, related_name="allocations", verbose_name=_("budget")
+    )
+    activity = models.OneToOneField(
+        Activity, on_delete=models.CASCADE, related_name="allocation", verbose_name=_("activiteit")
+    )
+    amount = money_field(_("toegewezen (€)"), validators=[MinValueValidator(Decimal("0"))])
+
+    class Meta:
+        verbose_name = _("toewijzing aan een activiteit")
+        verbose_name_plural = _("toewijzingen aan activiteiten")
+
+    def __str__(self) -> str:
+        return f"{self.activity}: € {self.amount}"
+
+
+class VatRate(models.IntegerChoices):
+    ZERO = 0, _("0 %")
+    LOW = 9, _("9 %")
+    HIGH = 21, _("21 %")
+
+
+def vat_on(amount_excl_vat: Decimal, rate: int) -> Decimal:
+    """The VAT on an amount, rounded half up to the cent (as on a Dutch invoice)."""
+    return (amount_excl_vat * Decimal(rate) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class Expense(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Gepland")
+        COMMITTED = "committed", _("Besteld")
+        INVOICED = "invoiced", _("Gefactureerd")
+        PAID = "paid", _("Betaald")
+
+    # Expenses move forward only, one step or more at a time.
+    STATUS_ORDER = [Status.PLANNED, Status.COMMITTED, Status.INVOICED, Status.PAID]
+
+    budget = models.ForeignKey(
+        Budget, on_delete=models.PROTECT, related_name="expenses", verbose_name=_("budget")
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="expenses", verbose_name=_("categorie")
+    )
+    activity = models.ForeignKey(
+        Activity,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="expenses",
+        verbose_name=_("activiteit"),
+    )
+    supplier = models.CharField(_("leverancier"), max_length=200)
+    description = models.CharField(_("omschrijving"), max_length=300)
+    invoice_number = models.CharField(_("factuurnummer"), max_length=100, blank=True)
+    date = models.DateField(_("datum"))
+    amount_excl_vat = money_field(
+        _("bedrag excl. btw (€)"),
+        validators=[MinValueValidator(CENT, _("Het bedrag moet groter zijn dan nul."))],
+    )
+    vat_rate = models.PositiveSmallIntegerField(
+        _("btw-tarief"), choices=VatRate.choices, default=VatRate.HIGH
+    )
+    vat_amount = money_field(_("btw (€)"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PLANNED
+    )
+    committed_on = models.DateField(_("besteld op"), null=True, blank=True)
+    invoiced_on = models.DateField(_("gefactureerd op"), null=True, blank=True)
+    paid_on = models.DateField(_("betaald op"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("ingevoerd door"),
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("goedgekeurd door"),
+    )
+    approved_at = models.DateTimeField(_("goedgekeurd op"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name = _("uitgave")
+        verbose_name_plural = _("uitgaven")
+        indexes = [models.Index(fields=["budget", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_excl_vat__gt=0), name="expense_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(vat_rate__in=[0, 9, 21]), name="expense_vat_rate_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier}: {self.description}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.vat_amount = vat_on(self.amount_excl_vat, self.vat_rate)
+        super().save(*args, **kwargs)
+
+    @property
+    def amount_incl_vat(self) -> Decimal:
+        return self.amount_excl_vat + self.vat_amount
+
+    @property
+    def counted_amount(self) -> Decimal:
+        """What this expense weighs against the budget, by the budget's VAT setting."""
+        return self.amount_incl_vat if self.budget.includes_vat else self.amount_excl_vat
+
+
+def private_storage():
+    return storages["private"]
+
+
+def attachment_path(attachment: Attachment, filename: str) -> str:
+    return f"budget/{attachment.expense.budget_id}/{attachment.expense_id}/{filename}"
+
+
+class Attachment(models.Model):
+    """A quote, invoice or receipt. Kept in private storage (settings.PRIVATE_MEDIA_ROOT),
+    served only to organisers and viewers of the programme."""
+
+    class Kind(models.TextChoices):
+        QUOTE = "quote", _("Offerte")
+        INVOICE = "invoice", _("Factuur")
+        RECEIPT = "receipt", _("Bon")
+
+    expense = models.ForeignKey(
+        Expense, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("uitgave")
+    )
+    kind = models.CharField(_("soort"), max_length=20, choices=Kind.choices)
+    file = models.FileField(_("bestand"), upload_to=attachment_path, storage=private_storage)
+    original_name = models.CharField(_("bestandsnaam"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at"]
+        verbose_name = _("bijlage")
+        verbose_name_plural = _("bijlagen")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Income(models.Model):
+    class Kind(models.TextChoices):
+        TICKETS = "tickets", _("Kaartverkoop")
+        SPONSORSHIP = "sponsorship", _("Sponsoring")
+        OTHER = "other", _("Overig")
+
+    budget = models.ForeignKey(
+        Budget, on_delete=models.PROTECT, related_name="income", verbose_name=_("budget")
+    )
+    kind = models.CharField(_("soort"), max_length=20, choices=Kind.choices)
+    activity = models.ForeignKey(
+        Activity,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="income",
+        verbose_name=_("activiteit"),
+    )
+    description = models.CharField(_("omschrijving"), max_length=300)
+    date = models.DateField(_("datum"))
+    # Negative for a refund of ticket income.
+    amount = money_field(_("bedrag (€)"))
+    # For ticket income: the payment event it records ("payment:12", "refund:re_..."), so
+    # recording the same event twice changes nothing.
+    source = models.CharField(max_length=100, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ingevoerd door"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name = _("inkomst")
+        verbose_name_plural = _("inkomsten")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=~models.Q(source=""),
+                name="income_source_recorded_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.description} (€ {self.amount})"
+
+
+class BudgetAlert(models.Model):
+    """One row per threshold crossing of the forecast, so each crossing mails once."""
+
+    budget = models.ForeignKey(
+        Budget, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("budget")
+    )
+    percentage = models.PositiveSmallIntegerField(_("drempel (%)"))
+    crossed_at = models.DateTimeField(_("overschreden op"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("budgetwaarschuwing")
+        verbose_name_plural = _("budgetwaarschuwingen")
+        constraints = [
+            models.UniqueConstraint(fields=["budget", "percentage"], name="alert_once_per_level")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.budget}: {self.percentage} %"

@@ -1,0 +1,17 @@
+"""Signals other apps may listen to. The budget app records ticket income from these, so this
+app never writes budget rows itself (apps depend one way: budget → registrations).
+
+Both are sent inside the transaction that records the money, with keyword arguments:
+
+- `ticket_income_received`: activity (Activity), amount (Decimal, positive, EUR), source (str,
+  unique per event, e.g. "payment:12"), date (datetime.date), description (str)
+- `ticket_income_refunded`: the same, with amount positive (the refunded sum) and a source such
+  as "refund:re_123"; the receiver records it as negative income.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+ticket_income_received = Signal()
+ticket_income_refunded = Signal()
