@@ -1,9 +1,135 @@
-from django.contrib import admin
+"""The budget in Django admin: settings and categories editable; expenses, income and alerts to
+read (with their history). Amounts, status steps and approvals change only through the
+services (the budget pages and the API), which keep the rules: forward-only status, a second
+organiser's approval, alerts."""
 
-from budget.models import Budget
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from budget.models import (
+    ActivityAllocation,
+    Attachment,
+    Budget,
+    BudgetAlert,
+    Category,
+    Expense,
+    Income,
+)
+from events.access import programmes_for
+from jubileum.models import ApiToken
+
+
+class ProgrammeScopedAdmin(admin.ModelAdmin):
+    """Staff see the rows of the programmes they have a role in (see events.access)."""
+
+    programme_path = "budget__programme"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.programme_path}__in": programmes_for(request.user)})
+
+
+class ReadOnlyAdmin(ProgrammeScopedAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class CategoryInline(admin.TabularInline):
+    model = Category
+    extra = 0
+    fields = ["name", "planned_amount", "position"]
+
+
+class AllocationInline(admin.TabularInline):
+    model = ActivityAllocation
+    extra = 0
+    raw_id_fields = ["activity"]
 
 
 @admin.register(Budget)
-class BudgetAdmin(admin.ModelAdmin):
-    list_display = ["programme", "total", "includes_vat"]
+class BudgetAdmin(ProgrammeScopedAdmin, SimpleHistoryAdmin):
+    programme_path = "programme"
+    list_display = ["programme", "total", "includes_vat", "approval_threshold"]
     list_select_related = ["programme"]
+    inlines = [CategoryInline, AllocationInline]
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 0
+    fields = ["kind", "original_name", "content_type", "size", "uploaded_by", "uploaded_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Expense)
+class ExpenseAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    list_display = [
+        "date",
+        "supplier",
+        "description",
+        "category",
+        "amount_excl_vat",
+        "vat_amount",
+        "status",
+        "approved_by",
+    ]
+    list_filter = ["status", "budget__programme", "category__name"]
+    search_fields = ["supplier", "description", "invoice_number"]
+    list_select_related = ["category", "approved_by"]
+    date_hierarchy = "date"
+    inlines = [AttachmentInline]
+
+
+@admin.register(Income)
+class IncomeAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    list_display = ["date", "kind", "description", "activity", "amount"]
+    list_filter = ["kind", "budget__programme"]
+    search_fields = ["description", "source"]
+    list_select_related = ["activity"]
+    date_hierarchy = "date"
+
+
+@admin.register(BudgetAlert)
+class BudgetAlertAdmin(ReadOnlyAdmin):
+    list_display = ["budget", "percentage", "crossed_at", "mailed_at"]
+    list_select_related = ["budget__programme"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are made by `manage.py create_api_token` (shown once); here they are listed and
+    can be revoked (set "revoked at"), never read back."""
+
+    list_display = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "name", "prefix"]
+    fields = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.is_superuser

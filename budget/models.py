@@ -317,13 +317,20 @@ class Income(models.Model):
 
 
 class BudgetAlert(models.Model):
-    """One row per threshold crossing of the forecast, so each crossing mails once."""
+    """One row per threshold crossing of the forecast, so each crossing mails once.
+
+    The row lives while the forecast stays at or above its level; when the forecast falls back
+    below, `budget.services.check_alerts` removes it, so crossing again is news again.
+    """
 
     budget = models.ForeignKey(
         Budget, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("budget")
     )
     percentage = models.PositiveSmallIntegerField(_("drempel (%)"))
     crossed_at = models.DateTimeField(_("overschreden op"), auto_now_add=True)
+    # Set when the alert e-mail is claimed for sending (cleared again if sending fails), so a
+    # task that runs twice mails the organisers once.
+    mailed_at = models.DateTimeField(_("gemaild op"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("budgetwaarschuwing")

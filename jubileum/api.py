@@ -14,6 +14,7 @@ from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+import budget.api
 import events.api
 import registrations.api
 from jubileum.errors import DomainError
@@ -33,6 +34,7 @@ api = NinjaAPI(
 
 api.add_router("/", events.api.router)
 api.add_router("/", registrations.api.router)
+api.add_router("/", budget.api.router)
 
 # Statuses an HttpError raised by ninja itself (or by our code) may carry, with the code and
 # message clients see.

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from budget.models import Budget
-from events.models import Activity, Programme
+from budget.models import Budget, Expense, Income, vat_on
+from budget.services import check_alerts, ensure_default_categories
+from events.models import Activity, Programme, ProgrammeRole
 from registrations.models import Registration
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -253,7 +255,7 @@ def load_demo(*, as_held: bool = False, today: dt.date | None = None) -> Program
             "accessibility_statement": ACCESSIBILITY_STATEMENT,
         },
     )
-    Budget.objects.update_or_create(
+    budget, _ = Budget.objects.update_or_create(
         programme=programme, defaults={"total": Decimal("8000.00"), "includes_vat": True}
     )
 
@@ -295,6 +297,7 @@ def load_demo(*, as_held: bool = False, today: dt.date | None = None) -> Program
                     "consent_at": starts_at - dt.timedelta(days=10),
                 },
             )
+    load_demo_ledger(budget, as_held=as_held, today=today or timezone.localdate())
     return programme
 
 
@@ -337,3 +340,276 @@ def synthetic_activities(programme: Programme, count: int) -> list[Activity]:
         for n in range(3)
     )
     return activities
+
+
+# --- The budget ledger -------------------------------------------------------------------------
+
+Status = Expense.Status
+
+# Who keeps the books in the demo: a municipal officer records, the brigade committee's treasurer
+# approves what is above the approval threshold (a second organiser, never the one who recorded).
+DEMO_ORGANISERS = [
+    ("demo-secretaris", "Jolanda", "de Wit", "j.dewit@example.org"),
+    ("demo-penningmeester", "Henk", "Verbeek", "h.verbeek@example.org"),
+]
+
+
+@dataclass(frozen=True)
+class DemoExpense:
+    category: str
+    supplier: str
+    description: str
+    amount_excl_vat: Decimal
+    vat_rate: int
+    held_status: str  # the 2023 ledger, as held
+    held_date: dt.date
+    upcoming_status: str | None = None  # the default demo; None: not in it
+    activity: str = ""  # slug
+    invoice_number: str = ""
+
+
+LEDGER: list[DemoExpense] = [
+    DemoExpense(
+        "Catering",
+        "Partycentrum Het Wapen van Soest",
+        "Hapjes en drankjes jubileumreceptie (150 personen)",
+        Decimal("950.00"),
+        9,
+        Status.PAID,
+        dt.date(2023, 8, 14),
+        Status.COMMITTED,
+        "jubileumreceptie",
+        "WVS-2023-0412",
+    ),
+    DemoExpense(
+        "Promotie en drukwerk",
+        "Drukkerij Eemland",
+        "Drukwerk fotoboek “Van brandemmer tot waterkanon” (250 exemplaren)",
+        Decimal("1650.00"),
+        9,
+        Status.PAID,
+        dt.date(2023, 7, 3),
+        Status.COMMITTED,
+        "presentatie-jubileumboek",
+        "DE-23-1187",
+    ),
+    DemoExpense(
+        "Huur",
+        "Verhuurbedrijf De Eembocht",
+        "Huur tent 10 x 20 m voor de open dag Soest, met opbouw",
+        Decimal("650.00"),
+        21,
+        Status.PAID,
+        dt.date(2023, 8, 21),
+        Status.PLANNED,
+        "open-dag-kazerne-soest",
+        "EEM-5531",
+    ),
+    DemoExpense(
+        "Vergunningen",
+        "Gemeente Soest",
+        "Leges evenementenvergunning open dagen",
+        Decimal("186.00"),
+        0,
+        Status.PAID,
+        dt.date(2023, 6, 12),
+        Status.PLANNED,
+        "",
+        "LEG-2023-0877",
+    ),
+    DemoExpense(
+        "Geschenken",
+        "Graveerbedrijf Van Dijk",
+        "Herinneringsspeld 100 jaar voor leden en oud-leden (180 stuks)",
+        Decimal("450.00"),
+        21,
+        Status.PAID,
+        dt.date(2023, 9, 4),
+        Status.PLANNED,
+        "reuniediner",
+        "VD-230904",
+    ),
+    DemoExpense(
+        "Vervoer",
+        "Transportbedrijf Gebr. Hol",
+        "Transport historische Magirus (dieplader) naar Soesterberg en terug",
+        Decimal("395.00"),
+        21,
+        Status.PAID,
+        dt.date(2023, 9, 8),
+        Status.PLANNED,
+        "open-dag-kazerne-soesterberg",
+        "HOL-23-318",
+    ),
+    DemoExpense(
+        "Promotie en drukwerk",
+        "Drukkerij Eemland",
+        "Affiches en flyers open dagen",
+        Decimal("310.00"),
+        21,
+        Status.PAID,
+        dt.date(2023, 8, 1),
+        None,
+        "",
+        "DE-23-1240",
+    ),
+    DemoExpense(
+        "Materialen",
+        "Brandweerwinkel.nl",
+        "Brandweerdiploma's, helmpjes en materialen kinderbrandweermiddag",
+        Decimal("160.00"),
+        21,
+        Status.INVOICED,
+        dt.date(2023, 9, 14),
+        None,
+        "kinderbrandweermiddag",
+        "BW-889120",
+    ),
+    DemoExpense(
+        "Catering",
+        "Bakkerij Van der Pol",
+        "Koffie en gebak open dag Soesterberg",
+        Decimal("180.00"),
+        9,
+        Status.INVOICED,
+        dt.date(2023, 9, 9),
+        None,
+        "open-dag-kazerne-soesterberg",
+        "2023-207",
+    ),
+    DemoExpense(
+        "Catering",
+        "Hotel De Soester Duinen",
+        "Reüniediner: drie gangen en zaalhuur (96 personen)",
+        Decimal("2200.00"),
+        9,
+        Status.PAID,
+        dt.date(2023, 10, 7),
+        None,
+        "reuniediner",
+        "SD-10233",
+    ),
+]
+
+# Income of the held programme, keyed by `source` so loading again finds the same rows.
+HELD_INCOME = [
+    (
+        "demo:sponsoring-rabobank",
+        Income.Kind.SPONSORSHIP,
+        "Bijdrage Rabobank Utrechtse Heuvelrug",
+        Decimal("750.00"),
+        dt.date(2023, 6, 30),
+        "",
+    ),
+    (
+        "demo:gift-veiligheidsregio",
+        Income.Kind.OTHER,
+        "Gift Veiligheidsregio Utrecht voor het jubileumboek",
+        Decimal("250.00"),
+        dt.date(2023, 7, 14),
+        "presentatie-jubileumboek",
+    ),
+    (
+        "demo:kaartverkoop-reuniediner",
+        Income.Kind.TICKETS,
+        "Reüniediner: 96 x € 27,50",
+        Decimal("2640.00"),
+        dt.date(2023, 10, 1),
+        "reuniediner",
+    ),
+]
+
+STEP_OFFSETS = {Status.COMMITTED: 0, Status.INVOICED: 14, Status.PAID: 30}
+
+
+def _demo_organisers(programme: Programme) -> list:
+    users = []
+    for username, first, last, email in DEMO_ORGANISERS:
+        user, created = get_user_model().objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last, "email": email}
+        )
+        if created:
+            # Demo people only sign the ledger; nobody logs in as them.
+            user.set_unusable_password()
+            user.save()
+        ProgrammeRole.objects.update_or_create(
+            user=user, programme=programme, defaults={"role": ProgrammeRole.Role.ORGANISER}
+        )
+        users.append(user)
+    return users
+
+
+def load_demo_ledger(budget: Budget, *, as_held: bool, today: dt.date) -> None:
+    """The budget's demo lines: the 2023 ledger as held (paid and invoiced, under € 8,000), or
+    for the upcoming demo a few planned and committed lines. Keyed by supplier and description
+    (income by source); lines of the other mode are removed."""
+    recorder, approver = _demo_organisers(budget.programme)
+    ensure_default_categories(budget)
+    categories = {category.name: category for category in budget.categories.all()}
+    activities = {a.slug: a for a in budget.programme.activities.all()}
+    keep = []
+    for index, spec in enumerate(LEDGER):
+        status = spec.held_status if as_held else spec.upcoming_status
+        if status is None:
+            continue
+        # Upcoming lines were entered in the weeks before today; held ones on their 2023 dates.
+        date = spec.held_date if as_held else today - dt.timedelta(days=40 - 3 * index)
+        amount = spec.amount_excl_vat + vat_on(spec.amount_excl_vat, spec.vat_rate)
+        approved = amount > budget.approval_threshold and status != Status.PLANNED
+        order = [str(s) for s in Expense.STATUS_ORDER]
+        reached = order[: order.index(status) + 1]
+        steps = {
+            field: (date + dt.timedelta(days=STEP_OFFSETS[step]) if step in reached else None)
+            for step, field in (
+                (Status.COMMITTED, "committed_on"),
+                (Status.INVOICED, "invoiced_on"),
+                (Status.PAID, "paid_on"),
+            )
+        }
+        expense, _ = Expense.objects.update_or_create(
+            budget=budget,
+            supplier=spec.supplier,
+            description=spec.description,
+            defaults={
+                "category": categories[spec.category],
+                "activity": activities.get(spec.activity),
+                "invoice_number": spec.invoice_number if as_held else "",
+                "date": date,
+                "amount_excl_vat": spec.amount_excl_vat,
+                "vat_rate": spec.vat_rate,
+                "status": status,
+                "recorded_by": recorder,
+                "approved_by": approver if approved else None,
+                "approved_at": (
+                    dt.datetime.combine(date, dt.time(16, 0), tzinfo=AMSTERDAM)
+                    if approved
+                    else None
+                ),
+                **steps,
+            },
+        )
+        keep.append(expense.pk)
+    demo_keys = [(spec.supplier, spec.description) for spec in LEDGER]
+    for supplier, description in demo_keys:
+        Expense.objects.filter(budget=budget, supplier=supplier, description=description).exclude(
+            pk__in=keep
+        ).delete()
+    sources = [source for source, *_rest in HELD_INCOME]
+    if as_held:
+        for source, kind, description, amount, date, slug in HELD_INCOME:
+            Income.objects.update_or_create(
+                source=source,
+                defaults={
+                    "budget": budget,
+                    "kind": kind,
+                    "description": description,
+                    "amount": amount,
+                    "date": date,
+                    "activity": activities.get(slug),
+                    "recorded_by": None if kind == Income.Kind.TICKETS else recorder,
+                },
+            )
+    else:
+        Income.objects.filter(budget=budget, source__in=sources).delete()
+    # Alerts the demo's figures reach are recorded as already mailed: loading sends nothing.
+    check_alerts(budget.pk, notify=False)

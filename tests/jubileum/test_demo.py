@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.core.management import call_command
 from django.utils import timezone
 
-from budget.models import Budget
+from budget.models import Budget, BudgetAlert, Expense, Income
+from budget.services import approval_queue, summarise
 from events.models import Activity, Programme
 from jubileum.demo import anchor_saturday
 from registrations.models import Registration
@@ -19,6 +21,12 @@ def _snapshot() -> list[tuple]:
         ),
         *Registration.objects.order_by("pk").values_list("pk", "email", "party_size"),
         *Budget.objects.values_list("pk", "total"),
+        *Budget.objects.get().categories.order_by("pk").values_list("pk", "name"),
+        *Expense.objects.order_by("pk").values_list(
+            "pk", "supplier", "amount_excl_vat", "status", "approved_by", "date"
+        ),
+        *Income.objects.order_by("pk").values_list("pk", "source", "amount"),
+        *BudgetAlert.objects.order_by("pk").values_list("pk", "percentage"),
     ]
 
 
@@ -44,6 +52,50 @@ def test_demo_has_the_centenary_programme_budget_and_kinds_of_activity(db):
     assert any("Van brandemmer tot waterkanon" in a.title for a in activities)
     for activity in activities:
         activity.full_clean()
+
+
+def test_load_demo_as_held_twice_gives_the_same_rows(db, mailoutbox):
+    call_command("load_demo", as_held=True)
+    first = _snapshot()
+    call_command("load_demo", as_held=True)
+    assert _snapshot() == first
+    assert mailoutbox == []
+
+
+def test_default_demo_budget_has_a_few_planned_and_committed_lines(db):
+    call_command("load_demo")
+    budget = Budget.objects.get()
+    assert budget.categories.count() == 8
+    statuses = set(budget.expenses.values_list("status", flat=True))
+    assert statuses == {"planned", "committed"}
+    assert 3 <= budget.expenses.count() <= 8
+    assert not budget.income.exists()
+    # Approved lines were approved by someone other than who recorded them.
+    for expense in budget.expenses.filter(approved_by__isnull=False):
+        assert expense.approved_by_id != expense.recorded_by_id
+    assert approval_queue(budget).exists()  # something for the approver to do
+
+
+def test_as_held_ledger_is_realistic_and_under_budget(db):
+    call_command("load_demo")
+    call_command("load_demo", as_held=True)
+    budget = Budget.objects.get()
+    summary = summarise(budget)
+    assert summary.expected_spending < Decimal("8000.00")
+    assert summary.paid > 0 and summary.invoiced > 0
+    assert summary.planned == 0
+    assert summary.income_tickets > 0 and summary.income_other > 0
+    assert {e.date.year for e in budget.expenses.all()} == {2023}
+    assert budget.expenses.filter(description__contains="Van brandemmer tot waterkanon").exists()
+    for expense in budget.expenses.all():
+        if expense.amount_incl_vat > budget.approval_threshold:
+            assert expense.approved_by is not None
+            assert expense.approved_by_id != expense.recorded_by_id
+    assert not approval_queue(budget).exists()
+    # Back to the upcoming demo: the held-only lines and income go again.
+    call_command("load_demo")
+    assert set(budget.expenses.values_list("status", flat=True)) == {"planned", "committed"}
+    assert not budget.income.exists()
 
 
 def test_demo_starts_at_least_two_weeks_from_today(db):

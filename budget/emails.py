@@ -1,0 +1,121 @@
+"""E-mails of the budget app: the alert to the programme's organisers when the forecast reaches
+the warning percentage or 100 % of the budget.
+
+Rendered from `budget/email/<name>_subject.txt`, `<name>.txt` and `<name>.html` in Dutch (users
+have no language of their own; the organiser area is Dutch first). `send_alert` is what the task
+calls: it claims the alert (`BudgetAlert.mailed_at`) before sending, so a task that runs twice
+mails once, and gives the claim back when the mail server fails, so the retry may send.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.html import format_html
+
+from budget.models import BudgetAlert
+from budget.services import _totals
+from events.models import ProgrammeRole
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE_DIR = "budget/email"
+MAILER = "default"
+
+
+def site_url() -> str:
+    return settings.SITE_URL.rstrip("/")
+
+
+def organiser_addresses(programme_id: int) -> list[str]:
+    """The e-mail addresses of the programme's organisers (not viewers), each once."""
+    users = get_user_model().objects.filter(
+        is_active=True,
+        programme_roles__programme_id=programme_id,
+        programme_roles__role=ProgrammeRole.Role.ORGANISER,
+    )
+    return sorted({email for email in users.values_list("email", flat=True) if email})
+
+
+def _budget_path(slug: str) -> str:
+    # The budget dashboard; the programme's organiser page while the budget pages are absent.
+    try:
+        return reverse("budget:dashboard", kwargs={"programme_slug": slug})
+    except NoReverseMatch:
+        return reverse("organiser:programme", kwargs={"programme_slug": slug})
+
+
+def threshold_alert(alert: BudgetAlert, recipients: list[str]) -> EmailMultiAlternatives:
+    """The forecast has reached `alert.percentage` % of the budget: the figures, and a link."""
+    budget = alert.budget
+    programme = budget.programme
+    language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        totals = _totals(budget)
+        context = {
+            "alert": alert,
+            "budget": budget,
+            "programme": programme,
+            "totals": totals,
+            "over_budget": alert.percentage >= 100,
+            "language": language,
+            "budget_url": site_url() + _budget_path(programme.slug),
+            "organiser_link": format_html(
+                '<a href="mailto:{0}" style="color:#1a1a1a;">{0}</a>', programme.organiser_email
+            ),
+        }
+        subject = " ".join(
+            render_to_string(f"{TEMPLATE_DIR}/threshold_alert_subject.txt", context).split()
+        )
+        context["subject"] = subject
+        text = render_to_string(f"{TEMPLATE_DIR}/threshold_alert.txt", context)
+        html = render_to_string(f"{TEMPLATE_DIR}/threshold_alert.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=recipients,
+        reply_to=[programme.organiser_email] if programme.organiser_email else None,
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def send_alert(alert_id: int) -> bool:
+    """Mail the organisers about one alert; True when it went out now.
+
+    Nothing is sent when the alert is gone (the forecast fell back below its level before the
+    worker got to it), was mailed already, or the programme has no organiser with an address.
+    Errors from the mail backend propagate so the task can retry; the claim is then released.
+    """
+    alert = (
+        BudgetAlert.objects.select_related("budget__programme")
+        .filter(pk=alert_id, mailed_at__isnull=True)
+        .first()
+    )
+    if alert is None:
+        logger.info("No budget alert mail: alert %s is gone or mailed already", alert_id)
+        return False
+    recipients = organiser_addresses(alert.budget.programme_id)
+    if not recipients:
+        logger.warning("No budget alert mail for alert %s: no organiser address", alert_id)
+        return False
+    # Built before the claim: a broken template must not mark the alert as mailed.
+    message = threshold_alert(alert, recipients)
+    claimed = BudgetAlert.objects.filter(pk=alert_id, mailed_at__isnull=True).update(
+        mailed_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    try:
+        message.send(using=MAILER)
+    except BaseException:
+        BudgetAlert.objects.filter(pk=alert_id).update(mailed_at=None)
+        raise
+    return True

@@ -1,0 +1,267 @@
+"""The ledger for the municipality's financial administration, as CSV and as XLSX.
+
+Columns: date, supplier, description, invoice number, category, activity, amount excluding VAT,
+VAT, amount including VAT, status, approved by. Every figure is a stored cent amount
+(`Expense.vat_amount` is stored, not recomputed), so the totals row adds up to the cent with the
+summary and the API. Which of the two amounts counts against the budget (the programme's
+setting) is stated in the column heading, in a line above the table (XLSX) and in the file name.
+
+CSV is written for Dutch Excel: UTF-8 with a byte-order mark (else Excel guesses the encoding),
+`;` between fields and a decimal comma. The XLSX holds real numbers with a euro format and real
+dates; a second sheet lists the income.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from budget.models import Budget, Expense, Income
+
+EURO_FORMAT = '"€" #,##0.00;[Red]"€" -#,##0.00'
+DATE_FORMAT = "DD-MM-YYYY"
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    date: dt.date
+    supplier: str
+    description: str
+    invoice_number: str
+    category: str
+    activity: str
+    amount_excl_vat: Decimal
+    vat: Decimal
+    amount_incl_vat: Decimal
+    status: str
+    approved_by: str
+
+    def counted(self, includes_vat: bool) -> Decimal:
+        return self.amount_incl_vat if includes_vat else self.amount_excl_vat
+
+
+def _person(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def ledger_rows(budget: Budget) -> list[LedgerRow]:
+    """Every expense of the budget, by date (oldest first), in one query."""
+    expenses = (
+        Expense.objects.filter(budget=budget)
+        .select_related("category", "activity", "approved_by")
+        .order_by("date", "pk")
+    )
+    return [
+        LedgerRow(
+            date=expense.date,
+            supplier=expense.supplier,
+            description=expense.description,
+            invoice_number=expense.invoice_number,
+            category=expense.category.name,
+            activity=expense.activity.title if expense.activity else "",
+            amount_excl_vat=expense.amount_excl_vat,
+            vat=expense.vat_amount,
+            amount_incl_vat=expense.amount_excl_vat + expense.vat_amount,
+            status=str(expense.get_status_display()),
+            approved_by=_person(expense.approved_by),
+        )
+        for expense in expenses
+    ]
+
+
+@dataclass(frozen=True)
+class LedgerTotals:
+    amount_excl_vat: Decimal
+    vat: Decimal
+    amount_incl_vat: Decimal
+
+
+def ledger_totals(rows: list[LedgerRow]) -> LedgerTotals:
+    return LedgerTotals(
+        amount_excl_vat=sum((row.amount_excl_vat for row in rows), Decimal("0.00")),
+        vat=sum((row.vat for row in rows), Decimal("0.00")),
+        amount_incl_vat=sum((row.amount_incl_vat for row in rows), Decimal("0.00")),
+    )
+
+
+def vat_mode_note(budget: Budget) -> str:
+    if budget.includes_vat:
+        return _("Het budget telt bedragen inclusief btw.")
+    return _("Het budget telt bedragen exclusief btw.")
+
+
+def headings(budget: Budget) -> list[str]:
+    counts = _(" (telt voor het budget)")
+    return [
+        _("Datum"),
+        _("Leverancier"),
+        _("Omschrijving"),
+        _("Factuurnummer"),
+        _("Categorie"),
+        _("Activiteit"),
+        _("Bedrag excl. btw") + ("" if budget.includes_vat else counts),
+        _("Btw"),
+        _("Bedrag incl. btw") + (counts if budget.includes_vat else ""),
+        _("Status"),
+        _("Goedgekeurd door"),
+    ]
+
+
+def ledger_filename(budget: Budget, extension: str) -> str:
+    """e.g. `grootboek-brandweer-100-jaar-incl-btw-2023-10-31.csv`."""
+    mode = "incl-btw" if budget.includes_vat else "excl-btw"
+    today = timezone.localdate().isoformat()
+    return f"grootboek-{budget.programme.slug}-{mode}-{today}.{extension}"
+
+
+def _dutch(amount: Decimal) -> str:
+    # Plain digits with a decimal comma and no thousands separator: what Dutch Excel reads as a
+    # number (a "." would be taken for a thousands separator).
+    return f"{amount:.2f}".replace(".", ",")
+
+
+def ledger_csv(budget: Budget) -> bytes:
+    """The ledger as CSV for Dutch Excel: BOM, `;`, decimal comma, dates as DD-MM-YYYY, and a
+    totals row at the bottom. Which amount counts is marked in its column heading."""
+    rows = ledger_rows(budget)
+    totals = ledger_totals(rows)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(headings(budget))
+    for row in rows:
+        writer.writerow(
+            [
+                row.date.strftime("%d-%m-%Y"),
+                row.supplier,
+                row.description,
+                row.invoice_number,
+                row.category,
+                row.activity,
+                _dutch(row.amount_excl_vat),
+                _dutch(row.vat),
+                _dutch(row.amount_incl_vat),
+                row.status,
+                row.approved_by,
+            ]
+        )
+    writer.writerow(
+        [
+            _("Totaal"),
+            "",
+            vat_mode_note(budget),
+            "",
+            "",
+            "",
+            _dutch(totals.amount_excl_vat),
+            _dutch(totals.vat),
+            _dutch(totals.amount_incl_vat),
+            "",
+            "",
+        ]
+    )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _widen(sheet, widths: list[int]) -> None:
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def ledger_xlsx(budget: Budget) -> bytes:
+    """The ledger as an Excel workbook: numbers as numbers in a euro format, dates as dates, a
+    totals row, the VAT mode stated above the table; a second sheet lists the income."""
+    rows = ledger_rows(budget)
+    totals = ledger_totals(rows)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Uitgaven")
+    bold = Font(bold=True)
+
+    sheet.append([f"{budget.programme.name}: {vat_mode_note(budget)}"])
+    sheet["A1"].font = bold
+    sheet.append(headings(budget))
+    for cell in sheet[2]:
+        cell.font = bold
+    for row in rows:
+        sheet.append(
+            [
+                row.date,
+                row.supplier,
+                row.description,
+                row.invoice_number,
+                row.category,
+                row.activity,
+                row.amount_excl_vat,
+                row.vat,
+                row.amount_incl_vat,
+                row.status,
+                row.approved_by,
+            ]
+        )
+        line = sheet.max_row
+        sheet.cell(line, 1).number_format = DATE_FORMAT
+        for column in (7, 8, 9):
+            sheet.cell(line, column).number_format = EURO_FORMAT
+    # Values, not formulas: a reader that does not calculate (a script, a preview) sees the same
+    # totals as Excel.
+    sheet.append(
+        [
+            _("Totaal"),
+            None,
+            None,
+            None,
+            None,
+            None,
+            totals.amount_excl_vat,
+            totals.vat,
+            totals.amount_incl_vat,
+        ]
+    )
+    line = sheet.max_row
+    for column in range(1, 10):
+        sheet.cell(line, column).font = bold
+    for column in (7, 8, 9):
+        sheet.cell(line, column).number_format = EURO_FORMAT
+    sheet.freeze_panes = "A3"
+    _widen(sheet, [12, 28, 40, 16, 22, 28, 18, 12, 18, 14, 22])
+
+    income_sheet = workbook.create_sheet(_("Inkomsten"))
+    income_sheet.append([_("Datum"), _("Soort"), _("Omschrijving"), _("Activiteit"), _("Bedrag")])
+    for cell in income_sheet[1]:
+        cell.font = bold
+    income = Income.objects.filter(budget=budget).select_related("activity").order_by("date", "pk")
+    income_total = Decimal("0.00")
+    for line_item in income:
+        income_sheet.append(
+            [
+                line_item.date,
+                str(line_item.get_kind_display()),
+                line_item.description,
+                line_item.activity.title if line_item.activity else "",
+                line_item.amount,
+            ]
+        )
+        income_sheet.cell(income_sheet.max_row, 1).number_format = DATE_FORMAT
+        income_sheet.cell(income_sheet.max_row, 5).number_format = EURO_FORMAT
+        income_total += line_item.amount
+    income_sheet.append([_("Totaal"), None, None, None, income_total])
+    income_sheet.cell(income_sheet.max_row, 1).font = bold
+    income_sheet.cell(income_sheet.max_row, 5).font = bold
+    income_sheet.cell(income_sheet.max_row, 5).number_format = EURO_FORMAT
+    income_sheet.freeze_panes = "A2"
+    _widen(income_sheet, [12, 16, 40, 28, 14])
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,1152 @@
+"""Budget workflows: expenses and their status steps, approvals, attachments, income, alerts,
+and the summary every budget page, the API and the exports start from.
+
+Every change locks the budget row first (`select_for_update()` inside `transaction.atomic()`;
+on SQLite the immediate transaction already serialises writers), so two organisers saving at
+once are applied one after the other and the threshold check after each change sees both.
+Every change is made as a person (`by`), which the history (django-simple-history) records as
+the one who made it, also outside a request. Alert e-mails go out after the commit, through a
+task that takes ids.
+
+What the figures mean (`summarise`):
+
+- An expense *counts* against the budget including or excluding VAT, as the budget says
+  (`Budget.includes_vat`); every figure below is a sum of counted amounts.
+- `planned`, `committed`, `invoiced`, `paid`: the expenses in that status. `spent` is `paid`;
+  `open_commitments` is `committed + invoiced` (ordered, not yet paid).
+- `expected_spending`: every expense whatever its status (`planned + committed + invoiced +
+  paid`): what will have been spent once everything planned and committed is paid.
+- `income_total`: ticket sales (refunds subtracted), sponsorship and other income. Income adds
+  to what the programme can spend.
+- `remaining = total + income_total - paid - open_commitments`: what is neither spent nor
+  promised yet. Planned lines are not subtracted: nothing has been ordered for them.
+- `forecast = remaining - planned = total + income_total - expected_spending`: what will remain
+  if everything planned and committed is paid. Negative means over budget.
+- `forecast_percentage = (expected_spending - income_total) / total * 100`: how much of the
+  budget will be used then, one decimal. Alerts fire when it reaches the budget's warning
+  percentage (80 by default) and 100.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import partial
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from budget.models import (
+    CENT,
+    DEFAULT_CATEGORIES,
+    ActivityAllocation,
+    Attachment,
+    Budget,
+    BudgetAlert,
+    Category,
+    Expense,
+    Income,
+    VatRate,
+    vat_on,
+)
+from events.access import programmes_for
+from events.models import Activity, Programme
+from jubileum.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+Status = Expense.Status
+ZERO = Decimal("0.00")
+# DecimalField(max_digits=10, decimal_places=2): below one hundred million euros.
+MAX_AMOUNT = Decimal("99999999.99")
+MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
+# What a sum is computed as in the database; wide enough for any number of expenses.
+MONEY = DecimalField(max_digits=16, decimal_places=2)
+
+# The date each status step keeps.
+STEP_DATES = {
+    Status.COMMITTED: "committed_on",
+    Status.INVOICED: "invoiced_on",
+    Status.PAID: "paid_on",
+}
+
+# Attachments are recognised by their first bytes, never by name or the browser's content type.
+SIGNATURES: list[tuple[bytes, str, str]] = [
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+]
+
+
+# --- Errors ------------------------------------------------------------------------------------
+
+
+class BudgetError(DomainError):
+    code = "budget_error"
+    status = 409
+    message = _("Dit kan niet met dit budget.")
+
+
+class InvalidAmount(BudgetError):
+    code = "invalid_amount"
+    status = 422
+    message = _("Dit is geen geldig bedrag. Schrijf het als 1234.56.")
+
+
+class AmountNotPositive(InvalidAmount):
+    code = "amount_not_positive"
+    message = _("Het bedrag moet groter zijn dan nul.")
+
+
+class AmountTooPrecise(InvalidAmount):
+    code = "amount_too_precise"
+    message = _("Een bedrag heeft hoogstens twee cijfers achter de komma (hele centen).")
+
+
+class AmountTooLarge(InvalidAmount):
+    code = "amount_too_large"
+    message = _("Dit bedrag is te groot.")
+
+
+class InvalidVatRate(BudgetError):
+    code = "invalid_vat_rate"
+    status = 422
+    message = _("Het btw-tarief moet 0, 9 of 21 % zijn.")
+
+
+class InvalidField(BudgetError):
+    code = "invalid_field"
+    status = 422
+    message = _("Niet alle velden zijn goed ingevuld.")
+
+
+class UnknownCategory(BudgetError):
+    code = "unknown_category"
+    status = 422
+    message = _("Kies een categorie van dit budget.")
+
+
+class UnknownActivity(BudgetError):
+    code = "unknown_activity"
+    status = 422
+    message = _("Kies een activiteit van dit programma.")
+
+
+class UnknownStatus(BudgetError):
+    code = "unknown_status"
+    status = 422
+    message = _("Deze status bestaat niet. Kies gepland, besteld, gefactureerd of betaald.")
+
+
+class StatusBackwards(BudgetError):
+    code = "status_backwards"
+    message = _(
+        "Een uitgave gaat alleen vooruit (gepland, besteld, gefactureerd, betaald); "
+        "terug naar een eerdere status kan niet."
+    )
+
+
+class ApprovalRequired(BudgetError):
+    code = "approval_required"
+    message = _(
+        "Deze uitgave is hoger dan de goedkeuringsgrens. Een tweede organisator moet haar eerst "
+        "goedkeuren; daarna kan ze verder dan gepland."
+    )
+
+
+class OwnExpense(BudgetError):
+    code = "own_expense"
+    status = 403
+    message = _(
+        "Je kunt een uitgave die je zelf hebt ingevoerd niet zelf goedkeuren; "
+        "vraag een andere organisator."
+    )
+
+
+class NotAnOrganiser(BudgetError):
+    code = "not_an_organiser"
+    status = 403
+    message = _("Alleen een organisator van dit programma kan dit doen.")
+
+
+class ApproverNotOrganiser(NotAnOrganiser):
+    code = "approver_not_organiser"
+    message = _("Alleen een organisator van dit programma kan uitgaven goedkeuren.")
+
+
+class InvalidAttachment(BudgetError):
+    code = "invalid_attachment"
+    status = 422
+    message = _("Een bijlage moet een PDF-, PNG- of JPEG-bestand zijn.")
+
+
+class AttachmentTooLarge(InvalidAttachment):
+    code = "attachment_too_large"
+    message = _("Een bijlage mag hoogstens 10 MB groot zijn.")
+
+
+class TicketIncomeLocked(BudgetError):
+    code = "ticket_income_locked"
+    message = _(
+        "Kaartverkoop wordt vanzelf uit de betalingen geboekt en kan niet met de hand worden "
+        "gewijzigd."
+    )
+
+
+# --- Input -------------------------------------------------------------------------------------
+
+
+def parse_amount(value: Any, *, allow_negative: bool = False) -> Decimal:
+    """A money amount as Decimal with two places; refuses floats, fractions of cents and zero.
+
+    Accepts a Decimal, an int or a string such as "12.50" (a form or API field). Negative
+    amounts only with `allow_negative` (a refund).
+    """
+    if isinstance(value, bool | float) or value is None:
+        # A float has already lost the cents (0.1 + 0.2); money never travels as one.
+        raise InvalidAmount
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InvalidAmount from None
+    if not amount.is_finite():
+        raise InvalidAmount
+    if abs(amount) > MAX_AMOUNT:
+        raise AmountTooLarge
+    if amount != amount.quantize(CENT):
+        raise AmountTooPrecise(details={"amount": str(amount)})
+    if amount == 0 or (amount < 0 and not allow_negative):
+        raise AmountNotPositive
+    return amount.quantize(CENT)
+
+
+def _vat_rate(value: Any) -> int:
+    try:
+        rate = int(value)
+    except (TypeError, ValueError):
+        raise InvalidVatRate from None
+    if isinstance(value, bool) or (rate != value and str(rate) != str(value).strip()):
+        raise InvalidVatRate
+    if rate not in VatRate.values:
+        raise InvalidVatRate(details={"allowed": VatRate.values})
+    return rate
+
+
+def _date(value: Any, field: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        value = timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InvalidField(details={"field": field, "reason": "date"})
+
+
+# How the fields are called in messages; `details.field` keeps the field's own name.
+FIELD_LABELS = {
+    "supplier": _("leverancier"),
+    "description": _("omschrijving"),
+    "invoice_number": _("factuurnummer"),
+    "name": _("naam"),
+    "category": _("categorie"),
+    "date": _("datum"),
+    "amount_excl_vat": _("bedrag excl. btw"),
+    "amount": _("bedrag"),
+    "kind": _("soort"),
+}
+
+
+def _missing(field: str) -> InvalidField:
+    label = FIELD_LABELS.get(field, field)
+    return InvalidField(
+        _("Vul dit veld in: %(field)s.") % {"field": label},
+        details={"field": field, "reason": "required"},
+    )
+
+
+def _text(value: Any, field: str, max_length: int, *, required: bool) -> str:
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise _missing(field)
+    if len(text) > max_length:
+        raise InvalidField(
+            _("Dit veld is te lang (hoogstens %(max)s tekens): %(field)s.")
+            % {"field": FIELD_LABELS.get(field, field), "max": max_length},
+            details={"field": field, "reason": "too_long", "max_length": max_length},
+        )
+    return text
+
+
+def _category(budget: Budget, value: Any) -> Category:
+    category_id = value.pk if isinstance(value, Category) else value
+    try:
+        return Category.objects.get(pk=int(category_id), budget=budget)
+    except (Category.DoesNotExist, TypeError, ValueError):
+        raise UnknownCategory from None
+
+
+def _activity(budget: Budget, value: Any) -> Activity | None:
+    if value in (None, ""):
+        return None
+    activity_id = value.pk if isinstance(value, Activity) else value
+    try:
+        return Activity.objects.get(pk=int(activity_id), programme_id=budget.programme_id)
+    except (Activity.DoesNotExist, TypeError, ValueError):
+        raise UnknownActivity from None
+
+
+def _status(value: Any) -> str:
+    if value not in Status.values:
+        raise UnknownStatus(details={"allowed": Status.values})
+    return str(value)
+
+
+# --- Access and locking ------------------------------------------------------------------------
+
+
+def is_organiser(programme_id: int, user: AbstractBaseUser | None) -> bool:
+    """Whether this user may change the programme (an organiser, or a superuser)."""
+    if user is None:
+        return False
+    return programmes_for(user, write=True).filter(pk=programme_id).exists()
+
+
+def _require_organiser(budget: Budget, by: AbstractBaseUser | None) -> None:
+    if not is_organiser(budget.programme_id, by):
+        raise NotAnOrganiser
+
+
+def _lock_budget(budget_id: int) -> Budget:
+    return Budget.objects.select_for_update().get(pk=budget_id)
+
+
+def _lock_expense(expense_id: int) -> tuple[Expense, Budget]:
+    # Budget first, then the expense: every workflow takes the locks in this order.
+    budget_id = Expense.objects.values_list("budget_id", flat=True).get(pk=expense_id)
+    budget = _lock_budget(budget_id)
+    expense = Expense.objects.select_for_update().get(pk=expense_id)
+    expense.budget = budget
+    return expense, budget
+
+
+def _save(instance: Any, by: AbstractBaseUser | None, **kwargs: Any) -> None:
+    # simple_history reads `_history_user` before asking the request, so the history names the
+    # person who acted also in tasks, commands and API calls with a token.
+    instance._history_user = by
+    instance.save(**kwargs)
+
+
+# --- Budgets and categories --------------------------------------------------------------------
+
+
+def ensure_default_categories(budget: Budget) -> None:
+    """Give a budget the default categories (DESIGN.md) it does not have yet, in Dutch."""
+    with translation.override("nl"):
+        names = [str(name) for name in DEFAULT_CATEGORIES]
+    existing = set(budget.categories.values_list("name", flat=True))
+    Category.objects.bulk_create(
+        Category(budget=budget, name=name, position=position)
+        for position, name in enumerate(names, start=1)
+        if name not in existing
+    )
+
+
+def budget_for_programme(programme: Programme) -> Budget:
+    """The programme's budget; made (total € 0, default categories) if it has none yet, so
+    ticket income is never lost for want of a budget."""
+    budget, _created = Budget.objects.get_or_create(
+        programme=programme, defaults={"total": ZERO, "includes_vat": True}
+    )
+    return budget
+
+
+BUDGET_FIELDS = {"total", "includes_vat", "approval_threshold", "warning_percentage"}
+
+
+def update_budget(budget_id: int, *, by: AbstractBaseUser, **fields: Any) -> Budget:
+    """Change the total, the VAT setting, the approval threshold or the warning percentage."""
+    _refuse_unknown(fields, BUDGET_FIELDS)
+    with transaction.atomic():
+        budget = _lock_budget(budget_id)
+        _require_organiser(budget, by)
+        if "total" in fields:
+            total = parse_amount(fields["total"], allow_negative=True)
+            if total < 0:
+                raise AmountNotPositive
+            budget.total = total
+        if "approval_threshold" in fields:
+            budget.approval_threshold = parse_amount(fields["approval_threshold"])
+        if "includes_vat" in fields:
+            budget.includes_vat = bool(fields["includes_vat"])
+        if "warning_percentage" in fields:
+            percentage = fields["warning_percentage"]
+            if not isinstance(percentage, int) or isinstance(percentage, bool):
+                raise InvalidField(details={"field": "warning_percentage"})
+            if not 1 <= percentage <= 100:
+                raise InvalidField(details={"field": "warning_percentage", "min": 1, "max": 100})
+            budget.warning_percentage = percentage
+        _save(budget, by)
+        check_alerts(budget.pk)
+    return budget
+
+
+def save_category(
+    budget: Budget,
+    *,
+    by: AbstractBaseUser,
+    name: str,
+    planned_amount: Any = None,
+    category_id: int | None = None,
+) -> Category:
+    """Add a category, or rename one / change its planned amount (empty: no plan)."""
+    with transaction.atomic():
+        budget = _lock_budget(budget.pk)
+        _require_organiser(budget, by)
+        name = _text(name, "name", 100, required=True)
+        planned = None if planned_amount in (None, "") else parse_amount(planned_amount)
+        if category_id is None:
+            position = budget.categories.count() + 1
+            category = Category(budget=budget, position=position)
+        else:
+            category = _category(budget, category_id)
+        if budget.categories.filter(name__iexact=name).exclude(pk=category.pk).exists():
+            raise InvalidField(
+                _("Er is al een categorie met deze naam."),
+                details={"field": "name", "reason": "duplicate"},
+            )
+        category.name = name
+        category.planned_amount = planned
+        category.save()
+    return category
+
+
+def set_allocation(
+    budget: Budget, activity: Activity | int, amount: Any, *, by: AbstractBaseUser
+) -> ActivityAllocation | None:
+    """Set aside part of the budget for one activity; an empty amount removes the allocation."""
+    with transaction.atomic():
+        budget = _lock_budget(budget.pk)
+        _require_organiser(budget, by)
+        target = _activity(budget, activity)
+        if target is None:
+            raise UnknownActivity
+        if amount in (None, ""):
+            ActivityAllocation.objects.filter(activity=target).delete()
+            return None
+        allocation, _created = ActivityAllocation.objects.update_or_create(
+            activity=target, defaults={"budget": budget, "amount": parse_amount(amount)}
+        )
+    return allocation
+
+
+# --- Expenses ----------------------------------------------------------------------------------
+
+EXPENSE_FIELDS = {
+    "category",
+    "activity",
+    "supplier",
+    "description",
+    "invoice_number",
+    "date",
+    "amount_excl_vat",
+    "vat_rate",
+}
+
+
+def _refuse_unknown(fields: dict[str, Any], allowed: set[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        # A programming error, not bad input: the caller passed a field no form has.
+        raise TypeError(f"unknown fields: {', '.join(sorted(unknown))}")
+
+
+def counted_amount(expense: Expense, budget: Budget) -> Decimal:
+    """What the expense weighs against this budget (including or excluding VAT)."""
+    vat = vat_on(expense.amount_excl_vat, expense.vat_rate)
+    return expense.amount_excl_vat + vat if budget.includes_vat else expense.amount_excl_vat
+
+
+def needs_approval(expense: Expense, budget: Budget | None = None) -> bool:
+    """Whether the expense is above the budget's approval threshold (counted as the budget
+    counts: including or excluding VAT). Needing approval and having it are separate facts."""
+    budget = budget or expense.budget
+    return counted_amount(expense, budget) > budget.approval_threshold
+
+
+def _apply_expense_fields(expense: Expense, budget: Budget, fields: dict[str, Any]) -> None:
+    if "supplier" in fields:
+        expense.supplier = _text(fields["supplier"], "supplier", 200, required=True)
+    if "description" in fields:
+        expense.description = _text(fields["description"], "description", 300, required=True)
+    if "invoice_number" in fields:
+        expense.invoice_number = _text(
+            fields["invoice_number"], "invoice_number", 100, required=False
+        )
+    if "date" in fields:
+        expense.date = _date(fields["date"], "date")
+    if "amount_excl_vat" in fields:
+        expense.amount_excl_vat = parse_amount(fields["amount_excl_vat"])
+    if "vat_rate" in fields:
+        expense.vat_rate = _vat_rate(fields["vat_rate"])
+    if "category" in fields:
+        expense.category = _category(budget, fields["category"])
+    if "activity" in fields:
+        expense.activity = _activity(budget, fields["activity"])
+
+
+def _advance(
+    expense: Expense,
+    budget: Budget,
+    to_status: str,
+    on_date: dt.date | None,
+) -> bool:
+    """Move the expense forward to `to_status`; False when it is there already."""
+    to_status = _status(to_status)
+    order = [str(status) for status in Expense.STATUS_ORDER]
+    current, target = order.index(expense.status), order.index(to_status)
+    if target == current:
+        return False
+    if target < current:
+        raise StatusBackwards(details={"from": expense.status, "to": to_status})
+    if needs_approval(expense, budget) and expense.approved_by_id is None:
+        raise ApprovalRequired(
+            details={
+                "approval_threshold": f"{budget.approval_threshold:.2f}",
+                "counted_amount": f"{counted_amount(expense, budget):.2f}",
+            }
+        )
+    day = _date(on_date, "on_date") if on_date is not None else timezone.localdate()
+    # A step skipped over (planned straight to paid) is dated with the step that passed it; a
+    # date already kept stays.
+    for status in order[current + 1 : target + 1]:
+        field = STEP_DATES[Status(status)]
+        if getattr(expense, field) is None:
+            setattr(expense, field, day)
+    expense.status = to_status
+    return True
+
+
+def record_expense(
+    budget: Budget,
+    *,
+    by: AbstractBaseUser,
+    status: str = Status.PLANNED,
+    status_date: dt.date | None = None,
+    **fields: Any,
+) -> Expense:
+    """Record an expense as `by` (an organiser of the programme).
+
+    Required: category, supplier, description, date, amount_excl_vat; optional: activity,
+    invoice_number, vat_rate (21 by default). A `status` beyond planned records a step already
+    taken (a receipt already paid), dated `status_date` (today by default) and subject to the
+    approval rule like any step.
+    """
+    _refuse_unknown(fields, EXPENSE_FIELDS)
+    missing = {"category", "supplier", "description", "date", "amount_excl_vat"} - set(fields)
+    if missing:
+        raise _missing(sorted(missing)[0])
+    with transaction.atomic():
+        budget = _lock_budget(budget.pk)
+        _require_organiser(budget, by)
+        expense = Expense(budget=budget, recorded_by=by, vat_rate=VatRate.HIGH)
+        _apply_expense_fields(expense, budget, fields)
+        _advance(expense, budget, status, status_date)
+        _save(expense, by)
+        check_alerts(budget.pk)
+    return expense
+
+
+def update_expense(
+    expense_id: int,
+    *,
+    by: AbstractBaseUser,
+    status: str | None = None,
+    status_date: dt.date | None = None,
+    **fields: Any,
+) -> Expense:
+    """Change an expense's fields and, with `status`, move it forward in the same step.
+
+    An approval covers the amount approved: raising the counted amount of an approved expense
+    withdraws the approval, so it is back in the approval queue and cannot take its next step
+    until a second organiser approves again. Lowering it keeps the approval.
+    """
+    _refuse_unknown(fields, EXPENSE_FIELDS)
+    with transaction.atomic():
+        expense, budget = _lock_expense(expense_id)
+        _require_organiser(budget, by)
+        counted_before = counted_amount(expense, budget)
+        _apply_expense_fields(expense, budget, fields)
+        if expense.approved_by_id is not None and counted_amount(expense, budget) > counted_before:
+            expense.approved_by = None
+            expense.approved_at = None
+        if status is not None:
+            _advance(expense, budget, status, status_date)
+        _save(expense, by)
+        check_alerts(budget.pk)
+    return expense
+
+
+def advance_expense(
+    expense_id: int, to_status: str, *, by: AbstractBaseUser, on_date: dt.date | None = None
+) -> Expense:
+    """Move an expense forward (planned → committed → invoiced → paid), one step or more.
+
+    Each step keeps its date (`on_date`, today by default). A step backwards is refused; asking
+    for the status it has already changes nothing. Past `planned`, an expense above the approval
+    threshold needs a second organiser's approval first.
+    """
+    with transaction.atomic():
+        expense, budget = _lock_expense(expense_id)
+        _require_organiser(budget, by)
+        if _advance(expense, budget, to_status, on_date):
+            _save(expense, by)
+            check_alerts(budget.pk)
+    return expense
+
+
+def approve_expense(expense_id: int, *, by: AbstractBaseUser) -> Expense:
+    """Approve an expense as a second organiser: never the one who recorded it. Approving an
+    approved expense again changes nothing."""
+    with transaction.atomic():
+        expense, budget = _lock_expense(expense_id)
+        if not is_organiser(budget.programme_id, by):
+            raise ApproverNotOrganiser
+        if expense.recorded_by_id == by.pk:
+            raise OwnExpense
+        if expense.approved_by_id is None:
+            expense.approved_by = by
+            expense.approved_at = timezone.now()
+            _save(expense, by)
+    return expense
+
+
+def _counted_expression(budget: Budget, prefix: str = "") -> Any:
+    excl = F(f"{prefix}amount_excl_vat")
+    if not budget.includes_vat:
+        return ExpressionWrapper(excl, output_field=MONEY)
+    return ExpressionWrapper(excl + F(f"{prefix}vat_amount"), output_field=MONEY)
+
+
+def approval_queue(budget: Budget) -> QuerySet[Expense]:
+    """Expenses above the approval threshold that no second organiser has approved yet, oldest
+    first (any status: one whose amount was raised after approval is here again)."""
+    return (
+        Expense.objects.filter(budget=budget, approved_by__isnull=True)
+        .annotate(counted=_counted_expression(budget))
+        .filter(counted__gt=budget.approval_threshold)
+        .select_related("category", "activity", "recorded_by")
+        .order_by("date", "pk")
+    )
+
+
+def add_attachment(
+    expense_id: int, uploaded_file: UploadedFile, kind: str, *, by: AbstractBaseUser
+) -> Attachment:
+    """Keep a quote, invoice or receipt with the expense, in private storage.
+
+    Only PDF, PNG and JPEG, recognised by their first bytes (a renamed .exe is refused), up to
+    10 MB. The stored file name is random; the name it was uploaded with is kept for display.
+    """
+    if kind not in Attachment.Kind.values:
+        raise InvalidField(details={"field": "kind", "allowed": Attachment.Kind.values})
+    size = uploaded_file.size
+    if size is None:
+        uploaded_file.seek(0, os.SEEK_END)
+        size = uploaded_file.tell()
+    if size > MAX_ATTACHMENT_SIZE:
+        raise AttachmentTooLarge(details={"max_bytes": MAX_ATTACHMENT_SIZE})
+    uploaded_file.seek(0)
+    head = uploaded_file.read(16)
+    uploaded_file.seek(0)
+    match = next((sig for sig in SIGNATURES if head.startswith(sig[0])), None)
+    if match is None:
+        raise InvalidAttachment
+    _magic, content_type, extension = match
+    original = os.path.basename((uploaded_file.name or "").replace("\\", "/"))[:255]
+    with transaction.atomic():
+        expense, budget = _lock_expense(expense_id)
+        _require_organiser(budget, by)
+        attachment = Attachment(
+            expense=expense,
+            kind=kind,
+            original_name=original or f"bijlage{extension}",
+            content_type=content_type,
+            size=size,
+            uploaded_by=by,
+        )
+        attachment.file.save(secrets.token_hex(12) + extension, uploaded_file, save=False)
+        try:
+            attachment.save()
+        except BaseException:
+            attachment.file.delete(save=False)
+            raise
+        # The expense's history shows that something changed, and who did it.
+        _save(expense, by, update_fields=["updated_at"])
+    return attachment
+
+
+# --- Income ------------------------------------------------------------------------------------
+
+INCOME_FIELDS = {"kind", "activity", "description", "date", "amount"}
+
+
+def _apply_income_fields(income: Income, budget: Budget, fields: dict[str, Any]) -> None:
+    if "kind" in fields:
+        if fields["kind"] not in Income.Kind.values:
+            raise InvalidField(details={"field": "kind", "allowed": Income.Kind.values})
+        income.kind = fields["kind"]
+    if "description" in fields:
+        income.description = _text(fields["description"], "description", 300, required=True)
+    if "date" in fields:
+        income.date = _date(fields["date"], "date")
+    if "amount" in fields:
+        income.amount = parse_amount(fields["amount"])
+    if "activity" in fields:
+        income.activity = _activity(budget, fields["activity"])
+
+
+def record_income(budget: Budget, *, by: AbstractBaseUser, **fields: Any) -> Income:
+    """Record income by hand: sponsorship, a gift, other (kind), or ticket sales at the door.
+
+    Required: kind, description, date, amount (positive); optional: activity.
+    """
+    _refuse_unknown(fields, INCOME_FIELDS)
+    missing = {"kind", "description", "date", "amount"} - set(fields)
+    if missing:
+        raise _missing(sorted(missing)[0])
+    with transaction.atomic():
+        budget = _lock_budget(budget.pk)
+        _require_organiser(budget, by)
+        income = Income(budget=budget, recorded_by=by)
+        _apply_income_fields(income, budget, fields)
+        _save(income, by)
+        check_alerts(budget.pk)
+    return income
+
+
+def update_income(income_id: int, *, by: AbstractBaseUser, **fields: Any) -> Income:
+    """Change a line of income recorded by hand; ticket income from payments is not editable."""
+    _refuse_unknown(fields, INCOME_FIELDS)
+    with transaction.atomic():
+        budget_id = Income.objects.values_list("budget_id", flat=True).get(pk=income_id)
+        budget = _lock_budget(budget_id)
+        income = Income.objects.select_for_update().get(pk=income_id)
+        _require_organiser(budget, by)
+        if income.source:
+            raise TicketIncomeLocked
+        _apply_income_fields(income, budget, fields)
+        _save(income, by)
+        check_alerts(budget.pk)
+    return income
+
+
+# --- The summary -------------------------------------------------------------------------------
+
+
+def _money(value: Decimal | None) -> Decimal:
+    return (value or ZERO).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _sum(expression: Any, condition: Q | None = None) -> Coalesce:
+    return Coalesce(Sum(expression, filter=condition), Value(ZERO), output_field=MONEY)
+
+
+def _status_sums(counted: Any, prefix: str = "") -> dict[str, Coalesce]:
+    return {
+        status: _sum(counted, Q(**{f"{prefix}status": status}))
+        for status in (Status.PLANNED, Status.COMMITTED, Status.INVOICED, Status.PAID)
+    }
+
+
+def _percentage(part: Decimal, whole: Decimal) -> Decimal | None:
+    """part / whole as a percentage with one decimal; None when whole is zero and part is not."""
+    if whole <= 0:
+        return ZERO if part <= 0 else None
+    return (part * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The budget's headline figures (see the module docstring for what each means)."""
+
+    total: Decimal
+    includes_vat: bool
+    planned: Decimal
+    committed: Decimal
+    invoiced: Decimal
+    paid: Decimal
+    income_tickets: Decimal
+    income_other: Decimal
+    expense_count: int
+    awaiting_approval: int
+    warning_percentage: int
+
+    @property
+    def counted_vat_mode(self) -> str:
+        return "incl" if self.includes_vat else "excl"
+
+    @property
+    def spent(self) -> Decimal:
+        return self.paid
+
+    @property
+    def open_commitments(self) -> Decimal:
+        return self.committed + self.invoiced
+
+    @property
+    def expected_spending(self) -> Decimal:
+        return self.planned + self.committed + self.invoiced + self.paid
+
+    @property
+    def income_total(self) -> Decimal:
+        return self.income_tickets + self.income_other
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.total + self.income_total - self.paid - self.open_commitments
+
+    @property
+    def forecast(self) -> Decimal:
+        return self.total + self.income_total - self.expected_spending
+
+    @property
+    def forecast_percentage(self) -> Decimal | None:
+        """Share of the budget used once everything is paid; None: a zero budget with costs."""
+        return _percentage(self.expected_spending - self.income_total, self.total)
+
+    @property
+    def spent_percentage(self) -> Decimal | None:
+        return _percentage(self.paid, self.total)
+
+    @property
+    def over_budget(self) -> bool:
+        return self.forecast < 0
+
+    @property
+    def alert_levels(self) -> list[int]:
+        return sorted({self.warning_percentage, 100})
+
+    @property
+    def alerts(self) -> list[int]:
+        """The alert levels (warning percentage, 100) the forecast has reached."""
+        percentage = self.forecast_percentage
+        return [level for level in self.alert_levels if percentage is None or percentage >= level]
+
+
+@dataclass(frozen=True)
+class CategoryLine:
+    """One category. `forecast` is its expected spending (every status); `remaining` is the
+    planned amount minus that, None without a planned amount."""
+
+    id: int
+    name: str
+    planned_amount: Decimal | None
+    planned: Decimal
+    committed: Decimal
+    invoiced: Decimal
+    paid: Decimal
+
+    @property
+    def open_commitments(self) -> Decimal:
+        return self.committed + self.invoiced
+
+    @property
+    def forecast(self) -> Decimal:
+        return self.planned + self.committed + self.invoiced + self.paid
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return None if self.planned_amount is None else self.planned_amount - self.forecast
+
+    @property
+    def over_plan(self) -> bool:
+        return self.planned_amount is not None and self.forecast > self.planned_amount
+
+
+@dataclass(frozen=True)
+class ActivityLine:
+    """Expenses and income of one activity (`activity_id` None: not tied to an activity).
+
+    `forecast` is the activity's expected spending, `net` that minus its income, and
+    `remaining` the allocation minus `net` (None without an allocation).
+    """
+
+    activity_id: int | None
+    title: str
+    starts_at: dt.datetime | None
+    allocation: Decimal | None
+    planned: Decimal
+    committed: Decimal
+    invoiced: Decimal
+    paid: Decimal
+    income_tickets: Decimal
+    income_other: Decimal
+
+    @property
+    def forecast(self) -> Decimal:
+        return self.planned + self.committed + self.invoiced + self.paid
+
+    @property
+    def income(self) -> Decimal:
+        return self.income_tickets + self.income_other
+
+    @property
+    def net(self) -> Decimal:
+        return self.forecast - self.income
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return None if self.allocation is None else self.allocation - self.net
+
+
+@dataclass(frozen=True)
+class OverTimePoint:
+    """Cumulative counted spending up to and including `date`: `forecast` adds every expense
+    on its own date (whatever its status: what will have been spent), `paid` adds paid expenses
+    on the day they were paid."""
+
+    date: dt.date
+    forecast: Decimal
+    paid: Decimal
+
+
+@dataclass(frozen=True)
+class BudgetSummary(Totals):
+    per_category: list[CategoryLine]
+    per_activity: list[ActivityLine]
+    over_time: list[OverTimePoint]
+
+
+def _totals(budget: Budget) -> Totals:
+    counted = _counted_expression(budget)
+    expense_sums = Expense.objects.filter(budget=budget).aggregate(
+        **_status_sums(counted),
+        expense_count=Count("pk"),
+        awaiting_approval=Count(
+            "pk",
+            filter=Q(approved_by__isnull=True)
+            & GreaterThan(counted, Value(budget.approval_threshold, output_field=MONEY)),
+        ),
+    )
+    awaiting = expense_sums["awaiting_approval"]
+    income_sums = Income.objects.filter(budget=budget).aggregate(
+        tickets=_sum("amount", Q(kind=Income.Kind.TICKETS)),
+        other=_sum("amount", ~Q(kind=Income.Kind.TICKETS)),
+    )
+    return Totals(
+        total=budget.total,
+        includes_vat=budget.includes_vat,
+        planned=_money(expense_sums[Status.PLANNED]),
+        committed=_money(expense_sums[Status.COMMITTED]),
+        invoiced=_money(expense_sums[Status.INVOICED]),
+        paid=_money(expense_sums[Status.PAID]),
+        income_tickets=_money(income_sums["tickets"]),
+        income_other=_money(income_sums["other"]),
+        expense_count=expense_sums["expense_count"],
+        awaiting_approval=awaiting,
+        warning_percentage=budget.warning_percentage,
+    )
+
+
+def _per_category(budget: Budget) -> list[CategoryLine]:
+    rows = (
+        Category.objects.filter(budget=budget)
+        .annotate(**_status_sums(_counted_expression(budget, "expenses__"), "expenses__"))
+        .order_by("position", "name", "pk")
+    )
+    return [
+        CategoryLine(
+            id=row.pk,
+            name=row.name,
+            planned_amount=row.planned_amount,
+            planned=_money(getattr(row, Status.PLANNED)),
+            committed=_money(getattr(row, Status.COMMITTED)),
+            invoiced=_money(getattr(row, Status.INVOICED)),
+            paid=_money(getattr(row, Status.PAID)),
+        )
+        for row in rows
+    ]
+
+
+def _per_activity(budget: Budget) -> list[ActivityLine]:
+    expenses = {
+        row["activity_id"]: row
+        for row in Expense.objects.filter(budget=budget)
+        .values("activity_id")
+        .annotate(**_status_sums(_counted_expression(budget)))
+        .order_by()
+    }
+    income = {
+        row["activity_id"]: row
+        for row in Income.objects.filter(budget=budget)
+        .values("activity_id")
+        .annotate(
+            tickets=_sum("amount", Q(kind=Income.Kind.TICKETS)),
+            other=_sum("amount", ~Q(kind=Income.Kind.TICKETS)),
+        )
+        .order_by()
+    }
+    activities = (
+        Activity.objects.filter(programme_id=budget.programme_id)
+        .select_related("allocation")
+        .order_by("starts_at", "pk")
+    )
+    none: dict[str, Any] = {}
+
+    def line(activity_id: int | None, title: str, starts_at: Any, allocation: Any) -> ActivityLine:
+        spent, earned = expenses.get(activity_id, none), income.get(activity_id, none)
+        return ActivityLine(
+            activity_id=activity_id,
+            title=title,
+            starts_at=starts_at,
+            allocation=allocation,
+            planned=_money(spent.get(Status.PLANNED)),
+            committed=_money(spent.get(Status.COMMITTED)),
+            invoiced=_money(spent.get(Status.INVOICED)),
+            paid=_money(spent.get(Status.PAID)),
+            income_tickets=_money(earned.get("tickets")),
+            income_other=_money(earned.get("other")),
+        )
+
+    lines = []
+    for activity in activities:
+        allocation = getattr(activity, "allocation", None)
+        amount = allocation.amount if allocation is not None else None
+        lines.append(line(activity.pk, activity.title, activity.starts_at, amount))
+    if None in expenses or None in income:
+        lines.append(line(None, str(_("Geen activiteit")), None, None))
+    return lines
+
+
+def _over_time(budget: Budget) -> list[OverTimePoint]:
+    counted = _counted_expression(budget)
+    expected = dict(
+        Expense.objects.filter(budget=budget)
+        .values("date")
+        .annotate(amount=_sum(counted))
+        .order_by()
+        .values_list("date", "amount")
+    )
+    paid = dict(
+        Expense.objects.filter(budget=budget, status=Status.PAID)
+        .annotate(day=Coalesce("paid_on", "date"))
+        .values("day")
+        .annotate(amount=_sum(counted))
+        .order_by()
+        .values_list("day", "amount")
+    )
+    points = []
+    running_expected = running_paid = ZERO
+    for day in sorted(set(expected) | set(paid)):
+        running_expected += _money(expected.get(day))
+        running_paid += _money(paid.get(day))
+        points.append(OverTimePoint(date=day, forecast=running_expected, paid=running_paid))
+    return points
+
+
+def summarise(budget: Budget) -> BudgetSummary:
+    """Every figure of the budget pages, in a fixed number of queries (sums in the database,
+    grouped by status, category, activity and date), however many expenses there are."""
+    totals = _totals(budget)
+    return BudgetSummary(
+        **{name: getattr(totals, name) for name in Totals.__dataclass_fields__},
+        per_category=_per_category(budget),
+        per_activity=_per_activity(budget),
+        over_time=_over_time(budget),
+    )
+
+
+# --- Alerts ------------------------------------------------------------------------------------
+
+
+def check_alerts(budget_id: int, *, notify: bool = True) -> list[BudgetAlert]:
+    """Bring the budget's alerts in line with its forecast; returns the alerts that are new.
+
+    Reaching a level (the warning percentage, 100 %) makes one `BudgetAlert` and, after the
+    commit, one e-mail to the programme's organisers; reaching both at once mails once, about
+    the higher. Falling back below a level removes its alert, so reaching it again is news
+    again. `notify=False` records without mailing (the demo data).
+    """
+    with transaction.atomic():
+        budget = _lock_budget(budget_id)
+        reached = _totals(budget).alerts
+        BudgetAlert.objects.filter(budget=budget).exclude(percentage__in=reached).delete()
+        existing = set(
+            BudgetAlert.objects.filter(budget=budget).values_list("percentage", flat=True)
+        )
+        new = [
+            BudgetAlert.objects.create(budget=budget, percentage=level)
+            for level in reached
+            if level not in existing
+        ]
+        if not new:
+            return []
+        if notify:
+            highest = new[-1]
+            covered = [alert.pk for alert in new[:-1]]
+            if covered:
+                BudgetAlert.objects.filter(pk__in=covered).update(mailed_at=timezone.now())
+            transaction.on_commit(partial(_enqueue_alert_mail, highest.pk))
+        else:
+            BudgetAlert.objects.filter(pk__in=[a.pk for a in new]).update(mailed_at=timezone.now())
+    return new
+
+
+def _enqueue_alert_mail(alert_id: int) -> None:
+    from budget.tasks import send_budget_alert_mail
+
+    send_budget_alert_mail.enqueue(alert_id=alert_id)
+
+
+# --- Ticket income (see budget.income) -------------------------------------------------------
+
+
+def _record_ticket_income(
+    *, activity: Activity, amount: Decimal, source: str, date: dt.date, description: str
+) -> Income:
+    existing = Income.objects.filter(source=source).first()
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        budget = budget_for_programme(activity.programme)
+        budget = _lock_budget(budget.pk)
+        income = Income(
+            budget=budget,
+            kind=Income.Kind.TICKETS,
+            activity=activity,
+            description=description[:300] or str(activity.title)[:300],
+            date=date,
+            amount=amount,
+            source=source,
+        )
+        try:
+            with transaction.atomic():
+                _save(income, None)
+        except IntegrityError:
+            # The same payment event, recorded by a concurrent delivery: that one counts.
+            return Income.objects.get(source=source)
+        check_alerts(budget.pk)
+    return income

@@ -1,0 +1,480 @@
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.storage import FileSystemStorage
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from budget import services
+from budget.models import Attachment, Budget, Category, Expense, Income
+from events.models import ProgrammeRole
+
+Status = Expense.Status
+_counter = itertools.count(1)
+
+# Smallest files the content check recognises.
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+@pytest.fixture
+def make_user(db):
+    def make(programme=None, role=ProgrammeRole.Role.ORGANISER, **fields):
+        n = next(_counter)
+        user = get_user_model().objects.create_user(
+            username=fields.pop("username", f"gebruiker{n}"),
+            email=fields.pop("email", f"gebruiker{n}@example.org"),
+            **fields,
+        )
+        if programme is not None:
+            ProgrammeRole.objects.create(user=user, programme=programme, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def budget(programme) -> Budget:
+    return Budget.objects.create(programme=programme, total=Decimal("8000.00"))
+
+
+@pytest.fixture
+def organiser(make_user, programme):
+    return make_user(programme, username="anne")
+
+
+@pytest.fixture
+def second_organiser(make_user, programme):
+    return make_user(programme, username="bert")
+
+
+@pytest.fixture
+def catering(budget) -> Category:
+    return budget.categories.get(name="Catering")
+
+
+@pytest.fixture
+def make_expense(budget, organiser, catering):
+    def make(**fields) -> Expense:
+        values = {
+            "category": catering,
+            "supplier": "Bakkerij Van der Pol",
+            "description": "Koffie en gebak",
+            "date": dt.date(2027, 1, 15),
+            "amount_excl_vat": Decimal("100.00"),
+            "vat_rate": 9,
+        }
+        values.update(fields)
+        by = values.pop("by", organiser)
+        return services.record_expense(budget, by=by, **values)
+
+    return make
+
+
+# --- Recording ---------------------------------------------------------------------------------
+
+
+def test_new_budget_starts_with_the_default_categories(budget):
+    assert list(budget.categories.values_list("name", flat=True)) == [
+        "Catering",
+        "Materialen",
+        "Promotie en drukwerk",
+        "Huur",
+        "Vergunningen",
+        "Geschenken",
+        "Vervoer",
+        "Overig",
+    ]
+
+
+def test_record_expense_stores_vat_and_who_recorded_it(make_expense, organiser):
+    expense = make_expense(amount_excl_vat=Decimal("33.33"), vat_rate=21)
+    assert expense.vat_amount == Decimal("7.00")
+    assert expense.amount_incl_vat == Decimal("40.33")
+    assert expense.status == Status.PLANNED
+    assert expense.recorded_by == organiser
+    history = expense.history.get()
+    assert history.history_user == organiser
+    assert history.history_type == "+"
+
+
+@pytest.mark.parametrize(
+    ("amount", "code"),
+    [
+        ("1234.565", "amount_too_precise"),
+        (Decimal("0.001"), "amount_too_precise"),
+        ("-5.00", "amount_not_positive"),
+        ("0", "amount_not_positive"),
+        ("twaalf", "invalid_amount"),
+        (12.5, "invalid_amount"),
+        ("NaN", "invalid_amount"),
+        ("100000000.00", "amount_too_large"),
+    ],
+)
+def test_bad_amounts_are_refused_and_change_nothing(make_expense, amount, code):
+    with pytest.raises(services.InvalidAmount) as caught:
+        make_expense(amount_excl_vat=amount)
+    assert caught.value.code == code
+    assert caught.value.status == 422
+    assert str(caught.value.message)
+    assert not Expense.objects.exists()
+
+
+def test_amount_with_trailing_zero_is_two_places(make_expense):
+    assert make_expense(amount_excl_vat="12.500").amount_excl_vat == Decimal("12.50")
+
+
+@pytest.mark.parametrize("rate", [6, 19, "21%", None, True])
+def test_vat_rate_outside_the_list_is_refused(make_expense, rate):
+    with pytest.raises(services.InvalidVatRate) as caught:
+        make_expense(vat_rate=rate)
+    assert "0, 9 of 21" in str(caught.value)
+    assert not Expense.objects.exists()
+
+
+def test_category_and_activity_must_belong_to_the_budget(
+    make_expense, make_programme, make_activity
+):
+    other = Budget.objects.create(programme=make_programme(), total=Decimal("100.00"))
+    with pytest.raises(services.UnknownCategory):
+        make_expense(category=other.categories.first())
+    foreign_activity = make_activity(programme=other.programme)
+    with pytest.raises(services.UnknownActivity):
+        make_expense(activity=foreign_activity)
+    assert not Expense.objects.exists()
+
+
+def test_missing_supplier_is_refused(make_expense):
+    with pytest.raises(services.InvalidField) as caught:
+        make_expense(supplier="  ")
+    assert caught.value.details == {"field": "supplier", "reason": "required"}
+
+
+def test_a_viewer_or_stranger_cannot_record(make_expense, make_user, programme):
+    viewer = make_user(programme, role=ProgrammeRole.Role.VIEWER)
+    stranger = make_user()
+    for user in (viewer, stranger):
+        with pytest.raises(services.NotAnOrganiser):
+            make_expense(by=user)
+    assert not Expense.objects.exists()
+
+
+# --- Status steps ------------------------------------------------------------------------------
+
+
+def test_advance_keeps_the_date_of_each_step(make_expense, organiser):
+    expense = make_expense()
+    services.advance_expense(
+        expense.pk, Status.COMMITTED, by=organiser, on_date=dt.date(2027, 1, 2)
+    )
+    services.advance_expense(expense.pk, Status.PAID, by=organiser, on_date=dt.date(2027, 2, 3))
+    expense.refresh_from_db()
+    assert expense.status == Status.PAID
+    assert expense.committed_on == dt.date(2027, 1, 2)
+    # Invoiced was skipped over: it is dated with the step that passed it.
+    assert expense.invoiced_on == dt.date(2027, 2, 3)
+    assert expense.paid_on == dt.date(2027, 2, 3)
+    assert [h.status for h in expense.history.order_by("history_id")] == [
+        "planned",
+        "committed",
+        "paid",
+    ]
+
+
+def test_a_step_backwards_is_refused(make_expense, organiser):
+    expense = make_expense()
+    services.advance_expense(expense.pk, Status.INVOICED, by=organiser)
+    with pytest.raises(services.StatusBackwards) as caught:
+        services.advance_expense(expense.pk, Status.COMMITTED, by=organiser)
+    assert "terug" in str(caught.value)
+    expense.refresh_from_db()
+    assert expense.status == Status.INVOICED
+
+
+def test_the_same_status_again_changes_nothing(make_expense, organiser):
+    expense = make_expense()
+    services.advance_expense(expense.pk, Status.COMMITTED, by=organiser)
+    services.advance_expense(expense.pk, Status.COMMITTED, by=organiser)
+    assert expense.history.count() == 2
+
+
+def test_unknown_status_is_refused(make_expense, organiser):
+    expense = make_expense()
+    with pytest.raises(services.UnknownStatus):
+        services.advance_expense(expense.pk, "cancelled", by=organiser)
+
+
+# --- Approval ----------------------------------------------------------------------------------
+
+
+def test_needs_approval_counts_as_the_budget_counts(make_expense, budget):
+    # 460.00 + 9 % = 501.40: above the threshold including VAT, not excluding it.
+    expense = make_expense(amount_excl_vat=Decimal("460.00"), vat_rate=9)
+    assert services.needs_approval(expense)
+    budget.includes_vat = False
+    budget.save()
+    expense.refresh_from_db()
+    assert not services.needs_approval(expense)
+    assert not services.needs_approval(make_expense(amount_excl_vat=Decimal("500.00")))
+
+
+def test_large_expense_cannot_move_past_planned_without_approval(
+    make_expense, organiser, second_organiser, budget
+):
+    expense = make_expense(amount_excl_vat=Decimal("1000.00"))
+    assert list(services.approval_queue(budget)) == [expense]
+    with pytest.raises(services.ApprovalRequired):
+        services.advance_expense(expense.pk, Status.COMMITTED, by=organiser)
+    services.approve_expense(expense.pk, by=second_organiser)
+    assert list(services.approval_queue(budget)) == []
+    services.advance_expense(expense.pk, Status.COMMITTED, by=organiser)
+    expense.refresh_from_db()
+    assert expense.status == Status.COMMITTED
+    assert expense.approved_by == second_organiser
+    assert expense.approved_at is not None
+
+
+def test_large_expense_cannot_be_recorded_as_paid_without_approval(make_expense):
+    with pytest.raises(services.ApprovalRequired):
+        make_expense(amount_excl_vat=Decimal("2000.00"), status=Status.PAID)
+    assert not Expense.objects.exists()
+
+
+def test_approving_your_own_expense_is_refused(make_expense, organiser):
+    expense = make_expense(amount_excl_vat=Decimal("1000.00"))
+    with pytest.raises(services.OwnExpense) as caught:
+        services.approve_expense(expense.pk, by=organiser)
+    assert "zelf" in str(caught.value)
+    expense.refresh_from_db()
+    assert expense.approved_by is None
+
+
+def test_approver_must_be_an_organiser_of_the_programme(
+    make_expense, make_user, programme, make_programme
+):
+    expense = make_expense(amount_excl_vat=Decimal("1000.00"))
+    viewer = make_user(programme, role=ProgrammeRole.Role.VIEWER)
+    elsewhere = make_user(make_programme())
+    for user in (viewer, elsewhere):
+        with pytest.raises(services.ApproverNotOrganiser):
+            services.approve_expense(expense.pk, by=user)
+    expense.refresh_from_db()
+    assert expense.approved_by is None
+
+
+def test_raising_an_approved_amount_withdraws_the_approval(
+    make_expense, organiser, second_organiser, budget
+):
+    expense = make_expense(amount_excl_vat=Decimal("1000.00"))
+    services.approve_expense(expense.pk, by=second_organiser)
+    services.update_expense(expense.pk, by=organiser, amount_excl_vat=Decimal("900.00"))
+    expense.refresh_from_db()
+    assert expense.approved_by == second_organiser
+    services.update_expense(expense.pk, by=organiser, amount_excl_vat=Decimal("1500.00"))
+    expense.refresh_from_db()
+    assert expense.approved_by is None
+    assert list(services.approval_queue(budget)) == [expense]
+
+
+def test_update_with_status_changes_and_advances_in_one_step(make_expense, organiser):
+    expense = make_expense()
+    services.update_expense(
+        expense.pk, by=organiser, invoice_number="F-2027-001", status=Status.INVOICED
+    )
+    expense.refresh_from_db()
+    assert (expense.invoice_number, expense.status) == ("F-2027-001", Status.INVOICED)
+    latest = expense.history.latest()
+    assert latest.history_user == organiser
+    assert latest.invoice_number == "F-2027-001"
+
+
+# --- Attachments -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def private_media(monkeypatch, tmp_path):
+    # The field took its storage when the model was loaded; point it at a temporary folder.
+    location = tmp_path / "private"
+    field = Attachment._meta.get_field("file")
+    monkeypatch.setattr(field, "storage", FileSystemStorage(location=location, base_url=None))
+    return location
+
+
+def test_attachment_recognised_by_content_and_stored_privately(
+    make_expense, organiser, private_media
+):
+    expense = make_expense()
+    upload = SimpleUploadedFile("offerte.txt", PDF, content_type="text/plain")
+    attachment = services.add_attachment(expense.pk, upload, "quote", by=organiser)
+    assert attachment.content_type == "application/pdf"
+    assert attachment.original_name == "offerte.txt"
+    assert attachment.file.name.endswith(".pdf")
+    assert attachment.file.path.startswith(str(private_media))
+    with attachment.file.open("rb") as stored:
+        assert stored.read() == PDF
+    png = services.add_attachment(
+        expense.pk, SimpleUploadedFile("bon.png", PNG), "receipt", by=organiser
+    )
+    assert png.content_type == "image/png"
+
+
+def test_attachment_that_is_not_pdf_png_or_jpeg_is_refused(make_expense, organiser, private_media):
+    expense = make_expense()
+    fake = SimpleUploadedFile(
+        "factuur.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf"
+    )
+    with pytest.raises(services.InvalidAttachment):
+        services.add_attachment(expense.pk, fake, "invoice", by=organiser)
+    assert not Attachment.objects.exists()
+
+
+def test_attachment_over_10_mb_is_refused(make_expense, organiser, private_media):
+    expense = make_expense()
+    big = SimpleUploadedFile("scan.pdf", PDF + b"0" * (10 * 1024 * 1024))
+    with pytest.raises(services.AttachmentTooLarge):
+        services.add_attachment(expense.pk, big, "invoice", by=organiser)
+    assert not Attachment.objects.exists()
+
+
+# --- Income ------------------------------------------------------------------------------------
+
+
+def test_record_income_by_hand(budget, organiser):
+    income = services.record_income(
+        budget,
+        by=organiser,
+        kind=Income.Kind.SPONSORSHIP,
+        description="Bijdrage Rabobank",
+        date=dt.date(2027, 1, 10),
+        amount="750.00",
+    )
+    assert income.amount == Decimal("750.00")
+    assert income.history.get().history_user == organiser
+    with pytest.raises(services.AmountNotPositive):
+        services.record_income(
+            budget, by=organiser, kind="other", description="x", date="2027-01-10", amount="-1"
+        )
+
+
+# --- Summary -----------------------------------------------------------------------------------
+
+
+def test_summary_figures(make_expense, budget, organiser, second_organiser, make_activity):
+    dinner = make_activity(title="Reüniediner")
+    make_expense(amount_excl_vat=Decimal("100.00"), vat_rate=21)  # planned 121.00
+    committed = make_expense(amount_excl_vat=Decimal("200.00"), vat_rate=9, activity=dinner)
+    services.advance_expense(committed.pk, Status.COMMITTED, by=organiser)  # 218.00
+    paid = make_expense(amount_excl_vat=Decimal("1000.00"), vat_rate=0, date=dt.date(2027, 1, 1))
+    services.approve_expense(paid.pk, by=second_organiser)
+    services.advance_expense(paid.pk, Status.PAID, by=organiser, on_date=dt.date(2027, 2, 1))
+    services.record_income(
+        budget,
+        by=organiser,
+        kind="sponsorship",
+        description="Sponsor",
+        date="2027-01-05",
+        amount="500.00",
+    )
+    summary = services.summarise(budget)
+    assert summary.counted_vat_mode == "incl"
+    assert (summary.planned, summary.committed, summary.invoiced, summary.paid) == (
+        Decimal("121.00"),
+        Decimal("218.00"),
+        Decimal("0.00"),
+        Decimal("1000.00"),
+    )
+    assert summary.spent == Decimal("1000.00")
+    assert summary.open_commitments == Decimal("218.00")
+    assert summary.income_total == Decimal("500.00")
+    assert summary.remaining == Decimal("8000.00") + 500 - 1000 - 218
+    assert summary.forecast == Decimal("8000.00") + 500 - 1339
+    assert summary.forecast_percentage == Decimal("10.5")  # (1339 - 500) / 8000
+    assert summary.alerts == []
+    catering = next(line for line in summary.per_category if line.name == "Catering")
+    assert catering.forecast == Decimal("1339.00")
+    assert all(line.forecast == 0 for line in summary.per_category if line.name != "Catering")
+    dinner_line = next(line for line in summary.per_activity if line.activity_id == dinner.pk)
+    assert dinner_line.committed == Decimal("218.00")
+    unassigned = summary.per_activity[-1]
+    assert unassigned.activity_id is None
+    assert unassigned.forecast == Decimal("1121.00")
+    assert summary.over_time[-1].forecast == Decimal("1339.00")
+    assert summary.over_time[-1].paid == Decimal("1000.00")
+    paid_day = next(p for p in summary.over_time if p.date == dt.date(2027, 2, 1))
+    assert paid_day.paid == Decimal("1000.00")
+
+
+def test_summary_excluding_vat(make_expense, budget):
+    make_expense(amount_excl_vat=Decimal("33.33"), vat_rate=21)
+    budget.includes_vat = False
+    budget.save()
+    summary = services.summarise(budget)
+    assert summary.counted_vat_mode == "excl"
+    assert summary.planned == Decimal("33.33")
+
+
+@pytest.mark.parametrize("count", [10, 5000])
+def test_summary_queries_do_not_grow_with_expenses(
+    budget, organiser, catering, make_activity, django_assert_max_num_queries, count
+):
+    activities = [make_activity() for _ in range(3)]
+    statuses = list(Status)
+    Expense.objects.bulk_create(
+        Expense(
+            budget=budget,
+            category=catering,
+            activity=activities[n % 3] if n % 4 else None,
+            supplier=f"Leverancier {n}",
+            description="Regel",
+            date=dt.date(2027, 1, 1) + dt.timedelta(days=n % 90),
+            amount_excl_vat=Decimal("33.33"),
+            vat_rate=21,
+            vat_amount=Decimal("7.00"),
+            status=statuses[n % 4],
+            paid_on=dt.date(2027, 3, 1) if statuses[n % 4] == Status.PAID else None,
+            recorded_by=organiser,
+        )
+        for n in range(count)
+    )
+    with django_assert_max_num_queries(8):
+        summary = services.summarise(budget)
+    expected = Decimal("40.33") * count
+    assert summary.planned + summary.committed + summary.invoiced + summary.paid == expected
+    assert summary.over_time[-1].forecast == expected
+    assert sum(line.forecast for line in summary.per_category) == expected
+    assert sum(line.forecast for line in summary.per_activity) == expected
+
+
+# --- Budget settings ---------------------------------------------------------------------------
+
+
+def test_update_budget_and_allocation_and_category(
+    make_expense, budget, organiser, make_activity, make_user, programme
+):
+    make_expense(amount_excl_vat=Decimal("300.00"), vat_rate=0)
+    budget = services.update_budget(budget.pk, by=organiser, total="350.00")
+    assert services.summarise(budget).alerts == [80]
+    assert budget.alerts.get().percentage == 80
+    with pytest.raises(services.AmountTooPrecise):
+        services.update_budget(budget.pk, by=organiser, total="350.001")
+    viewer = make_user(programme, role=ProgrammeRole.Role.VIEWER)
+    with pytest.raises(services.NotAnOrganiser):
+        services.update_budget(budget.pk, by=viewer, total="1.00")
+
+    dinner = make_activity()
+    services.set_allocation(budget, dinner, "250.00", by=organiser)
+    line = next(a for a in services.summarise(budget).per_activity if a.activity_id == dinner.pk)
+    assert (line.allocation, line.remaining) == (Decimal("250.00"), Decimal("250.00"))
+    services.set_allocation(budget, dinner, "", by=organiser)
+    assert not budget.allocations.exists()
+
+    category = services.save_category(
+        budget, by=organiser, name="Beveiliging", planned_amount="400"
+    )
+    assert category.planned_amount == Decimal("400.00")
+    with pytest.raises(services.InvalidField):
+        services.save_category(budget, by=organiser, name="catering")
