@@ -1,0 +1,299 @@
+"""Forms of the budget pages. They check the shape of the input and say in plain Dutch what is
+wrong; whether an amount, a status step or an approval is allowed is `budget.services`' call."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from budget.models import CENT, Attachment, Budget, Category, Expense, Income, VatRate
+from events.models import Activity
+
+_AMOUNT = re.compile(r"^\d+(?:[.,]\d+)?$")
+# Largest amount the money columns hold (10 digits, 2 of them cents).
+MAX_AMOUNT = Decimal("99999999.99")
+
+
+class AmountField(forms.Field):
+    """An amount in euros as people type it: "1250", "12,50", "12.50", "1.234,56" or "€ 99".
+
+    A lone comma or point is the decimal separator; with both, the last one is. More than two
+    decimals is an error, not something to round silently.
+    """
+
+    default_error_messages = {
+        "required": _("Vul het bedrag in."),
+        "invalid": _("Vul het bedrag in als getal, bijvoorbeeld 125,50."),
+        "too_precise": _("Een bedrag heeft hoogstens twee cijfers achter de komma."),
+        "not_positive": _("Het bedrag moet groter zijn dan nul."),
+        "too_large": _("Dit bedrag is te groot."),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(attrs={"inputmode": "decimal", "class": "input--amount"}),
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Decimal | None:
+        text = str(value).strip() if value is not None else ""
+        if not text:
+            return None
+        if len(text) > 20:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        text = text.replace("€", "").replace(" ", "").replace("\u00a0", "")
+        if "," in text and "." in text:
+            decimal_mark = "," if text.rfind(",") > text.rfind(".") else "."
+            thousands = "." if decimal_mark == "," else ","
+            text = text.replace(thousands, "").replace(decimal_mark, ".")
+        elif text.count(",") == 1:
+            text = text.replace(",", ".")
+        elif text.count(",") > 1 or text.count(".") > 1:
+            text = text.replace(",", "").replace(".", "")
+        if not _AMOUNT.match(text):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if amount != amount.quantize(CENT):
+            raise forms.ValidationError(self.error_messages["too_precise"], code="too_precise")
+        if amount <= 0:
+            raise forms.ValidationError(self.error_messages["not_positive"], code="not_positive")
+        if amount > MAX_AMOUNT:
+            raise forms.ValidationError(self.error_messages["too_large"], code="too_large")
+        return amount.quantize(CENT)
+
+
+class ExpenseForm(forms.Form):
+    supplier = forms.CharField(
+        label=_("Leverancier"),
+        max_length=200,
+        error_messages={
+            "required": _("Vul de leverancier in."),
+            "max_length": _("De leverancier is hoogstens %(limit_value)d tekens lang."),
+        },
+    )
+    description = forms.CharField(
+        label=_("Omschrijving"),
+        max_length=300,
+        error_messages={
+            "required": _("Vul in waarvoor de uitgave is."),
+            "max_length": _("De omschrijving is hoogstens %(limit_value)d tekens lang."),
+        },
+    )
+    category = forms.ModelChoiceField(
+        label=_("Categorie"),
+        queryset=Category.objects.none(),
+        empty_label=_("Kies een categorie"),
+        error_messages={
+            "required": _("Kies een categorie."),
+            "invalid_choice": _("Kies een categorie uit de lijst."),
+        },
+    )
+    activity = forms.ModelChoiceField(
+        label=_("Activiteit (niet verplicht)"),
+        queryset=Activity.objects.none(),
+        required=False,
+        empty_label=_("Geen bepaalde activiteit"),
+        error_messages={"invalid_choice": _("Kies een activiteit uit de lijst.")},
+    )
+    amount_excl_vat = AmountField(
+        label=_("Bedrag exclusief btw (€)"),
+        help_text=_("Bijvoorbeeld 1250,00. De btw rekenen we zelf uit."),
+    )
+    vat_rate = forms.TypedChoiceField(
+        label=_("Btw-tarief"),
+        choices=VatRate.choices,
+        coerce=int,
+        initial=VatRate.HIGH,
+        error_messages={
+            "required": _("Kies het btw-tarief."),
+            "invalid_choice": _("Kies een btw-tarief van 0, 9 of 21 procent."),
+        },
+    )
+    date = forms.DateField(
+        label=_("Datum"),
+        help_text=_("De datum van de offerte, bestelling of factuur."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": _("Vul de datum in."),
+            "invalid": _("Vul een geldige datum in, bijvoorbeeld 2023-05-12."),
+        },
+    )
+    invoice_number = forms.CharField(
+        label=_("Factuurnummer (niet verplicht)"),
+        max_length=100,
+        required=False,
+        error_messages={
+            "max_length": _("Het factuurnummer is hoogstens %(limit_value)d tekens lang."),
+        },
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=Expense.Status.choices,
+        initial=Expense.Status.PLANNED,
+        help_text=_("Boven de goedkeuringsgrens blijft een uitgave gepland tot ze is goedgekeurd."),
+        error_messages={
+            "required": _("Kies de status."),
+            "invalid_choice": _("Kies een status uit de lijst."),
+        },
+    )
+
+    def __init__(self, *args: Any, budget: Budget, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("date", timezone.localdate())
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = budget.categories.all()
+        self.fields["activity"].queryset = Activity.objects.filter(
+            programme_id=budget.programme_id
+        ).order_by("starts_at", "title")
+
+
+class IncomeForm(forms.Form):
+    """Income other than ticket sales, which the payments record by themselves."""
+
+    kind = forms.ChoiceField(
+        label=_("Soort"),
+        choices=[(k.value, k.label) for k in (Income.Kind.SPONSORSHIP, Income.Kind.OTHER)],
+        initial=Income.Kind.SPONSORSHIP,
+        error_messages={
+            "required": _("Kies de soort inkomst."),
+            "invalid_choice": _("Kies sponsoring of overig."),
+        },
+    )
+    description = forms.CharField(
+        label=_("Omschrijving"),
+        max_length=300,
+        help_text=_("Bijvoorbeeld: bijdrage van de Veiligheidsregio Utrecht."),
+        error_messages={
+            "required": _("Vul in van wie of waarvoor de inkomst is."),
+            "max_length": _("De omschrijving is hoogstens %(limit_value)d tekens lang."),
+        },
+    )
+    activity = forms.ModelChoiceField(
+        label=_("Activiteit (niet verplicht)"),
+        queryset=Activity.objects.none(),
+        required=False,
+        empty_label=_("Geen bepaalde activiteit"),
+        error_messages={"invalid_choice": _("Kies een activiteit uit de lijst.")},
+    )
+    amount = AmountField(label=_("Bedrag (€)"))
+    date = forms.DateField(
+        label=_("Datum"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": _("Vul de datum in."),
+            "invalid": _("Vul een geldige datum in, bijvoorbeeld 2023-05-12."),
+        },
+    )
+
+    def __init__(self, *args: Any, budget: Budget, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("date", timezone.localdate())
+        super().__init__(*args, **kwargs)
+        self.fields["activity"].queryset = Activity.objects.filter(
+            programme_id=budget.programme_id
+        ).order_by("starts_at", "title")
+
+
+class ExpenseFilterForm(forms.Form):
+    """The filters above the expense list (GET); a bad value is ignored, not an error page."""
+
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Alle statussen")), *Expense.Status.choices],
+    )
+    category = forms.ModelChoiceField(
+        label=_("Categorie"),
+        required=False,
+        queryset=Category.objects.none(),
+        empty_label=_("Alle categorieën"),
+    )
+    activity = forms.ModelChoiceField(
+        label=_("Activiteit"),
+        required=False,
+        queryset=Activity.objects.none(),
+        empty_label=_("Alle activiteiten"),
+    )
+
+    def __init__(self, *args: Any, budget: Budget, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = budget.categories.all()
+        self.fields["activity"].queryset = Activity.objects.filter(
+            programme_id=budget.programme_id
+        ).order_by("starts_at", "title")
+
+    def filters(self) -> dict[str, Any]:
+        """The valid filters as queryset lookups."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        lookups: dict[str, Any] = {}
+        if data.get("status"):
+            lookups["status"] = data["status"]
+        if data.get("category"):
+            lookups["category"] = data["category"]
+        if data.get("activity"):
+            lookups["activity"] = data["activity"]
+        return lookups
+
+
+class AdvanceForm(forms.Form):
+    """Move an expense one or more steps forward. The list offers only the steps ahead; a
+    step backwards sent anyway reaches the service, which refuses it with its reason."""
+
+    to_status = forms.ChoiceField(
+        label=_("Nieuwe status"),
+        choices=Expense.Status.choices,
+        error_messages={
+            "required": _("Kies de nieuwe status."),
+            "invalid_choice": _("Kies een status uit de lijst."),
+        },
+    )
+    on_date = forms.DateField(
+        label=_("Op datum"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": _("Vul de datum van deze stap in."),
+            "invalid": _("Vul een geldige datum in, bijvoorbeeld 2023-05-12."),
+        },
+    )
+
+    def __init__(self, *args: Any, expense: Expense, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("on_date", timezone.localdate())
+        super().__init__(*args, **kwargs)
+        order = Expense.STATUS_ORDER
+        self.steps_ahead = order[order.index(Expense.Status(expense.status)) + 1 :]
+        field = self.fields["to_status"]
+        field.widget.choices = [(s.value, s.label) for s in self.steps_ahead]
+        if self.steps_ahead:
+            field.initial = self.steps_ahead[0].value
+
+
+class AttachmentForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Soort bijlage"),
+        choices=Attachment.Kind.choices,
+        initial=Attachment.Kind.INVOICE,
+        error_messages={
+            "required": _("Kies de soort bijlage."),
+            "invalid_choice": _("Kies offerte, factuur of bon."),
+        },
+    )
+    file = forms.FileField(
+        label=_("Bestand"),
+        help_text=_("PDF, PNG of JPEG, hoogstens 10 MB."),
+        error_messages={
+            "required": _("Kies een bestand."),
+            "empty": _("Dit bestand is leeg."),
+            "invalid": _("Kies een bestand."),
+        },
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "application/pdf,image/png,image/jpeg,.pdf,.png,.jpg,.jpeg"}
+        ),
+    )

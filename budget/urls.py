@@ -1,0 +1,21 @@
+from django.urls import path
+
+from budget import views
+
+app_name = "budget"
+
+expense = "uitgaven/<int:expense_id>"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("uitgaven/", views.expenses, name="expenses"),
+    path(f"{expense}/", views.expense, name="expense"),
+    path(f"{expense}/status/", views.advance, name="advance"),
+    path(f"{expense}/goedkeuren/", views.approve, name="approve"),
+    path(f"{expense}/bijlagen/", views.upload, name="upload"),
+    path("bijlagen/<int:attachment_id>/", views.download, name="download"),
+    path("goedkeuren/", views.approvals, name="approvals"),
+    path("inkomsten/", views.income, name="income"),
+    path("export/grootboek.csv", views.export_csv, name="export_csv"),
+    path("export/grootboek.xlsx", views.export_xlsx, name="export_xlsx"),
+]

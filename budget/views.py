@@ -1,0 +1,523 @@
+"""The budget pages of the organiser area (/beheer/<programme>/budget/): the dashboard, expenses
+with their status steps, approvals and attachments, income, and the ledger exports.
+
+Every view fetches its programme through `events.access.get_programme_for_organiser`: not yours
+is a 404, a change by a viewer a 403. Views parse input, call one service of `budget.services`
+and render; a refused change (`BudgetError`) shows the service's message and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import formats
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from budget import charts, exports, services
+from budget.forms import (
+    AdvanceForm,
+    AttachmentForm,
+    ExpenseFilterForm,
+    ExpenseForm,
+    IncomeForm,
+)
+from budget.models import Attachment, Budget, Expense, Income
+from events.access import get_programme_for_organiser, may_change
+from events.models import Activity, Programme
+from jubileum.money import format_euro
+from jubileum.templatetags.jubileum_format import moment
+
+User = get_user_model()
+
+EXPENSES_PER_PAGE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    """303 See Other: after a POST the browser fetches the next page with GET."""
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+def _get_budget_for_organiser(
+    request: HttpRequest, programme_slug: str, *, write: bool = False
+) -> tuple[Programme, Budget]:
+    programme = get_programme_for_organiser(request.user, programme_slug, write=write)
+    budget = Budget.objects.filter(programme=programme).first()
+    if budget is None:
+        raise Http404("This programme has no budget.")
+    budget.programme = programme  # keeps `access_role`, saves a query
+    return programme, budget
+
+
+def _get_expense_for_organiser(budget: Budget, expense_id: int) -> Expense:
+    expenses = Expense.objects.select_related(
+        "category", "activity", "recorded_by", "approved_by", "budget"
+    )
+    return get_object_or_404(expenses, pk=expense_id, budget=budget)
+
+
+def _user_name(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
+
+
+def _context(request: HttpRequest, programme: Programme, budget: Budget, **extra: Any) -> dict:
+    return {"programme": programme, "budget": budget, "may_change": may_change(programme), **extra}
+
+
+# --- Dashboard -------------------------------------------------------------------------------
+
+
+def _charts(summary: services.BudgetSummary, budget: Budget) -> list[charts.Chart]:
+    bars = [
+        charts.CategoryBar(
+            label=row.name,
+            paid=row.paid,
+            committed=row.open_commitments,
+            planned=row.planned,
+            budgeted=row.planned_amount,
+        )
+        for row in summary.per_category
+    ]
+    series = [
+        charts.Series(
+            _("Betaald"), "paid", [(point.date, point.paid) for point in summary.over_time]
+        ),
+        charts.Series(
+            _("Verwacht (als alles gepland en besteld is betaald)"),
+            "forecast",
+            [(point.date, point.forecast) for point in summary.over_time],
+        ),
+    ]
+    return [charts.category_chart(bars), charts.cumulative_chart(series, budget.total)]
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest, programme_slug: str) -> HttpResponse:
+    programme = get_programme_for_organiser(request.user, programme_slug)
+    budget = Budget.objects.filter(programme=programme).first()
+    if budget is None:
+        return render(
+            request,
+            "budget/no_budget.html",
+            {"programme": programme, "may_change": may_change(programme)},
+        )
+    budget.programme = programme
+    summary = services.summarise(budget)
+    return render(
+        request,
+        "budget/dashboard.html",
+        _context(
+            request,
+            programme,
+            budget,
+            summary=summary,
+            charts=_charts(summary, budget) if summary.expense_count else [],
+        ),
+    )
+
+
+# --- Expenses --------------------------------------------------------------------------------
+
+
+def _expense_list(budget: Budget, filters: dict[str, Any]) -> QuerySet[Expense]:
+    return (
+        Expense.objects.filter(budget=budget, **filters)
+        .select_related("category", "activity")
+        .order_by("-date", "-pk")
+    )
+
+
+def _page_of(expenses: QuerySet[Expense], request: HttpRequest):
+    return Paginator(expenses, EXPENSES_PER_PAGE).get_page(request.GET.get("pagina"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def expenses(request: HttpRequest, programme_slug: str) -> HttpResponse:
+    """The expense list with its filters, and the short form to add one.
+
+    With htmx, adding answers with the form's partial (and, once added, the new figures and
+    list swapped in beside it); filtering answers with the list's partial. Without JavaScript
+    the same URL takes a normal POST and redirects.
+    """
+    write = request.method == "POST"
+    programme, budget = _get_budget_for_organiser(request, programme_slug, write=write)
+    form = ExpenseForm(request.POST if write else None, budget=budget)
+    added: Expense | None = None
+    if write and form.is_valid():
+        fields = dict(form.cleaned_data)
+        status = fields.pop("status")
+        try:
+            added = services.record_expense(
+                budget, by=request.user, status=status, status_date=fields["date"], **fields
+            )
+        except services.BudgetError as error:
+            form.add_error(None, str(error))
+        else:
+            if not request.htmx:
+                messages.success(
+                    request,
+                    _("De uitgave “%(description)s” (%(amount)s excl. btw) is toegevoegd.")
+                    % {
+                        "description": added.description,
+                        "amount": format_euro(added.amount_excl_vat),
+                    },
+                )
+                return _see_other(request.get_full_path())
+            form = ExpenseForm(budget=budget)
+    filter_form = ExpenseFilterForm(request.GET, budget=budget)
+    page = _page_of(_expense_list(budget, filter_form.filters()), request)
+    for item in page.object_list:
+        item.awaiting_approval = item.approved_by_id is None and services.needs_approval(
+            item, budget
+        )
+    query = request.GET.copy()
+    query.pop("pagina", None)
+    context = _context(
+        request,
+        programme,
+        budget,
+        form=form,
+        added=added,
+        filter_form=filter_form,
+        page=page,
+        query=query.urlencode(),
+        form_action=request.get_full_path(),
+        fragment=bool(request.htmx),
+    )
+    if request.htmx and not request.htmx.history_restore_request:
+        if write:
+            if added is not None:
+                context["summary"] = services.summarise(budget)
+            # htmx swaps only 2xx answers, so a refused form comes back as 200 with its errors.
+            response = render(request, "budget/expenses.html#add", context)
+        else:
+            response = render(request, "budget/expenses.html#list", context)
+    else:
+        context["summary"] = services.summarise(budget)
+        response = render(request, "budget/expenses.html", context, status=422 if write else 200)
+    # The same URL answers with a page or a fragment: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _history(expense: Expense) -> list[dict[str, Any]]:
+    """Each change of the expense: who, when, and which fields went from what to what."""
+    records = list(expense.history.select_related("history_user").order_by("-history_date"))
+    names = {
+        "category": {c.pk: c.name for c in expense.budget.categories.all()},
+        "activity": {
+            a.pk: a.title for a in Activity.objects.filter(programme_id=expense.budget.programme_id)
+        },
+    }
+    user_ids = {
+        value
+        for record in records
+        for value in (record.recorded_by_id, record.approved_by_id)
+        if value is not None
+    }
+    model = type(expense)
+    users = {user.pk: _user_name(user) for user in User.objects.filter(pk__in=user_ids)}
+    names["recorded_by"] = users
+    names["approved_by"] = users
+    skip = {"updated_at", "created_at", "vat_amount"}
+
+    def shown(field_name: str, value: Any) -> str:
+        field = model._meta.get_field(field_name)
+        if value in (None, ""):
+            return "\u2013"
+        if field_name in names:
+            return names[field_name].get(value, str(value))
+        if field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        if isinstance(value, Decimal):
+            return format_euro(value)
+        if isinstance(value, dt.datetime):
+            return moment(value)
+        if isinstance(value, dt.date):
+            return formats.date_format(value, "j F Y")
+        return str(value)
+
+    entries = []
+    for index, record in enumerate(records):
+        older = records[index + 1] if index + 1 < len(records) else None
+        changes = []
+        if older is not None:
+            delta = record.diff_against(older, excluded_fields=list(skip))
+            for change in delta.changes:
+                field = model._meta.get_field(change.field)
+                changes.append(
+                    {
+                        "field": str(field.verbose_name),
+                        "old": shown(change.field, change.old),
+                        "new": shown(change.field, change.new),
+                    }
+                )
+        entries.append(
+            {
+                "when": record.history_date,
+                "who": _user_name(record.history_user) or _("het systeem"),
+                "type": record.history_type,
+                "changes": changes,
+            }
+        )
+    return entries
+
+
+def _steps(expense: Expense) -> list[dict[str, Any]]:
+    dates = {
+        # Planning is where an expense starts; only the later steps keep a date.
+        Expense.Status.PLANNED: None,
+        Expense.Status.COMMITTED: expense.committed_on,
+        Expense.Status.INVOICED: expense.invoiced_on,
+        Expense.Status.PAID: expense.paid_on,
+    }
+    reached = Expense.STATUS_ORDER.index(Expense.Status(expense.status))
+    return [
+        {
+            "label": status.label,
+            "date": dates[status],
+            "done": position <= reached,
+            "current": position == reached,
+        }
+        for position, status in enumerate(Expense.STATUS_ORDER)
+    ]
+
+
+def _render_expense(
+    request: HttpRequest,
+    programme: Programme,
+    budget: Budget,
+    expense: Expense,
+    *,
+    advance_form: AdvanceForm | None = None,
+    attachment_form: AttachmentForm | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    waiting = services.needs_approval(expense)
+    return render(
+        request,
+        "budget/expense.html",
+        _context(
+            request,
+            programme,
+            budget,
+            expense=expense,
+            steps=_steps(expense),
+            needs_approval=waiting,
+            may_approve=may_change(programme) and waiting and expense.recorded_by_id != user.pk,
+            advance_form=advance_form or AdvanceForm(expense=expense),
+            attachment_form=attachment_form or AttachmentForm(),
+            attachments=list(expense.attachments.select_related("uploaded_by")),
+            history=_history(expense),
+            error=error,
+            summary=services.summarise(budget),
+        ),
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def expense(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpResponse:
+    programme, budget = _get_budget_for_organiser(request, programme_slug)
+    return _render_expense(
+        request, programme, budget, _get_expense_for_organiser(budget, expense_id)
+    )
+
+
+@login_required
+@require_POST
+def advance(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpResponse:
+    programme, budget = _get_budget_for_organiser(request, programme_slug, write=True)
+    current = _get_expense_for_organiser(budget, expense_id)
+    form = AdvanceForm(request.POST, expense=current)
+    if form.is_valid():
+        try:
+            services.advance_expense(
+                current.pk,
+                form.cleaned_data["to_status"],
+                by=request.user,
+                on_date=form.cleaned_data["on_date"],
+            )
+        except services.BudgetError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("De status is nu: %(status)s.")
+                % {"status": Expense.Status(form.cleaned_data["to_status"]).label},
+            )
+        return _see_other(reverse("budget:expense", args=[programme.slug, current.pk]))
+    return _render_expense(request, programme, budget, current, advance_form=form, status=422)
+
+
+@login_required
+@require_POST
+def approve(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpResponse:
+    programme, budget = _get_budget_for_organiser(request, programme_slug, write=True)
+    current = _get_expense_for_organiser(budget, expense_id)
+    try:
+        services.approve_expense(current.pk, by=request.user)
+    except services.BudgetError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("De uitgave “%(description)s” is goedgekeurd.")
+            % {"description": current.description},
+        )
+    if request.POST.get("from") == "queue":
+        return _see_other(reverse("budget:approvals", args=[programme.slug]))
+    return _see_other(reverse("budget:expense", args=[programme.slug, current.pk]))
+
+
+@login_required
+@require_POST
+def upload(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpResponse:
+    programme, budget = _get_budget_for_organiser(request, programme_slug, write=True)
+    current = _get_expense_for_organiser(budget, expense_id)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.add_attachment(
+                current.pk, form.cleaned_data["file"], form.cleaned_data["kind"], by=request.user
+            )
+        except services.BudgetError as error:
+            form.add_error("file", str(error))
+        else:
+            messages.success(
+                request,
+                _("De bijlage “%(name)s” is toegevoegd.")
+                % {"name": form.cleaned_data["file"].name},
+            )
+            return _see_other(reverse("budget:expense", args=[programme.slug, current.pk]))
+    return _render_expense(request, programme, budget, current, attachment_form=form, status=422)
+
+
+@login_required
+@require_GET
+def download(request: HttpRequest, programme_slug: str, attachment_id: int) -> FileResponse:
+    """An attachment from private storage, only for organisers and viewers of its programme."""
+    _programme, budget = _get_budget_for_organiser(request, programme_slug)
+    attachment = get_object_or_404(Attachment, pk=attachment_id, expense__budget=budget)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file of this attachment is missing.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+# --- Approvals -------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def approvals(request: HttpRequest, programme_slug: str) -> HttpResponse:
+    programme, budget = _get_budget_for_organiser(request, programme_slug)
+    queue = list(services.approval_queue(budget))
+    for item in queue:
+        item.may_approve = may_change(programme) and item.recorded_by_id != request.user.pk
+    return render(
+        request,
+        "budget/approvals.html",
+        _context(request, programme, budget, queue=queue, summary=services.summarise(budget)),
+    )
+
+
+# --- Income ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def income(request: HttpRequest, programme_slug: str) -> HttpResponse:
+    write = request.method == "POST"
+    programme, budget = _get_budget_for_organiser(request, programme_slug, write=write)
+    form = IncomeForm(request.POST if write else None, budget=budget)
+    if write and form.is_valid():
+        try:
+            added = services.record_income(budget, by=request.user, **form.cleaned_data)
+        except services.BudgetError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _("De inkomst “%(description)s” (%(amount)s) is toegevoegd.")
+                % {"description": added.description, "amount": format_euro(added.amount)},
+            )
+            return _see_other(reverse("budget:income", args=[programme.slug]))
+    summary = services.summarise(budget)
+    other = (
+        Income.objects.filter(budget=budget)
+        .exclude(kind=Income.Kind.TICKETS)
+        .select_related("activity", "recorded_by")
+        .order_by("-date", "-pk")
+    )
+    return render(
+        request,
+        "budget/income.html",
+        _context(
+            request,
+            programme,
+            budget,
+            form=form,
+            summary=summary,
+            other_income=list(other),
+        ),
+        status=422 if write else 200,
+    )
+
+
+# --- Exports ---------------------------------------------------------------------------------
+
+
+def _export(
+    request: HttpRequest, programme_slug: str, make: Any, extension: str, content_type: str
+) -> HttpResponse:
+    _programme, budget = _get_budget_for_organiser(request, programme_slug)
+    # Named for the programme, the VAT mode and today, e.g. grootboek-<slug>-incl-btw-<date>.csv
+    filename = exports.ledger_filename(budget, extension)
+    response = HttpResponse(make(budget), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@login_required
+@require_GET
+def export_csv(request: HttpRequest, programme_slug: str) -> HttpResponse:
+    return _export(request, programme_slug, exports.ledger_csv, "csv", "text/csv; charset=utf-8")
+
+
+@login_required
+@require_GET
+def export_xlsx(request: HttpRequest, programme_slug: str) -> HttpResponse:
+    return _export(request, programme_slug, exports.ledger_xlsx, "xlsx", XLSX)
