@@ -6,12 +6,14 @@ from django.views.i18n import set_language
 
 from jubileum import views
 from jubileum.api import api
+from registrations.webhooks import stripe_webhook
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("taal/", set_language, name="set_language"),
     path("api/v1/", api.urls),
+    path("betalingen/stripe/webhook", stripe_webhook, name="stripe_webhook"),
 ]
 
 # Dutch pages live at the root, English ones under /en/.
@@ -19,6 +21,7 @@ urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("", include("events.urls")),
     path("", include("registrations.urls")),
+    path("beheer/<slug:programme_slug>/budget/", include("budget.urls")),
     path("beheer/", include("registrations.organiser_urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,

@@ -188,6 +188,7 @@ def _registration_mail(
     ticket: bool = False,
     links: dict[str, str] | None = None,
     calendar: bool = False,
+    extra: dict[str, Any] | None = None,
 ) -> TicketMessage:
     """A registration e-mail in the person's language.
 
@@ -197,7 +198,7 @@ def _registration_mail(
     language = _language(registration.language)
     activity = registration.activity
     with translation.override(language):
-        context = _registration_context(registration)
+        context = {**_registration_context(registration), **(extra or {})}
         for variable, url_name in (links or {}).items():
             token = registration.manage_token
             context[variable] = site_url() + reverse(url_name, kwargs={"token": token})
@@ -247,7 +248,30 @@ def pending_payment(registration: Registration) -> TicketMessage:
 
 
 def cancelled(registration: Registration) -> TicketMessage:
-    return _registration_mail("cancelled", registration)
+    """Cancelled; says what is refunded when the party had paid."""
+    return _registration_mail("cancelled", registration, extra=_refund_links(registration))
+
+
+def _refund_links(registration: Registration) -> dict[str, Any]:
+    """The payment being refunded (the latest asked for) and its amount, for the mail text."""
+    payment = (
+        registration.payments.filter(paid_at__isnull=False, refund_requested_at__isnull=False)
+        .order_by("-refund_requested_at", "-pk")
+        .first()
+    )
+    return {"refund": payment, "refund_amount": payment.amount if payment else None}
+
+
+def refunded(registration: Registration) -> TicketMessage:
+    """We are paying you back (an organiser's refund, or a payment we cannot use)."""
+    return _registration_mail("refunded", registration, extra=_refund_links(registration))
+
+
+def late_payment_refunded(registration: Registration) -> TicketMessage:
+    """Your payment came after your places were released and the activity was full: refunded."""
+    return _registration_mail(
+        "late_payment_refunded", registration, extra=_refund_links(registration)
+    )
 
 
 def declined(registration: Registration) -> TicketMessage:
@@ -297,6 +321,12 @@ REGISTRATION_MAILS: dict[str, Callable[[Registration], TicketMessage]] = {
     "reminder": reminder,
 }
 
+# The e-mails about money going back (see `registrations.payments`).
+PAYMENT_MAILS: dict[str, Callable[[Registration], TicketMessage]] = {
+    "refunded": refunded,
+    "late_payment_refunded": late_payment_refunded,
+}
+
 # The state each e-mail reports. A task that runs after the registration moved on (confirmed,
 # then cancelled before the worker got to it) sends nothing: the later e-mail tells the truth.
 _REPORTS: dict[str, tuple[str, ...]] = {
@@ -308,6 +338,9 @@ _REPORTS: dict[str, tuple[str, ...]] = {
     "cancelled": (Status.CANCELLED,),
     "declined": (Status.CANCELLED,),
     "reminder": (Status.CONFIRMED,),
+    # Money going back is news whatever became of the registration.
+    "refunded": tuple(Status),
+    "late_payment_refunded": (Status.EXPIRED, Status.PENDING_PAYMENT, Status.CANCELLED),
 }
 
 
@@ -374,7 +407,7 @@ def send(registration_id: int, kind: str, *, force: bool = False) -> bool:
     matches the e-mail, or — unless `force` — when this state was mailed already. Errors from
     the mail backend propagate, so the task can retry; the mail-log row is then removed.
     """
-    build = REGISTRATION_MAILS[kind]
+    build = REGISTRATION_MAILS.get(kind) or PAYMENT_MAILS[kind]
     registration = (
         Registration.objects.select_related("activity__programme")
         .filter(pk=registration_id)

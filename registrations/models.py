@@ -224,3 +224,130 @@ class SentMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.key})"
+
+
+class Payment(models.Model):
+    """One attempt to pay for a registration: one Stripe Checkout Session (or one demo session).
+
+    A registration may need several attempts (a session expires, a payment fails); each has its
+    own idempotency key, so a retried request can never create a second session or charge twice.
+    Amounts are EUR with two places; what was refunded is kept beside what was paid, so the net
+    ticket income is always `amount - refunded_amount` for a paid attempt.
+    """
+
+    class Status(models.TextChoices):
+        CREATED = "created", _("Wordt aangemaakt")
+        OPEN = "open", _("Open")
+        PROCESSING = "processing", _("In behandeling")
+        PAID = "paid", _("Betaald")
+        FAILED = "failed", _("Mislukt")
+        EXPIRED = "expired", _("Verlopen")
+        REFUNDED = "refunded", _("Terugbetaald")
+
+    class RefundReason(models.TextChoices):
+        CANCELLED = "cancelled", _("Aanmelding geannuleerd")
+        ACTIVITY_CANCELLED = "activity_cancelled", _("Activiteit geannuleerd")
+        ORGANISER = "organiser", _("Door een organisator")
+        LATE_NO_PLACE = "late_no_place", _("Te laat betaald, geen plaats meer vrij")
+        DUPLICATE = "duplicate", _("Dubbel betaald")
+        NOT_ADMITTED = "not_admitted", _("Betaald voor een aanmelding die niet meer geldt")
+
+    # Attempts that may still turn into money.
+    UNSETTLED_STATUSES = (Status.CREATED, Status.OPEN, Status.PROCESSING)
+
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        verbose_name=_("aanmelding"),
+    )
+    attempt = models.PositiveSmallIntegerField(_("poging"), default=1)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.CREATED
+    )
+    amount = models.DecimalField(_("bedrag"), max_digits=8, decimal_places=2)
+    currency = models.CharField(_("valuta"), max_length=3, default="eur")
+    demo = models.BooleanField(_("demo"), default=False)
+    idempotency_key = models.CharField(max_length=80, unique=True)
+    checkout_session_id = models.CharField(
+        _("Checkout Session"), max_length=255, unique=True, null=True, blank=True
+    )
+    checkout_url = models.CharField(max_length=2000, blank=True)
+    payment_intent_id = models.CharField(_("PaymentIntent"), max_length=255, blank=True)
+    expires_at = models.DateTimeField(_("verloopt op"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("betaald op"), null=True, blank=True)
+    failure = models.CharField(_("reden van mislukken"), max_length=200, blank=True)
+    refund_reason = models.CharField(
+        _("reden van terugbetalen"), max_length=30, choices=RefundReason.choices, blank=True
+    )
+    refund_requested_at = models.DateTimeField(
+        _("terugbetaling gevraagd op"), null=True, blank=True
+    )
+    refunded_amount = models.DecimalField(
+        _("terugbetaald bedrag"), max_digits=8, decimal_places=2, default=0
+    )
+    refunded_at = models.DateTimeField(_("terugbetaald op"), null=True, blank=True)
+    refund_id = models.CharField(_("Refund"), max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("betaling")
+        verbose_name_plural = _("betalingen")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "attempt"], name="payment_attempt_per_registration"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="payment_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(refunded_amount__gte=0)
+                & models.Q(refunded_amount__lte=models.F("amount")),
+                name="payment_refund_within_amount",
+            ),
+        ]
+        indexes = [models.Index(fields=["payment_intent_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id}#{self.attempt} {self.status} € {self.amount}"
+
+    @property
+    def is_paid(self) -> bool:
+        """Money came in (whether or not some or all of it went back since)."""
+        return self.paid_at is not None
+
+    @property
+    def is_refunding(self) -> bool:
+        return self.refund_requested_at is not None and self.refunded_amount < self.amount
+
+    def is_open(self, now: dt.datetime | None = None) -> bool:
+        """A session the person can still go back to."""
+        now = now or timezone.now()
+        return (
+            self.status == self.Status.OPEN
+            and self.expires_at is not None
+            and self.expires_at > now
+        )
+
+
+class StripeEvent(models.Model):
+    """A Stripe event that was handled, stored once: a second delivery finds it and does nothing.
+
+    Only ids and what was done are kept, no payload (it holds names and e-mail addresses)."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    outcome = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["received_at"]
+        verbose_name = _("Stripe-gebeurtenis")
+        verbose_name_plural = _("Stripe-gebeurtenissen")
+
+    def __str__(self) -> str:
+        return f"{self.event_id} ({self.type})"

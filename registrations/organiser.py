@@ -9,6 +9,7 @@ call one service, and redirect with a message; a refused action shows the servic
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 
 from django import forms
 from django.contrib import messages
@@ -24,9 +25,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from events.access import get_programme_for_organiser, may_change, programmes_for
 from events.models import Activity, Programme
-from registrations import services
+from jubileum.templatetags.jubileum_format import euro
+from registrations import payments, services
 from registrations.invitations import invite_roster
-from registrations.models import Registration
+from registrations.models import Payment, Registration
 from registrations.roster import RosterError, import_roster
 
 Status = Registration.Status
@@ -124,7 +126,13 @@ def _group(registrations: list[Registration]) -> dict[str, list[Registration]]:
 def activity(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
     item = get_programme_for_organiser(request.user, programme_slug)
     current = _get_activity_for_organiser(item, activity_slug)
-    registrations = list(current.registrations.order_by("created_at", "pk"))
+    listed = current.registrations.order_by("created_at", "pk")
+    if current.price > 0:
+        listed = listed.prefetch_related("payments")
+    registrations = list(listed)
+    if current.price > 0:
+        for registration in registrations:
+            registration.payment = payments.payment_of(registration)
     now = timezone.now()
     # Where a party can go: activities still to come that take sign-ups.
     destinations = (
@@ -144,6 +152,7 @@ def activity(request: HttpRequest, programme_slug: str, activity_slug: str) -> H
             "invitations_sent": current.invitations.count(),
             "takes_invitations": current.audience != Activity.Audience.PUBLIC,
             "now": now,
+            "can_cancel_activity": may_change(item) and current.status != Activity.Status.CANCELLED,
         },
     )
 
@@ -242,6 +251,92 @@ def cancel(request: HttpRequest, programme_slug: str, registration_id: int) -> H
         lambda registration: services.cancel(registration.pk, by_organiser=True),
         _("De aanmelding van %(name)s is geannuleerd; we hebben een e-mail gestuurd."),
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def refund(request: HttpRequest, programme_slug: str, registration_id: int) -> HttpResponse:
+    """Give a registration's payment back in full; the registration itself stays as it is."""
+    item = get_programme_for_organiser(request.user, programme_slug, write=True)
+    registration = _get_registration_for_organiser(item, registration_id)
+    payment = (
+        Payment.objects.filter(registration=registration, paid_at__isnull=False)
+        .order_by("-pk")
+        .first()
+    )
+    if request.method == "GET":
+        if payment is None:
+            messages.error(request, str(payments.NotRefundable.message))
+            return _back_to_activity(registration, item)
+        return render(
+            request,
+            "organiser/confirm.html",
+            {
+                "programme": item,
+                "registration": registration,
+                "question": _(
+                    "Wil je %(amount)s terugbetalen aan %(name)s? De aanmelding blijft staan; "
+                    "annuleer die apart als %(name)s niet komt. We sturen een e-mail."
+                )
+                % {"amount": euro(payment.amount), "name": registration.contact_name},
+                "button": _("Terugbetalen"),
+            },
+        )
+    try:
+        if payment is None:
+            raise payments.NotRefundable()
+        payments.refund(payment.pk)
+    except services.RegistrationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("%(amount)s wordt terugbetaald aan %(name)s; we hebben een e-mail gestuurd.")
+            % {"amount": euro(payment.amount), "name": registration.contact_name},
+        )
+    return _back_to_activity(registration, item)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel_activity(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
+    """Call an activity off: everyone is cancelled and told, whatever was paid is refunded."""
+    item = get_programme_for_organiser(request.user, programme_slug, write=True)
+    current = _get_activity_for_organiser(item, activity_slug)
+    back = redirect("organiser:activity", programme_slug=item.slug, activity_slug=current.slug)
+    if request.method == "GET":
+        active = current.registrations.filter(status__in=Registration.ACTIVE_STATUSES).count()
+        return render(
+            request,
+            "organiser/confirm.html",
+            {
+                "programme": item,
+                # The confirm page names the activity through its registration.
+                "registration": SimpleNamespace(activity=current),
+                "question": ngettext(
+                    "Wil je %(title)s annuleren? %(count)s aanmelding wordt geannuleerd en "
+                    "krijgt een e-mail; wat betaald is, betalen we terug. Dit kan niet ongedaan "
+                    "worden.",
+                    "Wil je %(title)s annuleren? %(count)s aanmeldingen worden geannuleerd en "
+                    "krijgen een e-mail; wat betaald is, betalen we terug. Dit kan niet ongedaan "
+                    "worden.",
+                    active,
+                )
+                % {"title": current.title, "count": active},
+                "button": _("Activiteit annuleren"),
+            },
+        )
+    cancelled = services.cancel_activity(current.pk)
+    messages.success(
+        request,
+        ngettext(
+            "%(title)s is geannuleerd; %(count)s aanmelding is geannuleerd en gemaild.",
+            "%(title)s is geannuleerd; %(count)s aanmeldingen zijn geannuleerd en gemaild.",
+            len(cancelled),
+        )
+        % {"title": current.title, "count": len(cancelled)},
+    )
+    return back
 
 
 @login_required

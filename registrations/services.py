@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import Activity
 from jubileum.errors import DomainError
-from registrations.models import Invitation, Registration, RosterEntry
+from registrations.models import Invitation, Payment, Registration, RosterEntry
 
 logger = logging.getLogger(__name__)
 
@@ -369,7 +369,10 @@ def claim_offer(registration_id: int, *, now: dt.datetime | None = None) -> Regi
 def cancel(
     registration_id: int, *, by_organiser: bool = False, now: dt.datetime | None = None
 ) -> Registration:
-    """Cancel a registration and offer its places to the waitlist."""
+    """Cancel a registration and offer its places to the waitlist; what was paid is refunded
+    in full (after the commit) and unfinished payments are closed."""
+    from registrations import payments
+
     now = now or timezone.now()
     with transaction.atomic():
         registration, activity = _lock_registration(registration_id)
@@ -383,9 +386,38 @@ def cancel(
         registration.cancelled_at = now
         registration.hold_expires_at = None
         registration.save()
+        # Before the e-mail is enqueued: the cancellation e-mail says what will be refunded.
+        payments.refund_paid(registration, Payment.RefundReason.CANCELLED, now)
         _send_after_commit(registration, "cancelled")
         _offer_freed_places(activity, now)
     return registration
+
+
+def cancel_activity(activity_id: int, *, now: dt.datetime | None = None) -> list[Registration]:
+    """An organiser calls an activity off: every active registration is cancelled, whatever
+    was paid is refunded, and everyone gets an e-mail. Returns the registrations cancelled.
+    Safe to repeat: a second run finds nobody left to cancel."""
+    from registrations import payments
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        activity = _lock_activity(activity_id)
+        if activity.status != Activity.Status.CANCELLED:
+            activity.status = Activity.Status.CANCELLED
+            activity.save(update_fields=["status", "updated_at"])
+        active = activity.registrations.select_for_update().filter(
+            status__in=Registration.ACTIVE_STATUSES
+        )
+        cancelled = list(active.order_by("pk"))
+        for registration in cancelled:
+            registration.activity = activity
+            registration.status = Status.CANCELLED
+            registration.cancelled_at = now
+            registration.hold_expires_at = None
+            registration.save()
+            payments.refund_paid(registration, Payment.RefundReason.ACTIVITY_CANCELLED, now)
+            _send_after_commit(registration, "cancelled")
+    return cancelled
 
 
 def change_party_size(
@@ -404,6 +436,7 @@ def change_party_size(
         growth = party_size - registration.party_size
         if growth == 0:
             return registration
+        _check_payment_allows_change(registration, now)
         if growth > 0 and registration.holds_places(now):
             free = places_free(activity, now)
             if free is not None and growth > free:
@@ -414,6 +447,25 @@ def change_party_size(
             _offer_freed_places(activity, now)
         _send_after_commit(registration, mail_kind(registration))
     return registration
+
+
+def _check_payment_allows_change(registration: Registration, now: dt.datetime) -> None:
+    """What was paid, or is being paid, is for this party size: it cannot change under it."""
+    for payment in registration.payments.all():
+        if payment.is_paid and payment.refunded_amount < payment.amount:
+            raise InvalidState(
+                message=_(
+                    "Je hebt al betaald voor dit aantal personen; wijzigen kan niet meer. "
+                    "Neem contact op met de organisator."
+                )
+            )
+        if payment.is_open(now) or payment.status == Payment.Status.PROCESSING:
+            raise InvalidState(
+                message=_(
+                    "Er staat een betaling open voor dit aantal personen. Breek die eerst af, "
+                    "dan kun je het aantal wijzigen."
+                )
+            )
 
 
 def approve(registration_id: int, *, now: dt.datetime | None = None) -> Registration:
@@ -475,6 +527,13 @@ def move(
         if registration.activity_id != from_activity_id or not registration.is_active:
             # Moved or cancelled by someone else between the first read and the locks.
             raise InvalidState()
+        paid = registration.payments.filter(paid_at__isnull=False).exists()
+        if paid and target.price != source.price:
+            raise InvalidState(
+                message=_(
+                    "Een betaalde aanmelding kan niet naar een activiteit met een andere prijs."
+                )
+            )
         if registration.status == Status.PENDING_PAYMENT and target.price != source.price:
             # The payment under way is for the old price; the party should sign up anew.
             raise InvalidState(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registrations import views
+from registrations import organiser, views
 
 app_name = "registrations"
 
@@ -17,4 +17,19 @@ urlpatterns = [
     path("aanmelding/<str:token>/e-mail-opnieuw/", views.resend, name="resend"),
     path("aanmelding/<str:token>/gegevens-verwijderen/", views.delete_data, name="delete_data"),
     path("aanmelding/<str:token>/agenda.ics", views.ics, name="ics"),
+    path("aanmelding/<str:token>/betalen/", views.pay, name="pay"),
+    path("aanmelding/<str:token>/betaling-afbreken/", views.cancel_payment, name="cancel_payment"),
+    path("betalen/demo/<str:session_id>/", views.demo_payment, name="demo_payment"),
+    # Organiser actions on payments. They belong in organiser_urls.py (namespace "organiser");
+    # they live here until that file's owner moves them.
+    path(
+        "beheer/<slug:programme_slug>/aanmelding/<int:registration_id>/terugbetalen/",
+        organiser.refund,
+        name="organiser_refund",
+    ),
+    path(
+        "beheer/<slug:programme_slug>/activiteit/<slug:activity_slug>/annuleren/",
+        organiser.cancel_activity,
+        name="organiser_cancel_activity",
+    ),
 ]

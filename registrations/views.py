@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -28,10 +28,10 @@ from events.calendar import build_calendar
 from events.models import Activity
 from events.views import registration_status
 from jubileum.ratelimit import hit, limit_per_ip, seconds_left, too_many_requests
-from jubileum.templatetags.jubileum_format import moment
-from registrations import services
+from jubileum.templatetags.jubileum_format import euro, moment
+from registrations import payments, services
 from registrations.forms import ConfirmForm, PartySizeForm, SignUpForm
-from registrations.models import Registration
+from registrations.models import Payment, Registration
 from registrations.tasks import send_registration_mail
 from registrations.tickets import qr_svg
 from registrations.tokens import looks_like_manage_token
@@ -74,7 +74,7 @@ def _signed_up_message(result: services.SignUpResult) -> str:
     if registration.status == Status.PENDING_APPROVAL:
         return _("We hebben je aanmelding ontvangen; een organisator beslist.")
     if registration.status == Status.PENDING_PAYMENT:
-        return _("Je plaatsen worden vastgehouden tot %(moment)s; betalen volgt.") % {
+        return _("Je plaatsen worden vastgehouden tot %(moment)s. Betaal vóór die tijd.") % {
             "moment": moment(registration.hold_expires_at)
         }
     return _("Je bent aangemeld. We hebben je een e-mail gestuurd met je toegangsbewijs.")
@@ -180,9 +180,10 @@ def _status_sentence(registration: Registration, status: str) -> str:
     if status == Status.PENDING_APPROVAL:
         return _("Een organisator bekijkt je aanmelding. Je krijgt bericht per e-mail.")
     if status == Status.PENDING_PAYMENT:
-        return _("Je plaatsen worden vastgehouden tot %(moment)s; betalen volgt.") % {
-            "moment": moment(registration.hold_expires_at)
-        }
+        return _(
+            "Je plaatsen worden vastgehouden tot %(moment)s. Betaal vóór die tijd, dan ben je "
+            "aangemeld."
+        ) % {"moment": moment(registration.hold_expires_at)}
     if status == Status.EXPIRED:
         return _("Je aanmelding is verlopen: de plaatsen werden niet op tijd geclaimd.")
     if activity.status == Activity.Status.CANCELLED:
@@ -212,7 +213,9 @@ def _manage_page(
     activity = registration.activity
     status = registration.current_status(now)
     changeable = _may_change(registration, status, now)
+    payment = _payment_context(request, registration, status, now)
     context = {
+        **payment,
         "programme": activity.programme,
         "activity": activity,
         "registration": registration,
@@ -221,7 +224,8 @@ def _manage_page(
         "status_sentence": _status_sentence(registration, status),
         "ticket_svg": _ticket_svg(registration) if status == Status.CONFIRMED else "",
         "can_claim": status == Status.OFFERED,
-        "can_change": changeable,
+        # What was paid is for this party size (the service refuses a change, too).
+        "can_change": changeable and not payment.get("paid_payment"),
         "can_cancel": changeable,
         "can_resend": status != Status.EXPIRED,
         "can_delete": registration.may_delete_personal_data(now),
@@ -231,6 +235,32 @@ def _manage_page(
         "delete_form": delete_form or _delete_form(),
     }
     return render(request, "registrations/manage.html", context)
+
+
+def _payment_context(
+    request: HttpRequest, registration: Registration, status: str, now: dt.datetime
+) -> dict:
+    """What the personal page shows about paying: the total, the payment, what can be done."""
+    activity = registration.activity
+    if activity.price <= 0:
+        return {"is_paid_activity": False}
+    attempts = list(registration.payments.all())
+    paid = next((payment for payment in reversed(attempts) if payment.is_paid), None)
+    latest = attempts[-1] if attempts else None
+    can_pay = status == Status.PENDING_PAYMENT and paid is None
+    processing = latest is not None and latest.status == Payment.Status.PROCESSING
+    return {
+        "is_paid_activity": True,
+        "total_price": payments.total_price(registration),
+        "paid_payment": paid,
+        "can_pay": can_pay and not processing,
+        "payment_processing": can_pay and processing,
+        "payment_open": can_pay and latest is not None and latest.is_open(now),
+        "payment_failed": can_pay and latest is not None and latest.status == Payment.Status.FAILED,
+        # Back from Checkout before Stripe's webhook: the money is (nearly) in.
+        "payment_returned": can_pay and request.GET.get("betaling") == "klaar",
+        "demo_mode": settings.PAYMENTS_DEMO_MODE,
+    }
 
 
 def _ticket_svg(registration: Registration) -> str:
@@ -270,7 +300,7 @@ def claim(request: HttpRequest, registration: Registration) -> HttpResponse:
         if claimed.status == Status.PENDING_PAYMENT:
             messages.success(
                 request,
-                _("Je plaatsen worden vastgehouden tot %(moment)s; betalen volgt.")
+                _("Je plaatsen worden vastgehouden tot %(moment)s. Betaal vóór die tijd.")
                 % {"moment": moment(claimed.hold_expires_at)},
             )
         else:
@@ -310,11 +340,22 @@ def cancel(request: HttpRequest, registration: Registration) -> HttpResponse:
         raise Http404
     if request.method == "POST":
         try:
-            services.cancel(registration.pk)
+            cancelled = services.cancel(registration.pk)
         except services.RegistrationError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, _("Je aanmelding is geannuleerd."))
+            paid = payments.paid_payment(cancelled)
+            if paid is not None and paid.refund_requested_at is not None:
+                messages.success(
+                    request,
+                    _(
+                        "Je aanmelding is geannuleerd. Je krijgt %(amount)s terug op de rekening "
+                        "of kaart waarmee je betaalde; dat duurt meestal een paar werkdagen."
+                    )
+                    % {"amount": euro(paid.amount - paid.refunded_amount)},
+                )
+            else:
+                messages.success(request, _("Je aanmelding is geannuleerd."))
         return _redirect(_manage_url(registration))
     activity = registration.activity
     now = timezone.now()
@@ -375,4 +416,85 @@ def ics(request: HttpRequest, registration: Registration) -> HttpResponse:
     calendar = build_calendar([activity], request.build_absolute_uri("/").rstrip("/"))
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{activity.slug}.ics"'
+    return response
+
+
+# --- Paying ----------------------------------------------------------------------------------
+
+
+@require_POST
+@personal
+def pay(request: HttpRequest, registration: Registration) -> HttpResponse:
+    """To Stripe Checkout (or the demo page): the open session, or a new one."""
+    try:
+        payment = payments.start_payment(registration.pk)
+    except services.RegistrationError as error:
+        messages.error(request, str(error))
+        return _redirect(_manage_url(registration))
+    if payment.status != Payment.Status.OPEN or not payment.checkout_url:
+        return _redirect(_manage_url(registration))  # settled while we asked: the page says how
+    return _redirect(payment.checkout_url)
+
+
+@require_POST
+@personal
+def cancel_payment(request: HttpRequest, registration: Registration) -> HttpResponse:
+    try:
+        payments.cancel_payment(registration.pk)
+    except services.RegistrationError as error:
+        messages.error(request, str(error))
+    else:
+        registration.refresh_from_db()
+        messages.success(
+            request,
+            _(
+                "De betaling is afgebroken. Je plaatsen blijven vastgehouden tot %(moment)s; je "
+                "kunt tot dan opnieuw betalen."
+            )
+            % {"moment": moment(registration.hold_expires_at)},
+        )
+    return _redirect(_manage_url(registration))
+
+
+DEMO_MESSAGES = {
+    "paid": gettext_lazy("Demo-betaling gelukt. Er is niets afgeschreven."),
+    "failed": gettext_lazy("Demo-betaling mislukt. Er is niets afgeschreven."),
+    "expired": gettext_lazy("Demo-betaling afgebroken. Er is niets afgeschreven."),
+}
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def demo_payment(request: HttpRequest, session_id: str) -> HttpResponse:
+    """The stand-in for Stripe Checkout in demo mode (404 otherwise): its buttons send the
+    event Stripe would send, through the same handler as the webhook."""
+    try:
+        payment = payments.demo_payment(session_id)
+    except payments.UnknownPayment:
+        raise Http404 from None
+    registration = payment.registration
+    if request.method == "POST":
+        outcome = request.POST.get("outcome", "")
+        if outcome not in payments.DEMO_OUTCOMES:
+            return HttpResponse(status=400)
+        payments.complete_demo_payment(session_id, outcome)
+        if outcome == "paid":
+            messages.success(request, DEMO_MESSAGES[outcome])
+        else:
+            messages.info(request, DEMO_MESSAGES[outcome])
+        return _redirect(_manage_url(registration))
+    activity = registration.activity
+    response = render(
+        request,
+        "registrations/demo_payment.html",
+        {
+            "programme": activity.programme,
+            "activity": activity,
+            "registration": registration,
+            "payment": payment,
+            "payable": payment.status == Payment.Status.OPEN,
+        },
+    )
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response

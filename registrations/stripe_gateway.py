@@ -1,0 +1,119 @@
+"""The one module that talks to Stripe. Everything else passes and gets plain dicts.
+
+Every call builds a `StripeClient` from the settings, so a test can answer Stripe locally by
+setting `HTTP_CLIENT` to an SDK HTTP client of its own (or by patching a function here). Calls
+that create something carry an idempotency key in the request options: a retried request (the
+SDK's own retries, our task retries, a second click) gets the first answer back instead of a
+second session or a second refund.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+# Tests set this to a `stripe.HTTPClient` that answers locally; None is the SDK's default.
+HTTP_CLIENT: stripe.HTTPClient | None = None
+
+# The SDK retries connection errors and 409/5xx answers itself, with the same idempotency key.
+NETWORK_RETRIES = 2
+
+# What a failed call raises: anything from the SDK (connection, API, rate limit, auth errors).
+StripeError = stripe.StripeError
+SignatureError = stripe.SignatureVerificationError
+
+# iDEAL is how Dutch residents pay; card for everyone else. A filter on what Stripe offers, not
+# a fixed list (16.x has no `payment_method_types` on create any more).
+PAYMENT_METHODS = ["card", "ideal"]
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+
+
+def _client() -> stripe.StripeClient:
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        http_client=HTTP_CLIENT,
+        max_network_retries=NETWORK_RETRIES,
+    )
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    return obj.to_dict(recursive=True) if hasattr(obj, "to_dict") else dict(obj)
+
+
+def create_checkout_session(
+    *,
+    title: str,
+    unit_amount_cents: int,
+    quantity: int,
+    locale: str,
+    client_reference_id: str,
+    metadata: dict[str, str],
+    customer_email: str,
+    success_url: str,
+    cancel_url: str,
+    expires_at: int,
+    idempotency_key: str,
+) -> CheckoutSession:
+    """A hosted Checkout page for one payment in EUR, by iDEAL or card."""
+    session = _client().v1.checkout.sessions.create(
+        {
+            "mode": "payment",
+            "allowed_payment_method_types": PAYMENT_METHODS,
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": "eur",
+                        "unit_amount": unit_amount_cents,
+                        "product_data": {"name": title},
+                    },
+                    "quantity": quantity,
+                }
+            ],
+            "locale": locale,
+            "client_reference_id": client_reference_id,
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata},
+            "customer_email": customer_email,
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "expires_at": expires_at,
+        },
+        options={"idempotency_key": idempotency_key},
+    )
+    return CheckoutSession(id=session.id, url=session.url or "")
+
+
+def retrieve_checkout_session(session_id: str) -> dict[str, Any]:
+    return _plain(_client().v1.checkout.sessions.retrieve(session_id))
+
+
+def expire_checkout_session(session_id: str) -> dict[str, Any]:
+    """Close an open session so it can no longer be paid."""
+    return _plain(_client().v1.checkout.sessions.expire(session_id))
+
+
+def create_refund(
+    *, payment_intent: str, amount_cents: int, metadata: dict[str, str], idempotency_key: str
+) -> dict[str, Any]:
+    refund = _client().v1.refunds.create(
+        {"payment_intent": payment_intent, "amount": amount_cents, "metadata": metadata},
+        options={"idempotency_key": idempotency_key},
+    )
+    return _plain(refund)
+
+
+def verify_event(payload: bytes, signature_header: str | None) -> dict[str, Any]:
+    """The event in a webhook body, once its `Stripe-Signature` proves it came from Stripe.
+
+    Raises `SignatureError` (bad, missing or stale signature) or ValueError (not JSON)."""
+    stripe.Webhook.construct_event(payload, signature_header, settings.STRIPE_WEBHOOK_SECRET)
+    return json.loads(payload)
