@@ -11,7 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from events.access import programmes_for
 from registrations import services
-from registrations.models import Invitation, Registration, RosterEntry
+from registrations.models import Invitation, Payment, Registration, RosterEntry, StripeEvent
 
 
 class ProgrammeScopedAdmin(admin.ModelAdmin):
@@ -135,3 +135,31 @@ class InvitationAdmin(ProgrammeScopedAdmin):
     list_select_related = ["activity"]
     raw_id_fields = ["activity"]
     readonly_fields = ["code", "sent_at", "created_at"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    """Payments are read here; they change only through Stripe events and the organiser's
+    refund action (registrations.payments), so nothing can be edited by hand."""
+
+    list_display = ["registration", "attempt", "status", "amount", "refunded_amount", "demo"]
+    list_filter = ["status", "demo", "registration__activity__programme"]
+    search_fields = ["checkout_session_id", "payment_intent_id", "registration__contact_name"]
+    list_select_related = ["registration__activity"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(PaymentAdmin):
+    list_display = ["event_id", "type", "outcome", "received_at"]
+    list_filter = ["type"]
+    search_fields = ["event_id"]
+    list_select_related = []

@@ -20,8 +20,14 @@ urlpatterns = [
         organiser.invite,
         name="invite",
     ),
+    path(
+        "<slug:programme_slug>/activiteit/<slug:activity_slug>/annuleren/",
+        organiser.cancel_activity,
+        name="cancel_activity",
+    ),
     path(f"{registration}/goedkeuren/", organiser.approve, name="approve"),
     path(f"{registration}/afwijzen/", organiser.decline, name="decline"),
     path(f"{registration}/annuleren/", organiser.cancel, name="cancel"),
     path(f"{registration}/verplaatsen/", organiser.move, name="move"),
+    path(f"{registration}/terugbetalen/", organiser.refund, name="refund"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registrations import organiser, views
+from registrations import views
 
 app_name = "registrations"
 
@@ -20,16 +20,4 @@ urlpatterns = [
     path("aanmelding/<str:token>/betalen/", views.pay, name="pay"),
     path("aanmelding/<str:token>/betaling-afbreken/", views.cancel_payment, name="cancel_payment"),
     path("betalen/demo/<str:session_id>/", views.demo_payment, name="demo_payment"),
-    # Organiser actions on payments. They belong in organiser_urls.py (namespace "organiser");
-    # they live here until that file's owner moves them.
-    path(
-        "beheer/<slug:programme_slug>/aanmelding/<int:registration_id>/terugbetalen/",
-        organiser.refund,
-        name="organiser_refund",
-    ),
-    path(
-        "beheer/<slug:programme_slug>/activiteit/<slug:activity_slug>/annuleren/",
-        organiser.cancel_activity,
-        name="organiser_cancel_activity",
-    ),
 ]

@@ -365,7 +365,7 @@ def test_organiser_sees_payments_and_refunds_by_hand(
     page = organiser_client.get(page_url).content.decode()
     assert "Betaling: betaald, € 55,00" in page
     refund_url = reverse(
-        "registrations:organiser_refund",
+        "organiser:refund",
         kwargs={"programme_slug": paid_activity.programme.slug, "registration_id": registration.pk},
     )
     assert refund_url in page
@@ -391,10 +391,8 @@ def test_a_viewer_cannot_refund_or_cancel_the_activity(client, programme, paid_a
     registration = sign_up(paid_activity)
     kwargs = {"programme_slug": programme.slug}
 
-    refund = reverse("registrations:organiser_refund", kwargs={**kwargs, "registration_id": 1})
-    cancel = reverse(
-        "registrations:organiser_cancel_activity", kwargs={**kwargs, "activity_slug": "reuniediner"}
-    )
+    refund = reverse("organiser:refund", kwargs={**kwargs, "registration_id": 1})
+    cancel = reverse("organiser:cancel_activity", kwargs={**kwargs, "activity_slug": "reuniediner"})
     assert client.post(refund).status_code == 403
     assert client.post(cancel).status_code == 403
     assert reload(paid_activity).status == Activity.Status.PUBLISHED
@@ -407,7 +405,7 @@ def test_an_unrelated_organiser_gets_404(client, make_programme, programme, paid
     ProgrammeRole.objects.create(user=user, programme=other, role=ProgrammeRole.Role.ORGANISER)
     client.force_login(user)
     cancel = reverse(
-        "registrations:organiser_cancel_activity",
+        "organiser:cancel_activity",
         kwargs={"programme_slug": programme.slug, "activity_slug": "reuniediner"},
     )
     assert client.post(cancel).status_code == 404
@@ -416,7 +414,7 @@ def test_an_unrelated_organiser_gets_404(client, make_programme, programme, paid
 def test_organiser_cancels_the_activity_after_a_confirm_step(organiser_client, paid_activity):
     registration = sign_up(paid_activity)
     url = reverse(
-        "registrations:organiser_cancel_activity",
+        "organiser:cancel_activity",
         kwargs={"programme_slug": paid_activity.programme.slug, "activity_slug": "reuniediner"},
     )
 
