@@ -40,7 +40,7 @@ class Budget(models.Model):
         help_text=_("Of uitgaven inclusief of exclusief btw tegen het budget tellen."),
     )
     approval_threshold = money_field(
-        _("goedkeuring nodig vanaf (€)"),
+        _("goedkeuring nodig boven (€)"),
         default=Decimal("500.00"),
         validators=[MinValueValidator(Decimal("0"))],
         help_text=_(
