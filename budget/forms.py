@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +40,8 @@ class AmountField(forms.Field):
             "widget",
             forms.TextInput(attrs={"inputmode": "decimal", "class": "input--amount"}),
         )
+        # A prefilled amount reads as people type it (1234,56 in Dutch), not as 1234.56.
+        kwargs.setdefault("localize", True)
         super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> Decimal | None:
@@ -155,6 +158,17 @@ class ExpenseForm(forms.Form):
         ).order_by("starts_at", "title")
 
 
+class ExpenseEditForm(ExpenseForm):
+    """Correct an expense: the add form, prefilled. The status is not here: it only moves
+    forward, through `AdvanceForm` on the expense page."""
+
+    status = None
+
+    def __init__(self, *args: Any, expense: Expense, **kwargs: Any) -> None:
+        kwargs["initial"] = model_to_dict(expense, fields=list(self.base_fields))
+        super().__init__(*args, budget=expense.budget, **kwargs)
+
+
 class IncomeForm(forms.Form):
     """Income other than ticket sales, which the payments record by themselves."""
 
@@ -199,6 +213,14 @@ class IncomeForm(forms.Form):
         self.fields["activity"].queryset = Activity.objects.filter(
             programme_id=budget.programme_id
         ).order_by("starts_at", "title")
+
+
+class IncomeEditForm(IncomeForm):
+    """Correct a line of income recorded by hand: the add form, prefilled."""
+
+    def __init__(self, *args: Any, income: Income, **kwargs: Any) -> None:
+        kwargs["initial"] = model_to_dict(income, fields=list(self.base_fields))
+        super().__init__(*args, budget=income.budget, **kwargs)
 
 
 class ExpenseFilterForm(forms.Form):

@@ -30,8 +30,10 @@ from budget import charts, exports, services
 from budget.forms import (
     AdvanceForm,
     AttachmentForm,
+    ExpenseEditForm,
     ExpenseFilterForm,
     ExpenseForm,
+    IncomeEditForm,
     IncomeForm,
 )
 from budget.models import Attachment, Budget, Expense, Income
@@ -347,6 +349,58 @@ def expense(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpR
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def edit_expense(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpResponse:
+    """Correct an expense's fields (not its status, which has its own form and only moves
+    forward). Only the fields that were changed are passed on, so a correction does not undo
+    another organiser's change of another field made in the meantime."""
+    programme, budget = _get_budget_for_organiser(request, programme_slug, write=True)
+    current = _get_expense_for_organiser(budget, expense_id)
+    write = request.method == "POST"
+    form = ExpenseEditForm(request.POST if write else None, expense=current)
+    page = reverse("budget:expense", args=[programme.slug, current.pk])
+    if write and form.is_valid():
+        if not form.has_changed():
+            messages.info(request, _("Je hebt niets gewijzigd."))
+            return _see_other(page)
+        was_approved = current.approved_by_id is not None
+        try:
+            updated = services.update_expense(
+                current.pk,
+                by=request.user,
+                **{name: form.cleaned_data[name] for name in form.changed_data},
+            )
+        except services.BudgetError as error:
+            form.add_error(None, str(error))
+        else:
+            message = _("De uitgave “%(description)s” is gewijzigd.") % {
+                "description": updated.description
+            }
+            if was_approved and updated.approved_by_id is None:
+                # The service withdraws an approval when the counted amount goes up.
+                message += " " + _(
+                    "Het bedrag is hoger geworden, dus de goedkeuring is ingetrokken: een "
+                    "tweede organisator moet de uitgave opnieuw goedkeuren voordat ze een "
+                    "volgende stap kan zetten."
+                )
+            messages.success(request, message)
+            return _see_other(page)
+    return render(
+        request,
+        "budget/expense_edit.html",
+        _context(
+            request,
+            programme,
+            budget,
+            expense=current,
+            form=form,
+            summary=services.summarise(budget),
+        ),
+        status=422 if write else 200,
+    )
+
+
+@login_required
 @require_POST
 def advance(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpResponse:
     programme, budget = _get_budget_for_organiser(request, programme_slug, write=True)
@@ -491,6 +545,55 @@ def income(request: HttpRequest, programme_slug: str) -> HttpResponse:
             form=form,
             summary=summary,
             other_income=list(other),
+        ),
+        status=422 if write else 200,
+    )
+
+
+def _get_income_for_organiser(budget: Budget, income_id: int) -> Income:
+    """A line of income recorded by hand. Ticket income is the system's (booked from the
+    payments) and read-only, so as far as editing goes it does not exist: 404."""
+    lines = Income.objects.select_related("activity", "budget").filter(source="")
+    return get_object_or_404(lines.exclude(kind=Income.Kind.TICKETS), pk=income_id, budget=budget)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_income(request: HttpRequest, programme_slug: str, income_id: int) -> HttpResponse:
+    programme, budget = _get_budget_for_organiser(request, programme_slug, write=True)
+    current = _get_income_for_organiser(budget, income_id)
+    write = request.method == "POST"
+    form = IncomeEditForm(request.POST if write else None, income=current)
+    income_page = reverse("budget:income", args=[programme.slug])
+    if write and form.is_valid():
+        if not form.has_changed():
+            messages.info(request, _("Je hebt niets gewijzigd."))
+            return _see_other(income_page)
+        try:
+            updated = services.update_income(
+                current.pk,
+                by=request.user,
+                **{name: form.cleaned_data[name] for name in form.changed_data},
+            )
+        except services.BudgetError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _("De inkomst “%(description)s” (%(amount)s) is gewijzigd.")
+                % {"description": updated.description, "amount": format_euro(updated.amount)},
+            )
+            return _see_other(income_page)
+    return render(
+        request,
+        "budget/income_edit.html",
+        _context(
+            request,
+            programme,
+            budget,
+            income=current,
+            form=form,
+            summary=services.summarise(budget),
         ),
         status=422 if write else 200,
     )

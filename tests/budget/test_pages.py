@@ -774,3 +774,297 @@ def test_dashboard_links_the_exports(client, budget, viewer):
     html = client.get(url("dashboard", budget.programme)).content.decode()
     assert url("export_csv", budget.programme) in html
     assert url("export_xlsx", budget.programme) in html
+
+
+# --- Correcting an expense or income ---------------------------------------------------------
+
+
+def edit_data(expense: Expense, **fields) -> dict[str, str]:
+    """The edit form as it comes prefilled for `expense`, with `fields` changed."""
+    data = {
+        "supplier": expense.supplier,
+        "description": expense.description,
+        "category": str(expense.category_id),
+        "activity": str(expense.activity_id or ""),
+        "amount_excl_vat": str(expense.amount_excl_vat).replace(".", ","),
+        "vat_rate": str(expense.vat_rate),
+        "date": expense.date.isoformat(),
+        "invoice_number": expense.invoice_number,
+    }
+    data.update(fields)
+    return data
+
+
+@pytest.fixture
+def sponsorship(budget, organiser) -> Income:
+    return services.record_income(
+        budget,
+        by=organiser,
+        kind=Income.Kind.SPONSORSHIP,
+        description="Veiligheidsregio Utrecht",
+        date=dt.date(2027, 1, 5),
+        amount=Decimal("500.00"),
+    )
+
+
+def income_data(income: Income, **fields) -> dict[str, str]:
+    data = {
+        "kind": income.kind,
+        "description": income.description,
+        "activity": str(income.activity_id or ""),
+        "amount": str(income.amount).replace(".", ","),
+        "date": income.date.isoformat(),
+    }
+    data.update(fields)
+    return data
+
+
+def test_edit_page_is_prefilled_without_the_status(client, budget, organiser, expense):
+    client.force_login(organiser)
+    response = client.get(url("edit_expense", budget.programme, expense_id=expense.pk))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'value="Bakkerij Van der Pol"' in html
+    assert 'value="100,00"' in html
+    assert 'value="2027-01-15"' in html
+    assert 'name="status"' not in html  # the status moves forward through its own form
+    assert url("expense", budget.programme, expense_id=expense.pk) in html
+
+
+def test_organiser_corrects_an_expense_and_the_history_names_them(
+    client, budget, second_organiser, expense, activity
+):
+    client.force_login(second_organiser)
+    response = client.post(
+        url("edit_expense", budget.programme, expense_id=expense.pk),
+        edit_data(
+            expense,
+            supplier="Bakkerij De Korenschoof",
+            amount_excl_vat="120,50",
+            activity=str(activity.pk),
+        ),
+    )
+    page = url("expense", budget.programme, expense_id=expense.pk)
+    assert response.status_code == 303
+    assert response["Location"] == page
+    assert messages_of(response) == ["De uitgave “Koffie en gebak receptie” is gewijzigd."]
+    expense.refresh_from_db()
+    assert (expense.supplier, expense.amount_excl_vat) == (
+        "Bakkerij De Korenschoof",
+        Decimal("120.50"),
+    )
+    assert expense.vat_amount == Decimal("10.85")  # 9 % of 120.50, rounded half up
+    assert (expense.activity, expense.status) == (activity, Status.PLANNED)
+
+    response = client.get(page)
+    latest = response.context["history"][0]
+    assert (latest["who"], latest["type"]) == ("bert", "~")
+    html = response.content.decode()
+    assert "leverancier: van Bakkerij Van der Pol naar Bakkerij De Korenschoof" in html
+    assert "bedrag excl. btw (€): van € 100,00 naar € 120,50" in html
+    assert "activiteit: van \u2013 naar Kinderbrandweermiddag" in html
+
+
+def test_saving_the_form_unchanged_records_nothing(client, budget, organiser, expense):
+    client.force_login(organiser)
+    response = client.post(
+        url("edit_expense", budget.programme, expense_id=expense.pk), edit_data(expense)
+    )
+    assert response.status_code == 303
+    assert messages_of(response) == ["Je hebt niets gewijzigd."]
+    assert expense.history.count() == 1
+
+
+def test_edit_links_only_for_organisers(client, budget, organiser, viewer, expense, sponsorship):
+    edit_expense = url("edit_expense", budget.programme, expense_id=expense.pk)
+    edit_income = url("edit_income", budget.programme, income_id=sponsorship.pk)
+    expense_page = url("expense", budget.programme, expense_id=expense.pk)
+    client.force_login(organiser)
+    assert edit_expense in client.get(expense_page).content.decode()
+    assert edit_income in client.get(url("income", budget.programme)).content.decode()
+    client.force_login(viewer)
+    assert edit_expense not in client.get(expense_page).content.decode()
+    assert edit_income not in client.get(url("income", budget.programme)).content.decode()
+
+
+def test_viewer_may_not_open_or_post_the_edit_pages(client, budget, viewer, expense, sponsorship):
+    client.force_login(viewer)
+    attempts = [
+        (
+            url("edit_expense", budget.programme, expense_id=expense.pk),
+            edit_data(expense, supplier="Stiekem"),
+        ),
+        (
+            url("edit_income", budget.programme, income_id=sponsorship.pk),
+            income_data(sponsorship, description="Stiekem"),
+        ),
+    ]
+    for target, data in attempts:
+        assert client.get(target).status_code == 403, target
+        assert client.post(target, data).status_code == 403, target
+    assert expense.history.count() == 1
+    assert sponsorship.history.count() == 1
+
+
+def test_organiser_of_another_programme_cannot_edit(client, budget, stranger, expense, sponsorship):
+    own = ProgrammeRole.objects.get(user=stranger).programme
+    Budget.objects.create(programme=own, total=Decimal("100.00"))
+    client.force_login(stranger)
+    for programme in [budget.programme, own]:
+        attempts = [
+            (
+                url("edit_expense", programme, expense_id=expense.pk),
+                edit_data(expense, supplier="Stiekem"),
+            ),
+            (
+                url("edit_income", programme, income_id=sponsorship.pk),
+                income_data(sponsorship, description="Stiekem"),
+            ),
+        ]
+        for target, data in attempts:
+            assert client.get(target).status_code == 404, target
+            assert client.post(target, data).status_code == 404, target
+    assert expense.history.count() == 1
+    assert sponsorship.history.count() == 1
+
+
+def test_anonymous_is_sent_to_log_in_from_the_edit_page(client, budget, expense):
+    response = client.get(url("edit_expense", budget.programme, expense_id=expense.pk))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_bad_input_on_the_edit_page_changes_nothing(client, budget, organiser, expense):
+    client.force_login(organiser)
+    response = client.post(
+        url("edit_expense", budget.programme, expense_id=expense.pk),
+        edit_data(expense, supplier="Bakkerij De Korenschoof", amount_excl_vat="12,345"),
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Controleer wat je hebt ingevuld" in html
+    assert "hoogstens twee cijfers achter de komma" in html
+    assert "Er is niets opgeslagen." in html
+    assert 'value="12,345"' in html  # what was typed stays, to correct
+    expense.refresh_from_db()
+    assert (expense.supplier, expense.amount_excl_vat) == (
+        "Bakkerij Van der Pol",
+        Decimal("100.00"),
+    )
+    assert expense.history.count() == 1
+
+
+def test_service_refusal_on_the_edit_page_shows_its_message(
+    client, budget, organiser, expense, monkeypatch
+):
+    def refuse(*args, **kwargs):
+        raise services.NotAnOrganiser
+
+    monkeypatch.setattr(services, "update_expense", refuse)
+    client.force_login(organiser)
+    response = client.post(
+        url("edit_expense", budget.programme, expense_id=expense.pk),
+        edit_data(expense, supplier="Bakkerij De Korenschoof"),
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Alleen een organisator van dit programma kan dit doen." in html
+    assert "Er is niets opgeslagen." in html
+    expense.refresh_from_db()
+    assert expense.supplier == "Bakkerij Van der Pol"
+
+
+def test_raising_an_approved_amount_withdraws_the_approval_and_says_so(
+    client, budget, organiser, second_organiser, make_expense
+):
+    approved = make_expense(amount_excl_vat=Decimal("900.00"), status=Status.COMMITTED)
+    assert approved.approved_by is not None
+    edit = url("edit_expense", budget.programme, expense_id=approved.pk)
+    client.force_login(organiser)
+    assert "vervalt de goedkeuring" in client.get(edit).content.decode()
+
+    response = client.post(edit, edit_data(approved, amount_excl_vat="950,00"))
+    assert response.status_code == 303
+    (message,) = messages_of(response)
+    assert "is gewijzigd" in message and "goedkeuring is ingetrokken" in message
+    approved.refresh_from_db()
+    assert (approved.approved_by, approved.status) == (None, Status.COMMITTED)
+
+    # Lowering it keeps an approval, and the message does not speak of one withdrawn.
+    services.approve_expense(approved.pk, by=second_organiser)
+    response = client.post(edit, edit_data(approved, amount_excl_vat="800,00"))
+    # The cookie still holds the first message (nothing rendered it): the new one is last.
+    assert messages_of(response)[-1] == f"De uitgave “{approved.description}” is gewijzigd."
+    approved.refresh_from_db()
+    assert approved.approved_by is not None
+
+
+def test_organiser_corrects_income(client, budget, organiser, second_organiser, sponsorship):
+    edit = url("edit_income", budget.programme, income_id=sponsorship.pk)
+    client.force_login(second_organiser)
+    html = client.get(edit).content.decode()
+    assert 'value="Veiligheidsregio Utrecht"' in html and 'value="500,00"' in html
+
+    response = client.post(
+        edit, income_data(sponsorship, kind="other", amount="450,00", date="2027-01-06")
+    )
+    assert response.status_code == 303
+    assert response["Location"] == url("income", budget.programme)
+    assert messages_of(response) == [
+        "De inkomst “Veiligheidsregio Utrecht” (€ 450,00) is gewijzigd."
+    ]
+    sponsorship.refresh_from_db()
+    assert (sponsorship.kind, sponsorship.amount, sponsorship.date) == (
+        Income.Kind.OTHER,
+        Decimal("450.00"),
+        dt.date(2027, 1, 6),
+    )
+    assert sponsorship.recorded_by == organiser  # who recorded it stays
+    assert sponsorship.history.latest().history_user == second_organiser
+    assert "€ 450,00" in client.get(url("income", budget.programme)).content.decode()
+
+
+def test_bad_input_on_the_income_edit_page_changes_nothing(client, budget, organiser, sponsorship):
+    client.force_login(organiser)
+    response = client.post(
+        url("edit_income", budget.programme, income_id=sponsorship.pk),
+        income_data(sponsorship, amount="1,005", kind="tickets"),
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "hoogstens twee cijfers achter de komma" in html
+    assert "Kies sponsoring of overig." in html
+    sponsorship.refresh_from_db()
+    assert (sponsorship.kind, sponsorship.amount) == (Income.Kind.SPONSORSHIP, Decimal("500.00"))
+
+
+def test_ticket_income_is_not_editable(client, budget, organiser, activity):
+    from_payments = Income.objects.create(
+        budget=budget,
+        kind=Income.Kind.TICKETS,
+        activity=activity,
+        description="Kaartjes",
+        date=dt.date(2027, 1, 3),
+        amount=Decimal("37.50"),
+        source="payment:1",
+    )
+    at_the_door = services.record_income(
+        budget,
+        by=organiser,
+        kind=Income.Kind.TICKETS,
+        activity=activity,
+        description="Kassa aan de deur",
+        date=dt.date(2027, 1, 3),
+        amount=Decimal("12.50"),
+    )
+    client.force_login(organiser)
+    for line in [from_payments, at_the_door]:
+        edit = url("edit_income", budget.programme, income_id=line.pk)
+        assert client.get(edit).status_code == 404
+        data = income_data(line, kind="other", amount="1000,00")
+        assert client.post(edit, data).status_code == 404
+    from_payments.refresh_from_db()
+    at_the_door.refresh_from_db()
+    assert (from_payments.kind, from_payments.amount) == (Income.Kind.TICKETS, Decimal("37.50"))
+    assert (at_the_door.kind, at_the_door.amount) == (Income.Kind.TICKETS, Decimal("12.50"))
+    assert "/wijzigen/" not in client.get(url("income", budget.programme)).content.decode()
