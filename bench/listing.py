@@ -10,53 +10,15 @@ ratios hold across machines even where the milliseconds do not. See bench/README
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import os
 import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-MAX_ITERATIONS = 1000
+from common import parse_args, setup_django
+
 WARMUP = 3
-
-
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--iterations", type=int, default=30, help="timed requests per endpoint (1-1000)"
-    )
-    parser.add_argument(
-        "--sizes", default="8,500", help="comma-separated numbers of activities (default 8,500)"
-    )
-    args = parser.parse_args()
-    if not 1 <= args.iterations <= MAX_ITERATIONS:
-        parser.error(f"--iterations must be between 1 and {MAX_ITERATIONS}")
-    try:
-        args.sizes = [int(size) for size in args.sizes.split(",")]
-    except ValueError:
-        parser.error("--sizes must be whole numbers separated by commas, e.g. 8,500")
-    if any(size < 1 for size in args.sizes):
-        parser.error("--sizes must all be at least 1")
-    return args
-
-
-def setup_django(var_dir: str) -> None:
-    os.environ["JUBILEUM_VAR_DIR"] = var_dir
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_DEBUG", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jubileum.settings")
-    sys.path.insert(0, str(REPO))
-
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0, interactive=False)
 
 
 def make_programme(size: int):
@@ -105,7 +67,7 @@ def measure(client, url: str, iterations: int, headers: dict[str, str]) -> dict:
 
 
 def main() -> int:
-    args = parse_args()
+    args = parse_args(__doc__.splitlines()[0], iterations=30, sizes="8,500", what="activities")
     with tempfile.TemporaryDirectory(prefix="jubileum-bench-") as var_dir:
         setup_django(var_dir)
 

@@ -20,6 +20,29 @@ _AMOUNT = re.compile(r"^\d+(?:[.,]\d+)?$")
 MAX_AMOUNT = Decimal("99999999.99")
 
 
+def _optional_activity_field() -> forms.ModelChoiceField:
+    """The activity a line belongs to, if any; the form narrows the queryset to the programme."""
+    return forms.ModelChoiceField(
+        label=_("Activiteit (niet verplicht)"),
+        queryset=Activity.objects.none(),
+        required=False,
+        empty_label=_("Geen bepaalde activiteit"),
+        error_messages={"invalid_choice": _("Kies een activiteit uit de lijst.")},
+    )
+
+
+def _date_field(*, label: Any = None, **kwargs: Any) -> forms.DateField:
+    return forms.DateField(
+        label=label or _("Datum"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": _("Vul de datum in."),
+            "invalid": _("Vul een geldige datum in, bijvoorbeeld 2026-12-12."),
+        },
+        **kwargs,
+    )
+
+
 class AmountField(forms.Field):
     """An amount in euros as people type it: "1250", "12,50", "12.50", "1.234,56" or "€ 99".
 
@@ -100,13 +123,7 @@ class ExpenseForm(forms.Form):
             "invalid_choice": _("Kies een categorie uit de lijst."),
         },
     )
-    activity = forms.ModelChoiceField(
-        label=_("Activiteit (niet verplicht)"),
-        queryset=Activity.objects.none(),
-        required=False,
-        empty_label=_("Geen bepaalde activiteit"),
-        error_messages={"invalid_choice": _("Kies een activiteit uit de lijst.")},
-    )
+    activity = _optional_activity_field()
     amount_excl_vat = AmountField(
         label=_("Bedrag exclusief btw (€)"),
         help_text=_("Bijvoorbeeld 1250,00. De btw rekenen we zelf uit."),
@@ -121,15 +138,7 @@ class ExpenseForm(forms.Form):
             "invalid_choice": _("Kies een btw-tarief van 0, 9 of 21 procent."),
         },
     )
-    date = forms.DateField(
-        label=_("Datum"),
-        help_text=_("De datum van de offerte, bestelling of factuur."),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={
-            "required": _("Vul de datum in."),
-            "invalid": _("Vul een geldige datum in, bijvoorbeeld 2023-05-12."),
-        },
-    )
+    date = _date_field(help_text=_("De datum van de offerte, bestelling of factuur."))
     invoice_number = forms.CharField(
         label=_("Factuurnummer (niet verplicht)"),
         max_length=100,
@@ -190,22 +199,9 @@ class IncomeForm(forms.Form):
             "max_length": _("De omschrijving is hoogstens %(limit_value)d tekens lang."),
         },
     )
-    activity = forms.ModelChoiceField(
-        label=_("Activiteit (niet verplicht)"),
-        queryset=Activity.objects.none(),
-        required=False,
-        empty_label=_("Geen bepaalde activiteit"),
-        error_messages={"invalid_choice": _("Kies een activiteit uit de lijst.")},
-    )
+    activity = _optional_activity_field()
     amount = AmountField(label=_("Bedrag (€)"))
-    date = forms.DateField(
-        label=_("Datum"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={
-            "required": _("Vul de datum in."),
-            "invalid": _("Vul een geldige datum in, bijvoorbeeld 2023-05-12."),
-        },
-    )
+    date = _date_field()
 
     def __init__(self, *args: Any, budget: Budget, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("date", timezone.localdate())
@@ -277,14 +273,7 @@ class AdvanceForm(forms.Form):
             "invalid_choice": _("Kies een status uit de lijst."),
         },
     )
-    on_date = forms.DateField(
-        label=_("Op datum"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={
-            "required": _("Vul de datum van deze stap in."),
-            "invalid": _("Vul een geldige datum in, bijvoorbeeld 2023-05-12."),
-        },
-    )
+    on_date = _date_field(label=_("Op datum"))
 
     def __init__(self, *args: Any, expense: Expense, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("on_date", timezone.localdate())
