@@ -17,6 +17,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 import budget.api
 import events.api
 import registrations.api
+import registrations.checkin_api
 from jubileum.errors import DomainError
 
 api = NinjaAPI(
@@ -35,6 +36,7 @@ api = NinjaAPI(
 api.add_router("/", events.api.router)
 api.add_router("/", registrations.api.router)
 api.add_router("/", budget.api.router)
+api.add_router("/", registrations.checkin_api.router)
 
 # Statuses an HttpError raised by ninja itself (or by our code) may carry, with the code and
 # message clients see.

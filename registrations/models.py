@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -51,7 +52,8 @@ class Registration(models.Model):
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     contact_name = models.CharField(_("naam"), max_length=200)
-    email = models.EmailField(_("e-mailadres"))
+    # Blank only for a walk-in registered at the door (registrations.checkin.walk_in).
+    email = models.EmailField(_("e-mailadres"), blank=True)
     phone = models.CharField(_("telefoonnummer"), max_length=40, blank=True)
     party_size = models.PositiveSmallIntegerField(
         _("aantal personen"), validators=[MinValueValidator(1)]
@@ -351,3 +353,139 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} ({self.type})"
+
+
+class ScannerDevice(models.Model):
+    """A volunteer's phone (or a hardware scanner) that may check people in at chosen activities.
+
+    Not a user and holds no role. It proves itself with a bearer token stored only as a SHA-256
+    hash (`token_hash`); the token is handed out once, when the device is paired with its
+    single-use `pairing_code` (or printed once by `manage.py create_scanner_device`). A device
+    is refused (401) from the moment it expires or is revoked. See `registrations.devices`.
+    """
+
+    name = models.CharField(_("naam"), max_length=100)
+    programme = models.ForeignKey(
+        Programme,
+        on_delete=models.CASCADE,
+        related_name="scanner_devices",
+        verbose_name=_("programma"),
+    )
+    activities = models.ManyToManyField(
+        Activity, related_name="scanner_devices", verbose_name=_("activiteiten")
+    )
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    pairing_code = models.CharField(max_length=8, unique=True, null=True, blank=True)
+    pairing_expires_at = models.DateTimeField(_("koppelcode geldig tot"), null=True, blank=True)
+    paired_at = models.DateTimeField(_("gekoppeld op"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("verloopt op"))
+    revoked_at = models.DateTimeField(_("ingetrokken op"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("aangemaakt door"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("laatst gezien"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        verbose_name = _("scanner")
+        verbose_name_plural = _("scanners")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_active(self, now: dt.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now
+
+
+class CheckIn(models.Model):
+    """Persons of one registration admitted at the door by one scan.
+
+    How many of a party are in is derived, never stored: the sum of `persons` over a
+    registration's check-ins (`registrations.checkin.checked_in_of`). Every redeem locks the
+    registration row before it sums and adds, so two scans cannot both admit the last person.
+    `at` is when the scan was made (for an offline scan: the phone's `scanned_at`);
+    `created_at` is when the server learnt of it (what an incremental manifest compares).
+    """
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="checkins"
+    )
+    device = models.ForeignKey(
+        ScannerDevice, on_delete=models.SET_NULL, null=True, blank=True, related_name="checkins"
+    )
+    persons = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    at = models.DateTimeField()
+    offline = models.BooleanField(default=False)
+    nonce = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("binnenkomst")
+        verbose_name_plural = _("binnenkomsten")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "nonce"],
+                condition=~models.Q(nonce=""),
+                name="checkin_nonce_per_device",
+            ),
+            models.CheckConstraint(condition=models.Q(persons__gte=1), name="checkin_persons"),
+        ]
+        indexes = [models.Index(fields=["registration", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id}: {self.persons} @ {self.at:%H:%M}"
+
+
+class ScanLog(models.Model):
+    """Every scan attempt, whatever came of it: result, device, time, offline or not.
+
+    The first attempt with a nonce (`replay=False`, unique per device) keeps the answer it got
+    in `response`; a repeat of that nonce gets the same answer back, changes nothing and is
+    logged with `replay=True`. `conflict` marks an offline admission that another device had
+    made earlier (by `scanned_at`) for the same ticket: the organiser sees these.
+    """
+
+    device = models.ForeignKey(
+        ScannerDevice, on_delete=models.SET_NULL, null=True, blank=True, related_name="scans"
+    )
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, null=True, blank=True, related_name="scans"
+    )
+    registration = models.ForeignKey(
+        Registration, on_delete=models.SET_NULL, null=True, blank=True, related_name="scans"
+    )
+    # For a code that matched nothing: its SHA-256, so garbage is never stored as such.
+    code_hash = models.CharField(max_length=64, blank=True)
+    result = models.CharField(max_length=30)
+    count = models.PositiveSmallIntegerField(default=0)
+    at = models.DateTimeField(default=timezone.now)
+    scanned_at = models.DateTimeField(null=True, blank=True)
+    offline = models.BooleanField(default=False)
+    nonce = models.CharField(max_length=64, blank=True)
+    replay = models.BooleanField(default=False)
+    conflict = models.BooleanField(default=False)
+    response = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("scanpoging")
+        verbose_name_plural = _("scanpogingen")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "nonce"],
+                condition=~models.Q(nonce="") & models.Q(replay=False),
+                name="scanlog_first_nonce_per_device",
+            ),
+        ]
+        indexes = [models.Index(fields=["activity", "conflict"])]
+
+    def __str__(self) -> str:
+        return f"{self.result} ({self.at:%H:%M:%S})"

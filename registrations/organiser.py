@@ -26,9 +26,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from events.access import get_programme_for_organiser, may_change, programmes_for
 from events.models import Activity, Programme
 from jubileum.templatetags.jubileum_format import euro
-from registrations import payments, services
+from registrations import checkin, devices, payments, services
 from registrations.invitations import invite_roster
-from registrations.models import Payment, Registration
+from registrations.models import Payment, Registration, ScannerDevice
 from registrations.roster import RosterError, import_roster
 
 Status = Registration.Status
@@ -451,3 +451,149 @@ def roster(request: HttpRequest, programme_slug: str) -> HttpResponse:
         },
         status=status,
     )
+
+
+# --- Scanners (door check-in) ---------------------------------------------------------------
+
+
+class ScannerDeviceForm(forms.Form):
+    name = forms.CharField(
+        label=gettext_lazy("Naam van de scanner"),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("Bijvoorbeeld: Ingang Noord. Leeg laten geeft een nummer."),
+    )
+    activities = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Activiteiten"),
+        queryset=Activity.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": gettext_lazy("Kies minstens één activiteit.")},
+    )
+
+    def __init__(self, *args, programme: Programme, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["activities"].queryset = Activity.objects.filter(programme=programme).order_by(
+            "starts_at", "title"
+        )
+
+
+def _scanner_context(item: Programme) -> dict:
+    activities = checkin.activities_with_counts(
+        Activity.objects.filter(programme=item).exclude(status=Activity.Status.DRAFT)
+    ).order_by("starts_at", "title")
+    return {
+        "programme": item,
+        "may_change": may_change(item),
+        "count_activities": activities,
+        "counted_at": timezone.now(),
+    }
+
+
+@login_required
+@require_GET
+def scanners(request: HttpRequest, programme_slug: str) -> HttpResponse:
+    item = get_programme_for_organiser(request.user, programme_slug)
+    context = _scanner_context(item)
+    context.update(
+        devices=ScannerDevice.objects.filter(programme=item)
+        .prefetch_related("activities")
+        .order_by("-created_at", "pk"),
+        conflicts=checkin.conflicts([a.pk for a in context["count_activities"]])[:100],
+        form=ScannerDeviceForm(programme=item) if context["may_change"] else None,
+        now=timezone.now(),
+    )
+    return render(request, "organiser/scanners.html", context)
+
+
+@login_required
+@require_GET
+def scanner_counts(request: HttpRequest, programme_slug: str) -> HttpResponse:
+    """Checked in / expected per activity: the fragment htmx polls, or a page of its own."""
+    item = get_programme_for_organiser(request.user, programme_slug)
+    template = "organiser/scanners.html#counts" if request.htmx else "organiser/counts.html"
+    return render(request, template, _scanner_context(item))
+
+
+@login_required
+@require_POST
+def scanner_create(request: HttpRequest, programme_slug: str) -> HttpResponse:
+    item = get_programme_for_organiser(request.user, programme_slug, write=True)
+    form = ScannerDeviceForm(request.POST, programme=item)
+    if not form.is_valid():
+        context = _scanner_context(item)
+        context.update(
+            devices=ScannerDevice.objects.filter(programme=item).prefetch_related("activities"),
+            conflicts=checkin.conflicts([a.pk for a in context["count_activities"]])[:100],
+            form=form,
+            now=timezone.now(),
+        )
+        return render(request, "organiser/scanners.html", context, status=422)
+    new = devices.create_device(
+        item,
+        [activity.pk for activity in form.cleaned_data["activities"]],
+        name=form.cleaned_data["name"],
+        created_by=request.user,
+    )
+    messages.success(
+        request, _("Scanner %(name)s is aangemaakt. Koppel nu de telefoon.") % {"name": new.device}
+    )
+    return redirect("organiser:scanner_pairing", programme_slug=item.slug, device_id=new.device.pk)
+
+
+def _get_device(item: Programme, device_id: int) -> ScannerDevice:
+    return get_object_or_404(ScannerDevice, pk=device_id, programme=item)
+
+
+@login_required
+@require_GET
+def scanner_pairing(request: HttpRequest, programme_slug: str, device_id: int) -> HttpResponse:
+    """The pairing QR and code, while the code is valid and the device not yet paired."""
+    item = get_programme_for_organiser(request.user, programme_slug, write=True)
+    device = _get_device(item, device_id)
+    now = timezone.now()
+    valid = (
+        device.pairing_code is not None
+        and device.pairing_expires_at is not None
+        and device.pairing_expires_at > now
+        and device.is_active(now)
+    )
+    qr = None
+    if valid:
+        qr = devices.pairing_qr_svg(device.pairing_code)
+    return render(
+        request,
+        "organiser/scanner_pairing.html",
+        {"programme": item, "device": device, "valid": valid, "qr": qr, "now": now},
+    )
+
+
+@login_required
+@require_POST
+def scanner_renew(request: HttpRequest, programme_slug: str, device_id: int) -> HttpResponse:
+    item = get_programme_for_organiser(request.user, programme_slug, write=True)
+    device = _get_device(item, device_id)
+    if device.is_active():
+        devices.renew_pairing(device)
+    else:
+        messages.error(request, _("Deze scanner is verlopen of ingetrokken."))
+    return redirect("organiser:scanner_pairing", programme_slug=item.slug, device_id=device.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scanner_revoke(request: HttpRequest, programme_slug: str, device_id: int) -> HttpResponse:
+    item = get_programme_for_organiser(request.user, programme_slug, write=True)
+    device = _get_device(item, device_id)
+    if request.method == "GET":
+        return render(
+            request,
+            "organiser/scanner_revoke.html",
+            {"programme": item, "device": device},
+        )
+    if devices.revoke(item, device.pk):
+        messages.success(
+            request, _("Scanner %(name)s is ingetrokken; hij werkt niet meer.") % {"name": device}
+        )
+    else:
+        messages.error(request, _("Deze scanner was al ingetrokken."))
+    return redirect("organiser:scanners", programme_slug=item.slug)

@@ -1,0 +1,235 @@
+"""Door check-in under load: 8 scanners redeeming tickets against gunicorn on PostgreSQL.
+
+    .venv/bin/python bench/checkin.py [--tickets 2000] [--scanners 8] [--workers 4]
+
+Creates a throwaway PostgreSQL database (`jubileum_bench_checkin`), migrates it, makes one
+activity whose check-in is open with --tickets confirmed registrations (parties of 1-4) and
+--scanners scanner devices (each with its own token), and starts gunicorn (--workers sync
+workers, production settings) on a free loopback port. It then times, each with --scanners
+client threads (one device per thread's share of the tickets):
+
+- `GET /healthz`, --tickets times: the bare Django JSON endpoint, the yardstick;
+- `POST /api/v1/checkin/redeem` for every ticket once (all should answer `ok`);
+- the same again, each ticket from another device (all should answer `already_checked_in`);
+
+and prints scans/s, p50/p95/p99 latency in ms, errors (non-2xx) and the ratio to /healthz,
+plus the results counted. gunicorn is stopped and the database dropped at the end.
+Reuses the plumbing of `registration_burst.py`. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import urllib.request
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from registration_burst import (
+    GUNICORN,
+    REPO,
+    Burst,
+    admin,
+    database_url,
+    free_port,
+    manage,
+    run_burst,
+    stop,
+    wait_until_up,
+)
+
+DB_NAME = "jubileum_bench_checkin"
+
+SET_UP = """
+import datetime as dt, json
+from django.utils import timezone
+from events.models import Activity, Programme
+from registrations import devices
+from registrations.models import Registration
+today = timezone.localdate()
+programme = Programme.objects.create(
+    name="Benchmark", slug="benchmark", starts_on=today, ends_on=today + dt.timedelta(days=1),
+    organiser_name="Gemeente Soest", organiser_email="jubileum@example.org", is_public=True,
+)
+starts = timezone.now() + dt.timedelta(minutes=30)
+activity = Activity.objects.create(
+    programme=programme, title="Open dag", slug="open-dag", summary="Benchmark",
+    starts_at=starts, ends_at=starts + dt.timedelta(hours=3), location_name="Kazerne Soest",
+    capacity=None, max_party_size=4, status=Activity.Status.PUBLISHED,
+)
+now = timezone.now()
+rows = Registration.objects.bulk_create(
+    Registration(
+        activity=activity, status="confirmed", contact_name=f"Inwoner {n}",
+        email=f"inwoner{n}@example.org", party_size=1 + n % 4, consent_at=now, confirmed_at=now,
+    )
+    for n in range({tickets})
+)
+tokens = [
+    devices.create_device(programme, [activity.pk], name=f"Ingang {n}", with_token=True).token
+    for n in range({scanners})
+]
+print(json.dumps({"activity": activity.pk, "codes": [r.ticket_code for r in rows],
+                  "tokens": tokens}))
+"""
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=2000, help="tickets to redeem (2000)")
+    parser.add_argument("--scanners", type=int, default=8, help="concurrent scanners (8)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (4)")
+    parser.add_argument(
+        "--server-url",
+        default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        help="a PostgreSQL database to connect to for creating and dropping " + DB_NAME,
+    )
+    args = parser.parse_args()
+    if not 1 <= args.tickets <= 20_000 or not 1 <= args.scanners <= 64:
+        parser.error("--tickets 1-20000 and --scanners 1-64, please")
+    if not 1 <= args.workers <= 64:
+        parser.error("--workers 1-64, please")
+    return args
+
+
+def redeem_request(base: str, token: str, activity: int, code: str) -> urllib.request.Request:
+    body = {"code": f"JUB1:{code}", "activity": activity, "nonce": str(uuid.uuid4())}
+    return urllib.request.Request(
+        f"{base}/api/v1/checkin/redeem",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        method="POST",
+    )
+
+
+def row(burst: Burst) -> str:
+    return (
+        f"{burst.name:<36} {len(burst.latencies_ms):>7} {burst.errors:>6} "
+        f"{burst.percentile(50):>7.1f} {burst.percentile(95):>7.1f} {burst.percentile(99):>7.1f} "
+        f"{burst.throughput:>8.1f}"
+    )
+
+
+def report(args: argparse.Namespace, healthz: Burst, first: Burst, again: Burst) -> bool:
+    print(
+        f"\nCheck-in: {args.tickets} tickets, {args.scanners} concurrent scanners (one device "
+        f"each); gunicorn with {args.workers} sync workers; PostgreSQL."
+    )
+    print(
+        f"\n{'burst':<36} {'reqs':>7} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'p99 ms':>7} {'req/s':>8}"
+    )
+    for burst in (healthz, first, again):
+        print(row(burst))
+    print()
+    for burst in (first, again):
+        ratio = burst.throughput / healthz.throughput
+        print(f"{burst.name} / healthz throughput: {ratio:.2f}")
+        results = Counter(body.get("result") or body.get("code") for body in burst.bodies)
+        print("  results: " + ", ".join(f"{k} x{n}" for k, n in sorted(results.items())))
+    ok = (
+        healthz.errors == first.errors == again.errors == 0
+        and Counter(b.get("result") for b in first.bodies) == {"ok": args.tickets}
+        and Counter(b.get("result") for b in again.bodies) == {"already_checked_in": args.tickets}
+    )
+    if not ok:
+        print(
+            "UNEXPECTED: want every first scan ok, every repeat already_checked_in.",
+            file=sys.stderr,
+        )
+    return ok
+
+
+def main() -> int:
+    args = parse_args()
+    bench_url = database_url(args.server_url, DB_NAME)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="jubileum-checkin-") as var_dir:
+        (Path(var_dir) / "static").mkdir()
+        env = {
+            **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")},
+            "DATABASE_URL": bench_url,
+            "DJANGO_DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SITE_URL": base,
+            "MAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+            "SECURE_SSL_REDIRECT": "0",
+            "JUBILEUM_VAR_DIR": var_dir,
+            "LOG_LEVEL": "WARNING",
+        }
+        try:
+            admin(args.server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+        except psycopg.errors.DuplicateDatabase:
+            print(f"Database {DB_NAME} exists already; drop it first if it is a leftover.")
+            return 2
+        server = None
+        try:
+            print(f"Migrating {DB_NAME} and making {args.tickets} tickets ...", flush=True)
+            manage(env, "migrate", "--no-input", "-v", "0")
+            code = SET_UP.replace("{tickets}", str(args.tickets)).replace(
+                "{scanners}", str(args.scanners)
+            )
+            data = json.loads(manage(env, "shell", "-c", code).strip().splitlines()[-1])
+            server = subprocess.Popen(
+                [
+                    str(GUNICORN),
+                    "jubileum.wsgi:application",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    str(args.workers),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=REPO,
+                env=env,
+            )
+            wait_until_up(base, server)
+            run_burst(Burst("warm-up"), [urllib.request.Request(f"{base}/healthz")] * 64, 16)
+
+            tokens, codes, activity = data["tokens"], data["codes"], data["activity"]
+            scanners = len(tokens)
+            healthz = run_burst(
+                Burst("GET /healthz"),
+                [urllib.request.Request(f"{base}/healthz")] * args.tickets,
+                args.scanners,
+            )
+            first = run_burst(
+                Burst("POST redeem, first scan"),
+                [
+                    redeem_request(base, tokens[n % scanners], activity, code)
+                    for n, code in enumerate(codes)
+                ],
+                args.scanners,
+            )
+            again = run_burst(
+                Burst("POST redeem, repeat (other device)"),
+                [
+                    redeem_request(base, tokens[(n + 1) % scanners], activity, code)
+                    for n, code in enumerate(codes)
+                ],
+                args.scanners,
+            )
+            ok = report(args, healthz, first, again)
+        finally:
+            if server is not None:
+                stop(server)
+            admin(
+                args.server_url,
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME)),
+            )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
