@@ -23,6 +23,7 @@ urlpatterns += i18n_patterns(
     path("", include("registrations.urls")),
     path("beheer/<slug:programme_slug>/budget/", include("budget.urls")),
     path("beheer/", include("registrations.organiser_urls")),
+    path("scan/", include("registrations.scanner_urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

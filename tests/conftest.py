@@ -207,8 +207,11 @@ def live_server(django_db_setup, live_server):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """Debian's Chromium driven by Playwright (never `playwright install`: no downloads here)."""
+def playwright():
+    """One Playwright for the session: its sync API allows only one per thread.
+
+    Never `playwright install` (no downloads here): tests launch Debian's Chromium.
+    """
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an asyncio loop marked as running on this thread until the
@@ -217,14 +220,20 @@ def browser():
     # protect here; browser tests are sorted last so that no other test runs without it.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with sync_playwright() as instance:
+        yield instance
     if previous is None:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
     else:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """Debian's Chromium, shared by the browser tests."""
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture

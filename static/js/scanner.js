@@ -1,0 +1,695 @@
+// The volunteer's scanner (/scan/). Talks only to the check-in API with the device token.
+// Everything read from a QR or returned by the server is untrusted: it is shown with
+// textContent only, never as HTML.
+(() => {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("scanner-config").textContent);
+  const T = JSON.parse(document.getElementById("scanner-strings").textContent);
+  const $ = (id) => document.getElementById(id);
+  const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (m, key) => (key in values ? String(values[key]) : m));
+
+  const TICKET = /^JUB1:([A-Z2-7]{20})$/;
+  const BARE_TICKET = /^[A-Z2-7]{20}$/;
+  const PAIRING = /^JUBSCAN:([A-Z0-9]{8})$/;
+  const RESULT_MS = 2000; // rapid mode: back to scanning after this long
+  const DEBOUNCE_MS = 4000; // the same code again within this window is ignored
+  const COUNTS_MS = 5000;
+  const MANIFEST_MS = 30000;
+  const TOKEN_KEY = "jubileum.scanner.token";
+
+  const state = {
+    token: localStorage.getItem(TOKEN_KEY),
+    device: null,
+    activities: [],
+    activity: null,
+    online: navigator.onLine,
+    stream: null,
+    cameras: [],
+    cameraIndex: 0,
+    detector: null,
+    lastCode: null,
+    lastCodeAt: 0,
+    busy: false,
+    resultTimer: null,
+    lastTicket: null,
+  };
+
+  // --- IndexedDB: key-value settings, the manifest and the queue of offline scans -----------
+
+  let dbPromise = null;
+  function db() {
+    if (!dbPromise) {
+      dbPromise = new Promise((resolve, reject) => {
+        const request = indexedDB.open("jubileum-scanner", 1);
+        request.onupgradeneeded = () => {
+          const d = request.result;
+          d.createObjectStore("kv");
+          d.createObjectStore("tickets");
+          d.createObjectStore("queue", { keyPath: "nonce" });
+        };
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+    }
+    return dbPromise;
+  }
+  async function tx(store, mode, fn) {
+    const d = await db();
+    return new Promise((resolve, reject) => {
+      const t = d.transaction(store, mode);
+      let value;
+      const result = fn(t.objectStore(store));
+      if (result) result.onsuccess = () => { value = result.result; };
+      t.oncomplete = () => resolve(value);
+      t.onerror = () => reject(t.error);
+    });
+  }
+  const kvGet = (key) => tx("kv", "readonly", (s) => s.get(key));
+  const kvSet = (key, value) => tx("kv", "readwrite", (s) => s.put(value, key));
+  const ticketKey = (hash) => `${state.activity.id}:${hash}`;
+
+  // --- Status bar ---------------------------------------------------------------------------
+
+  async function queueSize() {
+    return (await tx("queue", "readonly", (s) => s.count())) || 0;
+  }
+  async function showStatus() {
+    const net = $("net-state");
+    net.textContent = state.online ? T.online : T.offline;
+    net.className = `net ${state.online ? "net--online" : "net--offline"}`;
+    const n = await queueSize();
+    $("queue-state").textContent = n === 0 ? T.queue_zero : n === 1 ? T.queue_one : fmt(T.queue_many, { n });
+  }
+  function setOnline(online) {
+    const was = state.online;
+    state.online = online;
+    showStatus();
+    if (online && !was) {
+      flushQueue();
+      refreshManifest();
+    }
+  }
+
+  // --- API ----------------------------------------------------------------------------------
+
+  class Offline extends Error {}
+  class Revoked extends Error {}
+
+  async function api(method, path, body) {
+    if (!navigator.onLine) {
+      setOnline(false);
+      throw new Offline();
+    }
+    let response;
+    try {
+      response = await fetch(config.api + path, {
+        method,
+        headers: {
+          Accept: "application/json",
+          ...(body ? { "Content-Type": "application/json" } : {}),
+          ...(state.token ? { Authorization: `Bearer ${state.token}` } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+        cache: "no-store",
+        credentials: "omit",
+      });
+    } catch (error) {
+      setOnline(false);
+      throw new Offline();
+    }
+    setOnline(true);
+    if (response.status === 401 && state.token) {
+      unpair(T.revoked);
+      throw new Revoked();
+    }
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const error = new Error(data.message || T.error);
+      error.code = data.code;
+      error.status = response.status;
+      throw error;
+    }
+    return data;
+  }
+
+  // --- Camera and decoding ------------------------------------------------------------------
+
+  async function detector() {
+    if (!state.detector) {
+      const lib = window.BarcodeDetectionAPI;
+      lib.prepareZXingModule({
+        overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? config.wasm : prefix + path) },
+        fireImmediately: true,
+      });
+      state.detector = new lib.BarcodeDetector({ formats: ["qr_code"] });
+    }
+    return state.detector;
+  }
+
+  function stopCamera() {
+    if (state.stream) state.stream.getTracks().forEach((track) => track.stop());
+    state.stream = null;
+  }
+
+  async function startCamera(video, onCode) {
+    stopCamera();
+    const camera = state.cameras[state.cameraIndex];
+    const constraints = camera
+      ? { deviceId: camera.deviceId }
+      : { facingMode: "environment", width: { ideal: 1280 }, height: { ideal: 720 } };
+    try {
+      state.stream = await navigator.mediaDevices.getUserMedia({ video: constraints, audio: false });
+    } catch (error) {
+      announce(T.camera_failed);
+      return;
+    }
+    video.srcObject = state.stream;
+    await video.play().catch(() => {});
+    const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
+    state.cameras = devices.filter((d) => d.kind === "videoinput");
+    $("switch-camera").hidden = state.cameras.length < 2;
+    const track = state.stream.getVideoTracks()[0];
+    const caps = track && track.getCapabilities ? track.getCapabilities() : {};
+    $("torch").hidden = !caps.torch;
+    const stream = state.stream;
+    const decoder = await detector();
+    const loop = async () => {
+      if (state.stream !== stream) return;
+      if (!state.busy && video.readyState >= 2 && video.videoWidth) {
+        try {
+          const codes = await decoder.detect(video);
+          if (codes.length && state.stream === stream) await onCode(codes[0].rawValue);
+        } catch (error) {
+          /* a frame that could not be read: try the next one */
+        }
+      }
+      setTimeout(loop, 120);
+    };
+    loop();
+  }
+
+  // --- Feedback -----------------------------------------------------------------------------
+
+  let audio = null;
+  function beep(ok) {
+    if (!$("sound").checked) return;
+    audio = audio || new AudioContext();
+    const osc = audio.createOscillator();
+    osc.frequency.value = ok ? 880 : 220;
+    osc.connect(audio.destination);
+    osc.start();
+    osc.stop(audio.currentTime + (ok ? 0.15 : 0.4));
+  }
+  function announce(text) {
+    $("announcer").textContent = text;
+  }
+
+  function timeOf(iso) {
+    try {
+      return new Intl.DateTimeFormat(document.documentElement.lang, {
+        hour: "2-digit", minute: "2-digit", timeZone: config.timeZone,
+      }).format(new Date(iso));
+    } catch (error) {
+      return "";
+    }
+  }
+
+  // Show an answer of redeem (from the server, or made locally while offline).
+  function showResult(answer, { offline = false, retry = null } = {}) {
+    const r = answer.result;
+    let kind = "bad";
+    let icon = "✕";
+    let title;
+    const details = [];
+    const size = answer.party_size;
+    if (r === "ok") {
+      kind = "ok";
+      icon = "✓";
+      const n = answer.admitted || size;
+      title = n === 1 ? T.welcome_one : fmt(T.welcome_many, { n });
+    } else if (r === "partial") {
+      kind = "warn";
+      icon = "!";
+      title = fmt(T.partial, { n: answer.admitted || answer.checked_in, remaining: answer.remaining, size });
+    } else if (r === "already_checked_in") {
+      kind = "warn";
+      icon = "!";
+      title = T.already;
+      const parts = [];
+      if (answer.first_checked_in_at) parts.push(fmt(T.already_at, { time: timeOf(answer.first_checked_in_at) }));
+      if (answer.device_name) parts.push(fmt(T.already_device, { device: answer.device_name }));
+      details.push(parts.join(", "));
+    } else {
+      title = T[r] || T.error;
+    }
+    if (size && r !== "ok" && r !== "not_ours") {
+      details.push(fmt(T.checked_in_of, { checked_in: answer.checked_in || 0, size }));
+    }
+    if (offline) details.push(T.offline_checked);
+    const panel = $("result");
+    panel.className = `result result--${kind}`;
+    panel.dataset.result = r;
+    $("result-icon").textContent = icon;
+    $("result-title").textContent = title;
+    $("result-detail").textContent = details.join(" · ");
+    $("result-name").textContent = answer.name || "";
+    const rest = $("admit-rest");
+    rest.hidden = !(retry && answer.remaining > 0 && (r === "partial" || r === "ok"));
+    if (!rest.hidden) {
+      rest.textContent = fmt(T.admit_rest, { n: answer.remaining });
+      rest.onclick = () => retry(answer.remaining);
+    }
+    panel.hidden = false;
+    announce([title, ...details, answer.name || ""].filter(Boolean).join(". "));
+    beep(kind === "ok");
+    if ($("vibrate").checked && navigator.vibrate) navigator.vibrate(kind === "ok" ? 80 : [200, 100, 200]);
+    clearTimeout(state.resultTimer);
+    state.busy = true;
+    const hold = rest.hidden ? RESULT_MS : RESULT_MS * 3;
+    state.resultTimer = setTimeout(hideResult, hold);
+  }
+  function hideResult() {
+    clearTimeout(state.resultTimer);
+    $("result").hidden = true;
+    state.busy = false;
+  }
+
+  // --- Redeeming ----------------------------------------------------------------------------
+
+  const nonce = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`);
+
+  async function sha256(text) {
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+    return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function requestedCount() {
+    const input = $("fewer-count");
+    const n = parseInt(input.value, 10);
+    input.value = "";
+    return n > 0 ? n : null;
+  }
+
+  // A ticket code (already validated) → the server, or the local manifest while offline.
+  async function redeemCode(code, count) {
+    const scan = { code, activity: state.activity.id, nonce: nonce(), scanned_at: new Date().toISOString() };
+    if (count) scan.count = count;
+    const retry = (n) => { hideResult(); redeemCode(code, n); };
+    if (state.online) {
+      try {
+        const answer = await api("POST", "checkin/redeem", scan);
+        showResult(answer, { retry });
+        updateLocalTicket(code, answer.checked_in);
+        refreshCounts();
+        return;
+      } catch (error) {
+        if (error instanceof Revoked) return;
+        if (!(error instanceof Offline)) {
+          showResult({ result: "error" });
+          return;
+        }
+      }
+    }
+    await redeemOffline(code, count, scan, retry);
+  }
+
+  async function redeemOffline(code, count, scan, retry) {
+    const hash = await sha256(code);
+    const ticket = await tx("tickets", "readonly", (s) => s.get(ticketKey(hash)));
+    const opens = state.activity.checkin_opens_at;
+    let answer;
+    if (!ticket) {
+      answer = { result: "unknown" };
+    } else if (ticket.status !== "admit") {
+      answer = { result: ticket.status === "other" ? "unknown" : ticket.status, party_size: ticket.party_size, name: ticket.name };
+    } else if (opens && new Date(opens) > new Date()) {
+      answer = { result: "not_yet_open", party_size: ticket.party_size, name: ticket.name };
+    } else {
+      const left = ticket.party_size - ticket.checked_in;
+      if (left <= 0) {
+        answer = {
+          result: "already_checked_in",
+          party_size: ticket.party_size,
+          checked_in: ticket.checked_in,
+          remaining: 0,
+          name: ticket.name,
+          first_checked_in_at: ticket.local_at || null,
+          device_name: ticket.local_at ? (state.device && state.device.name) : null,
+        };
+      } else {
+        const n = Math.min(count || left, left);
+        ticket.checked_in += n;
+        ticket.local_at = ticket.local_at || scan.scanned_at;
+        await tx("tickets", "readwrite", (s) => s.put(ticket, ticketKey(hash)));
+        if (count) scan.count = n;
+        scan.offline = true;
+        await tx("queue", "readwrite", (s) => s.put(scan));
+        const remaining = ticket.party_size - ticket.checked_in;
+        answer = {
+          result: remaining > 0 ? "partial" : "ok",
+          admitted: n,
+          party_size: ticket.party_size,
+          checked_in: ticket.checked_in,
+          remaining,
+          name: ticket.name,
+        };
+      }
+    }
+    showResult(answer, { offline: true, retry });
+    showStatus();
+  }
+
+  async function updateLocalTicket(code, checkedIn) {
+    if (typeof checkedIn !== "number") return;
+    const hash = await sha256(code);
+    const key = ticketKey(hash);
+    const ticket = await tx("tickets", "readonly", (s) => s.get(key));
+    if (ticket && checkedIn > ticket.checked_in) {
+      ticket.checked_in = checkedIn;
+      await tx("tickets", "readwrite", (s) => s.put(ticket, key));
+    }
+  }
+
+  // Whatever a camera or a hardware scanner read.
+  async function onTicketText(raw, { fromCamera = true } = {}) {
+    const text = String(raw).trim();
+    const now = Date.now();
+    if (fromCamera && text === state.lastCode && now - state.lastCodeAt < DEBOUNCE_MS) return;
+    state.lastCode = text;
+    state.lastCodeAt = now;
+    const upper = text.toUpperCase();
+    const match = TICKET.exec(upper) || (!fromCamera && BARE_TICKET.test(upper) ? [upper, upper] : null);
+    if (!match) {
+      showResult({ result: "not_ours" }); // nothing is sent to the server
+      return;
+    }
+    state.busy = true;
+    await redeemCode(match[1], requestedCount());
+  }
+
+  // --- The offline queue and the manifest --------------------------------------------------
+
+  let flushing = false;
+  async function flushQueue() {
+    if (flushing || !state.token) return;
+    flushing = true;
+    try {
+      const scans = await tx("queue", "readonly", (s) => s.getAll());
+      if (scans.length) {
+        const answer = await api("POST", "checkin/sync", { scans });
+        const sent = (answer.results || []).map((result, i) => (result && result.nonce) || scans[i].nonce);
+        await tx("queue", "readwrite", (s) => { sent.forEach((key) => s.delete(key)); return null; });
+        refreshCounts();
+      }
+    } catch (error) {
+      /* still offline: try again later */
+    } finally {
+      flushing = false;
+      showStatus();
+    }
+  }
+
+  async function refreshManifest() {
+    if (!state.activity || !state.online) return;
+    const metaKey = `manifest:${state.activity.id}`;
+    const meta = (await kvGet(metaKey)) || {};
+    let path = `checkin/manifest?activity=${encodeURIComponent(state.activity.id)}`;
+    if (meta.since) path += `&since=${encodeURIComponent(meta.since)}`;
+    let data;
+    try {
+      data = await api("GET", path);
+    } catch (error) {
+      return;
+    }
+    const prefix = `${state.activity.id}:`;
+    await tx("tickets", "readwrite", (s) => {
+      if (data.full) s.delete(IDBKeyRange.bound(prefix, `${prefix}\uffff`));
+      return null;
+    });
+    const existing = new Map();
+    if (!data.full) {
+      const keys = data.tickets.map((t) => prefix + t.hash);
+      for (const key of keys) existing.set(key, await tx("tickets", "readonly", (s) => s.get(key)));
+    }
+    await tx("tickets", "readwrite", (s) => {
+      for (const t of data.tickets) {
+        const key = prefix + t.hash;
+        const old = existing.get(key);
+        s.put({
+          party_size: t.party_size,
+          checked_in: Math.max(t.checked_in, old ? old.checked_in : 0),
+          status: t.status,
+          name: t.name,
+          local_at: old ? old.local_at : null,
+        }, key);
+      }
+      return null;
+    });
+    if (data.activity) state.activity = { ...state.activity, ...data.activity };
+    await kvSet(metaKey, { since: data.generated_at });
+    await kvSet("activity", state.activity);
+  }
+
+  async function refreshCounts() {
+    if (!state.activity || !state.online) return;
+    try {
+      const c = await api("GET", `checkin/counts?activity=${encodeURIComponent(state.activity.id)}`);
+      $("counts").textContent = fmt(T.counts, c);
+    } catch (error) {
+      /* shown again on the next refresh */
+    }
+  }
+
+  // --- Screens ------------------------------------------------------------------------------
+
+  function show(screen) {
+    for (const id of ["pair", "choose", "scan"]) $(id).hidden = id !== screen;
+  }
+
+  function unpair(message) {
+    stopCamera();
+    state.token = null;
+    state.activity = null;
+    localStorage.removeItem(TOKEN_KEY);
+    kvSet("activity", null);
+    $("activity-name").textContent = "";
+    $("counts").textContent = "";
+    showPairing(message);
+  }
+
+  function showPairing(message) {
+    show("pair");
+    $("pair-message").textContent = message || "";
+    startCamera($("pair-video"), async (text) => {
+      const match = PAIRING.exec(String(text).trim().toUpperCase());
+      if (!match) {
+        $("pair-message").textContent = T.pairing_qr;
+        return;
+      }
+      await pair(match[1]);
+    });
+  }
+
+  async function pair(code) {
+    state.busy = true;
+    try {
+      const data = await api("POST", "scanner/pair", { code });
+      state.token = data.token;
+      state.device = data.device;
+      localStorage.setItem(TOKEN_KEY, data.token);
+      await kvSet("device", data.device);
+      await kvSet("activities", data.activities);
+      state.activities = data.activities;
+      stopCamera();
+      chooseActivity();
+    } catch (error) {
+      $("pair-message").textContent = error instanceof Offline ? T.offline : T.pair_failed;
+    } finally {
+      state.busy = false;
+    }
+  }
+
+  function chooseActivity() {
+    if (state.activities.length === 1) {
+      startScanning(state.activities[0]);
+      return;
+    }
+    show("choose");
+    const list = $("activity-list");
+    list.replaceChildren();
+    for (const activity of state.activities) {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "button button--light";
+      button.textContent = activity.title;
+      button.addEventListener("click", () => startScanning(activity));
+      item.append(button);
+      list.append(item);
+    }
+  }
+
+  async function startScanning(activity) {
+    state.activity = activity;
+    await kvSet("activity", activity);
+    $("activity-name").textContent = `— ${activity.title}`;
+    $("change-activity").hidden = state.activities.length < 2;
+    show("scan");
+    hideResult();
+    startCamera($("scan-video"), (text) => onTicketText(text));
+    await refreshManifest();
+    refreshCounts();
+    flushQueue();
+  }
+
+  // --- Forms --------------------------------------------------------------------------------
+
+  function wire() {
+    $("pair-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const code = $("pair-code").value.trim().toUpperCase().replace(/^JUBSCAN:/, "");
+      if (code) pair(code);
+    });
+    $("code-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const input = $("code-input");
+      const value = input.value;
+      input.value = "";
+      if (value.trim()) onTicketText(value, { fromCamera: false });
+      input.focus();
+    });
+    $("fewer-form").addEventListener("submit", (event) => event.preventDefault());
+    $("result-close").addEventListener("click", hideResult);
+    $("switch-camera").addEventListener("click", () => {
+      state.cameraIndex = (state.cameraIndex + 1) % Math.max(state.cameras.length, 1);
+      startCamera($("scan-video"), (text) => onTicketText(text));
+    });
+    $("torch").addEventListener("click", async () => {
+      const track = state.stream && state.stream.getVideoTracks()[0];
+      if (!track) return;
+      const on = $("torch").getAttribute("aria-pressed") !== "true";
+      try {
+        await track.applyConstraints({ advanced: [{ torch: on }] });
+        $("torch").setAttribute("aria-pressed", String(on));
+        $("torch").textContent = on ? T.torch_on : T.torch_off;
+      } catch (error) {
+        /* this camera has no lamp after all */
+      }
+    });
+    $("change-activity").addEventListener("click", () => {
+      stopCamera();
+      chooseActivity();
+    });
+    for (const id of ["sound", "vibrate"]) {
+      const box = $(id);
+      box.checked = localStorage.getItem(`jubileum.scanner.${id}`) === "1";
+      box.addEventListener("change", () => localStorage.setItem(`jubileum.scanner.${id}`, box.checked ? "1" : "0"));
+    }
+    $("search-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const q = $("search-q").value.trim();
+      const list = $("search-results");
+      list.replaceChildren();
+      if (q.length < 2 || !state.activity) return;
+      let data;
+      try {
+        data = await api("GET", `checkin/search?activity=${encodeURIComponent(state.activity.id)}&q=${encodeURIComponent(q)}`);
+      } catch (error) {
+        const item = document.createElement("li");
+        item.textContent = error instanceof Offline ? T.offline : error.message;
+        list.append(item);
+        return;
+      }
+      if (!data.results.length) {
+        const item = document.createElement("li");
+        item.textContent = T.no_results;
+        list.append(item);
+      }
+      for (const hit of data.results) {
+        const item = document.createElement("li");
+        const text = document.createElement("span");
+        const status = T[`status_${hit.status}`] || hit.status;
+        text.textContent = `${hit.name} — ${fmt(T.persons, { n: hit.party_size })} — ${status} — ${fmt(T.checked_in_of, { checked_in: hit.checked_in, size: hit.party_size })}`;
+        item.append(text);
+        if (hit.status === "admit" && hit.checked_in < hit.party_size) {
+          const button = document.createElement("button");
+          button.type = "button";
+          button.className = "button";
+          button.textContent = T.admit;
+          button.addEventListener("click", () => redeemRegistration(hit.registration));
+          item.append(button);
+        }
+        list.append(item);
+      }
+    });
+    $("walkin-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const name = $("walkin-name").value.trim();
+      const size = parseInt($("walkin-size").value, 10);
+      $("walkin-message").textContent = "";
+      if (!name || !(size > 0) || !state.activity) return;
+      try {
+        const answer = await api("POST", "checkin/walk-in", {
+          activity: state.activity.id, name, party_size: size, nonce: nonce(),
+        });
+        $("walkin-name").value = "";
+        $("walkin-size").value = "1";
+        showResult(answer);
+        refreshCounts();
+      } catch (error) {
+        if (error instanceof Revoked) return;
+        $("walkin-message").textContent =
+          error instanceof Offline ? T.offline : error.code === "activity_full" ? T.activity_full : error.message;
+      }
+    });
+    window.addEventListener("online", () => setOnline(true));
+    window.addEventListener("offline", () => setOnline(false));
+  }
+
+  async function redeemRegistration(id) {
+    const count = requestedCount();
+    const body = { registration: id, activity: state.activity.id, nonce: nonce() };
+    if (count) body.count = count;
+    try {
+      const answer = await api("POST", "checkin/redeem", body);
+      showResult(answer);
+      $("search-results").replaceChildren();
+      refreshCounts();
+    } catch (error) {
+      if (!(error instanceof Revoked)) showResult({ result: "error" });
+    }
+  }
+
+  // --- Start --------------------------------------------------------------------------------
+
+  async function start() {
+    wire();
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.register(config.serviceWorker, { scope: config.scope }).catch(() => {});
+    }
+    showStatus();
+    setInterval(() => { refreshCounts(); flushQueue(); }, COUNTS_MS);
+    setInterval(refreshManifest, MANIFEST_MS);
+    if (!state.token) {
+      showPairing();
+      return;
+    }
+    state.device = await kvGet("device");
+    state.activities = (await kvGet("activities")) || [];
+    try {
+      const fresh = await api("GET", "checkin/activities");
+      if (Array.isArray(fresh)) state.activities = fresh;
+      await kvSet("activities", state.activities);
+    } catch (error) {
+      if (error instanceof Revoked) return;
+    }
+    const saved = await kvGet("activity");
+    const current = saved && state.activities.find((a) => a.id === saved.id);
+    if (current) startScanning({ ...saved, ...current });
+    else if (state.activities.length) chooseActivity();
+    else showPairing();
+  }
+
+  start();
+})();

@@ -1,0 +1,114 @@
+"""The scanner page shell (/scan/) and its service worker: headers, CSP, only our own files."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def _csp(response) -> dict[str, list[str]]:
+    policy = {}
+    for part in response["Content-Security-Policy"].split(";"):
+        name, *values = part.split()
+        policy[name] = values
+    return policy
+
+
+def test_scanner_page_renders_in_dutch_with_its_csp(client):
+    response = client.get("/scan/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="nl">' in html
+    assert "<title>Scanner — toegangscontrole</title>" in html
+    assert "Scan de koppelcode op het scherm van de organisator" in html
+    assert 'id="main"' in html and "<header" in html
+    policy = _csp(response)
+    # WebAssembly (the QR decoder) may compile here; JavaScript eval stays forbidden.
+    assert policy["script-src"] == ["'self'", "'wasm-unsafe-eval'"]
+    assert "'unsafe-eval'" not in policy["script-src"]
+    assert "'unsafe-inline'" not in policy["script-src"] + policy["style-src"]
+    assert policy["connect-src"] == ["'self'"]
+    assert policy["worker-src"] == ["'self'"]
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+def test_only_the_scanner_page_may_compile_webassembly(client):
+    response = client.get("/")
+    assert "wasm-unsafe-eval" not in response.get("Content-Security-Policy", "")
+
+
+def test_english_scanner_page(client):
+    response = client.get("/en/scan/")
+    assert response.status_code == 200
+    assert '<html lang="en">' in response.content.decode()
+
+
+def test_no_inline_script_or_style_and_only_our_static_files(client):
+    html = client.get("/scan/").content.decode()
+
+    assert "style=" not in html
+    assert "<style" not in html
+    for attributes, body in re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S):
+        if body.strip():
+            # Data islands only: never executed, so the CSP allows them.
+            assert 'type="application/json"' in attributes
+            json.loads(body)
+        else:
+            assert 'src="/static/' in attributes
+    urls = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert urls
+    for url in urls:
+        assert url.startswith("/static/"), url
+        assert finders.find(url.removeprefix("/static/")), url
+    assert "http://" not in html and "https://" not in html
+
+
+def test_config_points_the_decoder_at_our_wasm(client):
+    html = client.get("/scan/").content.decode()
+    config = json.loads(re.search(r'id="scanner-config"[^>]*>(.*?)</script>', html, re.S)[1])
+
+    assert config["wasm"] == "/static/vendor/barcode-detector/zxing_reader.wasm"
+    assert finders.find("vendor/barcode-detector/zxing_reader.wasm")
+    assert config["serviceWorker"] == "/scan/sw.js"
+    assert config["scope"] == "/scan/"
+    assert config["api"] == "/api/v1/"
+
+
+def test_page_strings_are_valid_json(client):
+    html = client.get("/scan/").content.decode()
+    strings = json.loads(re.search(r'id="scanner-strings"[^>]*>(.*?)</script>', html, re.S)[1])
+    assert strings["not_ours"] == "Dit is geen toegangsbewijs van deze site"
+    assert strings["welcome_many"] == "Welkom — {n} personen"
+
+
+@pytest.mark.parametrize("path", ["/scan/sw.js", "/en/scan/sw.js"])
+def test_service_worker_headers_and_assets(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/javascript")
+    page = path.removesuffix("sw.js")
+    assert response["Service-Worker-Allowed"] == page
+    body = response.content.decode()
+    assets = json.loads(re.search(r"self.SCANNER_ASSETS = (\[.*?\]);", body)[1])
+    assert assets[0] == page
+    for url in assets[1:]:
+        assert finders.find(url.removeprefix("/static/")), url
+    assert 'importScripts("/static/js/scanner-sw.js")' in body
+    assert finders.find("js/scanner-sw.js")
+
+
+def test_scanner_urls():
+    assert reverse("scanner:page") == "/scan/"
+    assert reverse("scanner:service_worker") == "/scan/sw.js"
+
+
+def test_post_is_refused(client):
+    assert client.post("/scan/").status_code == 405
