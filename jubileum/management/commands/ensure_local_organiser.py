@@ -37,5 +37,5 @@ class Command(BaseCommand):
         verb = "Created" if created else "Reset"
         self.stdout.write(
             f"{verb} local organiser login: username {USERNAME!r}, password {PASSWORD!r} "
-            "(http://127.0.0.1:8000/beheer/)"
+            f"({settings.SITE_URL}/beheer/)"
         )
