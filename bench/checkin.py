@@ -22,29 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
-import subprocess
 import sys
-import tempfile
 import urllib.request
 import uuid
 from collections import Counter
-from pathlib import Path
 
-import psycopg
-from psycopg import sql
-from registration_burst import (
-    GUNICORN,
-    REPO,
-    Burst,
-    admin,
-    database_url,
-    free_port,
-    manage,
-    run_burst,
-    stop,
-    wait_until_up,
-)
+from registration_burst import Burst, DatabaseExists, manage, run_burst, served_on_postgres
 
 DB_NAME = "jubileum_bench_checkin"
 
@@ -150,55 +133,15 @@ def report(args: argparse.Namespace, healthz: Burst, first: Burst, again: Burst)
 
 def main() -> int:
     args = parse_args()
-    bench_url = database_url(args.server_url, DB_NAME)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="jubileum-checkin-") as var_dir:
-        (Path(var_dir) / "static").mkdir()
-        env = {
-            **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")},
-            "DATABASE_URL": bench_url,
-            "DJANGO_DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SITE_URL": base,
-            "MAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "SECURE_SSL_REDIRECT": "0",
-            "JUBILEUM_VAR_DIR": var_dir,
-            "LOG_LEVEL": "WARNING",
-        }
-        try:
-            admin(args.server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
-        except psycopg.errors.DuplicateDatabase:
-            print(f"Database {DB_NAME} exists already; drop it first if it is a leftover.")
-            return 2
-        server = None
-        try:
-            print(f"Migrating {DB_NAME} and making {args.tickets} tickets ...", flush=True)
-            manage(env, "migrate", "--no-input", "-v", "0")
+    try:
+        with served_on_postgres(args.server_url, DB_NAME, args.workers) as served:
+            print(f"Making {args.tickets} tickets ...", flush=True)
             code = SET_UP.replace("{tickets}", str(args.tickets)).replace(
                 "{scanners}", str(args.scanners)
             )
-            data = json.loads(manage(env, "shell", "-c", code).strip().splitlines()[-1])
-            server = subprocess.Popen(
-                [
-                    str(GUNICORN),
-                    "jubileum.wsgi:application",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    str(args.workers),
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=REPO,
-                env=env,
-            )
-            wait_until_up(base, server)
-            run_burst(Burst("warm-up"), [urllib.request.Request(f"{base}/healthz")] * 64, 16)
-
+            data = json.loads(manage(served.env, "shell", "-c", code).strip().splitlines()[-1])
             tokens, codes, activity = data["tokens"], data["codes"], data["activity"]
-            scanners = len(tokens)
+            scanners, base = len(tokens), served.base
             healthz = run_burst(
                 Burst("GET /healthz"),
                 [urllib.request.Request(f"{base}/healthz")] * args.tickets,
@@ -221,13 +164,9 @@ def main() -> int:
                 args.scanners,
             )
             ok = report(args, healthz, first, again)
-        finally:
-            if server is not None:
-                stop(server)
-            admin(
-                args.server_url,
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME)),
-            )
+    except DatabaseExists as exists:
+        print(f"Database {exists} exists already; drop it first if it is a leftover.")
+        return 2
     return 0 if ok else 1
 
 

@@ -29,7 +29,9 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -209,6 +211,76 @@ def stop(server: subprocess.Popen) -> None:
         server.wait()
 
 
+class DatabaseExists(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Served:
+    base: str  # http://127.0.0.1:<port>
+    env: dict[str, str]  # production-like settings, for `manage()` against the same database
+    database_url: str
+
+
+@contextmanager
+def served_on_postgres(server_url: str, db_name: str, workers: int) -> Iterator[Served]:
+    """A throwaway database `db_name`, migrated, served by gunicorn with production settings.
+
+    gunicorn is stopped and the database dropped on the way out, whatever happened; raises
+    DatabaseExists rather than touch a database of that name that is already there.
+    """
+    bench_url = database_url(server_url, db_name)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="jubileum-bench-") as var_dir:
+        (Path(var_dir) / "static").mkdir()
+        env = {
+            **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")},
+            "DATABASE_URL": bench_url,
+            "DJANGO_DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SITE_URL": base,
+            "MAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+            "SECURE_SSL_REDIRECT": "0",
+            "JUBILEUM_VAR_DIR": var_dir,
+            "LOG_LEVEL": "WARNING",
+        }
+        try:
+            admin(server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db_name)))
+        except psycopg.errors.DuplicateDatabase:
+            raise DatabaseExists(db_name) from None
+        server = None
+        try:
+            print(f"Migrating {db_name} ...", flush=True)
+            manage(env, "migrate", "--no-input", "-v", "0")
+            server = subprocess.Popen(
+                [
+                    str(GUNICORN),
+                    "jubileum.wsgi:application",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    str(workers),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=REPO,
+                env=env,
+            )
+            wait_until_up(base, server)
+            # Every worker opens its database connection before the clock starts.
+            run_burst(Burst("warm-up"), [urllib.request.Request(f"{base}/healthz")] * 64, 16)
+            yield Served(base, env, bench_url)
+        finally:
+            if server is not None:
+                stop(server)
+            admin(
+                server_url,
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db_name)),
+            )
+
+
 def report(args: argparse.Namespace, healthz: Burst, signups: Burst, by_status: dict) -> bool:
     print(
         f"\nRegistration burst: {args.attempts} sign-ups (party of 1) for {args.capacity} places; "
@@ -246,70 +318,24 @@ def report(args: argparse.Namespace, healthz: Burst, signups: Burst, by_status: 
 
 def main() -> int:
     args = parse_args()
-    bench_url = database_url(args.server_url, DB_NAME)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="jubileum-burst-") as var_dir:
-        (Path(var_dir) / "static").mkdir()
-        env = {
-            **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")},
-            "DATABASE_URL": bench_url,
-            "DJANGO_DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SITE_URL": base,
-            "MAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "SECURE_SSL_REDIRECT": "0",
-            "JUBILEUM_VAR_DIR": var_dir,
-            "LOG_LEVEL": "WARNING",
-        }
-        try:
-            admin(args.server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
-        except psycopg.errors.DuplicateDatabase:
-            print(f"Database {DB_NAME} exists already; drop it first if it is a leftover.")
-            return 2
-        server = None
-        try:
-            print(f"Migrating {DB_NAME} ...", flush=True)
-            manage(env, "migrate", "--no-input", "-v", "0")
+    try:
+        with served_on_postgres(args.server_url, DB_NAME, args.workers) as served:
             code = CREATE_ACTIVITY.replace("{capacity}", str(args.capacity))
-            activity_id = int(manage(env, "shell", "-c", code).strip().splitlines()[-1])
-            server = subprocess.Popen(
-                [
-                    str(GUNICORN),
-                    "jubileum.wsgi:application",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    str(args.workers),
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=REPO,
-                env=env,
-            )
-            wait_until_up(base, server)
-            # Every worker opens its database connection before the clock starts.
-            run_burst(Burst("warm-up"), [urllib.request.Request(f"{base}/healthz")] * 64, 16)
-
+            activity_id = int(manage(served.env, "shell", "-c", code).strip().splitlines()[-1])
             healthz = run_burst(
                 Burst("GET /healthz"),
-                [urllib.request.Request(f"{base}/healthz")] * args.attempts,
+                [urllib.request.Request(f"{served.base}/healthz")] * args.attempts,
                 args.threads,
             )
             signups = run_burst(
                 Burst("POST sign-up (API)"),
-                [sign_up_request(base, activity_id, n) for n in range(args.attempts)],
+                [sign_up_request(served.base, activity_id, n) for n in range(args.attempts)],
                 args.threads,
             )
-            ok = report(args, healthz, signups, counts(bench_url, activity_id))
-        finally:
-            if server is not None:
-                stop(server)
-            admin(
-                args.server_url,
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME)),
-            )
+            ok = report(args, healthz, signups, counts(served.database_url, activity_id))
+    except DatabaseExists as exists:
+        print(f"Database {exists} exists already; drop it first if it is a leftover.")
+        return 2
     return 0 if ok else 1
 
 
