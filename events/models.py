@@ -326,3 +326,77 @@ class ProgrammeRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.programme}: {self.get_role_display()}"
+
+
+class Question(models.Model):
+    """An extra question an activity asks at sign-up (dietary wishes, children's ages,
+    organisation and role). The answers belong to the registration (`registrations.Answer`):
+    exported with it, shown on the personal page and purged with it."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Tekst")
+        CHOICE = "choice", _("Keuze uit een lijst")
+        YES_NO = "yes_no", _("Ja of nee")
+
+    # Canonical values of a yes/no answer; shown in the reader's language.
+    YES, NO = "ja", "nee"
+
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="questions", verbose_name=_("activiteit")
+    )
+    position = models.PositiveSmallIntegerField(_("volgorde"), default=0)
+    label = models.CharField(_("vraag"), max_length=200)
+    label_en = models.CharField(_("vraag in het Engels"), max_length=200, blank=True)
+    help_text = models.CharField(_("toelichting"), max_length=300, blank=True)
+    help_text_en = models.CharField(_("toelichting in het Engels"), max_length=300, blank=True)
+    kind = models.CharField(_("soort antwoord"), max_length=10, choices=Kind.choices)
+    choices = models.TextField(
+        _("keuzes"),
+        blank=True,
+        help_text=_(
+            "Eén keuze per regel. Zet de Engelse vertaling erachter na een |, bijvoorbeeld: "
+            "Vegetarisch | Vegetarian"
+        ),
+    )
+    required = models.BooleanField(_("verplicht"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("vraag")
+        verbose_name_plural = _("vragen")
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.CHOICE and len(self.options()) < 2:
+            raise ValidationError(
+                {"choices": _("Geef minstens twee keuzes, elk op een eigen regel.")}
+            )
+        if self.kind != self.Kind.CHOICE and self.choices.strip():
+            raise ValidationError({"choices": _("Alleen een keuzevraag heeft keuzes.")})
+
+    def label_in(self, language: str) -> str:
+        return self.label_en if language == "en" and self.label_en else self.label
+
+    def help_text_in(self, language: str) -> str:
+        return self.help_text_en if language == "en" and self.help_text_en else self.help_text
+
+    def options(self, language: str = "nl") -> list[tuple[str, str]]:
+        """(stored value, text shown) per choice; the stored value is always the Dutch text,
+        so exports and counts do not depend on the language someone signed up in."""
+        if self.kind == self.Kind.YES_NO:
+            return [(self.YES, str(_("Ja"))), (self.NO, str(_("Nee")))]
+        options = []
+        for line in self.choices.splitlines():
+            dutch, _sep, english = (part.strip() for part in line.partition("|"))
+            if dutch:
+                options.append((dutch, english if language == "en" and english else dutch))
+        return options
+
+    def display(self, value: str, language: str = "nl") -> str:
+        """An answer as the reader should see it (a yes/no in their language)."""
+        if self.kind == self.Kind.TEXT:
+            return value
+        return dict(self.options(language)).get(value, value)

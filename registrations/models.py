@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from events.models import Activity, Programme
+from events.models import Activity, Programme, Question
 from registrations.tokens import new_manage_token, new_ticket_code
 
 
@@ -489,3 +489,98 @@ class ScanLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.result} ({self.at:%H:%M:%S})"
+
+
+class Answer(models.Model):
+    """A registration's answer to one of its activity's extra questions. Personal data:
+    deleted together with the registration's other personal data (services.anonymise)."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    value = models.TextField(_("antwoord"), max_length=1000)
+
+    class Meta:
+        ordering = ["question__position", "question_id"]
+        verbose_name = _("antwoord")
+        verbose_name_plural = _("antwoorden")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "question"], name="one_answer_per_question"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.value}"
+
+
+class Message(models.Model):
+    """One message an organiser writes to everyone confirmed (or waitlisted) for an activity.
+    Sent in batches by background tasks; one MessageRecipient row per person records whether
+    it went out, so a retried task never mails anyone twice."""
+
+    class Audience(models.TextChoices):
+        CONFIRMED = "confirmed", _("Iedereen die is aangemeld")
+        WAITLISTED = "waitlisted", _("Iedereen op de wachtlijst")
+
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="messages", verbose_name=_("activiteit")
+    )
+    audience = models.CharField(_("aan"), max_length=20, choices=Audience.choices)
+    subject = models.CharField(_("onderwerp"), max_length=150)
+    body = models.TextField(_("bericht"), max_length=5000)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verstuurd door"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("bericht aan deelnemers")
+        verbose_name_plural = _("berichten aan deelnemers")
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class MessageRecipient(models.Model):
+    """One person a Message goes to, and what became of it (the provider's tracking webhook
+    reports deliveries, bounces and complaints by `provider_message_id`)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Wacht op verzenden")
+        SENT = "sent", _("Verstuurd")
+        DELIVERED = "delivered", _("Afgeleverd")
+        FAILED = "failed", _("Mislukt")
+        BOUNCED = "bounced", _("Onbestelbaar")
+        COMPLAINED = "complained", _("Gemeld als spam")
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="recipients")
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="message_deliveries"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("pogingen"), default=0)
+    provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    detail = models.CharField(_("toelichting"), max_length=300, blank=True)
+    sent_at = models.DateTimeField(_("verstuurd op"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["message", "id"]
+        verbose_name = _("ontvanger van een bericht")
+        verbose_name_plural = _("ontvangers van een bericht")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "registration"], name="one_delivery_per_recipient"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message} → {self.registration_id}: {self.status}"

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import Activity
 from jubileum.errors import DomainError
-from registrations.models import Invitation, Payment, Registration, RosterEntry
+from registrations.models import Answer, Invitation, Payment, Registration, RosterEntry
 
 logger = logging.getLogger(__name__)
 
@@ -588,5 +588,6 @@ def anonymise(registration: Registration, *, now: dt.datetime | None = None) -> 
         anonymised_at=now,
         updated_at=now,
     )
+    Answer.objects.filter(registration=registration).delete()
     # The audit trail holds copies of the same fields.
     registration.history.all().update(contact_name="", email="", phone="", years_of_service=None)
