@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -15,18 +14,11 @@ from playwright.sync_api import Page, expect
 from budget import services
 from budget.models import Budget, Expense
 from events.models import Programme, ProgrammeRole
+from tests.e2e.journey import screenshot, tab_to
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
 PASSWORD = "een-lang-wachtwoord-2023"
-
-
-@pytest.fixture
-def console_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    return errors
 
 
 @pytest.fixture
@@ -42,7 +34,9 @@ def organiser(programme: Programme):
 def budget(programme: Programme, organiser, django_user_model) -> Budget:
     """The centenary's € 8,000 with a handful of lines like the real 2023 ledger."""
     budget = Budget.objects.create(programme=programme, total=Decimal("8000.00"))
-    second = django_user_model.objects.create_user(username="bert", password=PASSWORD)
+    second = django_user_model.objects.create_user(
+        username="bert", password=PASSWORD, is_staff=True
+    )
     ProgrammeRole.objects.create(
         user=second, programme=programme, role=ProgrammeRole.Role.ORGANISER
     )
@@ -74,22 +68,12 @@ def budget(programme: Programme, organiser, django_user_model) -> Budget:
     return budget
 
 
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
-
-
-def log_in(page: Page, next_url: str) -> None:
+def log_in(page: Page, next_url: str, username: str = "anne") -> None:
     page.goto(f"/admin/login/?next={next_url}")
-    page.get_by_label("Gebruikersnaam").fill("anne")
+    page.get_by_label("Gebruikersnaam").fill(username)
     page.get_by_label("Wachtwoord").fill(PASSWORD)
     page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(re.escape(next_url) + "$"))
-
-
-def tab_to(page: Page, locator) -> None:
-    page.keyboard.press("Tab")
-    expect(locator).to_be_focused()
+    expect(page).to_have_url(re.compile("^[^?]*" + re.escape(next_url) + "$"))
 
 
 def figure(page: Page, label: str):
@@ -185,3 +169,45 @@ def test_the_form_works_without_javascript(new_page, budget: Budget):
     expect(page.get_by_role("status").first).to_contain_text("is toegevoegd")
     expect(page.locator("#expense-list")).to_contain_text("Bloemstukken")
     assert Expense.objects.filter(description="Bloemstukken").exists()
+
+
+def test_a_second_organiser_approves_a_large_expense_and_the_dashboard_follows(
+    new_page, budget: Budget
+):
+    slug = budget.programme.slug
+    anne: Page = new_page(javascript=False)
+    log_in(anne, f"/beheer/{slug}/budget/uitgaven/")
+    form = anne.locator("form.expense-form")
+    form.get_by_label("Leverancier").fill("Geluidsverhuur Amersfoort")
+    form.get_by_label("Omschrijving").fill("Geluid open dag")
+    form.get_by_label("Categorie").select_option(label="Huur")
+    form.get_by_label("Bedrag exclusief btw (€)").fill("650")
+    form.get_by_label("Btw-tarief").select_option(value="21")
+    form.get_by_role("button", name="Uitgave toevoegen").click()
+    expense = Expense.objects.get(description="Geluid open dag")
+    assert expense.approved_by is None
+
+    # Anne cannot approve her own expense; the dashboard tells her it waits.
+    anne.goto(f"/beheer/{slug}/budget/goedkeuren/")
+    expect(anne.get_by_role("main")).to_contain_text("een andere organisator keurt deze goed")
+    anne.goto(f"/beheer/{slug}/budget/")
+    expect(anne.get_by_role("link", name="1 uitgave wacht op goedkeuring")).to_be_visible()
+    expect(figure(anne, "Besteld, nog niet betaald")).to_have_text("€ 2.752,75")
+
+    # Bert approves it from the queue.
+    bert: Page = new_page()
+    log_in(bert, f"/beheer/{slug}/budget/goedkeuren/", username="bert")
+    bert.get_by_role("button", name="Goedkeuren Geluid open dag").click()
+    expect(bert.get_by_role("main")).to_contain_text("Er wacht niets op goedkeuring.")
+    screenshot(bert, "budget-approved")
+    expense.refresh_from_db()
+    assert expense.approved_by.username == "bert"
+
+    # Now Anne can order it, and the figures move from planned to ordered.
+    anne.goto(f"/beheer/{slug}/budget/uitgaven/{expense.pk}/")
+    anne.get_by_label("Nieuwe status").select_option(label="Besteld")
+    anne.get_by_role("button", name="Status bijwerken").click()
+    anne.goto(f"/beheer/{slug}/budget/")
+    expect(anne.get_by_role("link", name=re.compile("wacht op goedkeuring"))).to_have_count(0)
+    expect(figure(anne, "Besteld, nog niet betaald")).to_have_text("€ 3.539,25")
+    screenshot(anne, "budget-dashboard-after-approval")

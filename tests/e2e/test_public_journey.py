@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -14,10 +13,10 @@ from playwright.sync_api import Page, expect
 from events.listing import ActivityFilter, listed_activities
 from events.models import Activity, Programme
 from jubileum.templatetags.jubileum_format import format_timespan, places_label, price_label
+from tests.e2e.journey import screenshot
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
 PROGRAMME = "Brandweer Soest & Soesterberg 100 jaar"
 ACTIVITY_LINKS = "main a[href*='/activiteit/']"
 
@@ -26,18 +25,6 @@ ACTIVITY_LINKS = "main a[href*='/activiteit/']"
 def demo() -> Programme:
     call_command("load_demo", stdout=io.StringIO())
     return Programme.objects.get(name=PROGRAMME)
-
-
-@pytest.fixture
-def console_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    return errors
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
 def titles(programme: Programme, **filters) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -13,10 +12,10 @@ from playwright.sync_api import Page, expect
 
 from events.models import Activity, Programme
 from registrations.models import Registration
+from tests.e2e.journey import screenshot, tab_to
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
 PROGRAMME = "Brandweer Soest & Soesterberg 100 jaar"
 QR_NAME = "QR-code van je toegangsbewijs"
 
@@ -29,23 +28,6 @@ def activity() -> Activity:
     chosen = Activity.objects.get(programme=programme, slug="kinderbrandweermiddag")
     assert chosen.registration_is_open(), "the demo's children's afternoon must be open"
     return chosen
-
-
-@pytest.fixture
-def console_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    return errors
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
-
-
-def tab_to(page: Page, locator) -> None:
-    page.keyboard.press("Tab")
-    expect(locator).to_be_focused()
 
 
 def test_resident_signs_up_sees_the_ticket_and_cancels(
