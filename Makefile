@@ -1,4 +1,5 @@
-# Two commands: `make run` serves the demo site, `make test` runs the whole suite.
+# Two commands: `make run` serves the demo site, `make test` runs the whole suite (`make serve-prod`
+# runs the production shape on this machine).
 # Both create the virtual environment on first use and reinstall when pyproject.toml changes.
 
 VENV := .venv
@@ -18,7 +19,7 @@ export DJANGO_DEBUG ?= 1
 COMPILEMESSAGES = @if command -v msgfmt >/dev/null 2>&1; then \
 	$(PY) manage.py compilemessages --ignore=$(VENV) -v 0; fi
 
-.PHONY: run test lint format bench install install-test clean
+.PHONY: run serve-prod test lint format bench install install-test clean
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (3.13 preferred)." >&2; exit 1; }
@@ -44,6 +45,13 @@ run: install
 	$(PY) manage.py ensure_local_organiser
 	$(COMPILEMESSAGES)
 	$(PY) manage.py serve_local --host $(HOST) --port $(PORT)
+
+# The production shape on this machine (jubileum/serve_prod.py; README, "Productie"): DEBUG off,
+# PostgreSQL (DATABASE_URL) and Redis (REDIS_URL) on loopback, static files collected, migrations
+# applied, gunicorn with WEB_CONCURRENCY workers (jubileum/gunicorn.conf.py) and the task worker
+# beside it. Stop with Ctrl+C.
+serve-prod: install
+	$(PY) -m jubileum.serve_prod --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(COMPILEMESSAGES)

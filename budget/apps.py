@@ -9,9 +9,12 @@ class BudgetConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
-        from budget import income
+        from budget import copying, income
         from budget.models import Budget
+        from events.copying import programme_copied
         from registrations import signals
+
+        programme_copied.connect(copying.copy_budget, dispatch_uid="budget.copy_budget")
 
         signals.ticket_income_received.connect(
             income.on_ticket_income_received, dispatch_uid="budget.ticket_income_received"

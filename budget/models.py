@@ -11,7 +11,6 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -224,7 +223,10 @@ class Expense(models.Model):
 
 
 def private_storage():
-    return storages["private"]
+    # The lazy proxy follows changes to STORAGES (tests point it at a temporary folder).
+    from jubileum.storage import private_storage
+
+    return private_storage
 
 
 def attachment_path(attachment: Attachment, filename: str) -> str:

@@ -1,7 +1,16 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Activity, Programme, ProgrammeRole
+from events.copying import CopyRefused, copy_programme
+from events.models import Activity, Programme, ProgrammeRole, Question
 
 
 class ActivityInline(admin.TabularInline):
@@ -9,6 +18,36 @@ class ActivityInline(admin.TabularInline):
     fields = ["title", "starts_at", "audience", "capacity", "price", "status"]
     extra = 0
     show_change_link = True
+
+
+class QuestionAdminForm(forms.ModelForm):
+    # The admin supplies model and fields (QuestionInline.fields).
+
+    def clean_kind(self) -> str:
+        kind = self.cleaned_data["kind"]
+        question = self.instance
+        # The organiser pages refuse this too (registrations.questions.save_question): the
+        # answers given would no longer fit the question.
+        if question.pk and kind != question.kind and question.answers.exists():
+            raise forms.ValidationError(
+                _(
+                    "Op deze vraag is al geantwoord, dus de soort antwoord kan niet meer "
+                    "veranderen. Maak een nieuwe vraag als je iets anders wilt vragen."
+                )
+            )
+        return kind
+
+
+class QuestionInline(admin.StackedInline):
+    model = Question
+    form = QuestionAdminForm
+    fields = [
+        ("position", "kind", "required"),
+        ("label", "label_en"),
+        ("help_text", "help_text_en"),
+        "choices",
+    ]
+    extra = 0
 
 
 @admin.register(Programme)
@@ -28,6 +67,76 @@ class ProgrammeAdmin(admin.ModelAdmin):
             {"fields": ["retention_days", "privacy_statement", "accessibility_statement"]},
         ),
     ]
+    actions = ["copy_selected"]
+
+    def get_urls(self):
+        copy = path(
+            "<path:object_id>/kopieren/",
+            self.admin_site.admin_view(self.copy_view),
+            name="events_programme_copy",
+        )
+        return [copy, *super().get_urls()]
+
+    @admin.action(description=_("Programma kopiëren"), permissions=["add"])
+    def copy_selected(self, request: HttpRequest, queryset: QuerySet[Programme]):
+        if queryset.count() != 1:
+            self.message_user(
+                request, _("Kies precies één programma om te kopiëren."), messages.ERROR
+            )
+            return None
+        return redirect("admin:events_programme_copy", object_id=queryset.get().pk)
+
+    def copy_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Ask for the copy's name, web address and first day, then copy (events.copying)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        source = self.get_object(request, unquote(object_id))
+        if source is None:
+            raise Http404
+        form = ProgrammeCopyForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = copy_programme(source, **form.cleaned_data)
+            except CopyRefused as error:
+                form.add_error(error.details.get("field"), str(error))
+            else:
+                self.message_user(
+                    request,
+                    _(
+                        "“%(name)s” is gekopieerd met %(count)s activiteiten als concept. De "
+                        "kopie is nog niet openbaar."
+                    )
+                    % {"name": result.programme.name, "count": result.activities},
+                    messages.SUCCESS,
+                )
+                return redirect("admin:events_programme_change", result.programme.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Programma kopiëren"),
+            "opts": self.model._meta,
+            "source": source,
+            "form": form,
+            "cancel_url": reverse("admin:events_programme_change", args=[source.pk]),
+        }
+        return TemplateResponse(request, "admin/events/programme/copy.html", context)
+
+
+class ProgrammeCopyForm(forms.Form):
+    name = forms.CharField(label=_("Naam van de kopie"), max_length=200)
+    slug = forms.SlugField(
+        label=_("Webadres (slug)"),
+        max_length=80,
+        help_text=_(
+            "Kleine letters, cijfers en streepjes, bijvoorbeeld brandveiligheidsweek-2027."
+        ),
+    )
+    starts_on = forms.DateField(
+        label=_("Eerste dag"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_(
+            "De activiteiten schuiven evenveel dagen op als de eerste dag, op dezelfde tijden."
+        ),
+    )
 
 
 @admin.register(Activity)
@@ -47,6 +156,7 @@ class ActivityAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "starts_at"
     list_select_related = ["programme"]
+    inlines = [QuestionInline]
     fieldsets = [
         (None, {"fields": ["programme", "title", "slug", "summary", "description", "status"]}),
         (

@@ -10,14 +10,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from ninja import Field, Path, Query, Router, Schema
 from ninja.pagination import paginate
 from pydantic import field_validator
 
 from events.calendar import activity_ics_url
 from events.listing import ActivityFilter, listed_activities
-from events.models import Activity, Programme
+from events.models import Activity, Programme, Question
 from jubileum.apitools import ErrorOut, Pagination, strict_query
 
 router = Router()
@@ -146,6 +146,49 @@ class ActivityOut(Schema):
         return _absolute(context, activity_ics_url(obj))
 
 
+class OptionOut(Schema):
+    value: str = Field(description="What to send as the answer's `value`.")
+    label: str = Field(description="What to show, in the request's language.")
+
+
+class QuestionOut(Schema):
+    id: int
+    label: str = Field(description="The question, in the request's language.")
+    help_text: str = Field(description="A short explanation to show with it; may be empty.")
+    kind: Question.Kind = Field(
+        description="`text`: free text (at most 1000 characters); `choice`: one of `options`; "
+        "`yes_no`: `ja` or `nee`."
+    )
+    required: bool
+    options: list[OptionOut] = Field(description="The answers to choose from; empty for text.")
+
+    @staticmethod
+    def resolve_label(obj: Question) -> str:
+        return obj.label_in(translation.get_language())
+
+    @staticmethod
+    def resolve_help_text(obj: Question) -> str:
+        return obj.help_text_in(translation.get_language())
+
+    @staticmethod
+    def resolve_options(obj: Question) -> list[dict[str, str]]:
+        return [
+            {"value": value, "label": label}
+            for value, label in obj.options(translation.get_language())
+        ]
+
+
+class ActivityDetailOut(ActivityOut):
+    questions: list[QuestionOut] = Field(
+        description="Extra questions the sign-up asks, in order; answer them in the sign-up's "
+        "`answers`."
+    )
+
+    @staticmethod
+    def resolve_questions(obj: Activity) -> list[Question]:
+        return list(obj.questions.all())
+
+
 class ActivityFilters(Schema):
     """The listing's filters, as on the programme page."""
 
@@ -210,14 +253,19 @@ def list_programme_activities(
 
 @router.get(
     "/activities/{id}",
-    response={200: ActivityOut, **NOT_FOUND, **INVALID},
+    response={200: ActivityDetailOut, **NOT_FOUND, **INVALID},
     url_name="activity",
     tags=["activities"],
     summary="Get one activity",
 )
 @strict_query
 def get_activity(request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID)) -> Activity:
-    """One published or cancelled activity of a public programme, with the places left."""
-    return get_object_or_404(
-        Activity.objects.listed().with_places_taken().select_related("programme"), pk=id
+    """One published or cancelled activity of a public programme, with the places left and
+    the extra questions its sign-up asks."""
+    activities = (
+        Activity.objects.listed()
+        .with_places_taken()
+        .select_related("programme")
+        .prefetch_related("questions")
     )
+    return get_object_or_404(activities, pk=id)

@@ -25,9 +25,23 @@ class ProgrammeQuerySet(models.QuerySet):
     def public(self) -> ProgrammeQuerySet:
         return self.filter(is_public=True)
 
-    def featured(self) -> Programme | None:
-        """The programme the home page shows: the public one that ends last."""
-        return self.public().order_by("-ends_on", "-pk").first()
+    def current_or_upcoming(self, today: dt.date | None = None) -> ProgrammeQuerySet:
+        """Running today or still to come, the earliest start first."""
+        today = today or timezone.localdate()
+        return self.filter(ends_on__gte=today).order_by("starts_on", "pk")
+
+    def past(self, today: dt.date | None = None) -> ProgrammeQuerySet:
+        """Over before today, the latest first."""
+        today = today or timezone.localdate()
+        return self.filter(ends_on__lt=today).order_by("-ends_on", "-pk")
+
+    def featured(self, today: dt.date | None = None) -> Programme | None:
+        """The programme whose theme and footer a page without one of its own shows: the public
+        one running now or starting next, else the one that ended last. (Not simply the one
+        that ends last: a programme announced a year ahead must not take over the site while
+        another is running.)"""
+        public = self.public()
+        return public.current_or_upcoming(today).first() or public.past(today).first()
 
 
 class Programme(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -110,23 +111,36 @@ def privacy(request: HttpRequest, slug: str) -> HttpResponse:
             "programme": programme,
             "title": _("Privacyverklaring"),
             "statement": programme.privacy_statement,
-            "kind": "privacy",
         },
     )
 
 
+@dataclass(frozen=True)
+class AccessibilityCheck:
+    """What the last accessibility check of the site covered; the statement reports it.
+
+    Update `checked_on` (and `axe_version` with tests/e2e/vendor/axe-core) when the checks in
+    tests/e2e/test_accessibility.py and test_a11y_behaviour.py are run again after a change.
+    """
+
+    checked_on: dt.date
+    axe_version: str
+    widths: tuple[int, int] = (390, 1280)
+
+
+ACCESSIBILITY_CHECK = AccessibilityCheck(checked_on=dt.date(2026, 11, 26), axe_version="4.14.1")
+
+
 @require_GET
 def accessibility(request: HttpRequest, slug: str) -> HttpResponse:
+    """Our accessibility statement, in the parts a Dutch public body's statement has (status,
+    how it was evaluated, known limitations, contact, enforcement); the programme's own text,
+    if it has one, follows it."""
     programme = _get_programme_for_public(slug)
     return render(
         request,
-        "events/statement.html",
-        {
-            "programme": programme,
-            "title": _("Toegankelijkheidsverklaring"),
-            "statement": programme.accessibility_statement,
-            "kind": "accessibility",
-        },
+        "events/accessibility.html",
+        {"programme": programme, "check": ACCESSIBILITY_CHECK},
     )
 
 

@@ -1,26 +1,152 @@
 """The one NinjaAPI, at /api/v1/: each app adds its router, and every error leaves as
 `{"code", "message", "details"}` with a fitting status and a message in the request's language.
+
+The OpenAPI document names every error an operation can answer with. Routers declare the ones
+their rules produce (404, 409, 429, ...); `ApiSchema` adds those the framework produces whatever
+the operation: 400 for a body that is not JSON, 401 without a valid token, 403 for a change
+through the organiser session without its CSRF token, and 422 for input the schema refuses.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+import ninja.openapi.schema
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from ninja import NinjaAPI, Swagger
+from django.views.decorators.http import require_safe
+from ninja import NinjaAPI, Schema, Swagger
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import BODY_CONTENT_TYPES, OpenAPISchema
+from ninja.operation import Operation
+from ninja.schema import NinjaGenerateJsonSchema
+from pydantic.json_schema import CoreModeRef, DefsRef
 
 import budget.api
 import events.api
 import registrations.api
 import registrations.checkin_api
-from jubileum.errors import DomainError
+from jubileum.apitokens import OrganiserAuth
+from jubileum.apitools import ErrorOut, refuses_unknown_query
+from jubileum.errors import HTTP_ERRORS, DomainError, error_body
 
-api = NinjaAPI(
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _owner_qualified_name(core_ref: str) -> str | None:
+    """`ExpenseStatus` for the core ref of `budget.models.Expense.Status`; None for a class
+    that is not nested (or is generic, or local to a function)."""
+    if "[" in core_ref:
+        return None
+    parts = core_ref.rsplit(":", 1)[0].split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        if ".".join(parts[:split]) in sys.modules:
+            qualname = parts[split:]
+            break
+    else:
+        return None
+    if len(qualname) < 2 or "<locals>" in qualname:
+        return None
+    return "".join(qualname)
+
+
+class OwnerQualifiedNames(NinjaGenerateJsonSchema):
+    """Names the definition of a nested class after its owner too: `Expense.Status` becomes
+    `ExpenseStatus`, `Registration.Status` `RegistrationStatus`.
+
+    Django's choices live inside their model, so several are called `Status` or `Kind`. ninja
+    merges the definitions of every operation into one `components/schemas` by name; under
+    pydantic's short names the last `Status` silently replaced the others, and the document
+    promised a registration the statuses of an expense.
+    """
+
+    def get_defs_ref(self, core_mode_ref: CoreModeRef) -> DefsRef:
+        defs_ref = super().get_defs_ref(core_mode_ref)
+        name = _owner_qualified_name(core_mode_ref[0])
+        if name is not None:
+            # The first two choices are the short name and the short name with the mode.
+            choices = self._prioritized_defsref_choices[defs_ref]
+            mode_suffix = choices[1].removeprefix(choices[0])
+            name = self.normalize_name(name)
+            choices[0:2] = [DefsRef(name), DefsRef(name + mode_suffix)]
+        return defs_ref
+
+
+# ninja's OpenAPI code names its generator as a module global (no setting or argument for it);
+# the document is the only thing this module makes with it.
+ninja.openapi.schema.NinjaGenerateJsonSchema = OwnerQualifiedNames
+
+
+class _ErrorResponse(Schema):
+    # The shape ninja wraps each declared response model in; its schema is a $ref to ErrorOut.
+    response: ErrorOut
+
+
+class ApiSchema(OpenAPISchema):
+    """ninja's OpenAPI document, plus the errors every operation of a kind can answer with,
+    and refusing two different definitions under one name (ninja would keep the last)."""
+
+    def add_schema_definitions(self, definitions: dict[str, Any]) -> None:
+        for name, definition in definitions.items():
+            if self.schemas.get(name, definition) != definition:
+                raise ImproperlyConfigured(
+                    f"Two different schemas are called {name!r} in the OpenAPI document; "
+                    "give one of the classes another name."
+                )
+        super().add_schema_definitions(definitions)
+
+    def responses(self, operation: Operation) -> dict[int, Any]:
+        result = super().responses(operation)
+        missing = {
+            status: description
+            for status, description in self._framework_errors(operation).items()
+            if status not in result
+        }
+        if missing:
+            schema, _required = self._create_schema_from_model(_ErrorResponse, mode="serialization")
+            for status, description in missing.items():
+                result[status] = {
+                    "description": description,
+                    "content": {self.api.renderer.media_type: {"schema": dict(schema)}},
+                }
+        return dict(sorted(result.items()))
+
+    @staticmethod
+    def _framework_errors(operation: Operation) -> dict[int, str]:
+        sources = {model.__ninja_param_source__ for model in operation.models}
+        errors = {}
+        if sources & BODY_CONTENT_TYPES.keys():
+            errors[400] = "`bad_request`: the body could not be read (not JSON, or not UTF-8)."
+        if operation.auth_callbacks:
+            errors[401] = "`not_authenticated`: no valid token in `Authorization: Bearer <token>`."
+        session_auth = any(isinstance(auth, OrganiserAuth) for auth in operation.auth_callbacks)
+        if session_auth and set(operation.methods) - SAFE_METHODS:
+            errors[403] = (
+                "`permission_denied`: a change through the organiser session without the CSRF "
+                "token, or by a viewer."
+            )
+        if sources or refuses_unknown_query(operation):
+            errors[422] = (
+                "`validation_error`: the input does not match the schema (or names an unknown "
+                "query parameter); `details` lists the problems."
+            )
+        return errors
+
+
+class JubileumAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        return ApiSchema(api=self, path_prefix=path_prefix)
+
+
+api = JubileumAPI(
     title="Jubileum API",
     version="1",
     description=(
@@ -31,24 +157,14 @@ api = NinjaAPI(
     # Swagger UI from ninja's own static files; no validator badge, which would call
     # validator.swagger.io from the reader's browser.
     docs=Swagger(settings={"validatorUrl": None}),
+    # The document and its page are read, never posted to (405 like any other wrong method).
+    docs_decorator=require_safe,
 )
 
 api.add_router("/", events.api.router)
 api.add_router("/", registrations.api.router)
 api.add_router("/", budget.api.router)
 api.add_router("/", registrations.checkin_api.router)
-
-# Statuses an HttpError raised by ninja itself (or by our code) may carry, with the code and
-# message clients see.
-_HTTP_ERRORS: dict[int, tuple[str, Promise]] = {
-    400: ("bad_request", _("Het verzoek kon niet worden gelezen.")),
-    401: ("not_authenticated", _("Inloggen is nodig: stuur een geldig token mee.")),
-    403: ("permission_denied", _("Hier heb je geen toegang toe.")),
-    404: ("not_found", _("Dit bestaat niet of is niet openbaar.")),
-    405: ("method_not_allowed", _("Deze methode is hier niet toegestaan.")),
-    409: ("conflict", _("Dit botst met de huidige stand van zaken.")),
-    429: ("throttled", _("Te veel verzoeken; probeer het straks opnieuw.")),
-}
 
 
 def error_response(
@@ -58,12 +174,11 @@ def error_response(
     message: str | Promise,
     details: dict[str, Any] | list[Any] | None = None,
 ) -> HttpResponse:
-    body = {"code": code, "message": str(message), "details": {} if details is None else details}
-    return api.create_response(request, body, status=status)
+    return api.create_response(request, error_body(code, message, details), status=status)
 
 
 def _http_error(request: HttpRequest, status: int) -> HttpResponse:
-    code, message = _HTTP_ERRORS[status]
+    code, message = HTTP_ERRORS[status]
     return error_response(request, status, code, message)
 
 
@@ -93,7 +208,7 @@ def _permission_denied(request: HttpRequest, exc: AuthorizationError) -> HttpRes
 
 @api.exception_handler(Throttled)
 def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
-    code, message = _HTTP_ERRORS[429]
+    code, message = HTTP_ERRORS[429]
     details = {} if exc.wait is None else {"retry_after": exc.wait}
     response = error_response(request, 429, code, message, details)
     if exc.wait is not None:
@@ -103,7 +218,7 @@ def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _other_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    if exc.status_code in _HTTP_ERRORS:
+    if exc.status_code in HTTP_ERRORS:
         return _http_error(request, exc.status_code)
     return error_response(request, exc.status_code, "error", exc.message)
 

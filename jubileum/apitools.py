@@ -45,6 +45,7 @@ def _refuse_unknown_query(run: Callable[..., HttpResponseBase]) -> Callable[...,
     # Ninja drops query parameters an operation does not declare, so a misspelt filter
     # (`?audiense=members`) would silently return everything. Refuse them as pydantic would.
     operation = run.__self__  # type: ignore[attr-defined]
+    operation.jubileum_strict_query = True
     allowed = frozenset(
         name
         for model in operation.models
@@ -72,3 +73,8 @@ def _refuse_unknown_query(run: Callable[..., HttpResponseBase]) -> Callable[...,
 
 strict_query = decorate_view(_refuse_unknown_query)
 strict_query.__doc__ = "Answer 422 to query parameters the operation does not declare."
+
+
+def refuses_unknown_query(operation: Any) -> bool:
+    """Whether `strict_query` guards this ninja operation (so it may answer 422)."""
+    return getattr(operation, "jubileum_strict_query", False)

@@ -8,18 +8,29 @@ e-mail address), so loading again updates the same rows instead of adding new on
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from budget.models import Budget, Expense, Income, vat_on
 from budget.services import check_alerts, ensure_default_categories
-from events.models import Activity, Programme, ProgrammeRole
-from registrations.models import Registration
+from events.models import Activity, Programme, ProgrammeRole, Question
+from jubileum.demo_veilig_soest import load_veilig_soest
+from registrations import checkin
+from registrations.models import (
+    Brigade,
+    CheckIn,
+    Payment,
+    Registration,
+    ScanLog,
+    ScannerDevice,
+)
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 PROGRAMME_SLUG = "brandweer-100-jaar"
@@ -298,7 +309,68 @@ def load_demo(*, as_held: bool = False, today: dt.date | None = None) -> Program
                 },
             )
     load_demo_ledger(budget, as_held=as_held, today=today or timezone.localdate())
+    load_held_attendance(programme, as_held=as_held)
+    load_demo_questions(programme)
+    # The second programme stays ahead of today even when the centenary is shown as held: the
+    # home page then lists it as coming, with the centenary under "Eerder".
+    load_veilig_soest(anchor_saturday(today or timezone.localdate()))
     return programme
+
+
+@dataclass(frozen=True)
+class DemoQuestion:
+    activity: str  # slug
+    label: str
+    label_en: str
+    help_text: str
+    help_text_en: str
+    kind: str
+    choices: str = ""
+    required: bool = False
+    position: int = 1
+
+
+# Extra questions of the centenary's activities, keyed by activity and label.
+DEMO_QUESTIONS = [
+    DemoQuestion(
+        activity="reuniediner",
+        label="Dieetwensen",
+        label_en="Dietary wishes",
+        help_text="Voor iedereen die je aanmeldt. Kies “Anders” en mail ons als het er niet "
+        "tussen staat.",
+        help_text_en="For everyone you sign up. Choose “Other” and e-mail us if it is not listed.",
+        kind=Question.Kind.CHOICE,
+        choices="Geen | None\nVegetarisch | Vegetarian\nVeganistisch | Vegan\nHalal | Halal\n"
+        "Anders | Other",
+    ),
+    DemoQuestion(
+        activity="kinderbrandweermiddag",
+        label="Leeftijden van de kinderen",
+        label_en="Ages of the children",
+        help_text="Bijvoorbeeld: 6 en 9. Zo maken we groepjes van ongeveer dezelfde leeftijd.",
+        help_text_en="For example: 6 and 9. We make groups of about the same age.",
+        kind=Question.Kind.TEXT,
+    ),
+]
+
+
+def load_demo_questions(programme: Programme) -> None:
+    activities = {a.slug: a for a in programme.activities.all()}
+    for spec in DEMO_QUESTIONS:
+        question, _ = Question.objects.update_or_create(
+            activity=activities[spec.activity],
+            label=spec.label,
+            defaults={
+                "position": spec.position,
+                "label_en": spec.label_en,
+                "help_text": spec.help_text,
+                "help_text_en": spec.help_text_en,
+                "kind": spec.kind,
+                "choices": spec.choices,
+                "required": spec.required,
+            },
+        )
+        question.full_clean()
 
 
 def synthetic_activities(programme: Programme, count: int) -> list[Activity]:
@@ -613,3 +685,307 @@ def load_demo_ledger(budget: Budget, *, as_held: bool, today: dt.date) -> None:
         Income.objects.filter(budget=budget, source__in=sources).delete()
     # Alerts the demo's figures reach are recorded as already mailed: loading sends nothing.
     check_alerts(budget.pk, notify=False)
+
+
+# --- Who came: the held programme's registrations and check-ins ------------------------------
+
+# The door scanner of the held programme: never paired (no token), long expired.
+HELD_SCANNER = "Deur jubileum 2023"
+
+HELD_FIRST_NAMES = [
+    "Anna", "Bas", "Carla", "Dirk", "Els", "Frank", "Gerda", "Hans", "Ingrid", "Jan",
+    "Karin", "Leo", "Marieke", "Niels", "Olga", "Piet", "Renate", "Sander", "Truus", "Wim",
+    "Yvonne", "Gert", "Mieke", "Ruud", "Sanne", "Theo", "Linda", "Koen", "Ans", "Joost",
+]  # fmt: skip
+HELD_LAST_NAMES = [
+    "de Vries", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder", "de Groot", "Bos",
+    "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker", "Brouwer", "de Wit", "Dijkstra",
+    "Smits", "de Graaf", "van der Meer", "Kok", "Jacobs", "van den Berg", "Vermeulen", "Kuipers",
+    "van Dam", "Schouten", "Willems", "Hoekstra", "Koster", "Prins", "Blom", "Huisman", "Post",
+    "Kramer", "van Beek", "Timmermans", "Groen", "Veenstra", "Maas", "Verhoeven",
+]  # fmt: skip
+# Guests of the reception from outside the brigades: partners' organisations and neighbours.
+HELD_GUESTS = [
+    "Karin Mulder (Veiligheidsregio Utrecht)",
+    "Erik Jansen (Brandweer Baarn)",
+    "Ilse Hoogland (Brandweer Amersfoort)",
+    "Ton Verweij (Brandweer Zeist)",
+    "Monique Claassen (Politie Soest)",
+    "Ruben Lagerweij (Oldtimerstichting)",
+    "Astrid van Rooij (Historische Kring Soest)",
+    "Marcel Gerritsen (Rabobank Utrechtse Heuvelrug)",
+]
+
+
+@dataclass(frozen=True)
+class HeldPerson:
+    name: str
+    email: str
+    kind: str = Registration.Kind.RESIDENT
+    brigade: str = ""
+    years_of_service: int | None = None
+
+
+@dataclass(frozen=True)
+class HeldAttendance:
+    """Who registered for a held activity and who came: `persons` confirmed in parties of
+    `party_sizes` (in turn, the last one trimmed to fit), of whom about `show_rate` of the
+    parties came; every `partial_every`-th party that came left one person at home; `walk_ins`
+    are parties registered at the door; the first `guests` parties are the reception's guests
+    from outside the brigades."""
+
+    slug: str
+    people: str  # "members" or "residents"
+    persons: int
+    party_sizes: tuple[int, ...]
+    show_rate: float
+    partial_every: int = 0
+    walk_ins: tuple[int, ...] = ()
+    guests: int = 0
+    arrival_minutes: int = 30  # doors open this long before the start
+
+
+HELD_ATTENDANCE = [
+    HeldAttendance("jubileumreceptie", "members", 128, (2, 2, 1), 0.9, guests=8),
+    HeldAttendance(
+        "kinderbrandweermiddag", "residents", 36, (3, 4, 2, 3), 0.86, partial_every=5, walk_ins=(3,)
+    ),
+    # Every ride was full; one family did not turn up for the last one.
+    *[
+        HeldAttendance(
+            f"rit-historische-brandweerwagen-{slot:%H%M}",
+            "residents",
+            4,
+            sizes,
+            show_rate,
+            arrival_minutes=10,
+        )
+        for slot, sizes, show_rate in zip(
+            RIDE_SLOTS, [(4,), (2, 2), (3, 1), (2, 2)], [1.0, 1.0, 1.0, 0.35], strict=True
+        )
+    ],
+    HeldAttendance(
+        "lezing-100-jaar-brandweer",
+        "residents",
+        58,
+        (2, 1, 2, 1, 3),
+        0.78,
+        partial_every=6,
+        walk_ins=(2, 1),
+    ),
+    HeldAttendance("reuniediner", "members", 96, (2, 2, 1, 2), 0.96),
+    HeldAttendance(
+        "presentatie-jubileumboek",
+        "residents",
+        74,
+        (2, 1, 3, 2),
+        0.84,
+        partial_every=7,
+        walk_ins=(2,),
+    ),
+]
+
+
+def _held_email(name: str, taken: set[str]) -> str:
+    local = name.lower().replace(" ", ".").replace("..", ".")
+    email, n = f"{local}@example.org", 2
+    while email in taken:
+        email, n = f"{local}{n}@example.org", n + 1
+    taken.add(email)
+    return email
+
+
+def _held_name(index: int) -> str:
+    # 30 and 41 have no common factor: every index below 1230 is another pair of names.
+    first = HELD_FIRST_NAMES[index % len(HELD_FIRST_NAMES)]
+    return f"{first} {HELD_LAST_NAMES[index % len(HELD_LAST_NAMES)]}"
+
+
+def _held_people() -> dict[str, list[HeldPerson]]:
+    """The members (current and former, of both brigades) and the residents of the held
+    programme: the same every time, so loading again finds the same registrations."""
+    taken: set[str] = set()
+    members = []
+    for index in range(110):
+        person_name = _held_name(index)
+        former = index % 3 == 2
+        members.append(
+            HeldPerson(
+                name=person_name,
+                email=_held_email(person_name, taken),
+                kind=Registration.Kind.FORMER_MEMBER if former else Registration.Kind.MEMBER,
+                brigade=Brigade.SOEST if index % 5 < 3 else Brigade.SOESTERBERG,
+                years_of_service=(index * 7) % (38 if former else 30) + (8 if former else 1),
+            )
+        )
+    residents = [
+        HeldPerson(name=_held_name(index), email=_held_email(_held_name(index), taken))
+        for index in range(300, 460)
+    ]
+    guests = [
+        HeldPerson(
+            name=guest, email=_held_email(guest.split(" (")[0], taken), kind=Registration.Kind.GUEST
+        )
+        for guest in HELD_GUESTS
+    ]
+    return {"members": members, "residents": residents, "guests": guests}
+
+
+def _held_scanner(programme: Programme, activities: list[Activity]) -> ScannerDevice:
+    last_end = max(activity.ends_at for activity in activities)
+    device, _created = ScannerDevice.objects.update_or_create(
+        programme=programme,
+        name=HELD_SCANNER,
+        defaults={"expires_at": last_end + dt.timedelta(days=1), "token_hash": None},
+    )
+    device.activities.set(activities)
+    return device
+
+
+def _remove_held_attendance(programme: Programme) -> None:
+    """Back to the upcoming demo: the held registrations, payments and check-ins go again."""
+    device = ScannerDevice.objects.filter(programme=programme, name=HELD_SCANNER).first()
+    if device is not None:
+        walk_ins = list(
+            CheckIn.objects.filter(device=device, registration__email="").values_list(
+                "registration_id", flat=True
+            )
+        )
+        CheckIn.objects.filter(device=device).delete()
+        ScanLog.objects.filter(device=device).delete()
+        Registration.objects.filter(pk__in=walk_ins).delete()
+        device.delete()
+    emails = [person.email for group in _held_people().values() for person in group]
+    held = Registration.objects.filter(activity__programme=programme, email__in=emails)
+    Payment.objects.filter(registration__in=held).delete()
+    held.delete()
+
+
+def _held_parties(
+    spec: HeldAttendance, people: dict[str, list[HeldPerson]], already: int
+) -> list[tuple[HeldPerson, int]]:
+    """The parties of one held activity, after the `already` persons of the demo's own."""
+    pool = people[spec.people]
+    # Each activity draws its own people from the pool: many came to more than one.
+    order = random.Random(f"held-{spec.slug}").sample(range(len(pool)), len(pool))
+    parties = [(person, 1 if index % 2 else 2) for index, person in enumerate(people["guests"])]
+    parties = parties[: spec.guests]
+    left = spec.persons - already - sum(size for _person, size in parties)
+    for turn, index in enumerate(order):
+        if left <= 0:
+            break
+        size = min(spec.party_sizes[turn % len(spec.party_sizes)], left)
+        parties.append((pool[index], size))
+        left -= size
+    return parties
+
+
+def load_held_attendance(programme: Programme, *, as_held: bool) -> None:
+    """Registrations and check-ins of the held programme (2023), so that the programme report
+    has attendance and no-shows to show: parties confirmed before each activity, most of them
+    scanned in at the door (some only in part), a few registered at the door, the rest
+    no-shows. Check-ins go through `registrations.checkin` at the moment of each scan, as the
+    door scanner made them. Loading again changes nothing; the upcoming demo removes them."""
+    if not as_held:
+        _remove_held_attendance(programme)
+        return
+    people = _held_people()
+    held_emails = [person.email for group in people.values() for person in group]
+    activities = {activity.slug: activity for activity in programme.activities.all()}
+    held = [activities[spec.slug] for spec in HELD_ATTENDANCE]
+    device = _held_scanner(programme, held)
+    scanned = set(
+        CheckIn.objects.filter(registration__activity__programme=programme).values_list(
+            "registration_id", flat=True
+        )
+    )
+    walked_in = set(CheckIn.objects.filter(device=device).values_list("nonce", flat=True))
+    walkers = 0
+    for spec, activity in zip(HELD_ATTENDANCE, held, strict=True):
+        # The demo's own parties (`DemoActivity.demo_registrations`) came too.
+        confirmed = list(
+            activity.registrations.filter(status=Registration.Status.CONFIRMED)
+            .exclude(email="")
+            .exclude(email__in=held_emails)
+        )
+        registrations = confirmed + _held_registrations(
+            activity, _held_parties(spec, people, sum(r.party_size for r in confirmed))
+        )
+        rng = random.Random(f"held-door-{spec.slug}")
+        opens = activity.starts_at - dt.timedelta(minutes=spec.arrival_minutes)
+        came = 0
+        for index, registration in enumerate(registrations):
+            if rng.random() >= spec.show_rate or registration.pk in scanned:
+                continue
+            came += 1
+            persons = registration.party_size
+            if spec.partial_every and persons > 1 and came % spec.partial_every == 0:
+                persons -= 1
+            moment = opens + dt.timedelta(minutes=spec.arrival_minutes * index / len(registrations))
+            checkin.redeem(
+                device,
+                checkin.Scan(
+                    activity_id=activity.pk,
+                    nonce=f"held-{registration.pk}",
+                    registration_id=registration.pk,
+                    count=persons,
+                ),
+                now=moment,
+            )
+        for index, size in enumerate(spec.walk_ins):
+            nonce, walkers = f"held-walk-in-{spec.slug}-{index}", walkers + 1
+            if nonce in walked_in:
+                continue
+            checkin.walk_in(
+                device,
+                checkin.WalkIn(
+                    activity_id=activity.pk,
+                    # Names nobody on the lists has: a party that heard of it on the day.
+                    name=_held_name(900 + walkers),
+                    party_size=size,
+                    nonce=nonce,
+                ),
+                now=activity.starts_at + dt.timedelta(minutes=5 + index),
+            )
+
+
+def _held_registrations(
+    activity: Activity, parties: list[tuple[HeldPerson, int]]
+) -> list[Registration]:
+    """Confirmed registrations of these parties, signed up in the weeks before the activity;
+    a paid activity's parties paid when they signed up (demo payments)."""
+    registrations = []
+    for index, (person, size) in enumerate(parties):
+        signed_up = activity.starts_at - dt.timedelta(days=30 - (index * 23) % 28, hours=index % 9)
+        registration, _created = Registration.objects.update_or_create(
+            activity=activity,
+            email=person.email,
+            defaults={
+                "contact_name": person.name,
+                "party_size": size,
+                "kind": person.kind,
+                "brigade": person.brigade,
+                "years_of_service": person.years_of_service,
+                "status": Registration.Status.CONFIRMED,
+                "consent_at": signed_up,
+                "confirmed_at": signed_up,
+            },
+        )
+        registrations.append(registration)
+        if activity.price > 0:
+            Payment.objects.update_or_create(
+                registration=registration,
+                attempt=1,
+                defaults={
+                    "status": Payment.Status.PAID,
+                    "amount": activity.price * size,
+                    "demo": True,
+                    "idempotency_key": f"demo-held-{registration.pk}",
+                    "paid_at": signed_up,
+                },
+            )
+    # Signed up then, not when the demo was loaded.
+    Registration.objects.filter(pk__in=[r.pk for r in registrations]).update(
+        created_at=F("consent_at")
+    )
+    return registrations

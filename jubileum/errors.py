@@ -19,6 +19,25 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+# Statuses the framework answers with on its own (ninja, our middleware, Django's handlers), with
+# the code and message clients see. Services name their own codes in DomainError subclasses.
+HTTP_ERRORS: dict[int, tuple[str, Promise]] = {
+    400: ("bad_request", _("Het verzoek kon niet worden gelezen.")),
+    401: ("not_authenticated", _("Inloggen is nodig: stuur een geldig token mee.")),
+    403: ("permission_denied", _("Hier heb je geen toegang toe.")),
+    404: ("not_found", _("Dit bestaat niet of is niet openbaar.")),
+    405: ("method_not_allowed", _("Deze methode is hier niet toegestaan.")),
+    409: ("conflict", _("Dit botst met de huidige stand van zaken.")),
+    429: ("throttled", _("Te veel verzoeken; probeer het straks opnieuw.")),
+}
+
+
+def error_body(
+    code: str, message: str | Promise, details: dict[str, Any] | list[Any] | None = None
+) -> dict[str, Any]:
+    """What every API error looks like: `{"code", "message", "details"}`."""
+    return {"code": code, "message": str(message), "details": {} if details is None else details}
+
 
 class DomainError(Exception):
     code: str = "domain_error"

@@ -6,6 +6,7 @@ allowed hosts.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dj_database_url
@@ -13,19 +14,20 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from jubileum.env import env_bool, env_int, env_list, env_prefixed, env_str
+from jubileum.env import env_bool, env_int, env_list, env_prefixed, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("JUBILEUM_VAR_DIR") or BASE_DIR / "var")
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
-SECRET_KEY = env_str("SECRET_KEY")
+# Secrets come from the variable itself or from a file named by <NAME>_FILE (see jubileum/env.py).
+SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set it to a long random value in production, "
-            "or set DJANGO_DEBUG=1 for local development."
+            "SECRET_KEY is not set. Set it (or SECRET_KEY_FILE) to a long random value in "
+            "production, or set DJANGO_DEBUG=1 for local development."
         )
     SECRET_KEY = "django-insecure-local-development-only-never-use-in-production"
 
@@ -52,6 +54,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "anymail",
     "simple_history",
+    "axes",
     "jubileum",
     "events",
     "registrations",
@@ -64,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "jubileum.middleware.ApiLanguageMiddleware",
+    "jubileum.middleware.ApiErrorMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -72,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a login refused for too many failures into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "jubileum.urls"
@@ -97,7 +103,7 @@ TEMPLATES = [
 
 # Database: an SQLite file by default (WAL, immediate transactions so concurrent writers queue
 # instead of failing on lock upgrade); PostgreSQL (or what dj-database-url knows) via DATABASE_URL.
-DATABASE_URL = env_str("DATABASE_URL")
+DATABASE_URL = env_secret("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
@@ -117,7 +123,7 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env_str("REDIS_URL")
+REDIS_URL = env_secret("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -152,11 +158,17 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 # Budget attachments (invoices, quotes) live outside MEDIA_ROOT: no URL serves them directly;
 # a view checks the reader's role first.
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT") or VAR_DIR / "private")
+for _public in (MEDIA_ROOT, STATIC_ROOT, *STATICFILES_DIRS):
+    if PRIVATE_MEDIA_ROOT.resolve().is_relative_to(Path(_public).resolve()):
+        raise ImproperlyConfigured(
+            f"PRIVATE_MEDIA_ROOT ({PRIVATE_MEDIA_ROOT}) lies inside {_public}, which is served "
+            "publicly; put the attachments in a folder of their own."
+        )
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+        "BACKEND": "jubileum.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT},
     },
     "staticfiles": {
         "BACKEND": (
@@ -186,14 +198,26 @@ if not MAIL_BACKEND:
 _mail_options = {"file_path": str(VAR_DIR / "mail")} if "filebased" in MAIL_BACKEND else {}
 MAILERS = {"default": {"BACKEND": MAIL_BACKEND, "OPTIONS": _mail_options}}
 ANYMAIL = env_prefixed("ANYMAIL_")
+# The ESP's tracking webhooks (/anymail/<esp>/tracking/: deliveries, bounces, complaints) must
+# come with HTTP basic auth "user:password"; without it anyone could mark e-mails as bounced.
+_webhook_secret = env_secret("ANYMAIL_WEBHOOK_SECRET")
+if _webhook_secret:
+    if ":" not in _webhook_secret:
+        raise ImproperlyConfigured("ANYMAIL_WEBHOOK_SECRET must be user:password (basic auth).")
+    ANYMAIL["WEBHOOK_SECRET"] = _webhook_secret
+elif not DEBUG and MAIL_BACKEND.startswith("anymail.backends.") and ".test." not in MAIL_BACKEND:
+    raise ImproperlyConfigured(
+        "ANYMAIL_WEBHOOK_SECRET is not set; choose a user:password and put it in the ESP's "
+        "tracking webhook URL (https://user:password@<site>/anymail/<esp>/tracking/)."
+    )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Jubileum <noreply@localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 # Payments: Stripe when keys are set; otherwise a local demo mode that charges nothing. Demo mode
 # never runs beside real keys, and in production only when explicitly asked for.
-STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY")
-STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+STRIPE_WEBHOOK_SECRET = env_secret("STRIPE_WEBHOOK_SECRET")
 PAYMENTS_DEMO_MODE = env_bool("PAYMENTS_DEMO_MODE", default=DEBUG and not STRIPE_SECRET_KEY)
 if PAYMENTS_DEMO_MODE and STRIPE_SECRET_KEY:
     raise ImproperlyConfigured("PAYMENTS_DEMO_MODE cannot be on while STRIPE_SECRET_KEY is set.")
@@ -220,6 +244,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# No script of ours reads the CSRF cookie: pages carry the token in their forms and in the
+# `hx-headers` on <body>, and the API docs page gets it from the template as well.
+CSRF_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -235,7 +262,27 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGOUT_REDIRECT_URL = "home"
+
+# Login lockout (django-axes): 5 wrong passwords for one username from one address lock that
+# pair out for 15 minutes (counted from the last attempt: trying again while locked out starts
+# the wait again); another user, or the same user elsewhere, is not affected. The count lives in
+# the database, so every app server sees it; the address is read as by our rate limiter.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "jubileum.ratelimit.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "axes_lockout.html"
+# Failed attempts are kept only until their cool-off ends; successful logins are not logged.
+AXES_DISABLE_ACCESS_LOG = True
+# No banner at every start; failures and lockouts are still logged as warnings.
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,

@@ -1,11 +1,13 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 from django.views.i18n import set_language
 
 from jubileum import views
 from jubileum.api import api
+from jubileum.login import OrganiserLoginView
 from registrations.webhooks import stripe_webhook
 
 urlpatterns = [
@@ -14,6 +16,8 @@ urlpatterns = [
     path("taal/", set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("betalingen/stripe/webhook", stripe_webhook, name="stripe_webhook"),
+    # The ESP's tracking webhooks (deliveries, bounces, complaints): /anymail/<esp>/tracking/.
+    path("anymail/", include("anymail.urls")),
 ]
 
 # Dutch pages live at the root, English ones under /en/.
@@ -24,6 +28,8 @@ urlpatterns += i18n_patterns(
     path("beheer/<slug:programme_slug>/budget/", include("budget.urls")),
     path("beheer/", include("registrations.organiser_urls")),
     path("scan/", include("registrations.scanner_urls")),
+    path("inloggen/", OrganiserLoginView.as_view(), name="login"),
+    path("uitloggen/", LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from dataclasses import dataclass
 
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
-from events.models import Programme
-from events.views import render_programme
+from events.models import Programme, hex_colour
+from events.views import DEFAULT_THEME_COLOUR, render_programme
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +35,40 @@ Allow: /
 """
 
 
-@require_GET
+@dataclass(frozen=True)
+class ProgrammeCard:
+    programme: Programme
+    is_running: bool
+    # Checked again here: a colour saved around the model's validation must not reach the page.
+    accent: str
+
+
+def _card(programme: Programme, today: dt.date) -> ProgrammeCard:
+    colour = programme.theme_colour
+    return ProgrammeCard(
+        programme=programme,
+        is_running=programme.starts_on <= today,
+        accent=colour if hex_colour.regex.match(colour) else DEFAULT_THEME_COLOUR,
+    )
+
+
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    """The featured programme, shown exactly as on its own page."""
-    programme = Programme.objects.featured()
-    if programme is None:
+    """The public programmes: those running or still to come, and the earlier ones below them.
+
+    A site with a single public programme shows that programme's page right here, exactly as on
+    its own page (filters included), as it did before there were more.
+    """
+    today = timezone.localdate()
+    public = Programme.objects.public()
+    upcoming = list(public.current_or_upcoming(today))
+    earlier = list(public.past(today))
+    if not (upcoming or earlier):
         return render(request, "jubileum/no_programme.html")
-    return render_programme(request, programme)
+    if len(upcoming) + len(earlier) == 1:
+        return render_programme(request, (upcoming or earlier)[0])
+    context = {"upcoming": [_card(p, today) for p in upcoming], "earlier": earlier}
+    return render(request, "jubileum/programmes.html", context)
 
 
 @require_safe

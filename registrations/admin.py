@@ -11,7 +11,14 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from events.access import programmes_for
 from registrations import services
-from registrations.models import Invitation, Payment, Registration, RosterEntry, StripeEvent
+from registrations.models import (
+    Answer,
+    Invitation,
+    Payment,
+    Registration,
+    RosterEntry,
+    StripeEvent,
+)
 
 
 class ProgrammeScopedAdmin(admin.ModelAdmin):
@@ -26,8 +33,22 @@ class ProgrammeScopedAdmin(admin.ModelAdmin):
         return queryset.filter(**{f"{self.programme_path}__in": programmes_for(request.user)})
 
 
+class AnswerInline(admin.TabularInline):
+    """The answers to the activity's extra questions, read only: they are the attendee's."""
+
+    model = Answer
+    fields = ["question", "value"]
+    readonly_fields = ["question", "value"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(Registration)
 class RegistrationAdmin(ProgrammeScopedAdmin, SimpleHistoryAdmin):
+    inlines = [AnswerInline]
     list_display = [
         "contact_name",
         "activity",

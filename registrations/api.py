@@ -22,6 +22,7 @@ from events.models import Activity
 from jubileum.apitools import ErrorOut, strict_query
 from registrations import services
 from registrations.models import Brigade, Registration
+from registrations.questions import shown_answers
 from registrations.tokens import looks_like_manage_token, ticket_qr_payload
 
 router = Router()
@@ -36,6 +37,36 @@ def _local(moment: dt.datetime | None) -> dt.datetime | None:
 
 class StrictIn(Schema):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AnswerIn(StrictIn):
+    question: int = Field(
+        ge=1, le=MAX_ID, description="The question's id (the activity's `questions`)."
+    )
+    value: str = Field(
+        max_length=services.MAX_ANSWER_LENGTH,
+        description="The answer: free text, or for a choice or yes/no question one of its "
+        "options' `value`. Empty counts as not answered.",
+    )
+
+
+class AnswerOut(Schema):
+    question: int = Field(description="The question's id.")
+    label: str = Field(description="The question, in the request's language.")
+    value: str = Field(description="The answer as stored: the text, or the option's `value`.")
+    display: str = Field(description="The answer as shown to people, in the request's language.")
+
+
+def _answers(registration: Registration, language: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "question": answer.question_id,
+            "label": answer.label,
+            "value": answer.value,
+            "display": answer.display,
+        }
+        for answer in shown_answers(registration, language)
+    ]
 
 
 class SignUpIn(StrictIn):
@@ -53,6 +84,12 @@ class SignUpIn(StrictIn):
     consent: bool = Field(
         description="The person agrees to the privacy statement; must be true.",
     )
+    answers: list[AnswerIn] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Answers to the activity's extra questions (see the activity's "
+        "`questions`), at most one per question; every required question must be answered.",
+    )
 
     @field_validator("email")
     @classmethod
@@ -69,6 +106,16 @@ class SignUpIn(StrictIn):
         if value is not True:
             raise ValueError("consent must be given (true) to sign up")
         return value
+
+    @field_validator("answers")
+    @classmethod
+    def _one_answer_per_question(cls, value: list[AnswerIn]) -> list[AnswerIn]:
+        if len({answer.question for answer in value}) != len(value):
+            raise ValueError("each question may be answered only once")
+        return value
+
+    def answers_by_question(self) -> dict[int, str]:
+        return {answer.question: answer.value for answer in self.answers}
 
     def to_sign_up(self, default_language: str) -> services.SignUp:
         return services.SignUp(
@@ -159,6 +206,9 @@ class RegistrationOut(Schema):
         description="The exact QR payload (`JUB1:` + ticket code); only while confirmed.",
         examples=["JUB1:K7Q2M4XW9ZP3R5T6V8YA"],
     )
+    answers: list[AnswerOut] = Field(
+        description="Answers to the activity's extra questions, in the questions' order."
+    )
 
     @staticmethod
     def resolve_hold_expires_at(obj: Registration) -> dt.datetime | None:
@@ -183,6 +233,10 @@ class RegistrationOut(Schema):
             if obj.status == RegistrationStatus.CONFIRMED
             else None
         )
+
+    @staticmethod
+    def resolve_answers(obj: Registration, context: dict[str, Any]) -> list[dict[str, Any]]:
+        return _answers(obj, context["request"].LANGUAGE_CODE)
 
 
 def _registration(token: str) -> Registration:
@@ -214,12 +268,23 @@ def sign_up(
     201 with status `confirmed`, `pending_payment` (a paid activity: the places are held while
     the person pays), `waitlisted` (full) or `pending_approval` (a members-only or invitation-only
     activity the person is not on the roster or invited for). The same e-mail address signing up
-    again answers 200 with the existing registration (without its manage token) and e-mails it
-    again. 409 `registration_closed` or `activity_full`, 422 `party_too_large`,
-    `unknown_invitation` or `validation_error` change nothing.
+    again answers 200 with the existing registration (without its manage token; its answers stay
+    as they were) and e-mails it again.
+
+    `answers` answers the activity's `questions` (see GET /activities/{id}); they are stored with
+    the registration and read back with GET /registrations/{token}. A missing required answer,
+    an unknown question or a value that is not one of a question's options is 422
+    `invalid_answer`, with `details.question` naming the question.
+
+    409 `registration_closed` or `activity_full`, 422 `party_too_large`, `unknown_invitation`,
+    `invalid_answer` or `validation_error` change nothing.
     """
     activity = get_object_or_404(Activity.objects.listed(), pk=id)
-    result = services.register(activity.pk, payload.to_sign_up(request.LANGUAGE_CODE))
+    result = services.register(
+        activity.pk,
+        payload.to_sign_up(request.LANGUAGE_CODE),
+        answers=payload.answers_by_question(),
+    )
     registration = result.registration
     body = {
         "id": registration.pk,

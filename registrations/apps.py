@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class RegistrationsConfig(AppConfig):
     name = "registrations"
     verbose_name = _("Aanmeldingen")
+
+    def ready(self) -> None:
+        from anymail.signals import tracking
+
+        from registrations import messaging
+
+        # Deliveries, bounces and complaints reported by the ESP's webhook (/anymail/<esp>/...).
+        tracking.connect(
+            messaging.record_tracking_event, dispatch_uid="registrations.message_tracking"
+        )

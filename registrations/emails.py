@@ -34,6 +34,7 @@ from django.utils.html import format_html
 
 from events.calendar import build_calendar
 from registrations.models import Invitation, Registration, SentMail
+from registrations.questions import shown_answers
 from registrations.tickets import qr_png
 
 logger = logging.getLogger(__name__)
@@ -188,17 +189,21 @@ def _registration_mail(
     ticket: bool = False,
     links: dict[str, str] | None = None,
     calendar: bool = False,
+    answers: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> TicketMessage:
     """A registration e-mail in the person's language.
 
     `links` names more personal pages for the context (`{"claim_url": "registrations:claim"}`),
-    each reversed with the manage token; `calendar` attaches the activity as an .ics file.
+    each reversed with the manage token; `calendar` attaches the activity as an .ics file;
+    `answers` lists the answers to the activity's extra questions with the facts.
     """
     language = _language(registration.language)
     activity = registration.activity
     with translation.override(language):
         context = {**_registration_context(registration), **(extra or {})}
+        if answers:
+            context["answers"] = shown_answers(registration, language)
         for variable, url_name in (links or {}).items():
             token = registration.manage_token
             context[variable] = site_url() + reverse(url_name, kwargs={"token": token})
@@ -227,11 +232,12 @@ def confirmation(registration: Registration) -> TicketMessage:
         ticket=True,
         links={"ics_url": "registrations:ics"},
         calendar=True,
+        answers=True,
     )
 
 
 def waitlisted(registration: Registration) -> TicketMessage:
-    return _registration_mail("waitlisted", registration)
+    return _registration_mail("waitlisted", registration, answers=True)
 
 
 def offer(registration: Registration) -> TicketMessage:
@@ -240,11 +246,11 @@ def offer(registration: Registration) -> TicketMessage:
 
 
 def pending_approval(registration: Registration) -> TicketMessage:
-    return _registration_mail("pending_approval", registration)
+    return _registration_mail("pending_approval", registration, answers=True)
 
 
 def pending_payment(registration: Registration) -> TicketMessage:
-    return _registration_mail("pending_payment", registration)
+    return _registration_mail("pending_payment", registration, answers=True)
 
 
 def cancelled(registration: Registration) -> TicketMessage:

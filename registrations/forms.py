@@ -6,11 +6,12 @@ import re
 from typing import Any
 
 from django import forms
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Activity
+from events.models import Activity, Question
 from registrations.models import Brigade, Registration
-from registrations.services import SignUp
+from registrations.services import MAX_ANSWER_LENGTH, SignUp
 
 HONEYPOT = "website"
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{6,40}$")
@@ -36,6 +37,36 @@ def _party_size_field(activity: Activity) -> forms.IntegerField:
         },
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "input--short"}),
     )
+
+
+QUESTION_PREFIX = "question_"
+
+
+def question_field_name(question_id: int) -> str:
+    return f"{QUESTION_PREFIX}{question_id}"
+
+
+def _question_field(question: Question, language: str) -> forms.Field:
+    """The form field for one extra question, worded in the visitor's language."""
+    label = question.label_in(language)
+    errors = {
+        "required": _("Beantwoord de vraag “%(label)s”.") % {"label": label},
+        "invalid_choice": _("Kies een van de antwoorden bij “%(label)s”.") % {"label": label},
+        "max_length": _("Je antwoord op “%(label)s” mag hoogstens %(max)s tekens lang zijn.")
+        % {"label": label, "max": MAX_ANSWER_LENGTH},
+    }
+    shown = label if question.required else _("%(label)s (niet verplicht)") % {"label": label}
+    common = {
+        "label": shown,
+        "required": question.required,
+        "help_text": question.help_text_in(language),
+        "error_messages": errors,
+    }
+    if question.kind == Question.Kind.TEXT:
+        # A one-line input: the site's styles cover inputs, and answers are short (a diet,
+        # children's ages, an organisation and role).
+        return forms.CharField(max_length=MAX_ANSWER_LENGTH, **common)
+    return forms.ChoiceField(choices=question.options(language), widget=forms.RadioSelect, **common)
 
 
 class SignUpForm(forms.Form):
@@ -137,6 +168,10 @@ class SignUpForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.activity = activity
         self.fields["party_size"] = _party_size_field(activity)
+        language = translation.get_language() or "nl"
+        self.questions = list(activity.questions.all())
+        for question in self.questions:
+            self.fields[question_field_name(question.pk)] = _question_field(question, language)
         self.order_fields(["contact_name", "email", "phone", "party_size", "kind"])
         if activity.audience == Activity.Audience.PUBLIC:
             del self.fields["invitation_code"]
@@ -150,6 +185,11 @@ class SignUpForm(forms.Form):
             self.fields["invitation_code"].help_text = _(
                 "Staat in je uitnodiging. Zonder code beslist een organisator over je aanmelding."
             )
+
+    @property
+    def question_fields(self) -> list[tuple[forms.BoundField, Question]]:
+        """The fields of the activity's extra questions, in the organiser's order."""
+        return [(self[question_field_name(q.pk)], q) for q in self.questions]
 
     @property
     def is_bot(self) -> bool:
@@ -199,6 +239,22 @@ class SignUpForm(forms.Form):
             language=language,
             invitation_code=data.get("invitation_code", ""),
         )
+
+    def answers(self) -> dict[int, str]:
+        """The answers given (question id → value), empty ones left out (call after
+        is_valid())."""
+        answers = {}
+        for question in self.questions:
+            value = self.cleaned_data.get(question_field_name(question.pk), "")
+            if value:
+                answers[question.pk] = value
+        return answers
+
+    def add_answer_error(self, question_id: object, message: str) -> None:
+        """Show the service's objection to an answer next to its question (or above the
+        form when the question is no longer on it)."""
+        name = question_field_name(question_id) if isinstance(question_id, int) else ""
+        self.add_error(name if name in self.fields else None, message)
 
 
 class PartySizeForm(forms.Form):

@@ -537,6 +537,9 @@ class Message(models.Model):
         verbose_name=_("verstuurd door"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # From the organiser's form: a form submitted twice (a double click, a retried request)
+    # finds the message the first submission made instead of sending it again.
+    idempotency_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -553,9 +556,13 @@ class MessageRecipient(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Wacht op verzenden")
+        # Claimed by a task that is sending it now: no other task may send it too.
+        SENDING = "sending", _("Wordt verstuurd")
         SENT = "sent", _("Verstuurd")
         DELIVERED = "delivered", _("Afgeleverd")
         FAILED = "failed", _("Mislukt")
+        # The person left the audience before their turn (cancelled, data removed).
+        SKIPPED = "skipped", _("Niet verstuurd")
         BOUNCED = "bounced", _("Onbestelbaar")
         COMPLAINED = "complained", _("Gemeld als spam")
 

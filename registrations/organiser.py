@@ -8,12 +8,14 @@ call one service, and redirect with a message; a refused action shows the servic
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from types import SimpleNamespace
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -26,37 +28,47 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from events.access import get_programme_for_organiser, may_change, programmes_for
 from events.models import Activity, Programme
 from jubileum.templatetags.jubileum_format import euro
-from registrations import checkin, devices, payments, services
+from registrations import attendees, checkin, devices, payments, services
 from registrations.invitations import invite_roster
 from registrations.models import Payment, Registration, ScannerDevice
 from registrations.roster import RosterError, import_roster
+from registrations.sparklines import sparklines
 
 Status = Registration.Status
 
 ROSTER_MAX_BYTES = 2 * 1024 * 1024
 
 
-def _activities_with_counts(programme: Programme) -> QuerySet[Activity]:
-    """The programme's activities, each with its registration figures, in one query."""
+def _activities_with_counts(
+    programme: Programme, now: dt.datetime | None = None
+) -> QuerySet[Activity]:
+    """The programme's activities, each with its registration figures, in one query.
+
+    `paying_parties` counts payment holds that still hold places (an expired hold is no longer
+    waiting for anything); `checked_in` is persons admitted at the door (registrations.checkin).
+    """
+    now = now or timezone.now()
 
     def persons(*statuses: str) -> Coalesce:
         only = Q(registrations__status__in=statuses)
         return Coalesce(Sum("registrations__party_size", filter=only), 0)
 
-    def parties(status: str) -> Count:
-        return Count("registrations", filter=Q(registrations__status=status))
+    def parties(status: str, **extra: object) -> Count:
+        extra = {f"registrations__{key}": value for key, value in extra.items()}
+        return Count("registrations", filter=Q(registrations__status=status, **extra))
 
-    return (
+    activities = (
         Activity.objects.filter(programme=programme)
-        .with_places_taken()
+        .with_places_taken(now)
         .annotate(
             confirmed_persons=persons(Status.CONFIRMED),
             waitlisted_parties=parties(Status.WAITLISTED),
             waitlisted_persons=persons(Status.WAITLISTED),
             pending_approvals=parties(Status.PENDING_APPROVAL),
+            paying_parties=parties(Status.PENDING_PAYMENT, hold_expires_at__gt=now),
         )
-        .order_by("starts_at", "title")
     )
+    return checkin.activities_with_counts(activities).order_by("starts_at", "title")
 
 
 def _get_activity_for_organiser(programme: Programme, slug: str) -> Activity:
@@ -88,73 +100,102 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def programme(request: HttpRequest, programme_slug: str) -> HttpResponse:
     item = get_programme_for_organiser(request.user, programme_slug)
+    activities = list(_activities_with_counts(item))
+    lines = sparklines(item, activities)
+    for activity_item in activities:
+        activity_item.sparkline = lines[activity_item.pk]
     return render(
         request,
         "organiser/programme.html",
-        {
-            "programme": item,
-            "may_change": may_change(item),
-            "activities": _activities_with_counts(item),
-        },
+        {"programme": item, "may_change": may_change(item), "activities": activities},
     )
 
 
+# The queues an organiser works through; everyone else is in the attendee list.
+QUEUE_STATUSES = (
+    Status.PENDING_APPROVAL,
+    Status.WAITLISTED,
+    Status.OFFERED,
+    Status.PENDING_PAYMENT,
+)
+ATTENDEES_PER_PAGE = 100
+
+
 def _group(registrations: list[Registration]) -> dict[str, list[Registration]]:
-    groups: dict[str, list[Registration]] = {
-        "pending": [],
-        "waitlist": [],
-        "held": [],
-        "confirmed": [],
-        "inactive": [],
-    }
+    groups: dict[str, list[Registration]] = {"pending": [], "waitlist": [], "held": []}
     group_of = {
         Status.PENDING_APPROVAL: "pending",
         Status.WAITLISTED: "waitlist",
         Status.OFFERED: "held",
         Status.PENDING_PAYMENT: "held",
-        Status.CONFIRMED: "confirmed",
     }
     for registration in registrations:
-        groups[group_of.get(registration.status, "inactive")].append(registration)
+        groups[group_of[registration.status]].append(registration)
     # The waitlist is offered in the order people joined it; so is it shown.
     groups["waitlist"].sort(key=lambda r: (r.waitlisted_at or r.created_at, r.pk))
     return groups
 
 
+def _with_payments(activity: Activity, registrations: QuerySet[Registration]) -> QuerySet:
+    return registrations.prefetch_related("payments") if activity.price > 0 else registrations
+
+
+def _show_payments(activity: Activity, registrations: list[Registration]) -> None:
+    if activity.price > 0:
+        for registration in registrations:
+            registration.payment = payments.payment_of(registration)
+
+
 @login_required
 @require_GET
 def activity(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
+    """The activity's queues (approvals, waitlist in order, held places) and its attendee list
+    with search and filters; with htmx, a change of filters answers with the list alone."""
     item = get_programme_for_organiser(request.user, programme_slug)
     current = _get_activity_for_organiser(item, activity_slug)
-    listed = current.registrations.order_by("created_at", "pk")
-    if current.price > 0:
-        listed = listed.prefetch_related("payments")
-    registrations = list(listed)
-    if current.price > 0:
-        for registration in registrations:
-            registration.payment = payments.payment_of(registration)
+    current.programme = item  # for its public link, without fetching the programme again
     now = timezone.now()
+    filter_form = attendees.AttendeeFilterForm(request.GET)
+    filters = filter_form.filters()
+    listed = _with_payments(current, attendees.attendee_list(current, filters, now=now))
+    page = Paginator(listed, ATTENDEES_PER_PAGE).get_page(request.GET.get("pagina"))
+    rows = list(page.object_list)
+    _show_payments(current, rows)
+    questions = list(current.questions.all())
+    attendees.describe(rows, questions, now)
+    query = filters.query()
     # Where a party can go: activities still to come that take sign-ups.
     destinations = (
         Activity.objects.filter(programme=item, status=Activity.Status.PUBLISHED, ends_at__gt=now)
         .exclude(pk=current.pk)
         .order_by("starts_at", "title")
     )
-    return render(
-        request,
-        "organiser/activity.html",
-        {
-            "programme": item,
-            "activity": current,
-            "may_change": may_change(item),
-            "groups": _group(registrations),
-            "destinations": list(destinations),
-            "invitations_sent": current.invitations.count(),
-            "takes_invitations": current.audience != Activity.Audience.PUBLIC,
-            "now": now,
-            "can_cancel_activity": may_change(item) and current.status != Activity.Status.CANCELLED,
-        },
+    context = {
+        "programme": item,
+        "activity": current,
+        "may_change": may_change(item),
+        "now": now,
+        "filter_form": filter_form,
+        "filters": filters,
+        "page": page,
+        "attendees": rows,
+        "questions": questions,
+        "query": query,
+        "query_suffix": f"?{query}" if query else "",
+        "destinations": list(destinations) if may_change(item) else [],
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "organiser/activity.html#results", context)
+    queued = list(_with_payments(current, current.registrations.filter(status__in=QUEUE_STATUSES)))
+    _show_payments(current, queued)
+    takes_invitations = current.audience != Activity.Audience.PUBLIC
+    context.update(
+        groups=_group(queued),
+        invitations_sent=current.invitations.count() if takes_invitations else 0,
+        takes_invitations=takes_invitations,
+        can_cancel_activity=may_change(item) and current.status != Activity.Status.CANCELLED,
     )
+    return render(request, "organiser/activity.html", context)
 
 
 def _act(

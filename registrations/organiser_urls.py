@@ -1,10 +1,13 @@
 from django.urls import path
 
-from registrations import organiser
+from budget import report_views
+from registrations import attendees, messaging_views, organiser, questions
 
 app_name = "organiser"
 
 registration = "<slug:programme_slug>/aanmelding/<int:registration_id>"
+activity_questions = "<slug:programme_slug>/activiteit/<slug:activity_slug>/vragen"
+activity_messages = "<slug:programme_slug>/activiteit/<slug:activity_slug>/berichten"
 
 urlpatterns = [
     path("", organiser.index, name="index"),
@@ -29,6 +32,16 @@ urlpatterns = [
         name="scanner_revoke",
     ),
     path(
+        "<slug:programme_slug>/verantwoording/",
+        report_views.programme_report,
+        name="report",
+    ),
+    path(
+        "<slug:programme_slug>/verantwoording/verantwoording.xlsx",
+        report_views.programme_report_xlsx,
+        name="report_xlsx",
+    ),
+    path(
         "<slug:programme_slug>/activiteit/<slug:activity_slug>/",
         organiser.activity,
         name="activity",
@@ -43,6 +56,35 @@ urlpatterns = [
         organiser.cancel_activity,
         name="cancel_activity",
     ),
+    path(
+        "<slug:programme_slug>/activiteit/<slug:activity_slug>/deelnemers.csv",
+        attendees.export_csv,
+        name="attendees_csv",
+    ),
+    path(
+        "<slug:programme_slug>/activiteit/<slug:activity_slug>/deelnemers.xlsx",
+        attendees.export_xlsx,
+        name="attendees_xlsx",
+    ),
+    path(
+        "<slug:programme_slug>/activiteit/<slug:activity_slug>/deurlijst/",
+        attendees.door_list,
+        name="door_list",
+    ),
+    path(
+        "<slug:programme_slug>/activiteit/<slug:activity_slug>/naambadges/",
+        attendees.badges,
+        name="badges",
+    ),
+    path(f"{activity_questions}/", questions.questions, name="questions"),
+    path(f"{activity_questions}/<int:question_id>/", questions.question_edit, name="question_edit"),
+    path(
+        f"{activity_questions}/<int:question_id>/verwijderen/",
+        questions.question_delete,
+        name="question_delete",
+    ),
+    path(f"{activity_messages}/", messaging_views.messages_page, name="messages"),
+    path(f"{activity_messages}/<int:message_id>/", messaging_views.message_page, name="message"),
     path(f"{registration}/goedkeuren/", organiser.approve, name="approve"),
     path(f"{registration}/afwijzen/", organiser.decline, name="decline"),
     path(f"{registration}/annuleren/", organiser.cancel, name="cancel"),

@@ -14,10 +14,11 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Activity
+from events.models import Activity, Question
 from jubileum.errors import DomainError
 from registrations.models import Answer, Invitation, Payment, Registration, RosterEntry
 
@@ -84,6 +85,19 @@ class OfferExpired(RegistrationError):
 class InvalidState(RegistrationError):
     code = "invalid_state"
     message = _("Dat kan niet meer met deze aanmelding.")
+
+
+class InvalidAnswer(RegistrationError):
+    """An answer to an extra question is missing, unknown or not one of the choices;
+    `details["question"]` names the question (its id)."""
+
+    code = "invalid_answer"
+    status = 422
+    message = _("Een antwoord op de vragen klopt niet.")
+
+
+# Longest answer to a text question (the Answer column holds as much).
+MAX_ANSWER_LENGTH = 1000
 
 
 def _party_too_large(activity: Activity) -> PartyTooLarge:
@@ -206,11 +220,56 @@ def mail_kind(registration: Registration) -> str | None:
     }.get(registration.current_status())
 
 
-def register(activity_id: int, sign_up: SignUp, *, now: dt.datetime | None = None) -> SignUpResult:
+def _answer_error(question: Question, message: str | Promise) -> InvalidAnswer:
+    label = question.label_in(translation.get_language() or "nl")
+    text = message % {"label": label, "max": MAX_ANSWER_LENGTH}
+    return InvalidAnswer(text, details={"question": question.pk})
+
+
+def _checked_answers(activity: Activity, answers: dict[int, str]) -> dict[Question, str]:
+    """The non-empty answers to store, each checked against its question: every question of
+    this activity, every choice among its options, every required question answered."""
+    questions = {question.pk: question for question in activity.questions.all()}
+    unknown = sorted(set(answers) - set(questions))
+    if unknown:
+        raise InvalidAnswer(
+            _("Deze vraag hoort niet bij deze activiteit."), details={"question": unknown[0]}
+        )
+    checked: dict[Question, str] = {}
+    for question in questions.values():
+        value = (answers.get(question.pk) or "").strip()
+        if not value:
+            if question.required:
+                raise _answer_error(question, _("Beantwoord de vraag “%(label)s”."))
+            continue
+        if question.kind == Question.Kind.TEXT:
+            if len(value) > MAX_ANSWER_LENGTH:
+                raise _answer_error(
+                    question,
+                    _("Je antwoord op “%(label)s” mag hoogstens %(max)s tekens lang zijn."),
+                )
+        elif value not in dict(question.options()):
+            raise _answer_error(question, _("Kies een van de antwoorden bij “%(label)s”."))
+        checked[question] = value
+    return checked
+
+
+def register(
+    activity_id: int,
+    sign_up: SignUp,
+    *,
+    answers: dict[int, str] | None = None,
+    now: dt.datetime | None = None,
+) -> SignUpResult:
     """Sign a party up: confirmed, held for payment, waitlisted, or waiting for approval.
 
+    `answers` holds the answers to the activity's extra questions (question id → value; a
+    choice or yes/no by its stored value). They are checked and saved with the registration,
+    or the sign-up fails with `InvalidAnswer` and nothing is saved.
+
     The same e-mail address signing up again for the same activity (a double click, a second
-    try) gets its existing registration back and the e-mail again, never a second one.
+    try) gets its existing registration back and the e-mail again, never a second one; its
+    answers stay as they were.
     """
     now = now or timezone.now()
     email = sign_up.email.strip()
@@ -244,6 +303,8 @@ def register(activity_id: int, sign_up: SignUp, *, now: dt.datetime | None = Non
             # The invitation is personal: once it admits one party it admits no other.
             if invitation.registrations.filter(status__in=Registration.ACTIVE_STATUSES).exists():
                 raise InvitationUsed()
+        # Checked under the activity's lock: an organiser changing a question takes it too.
+        checked_answers = _checked_answers(activity, answers or {})
 
         registration = Registration(
             activity=activity,
@@ -268,6 +329,10 @@ def register(activity_id: int, sign_up: SignUp, *, now: dt.datetime | None = Non
         else:
             raise ActivityFull(details={"places_left": places_free(activity, now)})
         registration.save()
+        Answer.objects.bulk_create(
+            Answer(registration=registration, question=question, value=value)
+            for question, value in checked_answers.items()
+        )
         _send_after_commit(registration, mail_kind(registration))
     return SignUpResult(registration, created=True)
 

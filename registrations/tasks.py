@@ -152,3 +152,31 @@ def send_reminders(*, now: dt.datetime | None = None) -> list[int]:
 
 def _enqueue_reminder(registration_id: int) -> None:
     send_registration_mail.enqueue(registration_id=registration_id, kind="reminder")
+
+
+@task()
+def send_message_batch(*, message_id: int, recipient_ids: list[int], attempt: int = 1) -> int:
+    """Send an organiser's message to one batch of its recipients; returns how many went out.
+
+    Each recipient is claimed before sending (see `messaging`), so this task may run twice.
+    Those the provider refused for now are retried by a later task with only their ids; on the
+    last attempt (or where the backend cannot wait) they are marked failed instead.
+    """
+    from registrations import messaging
+
+    final = attempt >= MAX_ATTEMPTS or not send_message_batch.get_backend().supports_defer
+    result = messaging.send_batch(message_id, recipient_ids, final=final)
+    if result.retry:
+        run_after = timezone.now() + RETRY_DELAYS[attempt - 1]
+        send_message_batch.using(run_after=run_after).enqueue(
+            message_id=message_id, recipient_ids=result.retry, attempt=attempt + 1
+        )
+        logger.warning(
+            "Message %s: %s recipients failed (attempt %s of %s); retrying after %s",
+            message_id,
+            len(result.retry),
+            attempt,
+            MAX_ATTEMPTS,
+            run_after.isoformat(),
+        )
+    return result.sent

@@ -32,6 +32,7 @@ from jubileum.templatetags.jubileum_format import euro, moment
 from registrations import payments, services
 from registrations.forms import ConfirmForm, PartySizeForm, SignUpForm
 from registrations.models import Payment, Registration
+from registrations.questions import shown_answers
 from registrations.tasks import send_registration_mail
 from registrations.tickets import qr_svg
 from registrations.tokens import looks_like_manage_token
@@ -117,7 +118,12 @@ def signup(request: HttpRequest, programme_slug: str, slug: str) -> HttpResponse
     if not form.is_valid():
         return _activity_page(request, activity, form)
     try:
-        result = services.register(activity.pk, form.sign_up(translation.get_language()))
+        result = services.register(
+            activity.pk, form.sign_up(translation.get_language()), answers=form.answers()
+        )
+    except services.InvalidAnswer as error:
+        form.add_answer_error(error.details.get("question"), str(error))
+        return _activity_page(request, activity, form)
     except services.UnknownInvitation as error:
         form.add_error("invitation_code", str(error))
         return _activity_page(request, activity, form)
@@ -222,6 +228,7 @@ def _manage_page(
         "status": status,
         "status_label": Status(status).label,
         "status_sentence": _status_sentence(registration, status),
+        "answers": shown_answers(registration, translation.get_language()),
         "ticket_svg": _ticket_svg(registration) if status == Status.CONFIRMED else "",
         "can_claim": status == Status.OFFERED,
         # What was paid is for this party size (the service refuses a change, too).

@@ -169,7 +169,7 @@ READ_PAGES = ["dashboard", "expenses", "approvals", "income", "export_csv", "exp
 def test_anonymous_is_sent_to_log_in(client, budget, name):
     response = client.get(url(name, budget.programme))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("admin:login"))
+    assert response["Location"].startswith(reverse("login"))
 
 
 @pytest.mark.parametrize("name", READ_PAGES)
@@ -931,7 +931,7 @@ def test_organiser_of_another_programme_cannot_edit(client, budget, stranger, ex
 def test_anonymous_is_sent_to_log_in_from_the_edit_page(client, budget, expense):
     response = client.get(url("edit_expense", budget.programme, expense_id=expense.pk))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("admin:login"))
+    assert response["Location"].startswith(reverse("login"))
 
 
 def test_bad_input_on_the_edit_page_changes_nothing(client, budget, organiser, expense):

@@ -45,6 +45,10 @@ def test_resident_finds_an_activity_and_adds_it_to_the_calendar(
 
     response = page.goto("/")
     assert "content-security-policy" in response.headers
+    # The demo has two programmes: the home page lists them, the resident opens the centenary.
+    screenshot(page, "programmes")
+    page.get_by_role("main").get_by_role("link", name=PROGRAMME).click()
+    expect(page).to_have_url(re.compile(re.escape(demo.get_absolute_url()) + "$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text(PROGRAMME)
     expect_listing(page, everything)
     screenshot(page, "home")
@@ -93,7 +97,7 @@ def test_resident_finds_an_activity_and_adds_it_to_the_calendar(
 def test_filter_works_without_javascript(new_page, demo: Programme, foreign_requests):
     page = new_page(javascript=False)
 
-    page.goto("/")
+    page.goto(demo.get_absolute_url())
     page.locator("select[name=audience]").select_option(Activity.Audience.MEMBERS)
     page.locator("form:has(select[name=audience]) [type=submit]").click()
 
@@ -106,7 +110,11 @@ def test_filter_works_without_javascript(new_page, demo: Programme, foreign_requ
 def test_phone_sized_pages_do_not_scroll_sideways(page: Page, demo: Programme):
     activity = Activity.objects.listed().filter(programme=demo).first()
 
-    for name, url in [("home-phone", "/"), ("activity-phone", activity.get_absolute_url())]:
+    for name, url in [
+        ("home-phone", "/"),
+        ("programme-phone", demo.get_absolute_url()),
+        ("activity-phone", activity.get_absolute_url()),
+    ]:
         page.goto(url)
         screenshot(page, name)
         width = page.evaluate("document.documentElement.scrollWidth")

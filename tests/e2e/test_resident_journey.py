@@ -69,6 +69,9 @@ def test_resident_signs_up_sees_the_ticket_and_cancels(
     expect(form.get_by_label("Inwoner")).to_be_checked()
     tab_to(page, form.get_by_label("Korps"))
     tab_to(page, form.get_by_label("Dienstjaren"))
+    # The children's afternoon asks an extra question.
+    tab_to(page, form.get_by_label(re.compile("^Leeftijden van de kinderen")))
+    page.keyboard.type("6 en 9")
     tab_to(page, form.get_by_label(re.compile("Ik geef toestemming")))
     page.keyboard.press("Space")
     tab_to(page, form.get_by_role("link", name="privacyverklaring"))
@@ -86,6 +89,8 @@ def test_resident_signs_up_sees_the_ticket_and_cancels(
     registration = Registration.objects.get(email="smit@example.org")
     assert (registration.party_size, registration.phone) == (3, "06 12345678")
     assert registration.status == Registration.Status.CONFIRMED
+    assert [answer.value for answer in registration.answers.all()] == ["6 en 9"]
+    expect(main).to_contain_text("6 en 9")
     expect(main).to_contain_text(registration.ticket_code)
     screenshot(page, "personal-page")
 

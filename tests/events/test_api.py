@@ -356,7 +356,7 @@ def test_openapi_document_lists_the_paths_with_response_schemas(client):
     expected = {
         f"{API}/programmes": ("PagedProgrammeOut", {"200", "422"}),
         f"{API}/programmes/{{slug}}/activities": ("PagedActivityOut", {"200", "404", "422"}),
-        f"{API}/activities/{{id}}": ("ActivityOut", {"200", "404", "422"}),
+        f"{API}/activities/{{id}}": ("ActivityDetailOut", {"200", "404", "422"}),
     }
     assert set(expected) <= set(paths)
     for path, (schema, statuses) in expected.items():

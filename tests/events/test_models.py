@@ -181,7 +181,17 @@ def test_registration_respects_window_status_and_need(activity):
     assert not activity.registration_is_open()
 
 
-def test_featured_programme_is_the_public_one_that_ends_last(programme, make_programme):
-    make_programme(ends_on=dt.date(2027, 10, 10), is_public=False)
-    make_programme(ends_on=dt.date(2027, 1, 1))
-    assert Programme.objects.featured() == programme
+def test_featured_programme_is_the_one_running_or_starting_next(programme, make_programme):
+    # `programme` runs from 1 December 2026 to 31 March 2027.
+    make_programme(starts_on=dt.date(2026, 11, 1), ends_on=dt.date(2026, 12, 20), is_public=False)
+    make_programme(starts_on=dt.date(2027, 10, 4), ends_on=dt.date(2027, 10, 10))
+    earlier = make_programme(starts_on=dt.date(2023, 9, 1), ends_on=dt.date(2023, 10, 14))
+
+    # Announced a year ahead, the fire-safety week does not take over while the centenary runs.
+    assert Programme.objects.featured(today=dt.date(2026, 11, 26)) == programme
+    assert Programme.objects.featured(today=dt.date(2027, 2, 1)) == programme
+    # Once no public programme runs or is coming, the one that ended last.
+    programme.is_public = False
+    programme.save()
+    assert Programme.objects.featured(today=dt.date(2028, 1, 1)).ends_on == dt.date(2027, 10, 10)
+    assert Programme.objects.public().past(dt.date(2028, 1, 1)).last() == earlier

@@ -6,10 +6,10 @@ from decimal import Decimal
 from django.core.management import call_command
 from django.utils import timezone
 
-from budget.models import Budget, BudgetAlert, Expense, Income
+from budget.models import Budget, BudgetAlert, Category, Expense, Income
 from budget.services import approval_queue, summarise
-from events.models import Activity, Programme
-from jubileum.demo import anchor_saturday
+from events.models import Activity, Programme, Question
+from jubileum.demo import PROGRAMME_SLUG, anchor_saturday
 from registrations.models import Registration
 
 
@@ -21,7 +21,8 @@ def _snapshot() -> list[tuple]:
         ),
         *Registration.objects.order_by("pk").values_list("pk", "email", "party_size"),
         *Budget.objects.values_list("pk", "total"),
-        *Budget.objects.get().categories.order_by("pk").values_list("pk", "name"),
+        *Category.objects.order_by("pk").values_list("pk", "budget", "name", "planned_amount"),
+        *Question.objects.order_by("pk").values_list("pk", "activity", "label", "choices"),
         *Expense.objects.order_by("pk").values_list(
             "pk", "supplier", "amount_excl_vat", "status", "approved_by", "date"
         ),
@@ -35,12 +36,14 @@ def test_load_demo_twice_gives_the_same_rows(db):
     first = _snapshot()
     call_command("load_demo")
     assert _snapshot() == first
-    assert Programme.objects.get().name == "Brandweer Soest & Soesterberg 100 jaar"
+    assert (
+        Programme.objects.get(slug=PROGRAMME_SLUG).name == "Brandweer Soest & Soesterberg 100 jaar"
+    )
 
 
 def test_demo_has_the_centenary_programme_budget_and_kinds_of_activity(db):
     call_command("load_demo")
-    programme = Programme.objects.get()
+    programme = Programme.objects.get(slug=PROGRAMME_SLUG)
     assert programme.budget.total == 8000
     activities = list(programme.activities.all())
     assert len(activities) >= 8
@@ -64,7 +67,7 @@ def test_load_demo_as_held_twice_gives_the_same_rows(db, mailoutbox):
 
 def test_default_demo_budget_has_a_few_planned_and_committed_lines(db):
     call_command("load_demo")
-    budget = Budget.objects.get()
+    budget = Budget.objects.get(programme__slug=PROGRAMME_SLUG)
     assert budget.categories.count() == 8
     statuses = set(budget.expenses.values_list("status", flat=True))
     assert statuses == {"planned", "committed"}
@@ -79,7 +82,7 @@ def test_default_demo_budget_has_a_few_planned_and_committed_lines(db):
 def test_as_held_ledger_is_realistic_and_under_budget(db):
     call_command("load_demo")
     call_command("load_demo", as_held=True)
-    budget = Budget.objects.get()
+    budget = Budget.objects.get(programme__slug=PROGRAMME_SLUG)
     summary = summarise(budget)
     assert summary.expected_spending < Decimal("8000.00")
     assert summary.paid > 0 and summary.invoiced > 0
@@ -109,10 +112,11 @@ def test_demo_starts_at_least_two_weeks_from_today(db):
 def test_demo_as_held_places_activities_in_2023(db):
     call_command("load_demo")
     call_command("load_demo", as_held=True)
-    assert Activity.objects.count() == 11
-    years = {timezone.localtime(a.starts_at).year for a in Activity.objects.all()}
+    centenary = Activity.objects.filter(programme__slug=PROGRAMME_SLUG)
+    assert centenary.count() == 11
+    years = {timezone.localtime(a.starts_at).year for a in centenary}
     assert years == {2023}
-    assert Programme.objects.get().starts_on.year == 2023
+    assert Programme.objects.get(slug=PROGRAMME_SLUG).starts_on.year == 2023
 
 
 def test_anchor_is_a_saturday_two_weeks_out():

@@ -421,9 +421,16 @@ def test_openapi_document_lists_the_registration_paths(client):
 
     paths = document["paths"]
     expected = {
-        (f"{API}/activities/{{id}}/registrations", "post"): {"200", "201", "404", "409", "422"},
+        (f"{API}/activities/{{id}}/registrations", "post"): {
+            "200",
+            "201",
+            "400",
+            "404",
+            "409",
+            "422",
+        },
         (f"{API}/registrations/{{token}}", "get"): {"200", "404", "422"},
-        (f"{API}/registrations/{{token}}", "patch"): {"200", "404", "409", "422"},
+        (f"{API}/registrations/{{token}}", "patch"): {"200", "400", "404", "409", "422"},
         (f"{API}/registrations/{{token}}", "delete"): {"200", "404", "409", "422"},
         (f"{API}/waitlist-offers/{{token}}/claim", "post"): {"200", "404", "409", "422"},
     }

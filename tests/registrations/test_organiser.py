@@ -4,6 +4,7 @@ the roster upload and invitations; and that nobody else gets in."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
@@ -12,7 +13,9 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from events.models import Activity, ProgrammeRole
-from registrations.models import Invitation, Registration, RosterEntry
+from registrations import emails, services
+from registrations.models import Invitation, Payment, Registration, RosterEntry
+from tests.registrations.conftest import MAIL_TASK
 
 Role = ProgrammeRole.Role
 Status = Registration.Status
@@ -155,7 +158,9 @@ def test_activity_page_query_count_does_not_grow(
         )
         make_activity()
 
-    with django_assert_max_num_queries(8):
+    # Session, user, programme, activity, the attendee list (its size and one page of it), the
+    # questions, the queues and where parties can move to (test_attendees compares 10 and 2,000).
+    with django_assert_max_num_queries(9):
         response = organiser_client.get(_url("activity", programme, activity_slug=activity.slug))
 
     assert response.status_code == 200
@@ -197,8 +202,11 @@ def test_activity_page_groups_registrations_and_orders_the_waitlist(
     groups = response.context["groups"]
     assert [r.contact_name for r in groups["waitlist"]] == ["Wachtende Een", "Wachtende Twee"]
     assert [r.contact_name for r in groups["pending"]] == ["Nog Goedkeuren"]
-    assert [r.contact_name for r in groups["confirmed"]] == ["Zeker Erbij"]
-    assert [r.contact_name for r in groups["inactive"]] == ["Afgemeld"]
+    # The attendee list shows who is coming; the cancelled are one filter away.
+    assert [r.contact_name for r in response.context["attendees"]] == ["Zeker Erbij"]
+    url = _url("activity", programme, activity_slug=activity.slug)
+    cancelled = organiser_client.get(url, {"status": Status.CANCELLED})
+    assert [r.contact_name for r in cancelled.context["attendees"]] == ["Afgemeld"]
     html = response.content.decode()
     assert html.index("Wachtende Een") < html.index("Wachtende Twee")
     assert "Goedkeuren" in html and "Verplaatsen" not in html  # nowhere to move to yet
@@ -209,7 +217,7 @@ def test_activity_page_groups_registrations_and_orders_the_waitlist(
 
 def test_anonymous_visitors_are_sent_to_the_login(client, programme, activity, make_registration):
     registration = make_registration(status=Status.PENDING_APPROVAL)
-    login = reverse("admin:login")
+    login = reverse("login")
     for url in [
         reverse("organiser:index"),
         _url("programme", programme),
@@ -365,6 +373,77 @@ def test_cancelling_frees_places_for_the_waitlist(
     assert response.status_code == 302
     assert _status(confirmed) == Status.CANCELLED
     assert _status(waiting) == Status.OFFERED
+
+
+def test_cancelling_the_activity_tells_everyone_refunds_the_paid_and_closes_the_waitlist(
+    organiser_client,
+    programme,
+    make_activity,
+    make_registration,
+    tasks,
+    django_capture_on_commit_callbacks,
+):
+    now = timezone.now()
+    dinner = make_activity(title="Reüniediner", capacity=4, price=Decimal("27.50"))
+    paid = make_registration(activity=dinner, contact_name="Anna Betaald", party_size=2)
+    payment = Payment.objects.create(
+        registration=paid,
+        amount=Decimal("55.00"),
+        status=Payment.Status.PAID,
+        paid_at=now,
+        idempotency_key="betaling-anna",
+        payment_intent_id="pi_anna",
+    )
+    offered = make_registration(
+        activity=dinner, status=Status.OFFERED, hold_expires_at=now + dt.timedelta(hours=4)
+    )
+    waiting = [
+        make_registration(
+            activity=dinner, status=Status.WAITLISTED, waitlisted_at=now - dt.timedelta(hours=n)
+        )
+        for n in (1, 2)
+    ]
+    pending = make_registration(activity=dinner, status=Status.PENDING_APPROVAL)
+    earlier = make_registration(activity=dinner, status=Status.CANCELLED)
+    told = [paid, offered, *waiting, pending]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = organiser_client.post(
+            _url("cancel_activity", programme, activity_slug=dinner.slug)
+        )
+
+    assert _messages(response) == [
+        "Reüniediner is geannuleerd; 5 aanmeldingen zijn geannuleerd en gemaild."
+    ]
+    dinner.refresh_from_db()
+    assert dinner.status == Activity.Status.CANCELLED
+    assert {_status(registration) for registration in told} == {Status.CANCELLED}
+    mails = sorted(
+        (result.kwargs["registration_id"], result.kwargs["kind"])
+        for result in tasks.results
+        if result.task.module_path == MAIL_TASK
+    )
+    # Everyone still in the running hears it once, the waitlist included; nobody is offered
+    # the places that came free, and whoever had cancelled before hears nothing.
+    assert mails == sorted((registration.pk, "cancelled") for registration in told)
+    refunds = [
+        result.kwargs["payment_id"]
+        for result in tasks.results
+        if result.task.module_path == "registrations.payments.refund_payment"
+    ]
+    assert refunds == [payment.pk]
+    payment.refresh_from_db()
+    assert payment.refund_reason == Payment.RefundReason.ACTIVITY_CANCELLED
+    assert "je krijgt € 55,00 terug" in emails.cancelled(paid).body
+    waiting[0].refresh_from_db()
+    assert "Reüniediner gaat helaas niet door" in emails.cancelled(waiting[0]).body
+    assert _status(earlier) == Status.CANCELLED
+    # The waitlist is closed: nobody can join it, or the activity, any more.
+    with pytest.raises(services.RegistrationClosed):
+        services.register(
+            dinner.pk,
+            services.SignUp(contact_name="Laat", email="laat@example.org", party_size=1),
+        )
 
 
 def test_cancelling_an_expired_registration_shows_the_reason(
@@ -562,7 +641,7 @@ def test_organiser_logs_in_and_works_the_approval_queue_without_javascript(
     page.goto(reverse("organiser:index"))
     page.get_by_label("Gebruikersnaam").fill("organisator")
     page.get_by_label("Wachtwoord").fill("wachtwoord-123")
-    page.locator("#login-form [type=submit]").click()
+    page.get_by_role("button", name="Inloggen").click()
     page.locator("main").get_by_role("link", name=programme.name).click()
     page.locator("main").get_by_role("link", name=members_activity.title).click()
     page.locator("li", has_text="Els Bakker").get_by_role("button", name="Goedkeuren").click()
@@ -570,7 +649,10 @@ def test_organiser_logs_in_and_works_the_approval_queue_without_javascript(
     expect(page.get_by_role("status")).to_contain_text(
         "De aanmelding van Els Bakker is goedgekeurd"
     )
-    page.locator("li", has_text="Jan de Vries").get_by_role("link", name="Annuleren").click()
+    # Confirmed parties are in the attendee table, their actions folded away per row.
+    row = page.get_by_role("row").filter(has_text="Jan de Vries")
+    row.locator("summary").click()
+    row.get_by_role("link", name="Annuleren").click()
     page.get_by_role("button", name="Annuleren").click()
     expect(page.get_by_role("status")).to_contain_text(
         "De aanmelding van Jan de Vries is geannuleerd"

@@ -1,0 +1,742 @@
+"""The programme report for the council ("verantwoording"): who came, whom the programme
+reached, and what it cost, as a printable page and as an Excel workbook.
+
+It lives in the budget app because it joins the registrations' figures with the budget's (apps
+depend one way: budget → registrations → events). Every figure is a sum in the database, so the
+report takes a fixed number of queries however many registrations and check-ins there are. The
+money comes from `budget.services.summarise`, the same figures as the budget dashboard.
+
+What the figures mean:
+
+- *Registered*: persons (party sizes) in confirmed registrations, including parties registered
+  at the door (`registrations.checkin.walk_in`). *Attended*: persons checked in at the door
+  (the sum of `CheckIn.persons`, as the scanner counts them). *No-show*: registered minus
+  attended, only for activities that are over (never below zero).
+- Activities in draft are left out; cancelled ones are listed but hold nobody.
+- *Unique people reached*: distinct e-mail addresses (ignoring case) of the contact persons of
+  confirmed registrations. A registration without an address, one anonymised after the
+  retention period or a walk-in, cannot be matched to another, so each counts as one.
+- *Cost per attendee*: spending that is paid, invoiced or committed (`paid + open_commitments`)
+  divided by the persons attended; planned spending and income are left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Lower
+from django.utils import formats, timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from budget import charts, exports
+from budget.models import CENT, Budget, Income
+from budget.services import ActivityLine, BudgetSummary, summarise
+from events.models import Activity, Programme
+from registrations.checkin import activities_with_counts
+from registrations.models import CheckIn, Registration
+
+Kind = Registration.Kind
+
+
+# --- Figures -----------------------------------------------------------------------------------
+
+
+def _rate(part: int, whole: int) -> Decimal | None:
+    """part / whole as a percentage with one decimal; None when there is no whole."""
+    if whole <= 0:
+        return None
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _per_person(amount: Decimal, persons: int) -> Decimal | None:
+    if persons <= 0:
+        return None
+    return (amount / persons).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    """One activity's attendance. `no_show` is None until the activity is over."""
+
+    id: int
+    title: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    capacity: int | None
+    registration_required: bool
+    cancelled: bool
+    is_over: bool
+    registered: int
+    attended: int
+
+    @property
+    def no_show(self) -> int | None:
+        if not self.is_over or self.cancelled or not self.registration_required:
+            return None
+        return max(self.registered - self.attended, 0)
+
+    @property
+    def attendance_rate(self) -> Decimal | None:
+        """Share of the registered persons who came, for an activity that is over."""
+        return None if self.no_show is None else _rate(self.attended, self.registered)
+
+    @property
+    def status_label(self) -> str:
+        if self.cancelled:
+            return _("Geannuleerd")
+        if not self.registration_required:
+            return _("Vrije inloop, niet geteld")
+        return _("Voorbij") if self.is_over else _("Nog niet geweest")
+
+
+@dataclass(frozen=True)
+class KindRow:
+    """Persons of one kind of attendee (resident, member, former member, guest)."""
+
+    kind: str
+    label: str
+    registered: int
+    attended: int
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Contact persons of confirmed registrations: `addresses` distinct e-mail addresses, and
+    `without_address` registrations that have none (anonymised, or registered at the door)."""
+
+    parties: int
+    addresses: int
+    without_address: int
+
+    @property
+    def unique_people(self) -> int:
+        return self.addresses + self.without_address
+
+
+@dataclass(frozen=True)
+class CostRow:
+    """An activity's spending (paid, invoiced and committed) per person attended."""
+
+    title: str
+    spending: Decimal
+    attended: int | None  # None: not tied to an activity, or one whose visitors are not counted
+
+    @property
+    def per_attendee(self) -> Decimal | None:
+        return None if self.attended is None else _per_person(self.spending, self.attended)
+
+
+@dataclass(frozen=True)
+class ProgrammeReport:
+    programme: Programme
+    generated_at: dt.datetime
+    activities: list[ActivityRow]
+    kinds: list[KindRow]
+    reach: Reach
+    budget: Budget | None
+    summary: BudgetSummary | None
+    other_income: list[Income]
+
+    @property
+    def held(self) -> list[ActivityRow]:
+        """Activities that are over and took registrations: the ones with attendance figures."""
+        return [row for row in self.activities if row.no_show is not None]
+
+    @property
+    def registered(self) -> int:
+        return sum(row.registered for row in self.activities)
+
+    @property
+    def attended(self) -> int:
+        return sum(row.attended for row in self.activities)
+
+    @property
+    def no_show(self) -> int:
+        return sum(row.no_show or 0 for row in self.activities)
+
+    @property
+    def registered_held(self) -> int:
+        return sum(row.registered for row in self.held)
+
+    @property
+    def attendance_rate(self) -> Decimal | None:
+        held = self.held
+        return _rate(sum(row.attended for row in held), self.registered_held) if held else None
+
+    @property
+    def capacity(self) -> int:
+        """Places of the activities that have a limit (the others are left out)."""
+        return sum(row.capacity or 0 for row in self.activities if not row.cancelled)
+
+    @property
+    def unlimited(self) -> int:
+        """Activities that take registrations without a limit on places."""
+        return sum(
+            1
+            for row in self.activities
+            if row.capacity is None and row.registration_required and not row.cancelled
+        )
+
+    @property
+    def spending(self) -> Decimal | None:
+        """Paid, invoiced and committed spending: what the cost per attendee divides."""
+        if self.summary is None:
+            return None
+        return self.summary.paid + self.summary.open_commitments
+
+    @property
+    def cost_per_attendee(self) -> Decimal | None:
+        spending = self.spending
+        return None if spending is None else _per_person(spending, self.attended)
+
+    @property
+    def costs(self) -> list[CostRow]:
+        """Spending per activity that has any, with the persons who attended it."""
+        if self.summary is None:
+            return []
+        # Visitors of an activity without registration (an open day) are not counted.
+        counted = {row.id: row.attended for row in self.activities if row.registration_required}
+        rows = []
+        for line in self.summary.per_activity:
+            spending = line.paid + line.committed + line.invoiced
+            if spending == 0:
+                continue
+            rows.append(
+                CostRow(title=line.title, spending=spending, attended=counted.get(line.activity_id))
+            )
+        return rows
+
+    @property
+    def income_per_activity(self) -> list[ActivityLine]:
+        if self.summary is None:
+            return []
+        return [line for line in self.summary.per_activity if line.income != 0]
+
+
+def _reported(programme: Programme, to_activity: str = "") -> Q:
+    """Rows of the programme's activities that the report covers (all but drafts); the lookup
+    from the rows to their activity is `to_activity` ("activity__" for a registration)."""
+    return Q(**{f"{to_activity}programme": programme}) & ~Q(
+        **{f"{to_activity}status": Activity.Status.DRAFT}
+    )
+
+
+def _confirmed(programme: Programme) -> QuerySet[Registration]:
+    return Registration.objects.filter(
+        _reported(programme, "activity__"), status=Registration.Status.CONFIRMED
+    )
+
+
+def _kinds(programme: Programme) -> list[KindRow]:
+    registered = dict(
+        _confirmed(programme)
+        .values("kind")
+        .annotate(persons=Sum("party_size"))
+        .order_by()
+        .values_list("kind", "persons")
+    )
+    attended = dict(
+        CheckIn.objects.filter(_reported(programme, "registration__activity__"))
+        .values("registration__kind")
+        .annotate(persons=Sum("persons"))
+        .order_by()
+        .values_list("registration__kind", "persons")
+    )
+    return [
+        KindRow(
+            kind=kind.value,
+            label=str(kind.label),
+            registered=registered.get(kind.value) or 0,
+            attended=attended.get(kind.value) or 0,
+        )
+        for kind in Kind
+    ]
+
+
+def _reach(programme: Programme) -> Reach:
+    counts = _confirmed(programme).aggregate(
+        parties=Count("pk"),
+        addresses=Count(Lower("email"), distinct=True, filter=~Q(email="")),
+        without_address=Count("pk", filter=Q(email="")),
+    )
+    return Reach(**counts)
+
+
+def programme_report(programme: Programme, *, now: dt.datetime | None = None) -> ProgrammeReport:
+    """Every figure of the report, in a fixed number of queries."""
+    now = now or timezone.now()
+    rows = activities_with_counts(Activity.objects.filter(_reported(programme))).order_by(
+        "starts_at", "title", "pk"
+    )
+    activities = [
+        ActivityRow(
+            id=activity.pk,
+            title=activity.title,
+            starts_at=activity.starts_at,
+            ends_at=activity.ends_at,
+            capacity=activity.capacity,
+            registration_required=activity.registration_required,
+            cancelled=activity.status == Activity.Status.CANCELLED,
+            is_over=activity.is_past(now),
+            registered=activity.expected,
+            attended=activity.checked_in,
+        )
+        for activity in rows
+    ]
+    budget = Budget.objects.filter(programme=programme).first()
+    summary = other_income = None
+    if budget is not None:
+        budget.programme = programme
+        summary = summarise(budget)
+        other_income = list(
+            Income.objects.filter(budget=budget)
+            .exclude(kind=Income.Kind.TICKETS)
+            .select_related("activity")
+            .order_by("date", "pk")
+        )
+    return ProgrammeReport(
+        programme=programme,
+        generated_at=now,
+        activities=activities,
+        kinds=_kinds(programme),
+        reach=_reach(programme),
+        budget=budget,
+        summary=summary,
+        other_income=other_income or [],
+    )
+
+
+# --- Charts ------------------------------------------------------------------------------------
+
+# The parts of a bar of persons: key (for the CSS legend key), fill, outline. Each differs by
+# pattern or shade as well as colour, and the legend and the table say which is which.
+ATTENDED = ("attended", "#1b4f72", None)
+NO_SHOW = ("no-show", "url(#{id}-hatch)", "#1b4f72")
+UPCOMING = ("upcoming", "#9cc3e6", "#1b4f72")
+
+
+@dataclass(frozen=True)
+class PersonsBar:
+    label: str
+    parts: tuple[int, int, int]  # attended, no-show, registered for an activity still to come
+    figure: str  # the bar's figures in words, shown beside its label
+    mark: int | None = None  # places, drawn as a line across the bar
+
+
+def _short(text: str, length: int = 58) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def _persons_chart(
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+    bars: list[PersonsBar],
+    part_labels: tuple[str, str, str],
+    mark_label: str,
+) -> str:
+    """Horizontal stacked bars of persons, each with its label above it; an SVG string."""
+    left, right, top_margin, row_height, bar_height = 8, 16, 30, 52, 18
+    plot = charts.WIDTH - left - right
+    height = top_margin + row_height * max(len(bars), 1) + 6
+    maximum = max([sum(bar.parts) for bar in bars] + [bar.mark or 0 for bar in bars] + [1])
+    top, step = charts._scale_top(Decimal(maximum))
+
+    def x(persons: Decimal | int) -> float:
+        return left + float(Decimal(persons) / top) * plot
+
+    parts = charts._svg_open(chart_id, height, title, description)
+    parts.append(
+        f'<defs><pattern id="{chart_id}-hatch" width="6" height="6" '
+        'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        '<rect width="6" height="6" fill="#ffffff"/>'
+        '<line x1="0" y1="0" x2="0" y2="6" stroke="#1b4f72" stroke-width="2.5"/>'
+        "</pattern></defs>"
+    )
+    parts.append('<g class="chart__grid" aria-hidden="true">')
+    tick = Decimal(0)
+    while tick <= top:
+        tx = charts._f(x(tick))
+        parts.append(
+            f'<line x1="{tx}" y1="{top_margin - 6}" x2="{tx}" y2="{height - 4}" '
+            'stroke="#e0e0e0" stroke-width="1"/>'
+            f'<text x="{tx}" y="{top_margin - 12}" text-anchor="middle" font-size="12" '
+            f'fill="#4d4d4d">{escape(formats.number_format(int(tick), force_grouping=True))}'
+            "</text>"
+        )
+        tick += step
+    parts.append("</g>")
+    styles = [ATTENDED, NO_SHOW, UPCOMING]
+    for index, bar in enumerate(bars):
+        row_top = top_margin + index * row_height
+        bar_top = row_top + 22
+        parts.append('<g class="chart__row">')
+        parts.append(
+            f'<text x="{left}" y="{row_top + 15}" font-size="13" fill="#1b1b1b">'
+            f"{escape(_short(bar.label))}</text>"
+            f'<text x="{charts.WIDTH - right}" y="{row_top + 15}" text-anchor="end" '
+            f'font-size="12" fill="#4d4d4d">{escape(bar.figure)}</text>'
+        )
+        start = 0
+        for (key, fill, stroke), label, persons in zip(styles, part_labels, bar.parts, strict=True):
+            if persons <= 0:
+                continue
+            width = max(x(start + persons) - x(start), 1.5)
+            outline = f' stroke="{stroke}" stroke-width="1.5"' if stroke else ""
+            parts.append(
+                f'<rect class="chart__{key}" x="{charts._f(x(start))}" y="{bar_top}" '
+                f'width="{charts._f(width)}" height="{bar_height}" '
+                f'fill="{fill.format(id=chart_id)}"{outline}>'
+                f"<title>{escape(bar.label)}{charts._DASH}{escape(label)}: {persons}</title></rect>"
+            )
+            start += persons
+        if bar.mark is not None:
+            mark = charts._f(x(bar.mark))
+            parts.append(
+                f'<line class="chart__target" x1="{mark}" y1="{bar_top - 5}" x2="{mark}" '
+                f'y2="{bar_top + bar_height + 5}" stroke="#1b1b1b" stroke-width="3">'
+                f"<title>{escape(bar.label)}{charts._DASH}{escape(mark_label)}: "
+                f"{bar.mark}</title></line>"
+            )
+        parts.append("</g>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _date(value: dt.datetime) -> str:
+    return formats.date_format(timezone.localtime(value), "j M Y")
+
+
+def attendance_chart(report: ProgrammeReport) -> charts.Chart:
+    """Per activity that takes registrations: who came, who did not, who is still to come."""
+    rows = [row for row in report.activities if row.registration_required and not row.cancelled]
+    bars = []
+    for row in rows:
+        if row.no_show is None:
+            figure = _("%(registered)s aangemeld") % {"registered": row.registered}
+            parts = (row.attended, 0, max(row.registered - row.attended, 0))
+        else:
+            figure = _("%(attended)s van %(registered)s aanwezig") % {
+                "attended": row.attended,
+                "registered": row.registered,
+            }
+            parts = (row.attended, row.no_show, 0)
+        bars.append(PersonsBar(row.title, parts, figure, row.capacity))
+    title = _("Aanwezig per activiteit")
+    description = _(
+        "Liggende balken per activiteit, in personen: aanwezig (donker), niet gekomen "
+        "(gearceerd) en aangemeld voor een activiteit die nog komt (licht), met een streep bij "
+        "het aantal plaatsen."
+    )
+    if report.held:
+        description += " " + _(
+            "Van de %(registered)s aangemelde personen voor activiteiten die voorbij zijn, "
+            "kwamen er %(attended)s (%(rate)s %%)."
+        ) % {
+            "registered": report.registered_held,
+            "attended": sum(row.attended for row in report.held),
+            "rate": formats.number_format(report.attendance_rate, 1),
+        }
+    labels = (_("aanwezig"), _("niet gekomen"), _("aangemeld, nog niet geweest"))
+    svg = _persons_chart(
+        chart_id="chart-attendance",
+        title=title,
+        description=description,
+        bars=bars,
+        part_labels=labels,
+        mark_label=_("plaatsen"),
+    )
+    dash = charts._DASH.strip()
+    return charts.Chart(
+        id="chart-attendance",
+        title=title,
+        description=description,
+        svg=mark_safe(svg),  # every text in it went through escape()
+        caption=_("Aanwezig per activiteit in cijfers"),
+        headers=[
+            _("Activiteit"),
+            _("Aangemeld"),
+            _("Aanwezig"),
+            _("Niet gekomen"),
+            _("Plaatsen"),
+        ],
+        rows=[
+            [
+                row.title,
+                str(row.registered),
+                str(row.attended),
+                dash if row.no_show is None else str(row.no_show),
+                dash if row.capacity is None else str(row.capacity),
+            ]
+            for row in rows
+        ],
+        legend=[
+            ("attended", _("Aanwezig")),
+            *([("no-show", _("Niet gekomen"))] if any(bar.parts[1] for bar in bars) else []),
+            *(
+                [("upcoming", _("Aangemeld, activiteit nog niet geweest"))]
+                if any(bar.parts[2] for bar in bars)
+                else []
+            ),
+            *([("target", _("Aantal plaatsen"))] if any(bar.mark for bar in bars) else []),
+        ],
+    )
+
+
+def kinds_chart(report: ProgrammeReport) -> charts.Chart:
+    """Per kind of attendee: persons who came, and persons registered who did not (yet)."""
+    bars = [
+        PersonsBar(
+            row.label,
+            (row.attended, max(row.registered - row.attended, 0), 0),
+            _("%(attended)s van %(registered)s aanwezig")
+            % {"attended": row.attended, "registered": row.registered},
+        )
+        for row in report.kinds
+    ]
+    title = _("Inwoners en leden")
+    description = _(
+        "Liggende balken per soort deelnemer, in personen: aanwezig (donker) en aangemeld maar "
+        "niet (of nog niet) gekomen (gearceerd)."
+    )
+    largest = max(report.kinds, key=lambda row: row.registered, default=None)
+    if largest is not None and largest.registered:
+        description += " " + _("De grootste groep aangemelden: %(kind)s (%(persons)s).") % {
+            "kind": largest.label.lower(),
+            "persons": largest.registered,
+        }
+    svg = _persons_chart(
+        chart_id="chart-kinds",
+        title=title,
+        description=description,
+        bars=bars,
+        part_labels=(_("aanwezig"), _("aangemeld, niet (of nog niet) gekomen"), ""),
+        mark_label="",
+    )
+    return charts.Chart(
+        id="chart-kinds",
+        title=title,
+        description=description,
+        svg=mark_safe(svg),  # every text in it went through escape()
+        caption=_("Inwoners en leden in cijfers"),
+        headers=[_("Soort deelnemer"), _("Aangemeld"), _("Aanwezig")],
+        rows=[[row.label, str(row.registered), str(row.attended)] for row in report.kinds],
+        legend=[
+            ("attended", _("Aanwezig")),
+            ("no-show", _("Aangemeld, niet (of nog niet) gekomen")),
+        ],
+    )
+
+
+# --- The workbook ------------------------------------------------------------------------------
+
+PERCENT_FORMAT = '0.0" %"'
+
+
+def report_filename(programme: Programme, extension: str) -> str:
+    """e.g. `verantwoording-brandweer-100-jaar-2023-11-30.xlsx`."""
+    return f"verantwoording-{programme.slug}-{timezone.localdate().isoformat()}.{extension}"
+
+
+def _bold_row(sheet, row: int | None = None) -> None:
+    for cell in sheet[row or sheet.max_row]:
+        cell.font = Font(bold=True)
+
+
+def _formats(sheet, columns: dict[int, str]) -> None:
+    """Give the last row's cells in `columns` (1-based) their number format."""
+    line = sheet.max_row
+    for column, number_format in columns.items():
+        sheet.cell(line, column).number_format = number_format
+
+
+def _activities_sheet(sheet, report: ProgrammeReport) -> None:
+    sheet.title = _("Activiteiten")
+    sheet.append([report.programme.name])
+    _bold_row(sheet)
+    sheet.append(
+        [
+            _("Activiteit"),
+            _("Datum"),
+            _("Status"),
+            _("Plaatsen"),
+            _("Aangemeld (personen)"),
+            _("Aanwezig (personen)"),
+            _("Niet gekomen (personen)"),
+            _("Opkomst"),
+        ]
+    )
+    _bold_row(sheet)
+    for row in report.activities:
+        sheet.append(
+            [
+                row.title,
+                timezone.localtime(row.starts_at).date(),
+                row.status_label,
+                row.capacity,
+                row.registered if row.registration_required else None,
+                row.attended if row.registration_required else None,
+                row.no_show,
+                row.attendance_rate,
+            ]
+        )
+        _formats(sheet, {2: exports.DATE_FORMAT, 8: PERCENT_FORMAT})
+    sheet.append(
+        [
+            _("Totaal"),
+            None,
+            None,
+            report.capacity,
+            report.registered,
+            report.attended,
+            report.no_show,
+            report.attendance_rate,
+        ]
+    )
+    _bold_row(sheet)
+    _formats(sheet, {8: PERCENT_FORMAT})
+    sheet.freeze_panes = "A3"
+    exports._widen(sheet, [48, 12, 22, 10, 20, 20, 22, 10])
+
+
+def _reach_sheet(sheet, report: ProgrammeReport) -> None:
+    sheet.append([_("Soort deelnemer"), _("Aangemeld (personen)"), _("Aanwezig (personen)")])
+    _bold_row(sheet)
+    for row in report.kinds:
+        sheet.append([row.label, row.registered, row.attended])
+    sheet.append([_("Totaal"), report.registered, report.attended])
+    _bold_row(sheet)
+    sheet.append([])
+    sheet.append([_("Bevestigde aanmeldingen (groepen)"), report.reach.parties])
+    sheet.append([_("Unieke e-mailadressen"), report.reach.addresses])
+    sheet.append([_("Aanmeldingen zonder e-mailadres (elk één)"), report.reach.without_address])
+    sheet.append([_("Unieke mensen bereikt"), report.reach.unique_people])
+    _bold_row(sheet)
+    exports._widen(sheet, [44, 22, 22])
+
+
+def _budget_sheet(sheet, report: ProgrammeReport) -> None:
+    summary, budget = report.summary, report.budget
+    if summary is None or budget is None:
+        sheet.append([_("Dit programma heeft geen budget.")])
+        return
+    euro = exports.EURO_FORMAT
+    sheet.append([exports.vat_mode_note(budget)])
+    _bold_row(sheet)
+    sheet.append(
+        [
+            _("Categorie"),
+            _("Begroot"),
+            _("Betaald"),
+            _("Gefactureerd"),
+            _("Besteld"),
+            _("Gepland"),
+            _("Verwacht totaal"),
+            _("Over van begroot"),
+        ]
+    )
+    _bold_row(sheet)
+    money_columns = dict.fromkeys(range(2, 9), euro)
+    for line in summary.per_category:
+        sheet.append(
+            [
+                line.name,
+                line.planned_amount,
+                line.paid,
+                line.invoiced,
+                line.committed,
+                line.planned,
+                line.forecast,
+                line.remaining,
+            ]
+        )
+        _formats(sheet, money_columns)
+    sheet.append(
+        [
+            _("Totaal"),
+            None,
+            summary.paid,
+            summary.invoiced,
+            summary.committed,
+            summary.planned,
+            summary.expected_spending,
+            None,
+        ]
+    )
+    _bold_row(sheet)
+    _formats(sheet, money_columns)
+    sheet.append([])
+    for label, value in [
+        (_("Budget"), summary.total),
+        (_("Inkomsten"), summary.income_total),
+        (_("Nog vrij"), summary.remaining),
+        (_("Verwacht over aan het eind"), summary.forecast),
+        (_("Betaald, gefactureerd en besteld"), report.spending),
+    ]:
+        sheet.append([label, value])
+        _formats(sheet, {2: euro})
+    sheet.append([_("Aanwezig (personen)"), report.attended])
+    sheet.append([_("Kosten per bezoeker"), report.cost_per_attendee])
+    _formats(sheet, {2: euro})
+    _bold_row(sheet)
+    sheet.append([])
+    sheet.append([_("Activiteit"), _("Kosten"), _("Aanwezig (personen)"), _("Per bezoeker")])
+    _bold_row(sheet)
+    for cost in report.costs:
+        sheet.append([cost.title, cost.spending, cost.attended, cost.per_attendee])
+        _formats(sheet, {2: euro, 4: euro})
+    sheet.freeze_panes = "A3"
+    exports._widen(sheet, [44, 16, 16, 16, 16, 16, 16, 18])
+
+
+def _income_sheet(sheet, report: ProgrammeReport) -> None:
+    summary = report.summary
+    if summary is None:
+        sheet.append([_("Dit programma heeft geen budget.")])
+        return
+    euro = exports.EURO_FORMAT
+    sheet.append([_("Activiteit"), _("Kaartverkoop"), _("Overige inkomsten"), _("Totaal")])
+    _bold_row(sheet)
+    for line in report.income_per_activity:
+        sheet.append([line.title, line.income_tickets, line.income_other, line.income])
+        _formats(sheet, {2: euro, 3: euro, 4: euro})
+    sheet.append([_("Totaal"), summary.income_tickets, summary.income_other, summary.income_total])
+    _bold_row(sheet)
+    _formats(sheet, {2: euro, 3: euro, 4: euro})
+    sheet.append([])
+    sheet.append([_("Datum"), _("Soort"), _("Omschrijving"), _("Activiteit"), _("Bedrag")])
+    _bold_row(sheet)
+    for income in report.other_income:
+        sheet.append(
+            [
+                income.date,
+                str(income.get_kind_display()),
+                income.description,
+                income.activity.title if income.activity else "",
+                income.amount,
+            ]
+        )
+        _formats(sheet, {1: exports.DATE_FORMAT, 5: euro})
+    exports._widen(sheet, [44, 16, 18, 28, 14])
+
+
+def report_xlsx(report: ProgrammeReport) -> bytes:
+    """The report as an Excel workbook: sheets Activiteiten, Bereik, Budget and Inkomsten, with
+    numbers as numbers (persons as whole numbers, money in a euro format) and dates as dates."""
+    workbook = Workbook()
+    _activities_sheet(workbook.active, report)
+    _reach_sheet(workbook.create_sheet(_("Bereik")), report)
+    _budget_sheet(workbook.create_sheet(_("Budget")), report)
+    _income_sheet(workbook.create_sheet(_("Inkomsten")), report)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,60 @@
+"""The programme report's pages (/beheer/<programme>/verantwoording/): the printable report and
+its Excel workbook, for the programme's organisers and viewers (reading only: nothing changes).
+
+Mounted in the organiser namespace (`organiser:report`, `organiser:report_xlsx`) beside the
+programme's other organiser pages; not yours is a 404 (`get_programme_for_organiser`).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_GET
+
+from budget import report
+from budget.views import XLSX
+from budget.views import _charts as budget_charts
+from events.access import get_programme_for_organiser, may_change
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    # Counts of people and money for the council: never kept by a shared cache.
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@login_required
+@require_GET
+def programme_report(request: HttpRequest, programme_slug: str) -> HttpResponse:
+    programme = get_programme_for_organiser(request.user, programme_slug)
+    figures = report.programme_report(programme)
+    money_charts = []
+    if figures.summary is not None and figures.budget is not None and figures.summary.expense_count:
+        money_charts = budget_charts(figures.summary, figures.budget)
+    response = render(
+        request,
+        "organiser/report.html",
+        {
+            "programme": programme,
+            "may_change": may_change(programme),
+            "report": figures,
+            "summary": figures.summary,
+            "attendance_chart": report.attendance_chart(figures),
+            "kinds_chart": report.kinds_chart(figures),
+            "money_charts": money_charts,
+        },
+    )
+    return _private(response)
+
+
+@login_required
+@require_GET
+def programme_report_xlsx(request: HttpRequest, programme_slug: str) -> HttpResponse:
+    programme = get_programme_for_organiser(request.user, programme_slug)
+    figures = report.programme_report(programme)
+    response = HttpResponse(report.report_xlsx(figures), content_type=XLSX)
+    filename = report.report_filename(programme, "xlsx")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _private(response)

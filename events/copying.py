@@ -1,0 +1,178 @@
+"""Copy a programme as the start of the next one (`manage.py copy_programme`, and the admin
+action "Programma kopiëren").
+
+The copy gets the source's settings (theme colour, logo, retention, offer hours, privacy and
+accessibility statements, organiser contact, description) but starts hidden; its activities come
+along as drafts, moved by the difference between the two start dates, with their extra
+questions. Nothing personal or financial moves along: no registrations, roles or scanner devices
+here, and the budget app copies only the budget's settings and categories (it listens to
+`programme_copied`, since budget sits above events and events never imports it).
+Everything happens in one transaction: a failure anywhere leaves no half copy behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import IntegrityError, models, transaction
+from django.dispatch import Signal
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from events.models import Activity, Programme, Question
+from jubileum.errors import DomainError
+
+# Sent inside the copy's transaction, once the programme, activities and questions exist, with
+# `source`, `copy` and `activities` ({source activity id: its copy}). A receiver that raises
+# undoes the whole copy.
+programme_copied = Signal()
+
+# Programme fields that belong to the copy itself, not to the settings it inherits.
+OWN_PROGRAMME_FIELDS = {"id", "name", "slug", "starts_on", "ends_on", "is_public"}
+# Activity and question fields set by the copy (or by the database) rather than copied.
+OWN_ACTIVITY_FIELDS = {"id", "programme", "status"}
+OWN_QUESTION_FIELDS = {"id", "activity"}
+
+
+class CopyRefused(DomainError):
+    code = "copy_refused"
+    status = 422
+    message = _("Het programma kon niet worden gekopieerd.")
+
+
+class SlugTaken(CopyRefused):
+    code = "slug_taken"
+    status = 409
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    programme: Programme
+    activities: int
+    questions: int
+
+
+def shift(moment: dt.datetime | None, days: int) -> dt.datetime | None:
+    """The same wall-clock time `days` later, in the site's time zone (Europe/Amsterdam).
+
+    Adding a raw UTC delta would move a 19:30 evening to 18:30 or 20:30 whenever the old and new
+    dates lie on different sides of a daylight-saving change.
+    """
+    if moment is None:
+        return None
+    zone = timezone.get_default_timezone()
+    wall_clock = timezone.localtime(moment, zone).replace(tzinfo=None)
+    return (wall_clock + dt.timedelta(days=days)).replace(tzinfo=zone)
+
+
+def _copyable(model: type[models.Model], own: set[str]) -> list[models.Field]:
+    """Concrete fields to carry over: everything but the keys, the fields the copy sets itself
+    and the automatic timestamps (which would otherwise keep the source's moments)."""
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if field.name not in own
+        and not getattr(field, "auto_now", False)
+        and not getattr(field, "auto_now_add", False)
+    ]
+
+
+def _check(name: str, slug: str) -> tuple[str, str]:
+    name, slug = name.strip(), slug.strip()
+    name_field = Programme._meta.get_field("name")
+    slug_field = Programme._meta.get_field("slug")
+    if not name:
+        raise CopyRefused(_("Geef de kopie een naam."), details={"field": "name"})
+    if len(name) > name_field.max_length:
+        raise CopyRefused(
+            _("De naam mag hoogstens %(max)s tekens lang zijn.") % {"max": name_field.max_length},
+            details={"field": "name"},
+        )
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        raise CopyRefused(
+            _(
+                "Het webadres (slug) mag alleen letters, cijfers, streepjes en liggende streepjes "
+                "bevatten, zonder spaties."
+            ),
+            details={"field": "slug"},
+        ) from None
+    if len(slug) > slug_field.max_length:
+        raise CopyRefused(
+            _("Het webadres (slug) mag hoogstens %(max)s tekens lang zijn.")
+            % {"max": slug_field.max_length},
+            details={"field": "slug"},
+        )
+    return name, slug
+
+
+def _slug_taken(slug: str) -> SlugTaken:
+    return SlugTaken(
+        _(
+            "Er is al een programma met het webadres (slug) “%(slug)s”; kies een ander webadres "
+            "voor de kopie."
+        )
+        % {"slug": slug},
+        details={"field": "slug"},
+    )
+
+
+def copy_programme(source: Programme, *, name: str, slug: str, starts_on: dt.date) -> CopyResult:
+    """Copy `source` as a hidden programme `name` at `slug`, starting on `starts_on`.
+
+    Raises `SlugTaken` when `slug` is in use and `CopyRefused` for a bad name or slug; nothing
+    is saved then.
+    """
+    name, slug = _check(name, slug)
+    if Programme.objects.filter(slug=slug).exists():
+        raise _slug_taken(slug)
+    days = (starts_on - source.starts_on).days
+    with transaction.atomic():
+        copy = Programme(
+            name=name,
+            slug=slug,
+            starts_on=starts_on,
+            ends_on=source.ends_on + dt.timedelta(days=days),
+            is_public=False,
+        )
+        for field in _copyable(Programme, OWN_PROGRAMME_FIELDS):
+            value = getattr(source, field.attname)
+            if isinstance(field, models.FileField):
+                # The same stored file (the logo): the copy refers to it, nothing is duplicated.
+                value = value.name
+            setattr(copy, field.attname, value)
+        try:
+            # A savepoint: another copy may take the slug between the check and this insert.
+            with transaction.atomic():
+                copy.save()
+        except IntegrityError:
+            raise _slug_taken(slug) from None
+
+        activity_fields = _copyable(Activity, OWN_ACTIVITY_FIELDS)
+        copies: dict[int, Activity] = {}
+        for activity in source.activities.order_by("starts_at", "pk"):
+            new = Activity(programme=copy, status=Activity.Status.DRAFT)
+            for field in activity_fields:
+                value = getattr(activity, field.attname)
+                if isinstance(field, models.DateTimeField):
+                    value = shift(value, days)
+                setattr(new, field.attname, value)
+            new.save()
+            copies[activity.pk] = new
+
+        question_fields = _copyable(Question, OWN_QUESTION_FIELDS)
+        questions = [
+            Question(
+                activity=copies[question.activity_id],
+                **{field.attname: getattr(question, field.attname) for field in question_fields},
+            )
+            for question in Question.objects.filter(activity__programme=source).order_by("pk")
+        ]
+        Question.objects.bulk_create(questions)
+
+        programme_copied.send(sender=Programme, source=source, copy=copy, activities=copies)
+    return CopyResult(programme=copy, activities=len(copies), questions=len(questions))

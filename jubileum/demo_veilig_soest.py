@@ -1,0 +1,176 @@
+"""The demo's second programme, "Veilig Soest": the municipality's wider safety work, on the same
+site as the centenary without code changes. Loaded by `jubileum.demo.load_demo`.
+
+Two activities: an information evening for residents on preventing burglary (a high-impact
+crime), and a training for professionals on recognising signs of radicalisation, by invitation
+only (like the centenary's reception: people not invited wait for an organiser's approval), which
+asks for organisation and role. Illustrative content, like the rest of the demo. Idempotent:
+rows are keyed by slug (questions by label, categories by name).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from budget.models import Budget, Category
+from events.models import Activity, Programme, Question
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+SLUG = "veilig-soest"
+
+PRIVACY_STATEMENT = """\
+De gemeente Soest organiseert de activiteiten van Veilig Soest. Als je je aanmeldt, bewaren we \
+alleen wat nodig is om de activiteit te organiseren: naam, e-mailadres, eventueel \
+telefoonnummer en het aantal personen. Voor de training voor professionals vragen we ook je \
+organisatie en functie, zodat we de training op de groep kunnen afstemmen.
+
+We gebruiken deze gegevens alleen voor deze activiteit en delen ze met niemand buiten de \
+organisatie. Uiterlijk 90 dagen na het einde van het programma verwijderen we ze; alleen \
+aantallen zonder namen blijven bewaard. Je kunt je gegevens eerder laten verwijderen via de \
+persoonlijke link in je bevestigingsmail."""
+
+ACCESSIBILITY_STATEMENT = """\
+De gemeente Soest wil dat iedereen deze website kan gebruiken. We bouwen de site volgens de \
+richtlijnen van WCAG 2.1 op niveau AA. Loop je tegen een probleem aan? Mail ons via het adres \
+onderaan de pagina; we antwoorden binnen vijf werkdagen."""
+
+# (name, planned amount); the budget keeps only these categories.
+CATEGORIES = [
+    ("Huur", Decimal("600.00")),
+    ("Sprekers en trainers", Decimal("950.00")),
+    ("Promotie en drukwerk", Decimal("400.00")),
+    ("Catering", Decimal("300.00")),
+]
+
+
+def _local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=AMSTERDAM)
+
+
+def load_veilig_soest(anchor: dt.date) -> Programme:
+    """The programme, in the weeks after `anchor` (the centenary demo's anchor Saturday)."""
+    evening_day = anchor + dt.timedelta(days=10)  # a Tuesday
+    training_day = anchor + dt.timedelta(days=17)  # the Tuesday after
+    programme, _ = Programme.objects.update_or_create(
+        slug=SLUG,
+        defaults={
+            "name": "Veilig Soest",
+            "starts_on": evening_day,
+            "ends_on": training_day,
+            "description": (
+                "Samen maken we Soest en Soesterberg veiliger. De gemeente organiseert "
+                "bijeenkomsten voor inwoners over wat je zelf kunt doen, en trainingen voor "
+                "professionals die in hun werk met veiligheid te maken hebben. "
+                "(Demonstratie-inhoud: data en plaatsen zijn verzonnen.)"
+            ),
+            "organiser_name": "Gemeente Soest — team Openbare Orde en Veiligheid",
+            "organiser_email": "veiligsoest@example.org",
+            "organiser_phone": "14 035",
+            "theme_colour": "#1F4E79",
+            "retention_days": 90,
+            "is_public": True,
+            "privacy_statement": PRIVACY_STATEMENT,
+            "accessibility_statement": ACCESSIBILITY_STATEMENT,
+        },
+    )
+    programme.full_clean()
+
+    evening_starts = _local(evening_day, 19, 30)
+    evening, _ = Activity.objects.update_or_create(
+        programme=programme,
+        slug="informatieavond-woninginbraak-voorkomen",
+        defaults={
+            "title": "Informatieavond: woninginbraak voorkomen",
+            "summary": "Politie en gemeente vertellen hoe je je huis beter beveiligt.",
+            "description": (
+                "Woninginbraak raakt mensen diep: het is een inbreuk op je veilige plek. De "
+                "wijkagent vertelt hoe inbrekers te werk gaan, een preventieadviseur laat zien "
+                "welk hang- en sluitwerk helpt, en je hoort hoe buurtpreventie en de "
+                "WhatsApp-buurtgroepen in Soest werken. Na afloop kun je een gratis "
+                "woningscan aanvragen."
+            ),
+            "starts_at": evening_starts,
+            "ends_at": evening_starts + dt.timedelta(minutes=90),
+            "location_name": "Raadhuis Soest, raadzaal",
+            "location_address": "Raadhuisplein 1, 3762 AE Soest",
+            "audience": Activity.Audience.PUBLIC,
+            "registration_required": True,
+            "capacity": 80,
+            "max_party_size": 2,
+            "price": Decimal("0.00"),
+            "registration_opens_at": None,
+            "registration_closes_at": None,
+            "status": Activity.Status.PUBLISHED,
+            "waitlist_enabled": True,
+        },
+    )
+    evening.full_clean()
+
+    training_starts = _local(training_day, 13, 30)
+    training, _ = Activity.objects.update_or_create(
+        programme=programme,
+        slug="training-signalen-radicalisering-herkennen",
+        defaults={
+            "title": "Training: signalen van radicalisering herkennen",
+            "summary": "Voor professionals in onderwijs, zorg, welzijn en wijkteams.",
+            "description": (
+                "Wat zie je als iemand radicaliseert, en wat doe je ermee? In deze training "
+                "oefen je met voorbeelden uit de praktijk en leer je wanneer en bij wie je een "
+                "zorg meldt. Alleen op uitnodiging: heb je geen uitnodiging, meld je dan toch "
+                "aan; de organisatie beoordeelt je aanmelding."
+            ),
+            "starts_at": training_starts,
+            "ends_at": training_starts + dt.timedelta(hours=3),
+            "location_name": "Gemeentehuis Soest, zaal De Eem",
+            "location_address": "Raadhuisplein 1, 3762 AE Soest",
+            "audience": Activity.Audience.INVITATION,
+            "registration_required": True,
+            "capacity": 25,
+            "max_party_size": 1,
+            "price": Decimal("0.00"),
+            "registration_opens_at": None,
+            "registration_closes_at": None,
+            "status": Activity.Status.PUBLISHED,
+            "waitlist_enabled": True,
+        },
+    )
+    training.full_clean()
+    for position, (label, label_en) in enumerate(
+        [("Organisatie", "Organisation"), ("Functie", "Role")], start=1
+    ):
+        question, _ = Question.objects.update_or_create(
+            activity=training,
+            label=label,
+            defaults={
+                "position": position,
+                "label_en": label_en,
+                "kind": Question.Kind.TEXT,
+                "choices": "",
+                "required": True,
+            },
+        )
+        question.full_clean()
+
+    _load_budget(programme)
+    return programme
+
+
+def _load_budget(programme: Programme) -> None:
+    budget, _ = Budget.objects.update_or_create(
+        programme=programme,
+        defaults={
+            "total": Decimal("2500.00"),
+            "includes_vat": True,
+            "approval_threshold": Decimal("250.00"),
+            "warning_percentage": 80,
+        },
+    )
+    names = [name for name, _amount in CATEGORIES]
+    # A new budget gets the default categories (budget.apps); this small one keeps only its own.
+    budget.categories.exclude(name__in=names).filter(expenses__isnull=True).delete()
+    for position, (name, amount) in enumerate(CATEGORIES, start=1):
+        Category.objects.update_or_create(
+            budget=budget, name=name, defaults={"planned_amount": amount, "position": position}
+        )

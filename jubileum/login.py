@@ -1,0 +1,42 @@
+"""The organisers' own login page: in the site's look, Dutch or English, for everyone with a
+role in a programme (Django's admin login admits only staff). django-axes counts the failures
+(see AXES_* in settings) because this form authenticates with the request."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView
+from django.utils.translation import gettext_lazy as _
+
+
+class OrganiserLoginForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": _(
+            "Deze combinatie van gebruikersnaam en wachtwoord kennen we niet. Let op hoofdletters."
+        ),
+        "inactive": _("Dit account is uitgeschakeld. Vraag een beheerder van de site."),
+    }
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("Gebruikersnaam")
+        self.fields["password"].label = _("Wachtwoord")
+        self.fields["username"].error_messages["required"] = _("Vul je gebruikersnaam in.")
+        self.fields["password"].error_messages["required"] = _("Vul je wachtwoord in.")
+        self.fields["username"].widget.attrs.pop("autofocus", None)
+        self.fields["password"].widget = forms.PasswordInput(
+            attrs={"autocomplete": "current-password"}
+        )
+
+
+class OrganiserLoginView(LoginView):
+    form_class = OrganiserLoginForm
+    template_name = "jubileum/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("organiser:index")
