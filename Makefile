@@ -19,7 +19,7 @@ export DJANGO_DEBUG ?= 1
 COMPILEMESSAGES = @if command -v msgfmt >/dev/null 2>&1; then \
 	$(PY) manage.py compilemessages --ignore=$(VENV) -v 0; fi
 
-.PHONY: run serve-prod test lint format bench install install-test clean
+.PHONY: run serve-prod test lint format bench screenshots install install-test clean
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (3.13 preferred)." >&2; exit 1; }
@@ -68,6 +68,11 @@ format: install-test
 # Timings, not tests: prints figures for the listing page and the activities API (bench/README.md).
 bench: install
 	$(PY) bench/listing.py $(BENCH_ARGS)
+
+# The README's pictures (docs/screenshots/), taken in Chromium from the demo data.
+screenshots: install-test
+	$(COMPILEMESSAGES)
+	$(PY) -m pytest -q -p no:cacheprovider tests/e2e/readme_screenshots.py
 
 clean:
 	rm -rf $(VENV) var

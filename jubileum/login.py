@@ -40,3 +40,10 @@ class OrganiserLoginView(LoginView):
         from django.urls import reverse
 
         return reverse("organiser:index")
+
+
+def axes_client_ip(request) -> str | None:
+    """The address django-axes counts failures by: REMOTE_ADDR as for the rate limits
+    (`jubileum.ratelimit.client_ip`), or None when there is none (a login made in code has no
+    address; axes stores a NULL rather than a text PostgreSQL's inet column refuses)."""
+    return request.META.get("REMOTE_ADDR") or None

@@ -276,7 +276,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_CLIENT_IP_CALLABLE = "jubileum.ratelimit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "jubileum.login.axes_client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "axes_lockout.html"
 # Failed attempts are kept only until their cool-off ends; successful logins are not logged.
