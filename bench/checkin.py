@@ -1,19 +1,25 @@
 """Door check-in under load: 8 scanners redeeming tickets against gunicorn on PostgreSQL.
 
     .venv/bin/python bench/checkin.py [--tickets 2000] [--scanners 8] [--workers 4]
+        [--db-name NAME] [--redis-url redis://127.0.0.1:6379/0] [--prepare-threshold 5]
 
-Creates a throwaway PostgreSQL database (`jubileum_bench_checkin`), migrates it, makes one
-activity whose check-in is open with --tickets confirmed registrations (parties of 1-4) and
---scanners scanner devices (each with its own token), and starts gunicorn (--workers sync
-workers, production settings) on a free loopback port. It then times, each with --scanners
-client threads (one device per thread's share of the tickets):
+Creates a throwaway PostgreSQL database (`jubileum_bench_checkin` or --db-name), migrates it,
+makes one activity whose check-in is open with --tickets confirmed registrations (parties of
+1-4) and --scanners scanner devices (each with its own token), and starts gunicorn (--workers
+sync workers) on a free loopback port with production settings plus one bare endpoint
+(`bench/checkin_settings.py`). It then times, each with --scanners client threads:
 
-- `GET /healthz`, --tickets times: the bare Django JSON endpoint, the yardstick;
+- `GET /api/bench/bare`, --tickets times: a plain Django view answering JSON without touching
+  the database, through the same workers and middleware: the yardstick;
+- `GET /healthz`, --tickets times: the health check (one query), as older runs compared with;
 - `POST /api/v1/checkin/redeem` for every ticket once (all should answer `ok`);
 - the same again, each ticket from another device (all should answer `already_checked_in`);
+- the bare endpoint once more: the yardstick is both bare bursts together, so a machine that
+  gets busier or quieter during the run moves it as much as the scans.
 
-and prints scans/s, p50/p95/p99 latency in ms, errors (non-2xx) and the ratio to /healthz,
-plus the results counted. gunicorn is stopped and the database dropped at the end.
+and prints requests, errors (non-2xx), p50/p95/p99 latency in ms, requests per second and the
+ratio of scans/s to the bare endpoint (and to /healthz), plus the results counted; it exits 1
+when a result is not the expected one. gunicorn is stopped and the database dropped at the end.
 Reuses the plumbing of `registration_burst.py`. See bench/README.md.
 """
 
@@ -22,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import urllib.request
 import uuid
@@ -30,6 +37,8 @@ from collections import Counter
 from registration_burst import Burst, DatabaseExists, manage, run_burst, served_on_postgres
 
 DB_NAME = "jubileum_bench_checkin"
+SETTINGS = "bench.checkin_settings"
+BARE = "/api/bench/bare"
 
 SET_UP = """
 import datetime as dt, json
@@ -73,13 +82,33 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--server-url",
         default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
-        help="a PostgreSQL database to connect to for creating and dropping " + DB_NAME,
+        help="a PostgreSQL database to connect to for creating and dropping --db-name",
+    )
+    parser.add_argument(
+        "--db-name", default=DB_NAME, help=f"the throwaway database to create ({DB_NAME})"
+    )
+    parser.add_argument(
+        "--redis-url",
+        default="",
+        help="keep the cache (rate-limit counters) in this Redis, as production does with "
+        "REDIS_URL; default: local memory in each worker",
+    )
+    parser.add_argument(
+        "--prepare-threshold",
+        type=int,
+        default=None,
+        help="switch on prepared statements (psycopg's prepare_threshold database option) for "
+        "the scan queries; default: off, as in Django's default settings",
     )
     args = parser.parse_args()
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.db_name):
+        parser.error("--db-name: lower-case letters, digits and _, please")
     if not 1 <= args.tickets <= 20_000 or not 1 <= args.scanners <= 64:
         parser.error("--tickets 1-20000 and --scanners 1-64, please")
     if not 1 <= args.workers <= 64:
         parser.error("--workers 1-64, please")
+    if args.prepare_threshold is not None and not 0 <= args.prepare_threshold <= 100:
+        parser.error("--prepare-threshold 0-100, please")
     return args
 
 
@@ -95,31 +124,47 @@ def redeem_request(base: str, token: str, activity: int, code: str) -> urllib.re
 
 def row(burst: Burst) -> str:
     return (
-        f"{burst.name:<36} {len(burst.latencies_ms):>7} {burst.errors:>6} "
+        f"{burst.name:<40} {len(burst.latencies_ms):>7} {burst.errors:>6} "
         f"{burst.percentile(50):>7.1f} {burst.percentile(95):>7.1f} {burst.percentile(99):>7.1f} "
         f"{burst.throughput:>8.1f}"
     )
 
 
-def report(args: argparse.Namespace, healthz: Burst, first: Burst, again: Burst) -> bool:
+def bare_throughput(bare: tuple[Burst, Burst]) -> float:
+    return sum(len(b.latencies_ms) for b in bare) / sum(b.seconds for b in bare)
+
+
+def report(
+    args: argparse.Namespace, bare: tuple[Burst, Burst], healthz: Burst, first: Burst, again: Burst
+) -> bool:
+    cache = f"Redis at {args.redis_url}" if args.redis_url else "local memory per worker"
+    prepared = (
+        f"prepared statements after {args.prepare_threshold} runs"
+        if args.prepare_threshold is not None
+        else "no prepared statements"
+    )
     print(
         f"\nCheck-in: {args.tickets} tickets, {args.scanners} concurrent scanners (one device "
-        f"each); gunicorn with {args.workers} sync workers; PostgreSQL."
+        f"each); gunicorn with {args.workers} sync workers; PostgreSQL, {prepared}; "
+        f"cache: {cache}."
     )
     print(
-        f"\n{'burst':<36} {'reqs':>7} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} "
+        f"\n{'burst':<40} {'reqs':>7} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} "
         f"{'p99 ms':>7} {'req/s':>8}"
     )
-    for burst in (healthz, first, again):
+    for burst in (bare[0], healthz, first, again, bare[1]):
         print(row(burst))
-    print()
+    yardstick = bare_throughput(bare)
+    print(f"\nbare endpoint, both bursts: {yardstick:.1f} req/s")
     for burst in (first, again):
-        ratio = burst.throughput / healthz.throughput
-        print(f"{burst.name} / healthz throughput: {ratio:.2f}")
+        print(
+            f"{burst.name} / bare endpoint throughput: {burst.throughput / yardstick:.2f}"
+            f"  (/ healthz: {burst.throughput / healthz.throughput:.2f})"
+        )
         results = Counter(body.get("result") or body.get("code") for body in burst.bodies)
         print("  results: " + ", ".join(f"{k} x{n}" for k, n in sorted(results.items())))
     ok = (
-        healthz.errors == first.errors == again.errors == 0
+        not any(burst.errors for burst in (*bare, healthz, first, again))
         and Counter(b.get("result") for b in first.bodies) == {"ok": args.tickets}
         and Counter(b.get("result") for b in again.bodies) == {"already_checked_in": args.tickets}
     )
@@ -131,10 +176,24 @@ def report(args: argparse.Namespace, healthz: Burst, first: Burst, again: Burst)
     return ok
 
 
+def configure(args: argparse.Namespace) -> None:
+    """What `served_on_postgres` hands on to manage.py and gunicorn, through the environment."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS
+    for name, value in (
+        ("BENCH_REDIS_URL", args.redis_url),
+        ("BENCH_PREPARE_THRESHOLD", args.prepare_threshold),
+    ):
+        if value is None or value == "":
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = str(value)
+
+
 def main() -> int:
     args = parse_args()
+    configure(args)
     try:
-        with served_on_postgres(args.server_url, DB_NAME, args.workers) as served:
+        with served_on_postgres(args.server_url, args.db_name, args.workers) as served:
             print(f"Making {args.tickets} tickets ...", flush=True)
             code = SET_UP.replace("{tickets}", str(args.tickets)).replace(
                 "{scanners}", str(args.scanners)
@@ -142,8 +201,14 @@ def main() -> int:
             data = json.loads(manage(served.env, "shell", "-c", code).strip().splitlines()[-1])
             tokens, codes, activity = data["tokens"], data["codes"], data["activity"]
             scanners, base = len(tokens), served.base
+
+            def bare(name: str) -> Burst:
+                requests = [urllib.request.Request(f"{base}{BARE}")] * args.tickets
+                return run_burst(Burst(name), requests, args.scanners)
+
+            before = bare(f"GET {BARE} (no query)")
             healthz = run_burst(
-                Burst("GET /healthz"),
+                Burst("GET /healthz (one query)"),
                 [urllib.request.Request(f"{base}/healthz")] * args.tickets,
                 args.scanners,
             )
@@ -163,7 +228,8 @@ def main() -> int:
                 ],
                 args.scanners,
             )
-            ok = report(args, healthz, first, again)
+            after = bare(f"GET {BARE} (no query), again")
+            ok = report(args, (before, after), healthz, first, again)
     except DatabaseExists as exists:
         print(f"Database {exists} exists already; drop it first if it is a leftover.")
         return 2

@@ -1,10 +1,12 @@
 """A small per-client rate limiter on Django's cache.
 
 Counts live in the cache, not in process memory, so with Redis (`REDIS_URL`) every app server
-sees the same counts. Each limit is a fixed window: the first hit in a window creates the counter
-with `cache.add` (atomic: only one process wins), later hits `cache.incr` it (atomic in Redis and
-in the local-memory cache). A burst straddling two windows may get up to twice the limit through;
-for keeping bots off a sign-up form that is good enough and costs one cache round trip.
+sees the same counts. Each limit is a fixed window: a hit `cache.incr`s the window's counter
+(atomic in Redis and in the local-memory cache) and only the first hit of a window, finding none,
+creates it with `cache.add` (atomic: only one process wins). A burst straddling two windows may
+get up to twice the limit through; for keeping bots off a sign-up form, or a lost phone off the
+check-in API, that is good enough. It costs two Redis round trips per hit (Django's `incr` asks
+whether the key exists first), three on the first hit of a window.
 """
 
 from __future__ import annotations
@@ -35,15 +37,20 @@ def hit(scope: str, key: str, *, limit: int, window: int) -> bool:
     seconds, False once it goes over."""
     bucket = int(time.time() // window)
     cache_key = f"ratelimit:{scope}:{key}:{bucket}"
-    if cache.add(cache_key, 1, timeout=window):
-        return True
     try:
         count = cache.incr(cache_key)
     except ValueError:
-        # The counter expired between add and incr: this is the first hit of a new window.
-        cache.add(cache_key, 1, timeout=window)
-        count = 1
+        # No counter yet: the first hit of this window, unless another process just made it.
+        count = 1 if cache.add(cache_key, 1, timeout=window) else _incr_or_start(cache_key, window)
     return count <= limit
+
+
+def _incr_or_start(cache_key: str, window: int) -> int:
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # it expired in between: this hit starts the count
+        cache.add(cache_key, 1, timeout=window)
+        return 1
 
 
 def seconds_left(window: int) -> int:

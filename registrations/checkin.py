@@ -1,10 +1,12 @@
 """Check-in at the door: redeem a ticket, search by name, register a walk-in, sync offline scans.
 
 How many of a party are in is *derived*: the sum of `CheckIn.persons` for the registration.
-`redeem` locks the registration row (`select_for_update()`; on SQLite the immediate transaction
-serialises writers) before it reads that sum and adds a check-in, so two devices scanning the
-same ticket at once queue up and exactly one of them admits the party. A walk-in locks the
-activity row first, as every workflow that changes who holds places does.
+`redeem` locks the registration row, and only that row (`FOR UPDATE OF`; on SQLite the immediate
+transaction serialises writers), before it reads that sum and adds a check-in, so two devices
+scanning the same ticket at once queue up and exactly one of them admits the party, while scans
+of other tickets go on. A walk-in locks the activity row first, as every workflow that changes
+who holds places does. A scan is the busiest request at the door: its queries are plain SQL
+(see `_FIND_SQL` and bench/README.md).
 
 Every attempt writes a `ScanLog` row. A client nonce makes a scan idempotent per device: the
 first answer is stored with the log row and a repeat of the nonce gets it back unchanged.
@@ -30,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from events.models import Activity
+from jubileum import plainsql
 from registrations import devices, services
 from registrations.models import CheckIn, Registration, ScanLog, ScannerDevice
 from registrations.tokens import TICKET_PREFIX
@@ -279,12 +282,76 @@ def redeem(device: ScannerDevice, scan: Scan, *, now: dt.datetime | None = None)
             return _log_replay(first, scan)
 
 
+# The queries of a scan are written out in SQL (`jubileum.plainsql`): compiling them with the
+# ORM cost more CPU than running them, inside the row lock. FOR UPDATE OF r locks only the
+# registration: a lock on the activity row too would queue every scan of the activity.
+_FIND_SQL = """
+SELECT r.id, r.activity_id, r.status, r.contact_name, r.party_size, r.hold_expires_at,
+       a.starts_at
+FROM registrations_registration r JOIN events_activity a ON a.id = r.activity_id
+WHERE {where}{lock}
+"""
+_BY_CODE = "r.ticket_code = %s"
+# A name search only finds this activity's parties; an id is not a way to probe others.
+_BY_ID = "r.id = %s AND r.activity_id = %s"
+
+# Every check-in of the registration, first first: the sum, and who came first.
+_CHECKINS_SQL = """
+SELECT c.id, c.persons, c.at, c.offline, c.nonce, c.device_id, d.name
+FROM registrations_checkin c LEFT JOIN registrations_scannerdevice d ON d.id = c.device_id
+WHERE c.registration_id = %s
+ORDER BY c.at, c.id
+"""
+
+
 def _find(scan: Scan, code: str) -> Registration | None:
-    rows = Registration.objects.select_for_update().select_related("activity")
+    """The registration of the scan with the starts_at of its activity, its row locked."""
     if scan.registration_id is not None:
-        # A name search only finds this activity's parties; an id is not a way to probe others.
-        return rows.filter(pk=scan.registration_id, activity_id=scan.activity_id).first()
-    return rows.filter(ticket_code=code).first()
+        where, params = _BY_ID, [scan.registration_id, scan.activity_id]
+    else:
+        where, params = _BY_CODE, [code]
+    row = plainsql.fetch_one(
+        _FIND_SQL.format(where=where, lock=plainsql.for_update_of("r")), params
+    )
+    if row is None:
+        return None
+    pk, activity_id, status, contact_name, party_size, hold_expires_at, starts_at = row
+    registration = plainsql.instance(
+        Registration,
+        id=pk,
+        activity_id=activity_id,
+        status=status,
+        contact_name=contact_name,
+        party_size=party_size,
+        hold_expires_at=plainsql.aware(hold_expires_at),
+    )
+    registration.activity = plainsql.instance(
+        Activity, id=activity_id, starts_at=plainsql.aware(starts_at)
+    )
+    return registration
+
+
+def _checkins(registration: Registration) -> list[CheckIn]:
+    checkins = []
+    for pk, persons, at, offline, nonce, device_id, device_name in plainsql.fetch_all(
+        _CHECKINS_SQL, [registration.pk]
+    ):
+        entry = plainsql.instance(
+            CheckIn,
+            id=pk,
+            registration_id=registration.pk,
+            persons=persons,
+            at=plainsql.aware(at),
+            offline=offline,
+            nonce=nonce,
+        )
+        entry.device = (
+            plainsql.instance(ScannerDevice, id=device_id, name=device_name)
+            if device_id is not None
+            else None
+        )
+        checkins.append(entry)
+    return checkins
 
 
 def _redeem_locked(device: ScannerDevice, scan: Scan, code: str, now: dt.datetime) -> dict:
@@ -292,36 +359,34 @@ def _redeem_locked(device: ScannerDevice, scan: Scan, code: str, now: dt.datetim
     scanned_at = now
     if scan.offline and scan.scanned_at is not None:
         scanned_at = min(scan.scanned_at, now + MAX_CLOCK_SKEW)
-    log = ScanLog(
-        device=device,
-        activity_id=scan.activity_id,
-        registration=registration,
-        code_hash="" if registration else code_hash(code or str(scan.registration_id)),
-        scanned_at=scan.scanned_at,
-        offline=scan.offline,
-        nonce=scan.nonce,
-        at=now,
-    )
 
     def finish(answer: dict[str, Any], admitted: int = 0) -> dict[str, Any]:
-        log.result = answer["result"]
-        log.count = admitted
-        log.conflict = answer["conflict"]
-        log.response = answer
-        log.save()
+        plainsql.insert(
+            ScanLog,
+            device_id=device.pk,
+            activity_id=scan.activity_id,
+            registration_id=registration.pk if registration else None,
+            code_hash="" if registration else code_hash(code or str(scan.registration_id)),
+            result=answer["result"],
+            count=admitted,
+            at=now,
+            scanned_at=scan.scanned_at,
+            offline=scan.offline,
+            nonce=scan.nonce,
+            replay=False,
+            conflict=answer["conflict"],
+            response=answer,
+        )
         return answer
 
     if registration is None:
         return finish(_answer(UNKNOWN, None))
     if registration.activity_id != scan.activity_id:
         return finish(_answer(WRONG_ACTIVITY, registration))
-    # Read after the lock: every check-in committed before it is here (one query: the sum and
-    # who came first, for an `already_checked_in`).
-    checkins = list(
-        CheckIn.objects.filter(registration=registration)
-        .select_related("device")
-        .order_by("at", "pk")
-    )
+    # Read after the lock, in a statement of its own: every check-in committed before the lock
+    # was granted is here. (A subquery in the locking statement would read the snapshot taken
+    # before it waited for the lock, and miss the check-in of the scan it waited for.)
+    checkins = _checkins(registration)
     checked_in = sum(c.persons for c in checkins)
     status = ticket_status(registration, now)
     if status == "cancelled" or status == "other":
@@ -337,13 +402,15 @@ def _redeem_locked(device: ScannerDevice, scan: Scan, code: str, now: dt.datetim
         answer, admitted = _already(device, registration, checkins, scan, scanned_at)
         return finish(answer, admitted)
     admitted = min(wanted, remaining)
-    CheckIn.objects.create(
-        registration=registration,
-        device=device,
+    plainsql.insert(
+        CheckIn,
+        registration_id=registration.pk,
+        device_id=device.pk,
         persons=admitted,
         at=scanned_at,
         offline=scan.offline,
         nonce=scan.nonce,
+        created_at=timezone.now(),  # when the server learnt of it (auto_now_add)
     )
     checked_in += admitted
     result = OK if checked_in >= registration.party_size else PARTIAL

@@ -22,7 +22,7 @@ def invite_roster(activity_id: int) -> list[Invitation]:
 
     with transaction.atomic():
         # The lock makes two presses at once queue up, so the second sees the first's rows.
-        activity = Activity.objects.select_for_update().get(pk=activity_id)
+        activity = Activity.objects.select_for_update(no_key=True).get(pk=activity_id)
         if activity.audience == Activity.Audience.PUBLIC:
             raise InvalidState(
                 message=_(

@@ -122,7 +122,7 @@ def send_message(
     with transaction.atomic():
         # The activity's row lock makes the audience a snapshot no sign-up changes half-way,
         # and queues a double submit behind the first, which it then finds by its key.
-        Activity.objects.select_for_update().filter(pk=activity.pk).first()
+        Activity.objects.select_for_update(no_key=True).filter(pk=activity.pk).first()
         if idempotency_key is not None:
             existing = Message.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:

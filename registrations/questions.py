@@ -102,7 +102,7 @@ class QuestionGone(QuestionError):
 def _lock_activity(activity_id: int) -> None:
     # Sign-ups check and store their answers holding this lock (services.register), so no
     # answer can arrive between the check below and the save.
-    Activity.objects.select_for_update().only("pk").get(pk=activity_id)
+    Activity.objects.select_for_update(no_key=True).only("pk").get(pk=activity_id)
 
 
 def save_question(question: Question) -> Question:

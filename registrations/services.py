@@ -128,7 +128,14 @@ class SignUpResult:
 
 
 def _lock_activity(activity_id: int) -> Activity:
-    return Activity.objects.select_for_update().select_related("programme").get(pk=activity_id)
+    # The activity row only (not its programme: sign-ups for other activities go on), and
+    # NO KEY: workflows still queue behind each other, but a door scan may insert its log row
+    # (a foreign key to the activity) meanwhile.
+    return (
+        Activity.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("programme")
+        .get(pk=activity_id)
+    )
 
 
 def _lock_registration(registration_id: int) -> tuple[Registration, Activity]:

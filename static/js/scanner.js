@@ -33,6 +33,7 @@
     busy: false,
     resultTimer: null,
     lastTicket: null,
+    refusedPairing: null,
   };
 
   // --- IndexedDB: key-value settings, the manifest and the queue of offline scans -----------
@@ -147,32 +148,44 @@
     return state.detector;
   }
 
+  // Each start or stop of the camera; a start that was overtaken (the screen changed while the
+  // camera was still opening, e.g. a 401 sent the phone back to pairing) gives up.
+  let cameraRun = 0;
+
   function stopCamera() {
+    cameraRun += 1;
     if (state.stream) state.stream.getTracks().forEach((track) => track.stop());
     state.stream = null;
   }
 
   async function startCamera(video, onCode) {
     stopCamera();
+    const run = cameraRun;
     const camera = state.cameras[state.cameraIndex];
     const constraints = camera
       ? { deviceId: camera.deviceId }
       : { facingMode: "environment", width: { ideal: 1280 }, height: { ideal: 720 } };
+    let stream;
     try {
-      state.stream = await navigator.mediaDevices.getUserMedia({ video: constraints, audio: false });
+      stream = await navigator.mediaDevices.getUserMedia({ video: constraints, audio: false });
     } catch (error) {
-      announce(T.camera_failed);
+      if (run === cameraRun) announce(T.camera_failed);
       return;
     }
-    video.srcObject = state.stream;
+    if (run !== cameraRun) {
+      stream.getTracks().forEach((track) => track.stop());
+      return;
+    }
+    state.stream = stream;
+    video.srcObject = stream;
     await video.play().catch(() => {});
     const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
+    if (run !== cameraRun) return;
     state.cameras = devices.filter((d) => d.kind === "videoinput");
     $("switch-camera").hidden = state.cameras.length < 2;
-    const track = state.stream.getVideoTracks()[0];
+    const track = stream.getVideoTracks()[0];
     const caps = track && track.getCapabilities ? track.getCapabilities() : {};
     $("torch").hidden = !caps.torch;
-    const stream = state.stream;
     const decoder = await detector();
     const loop = async () => {
       if (state.stream !== stream) return;
@@ -467,12 +480,17 @@
     for (const id of ["pair", "choose", "scan"]) $(id).hidden = id !== screen;
   }
 
+  // The server refused the token (401: revoked or expired). Back to pairing, and the names of
+  // the manifest leave the phone: a device that may no longer scan has no use for them.
   function unpair(message) {
     stopCamera();
+    hideResult(); // also ends the scan that met the 401, so the camera reads pairing codes again
     state.token = null;
     state.activity = null;
     localStorage.removeItem(TOKEN_KEY);
     kvSet("activity", null);
+    tx("tickets", "readwrite", (s) => s.clear());
+    tx("kv", "readwrite", (s) => s.delete(IDBKeyRange.bound("manifest:", "manifest:\uffff")));
     $("activity-name").textContent = "";
     $("counts").textContent = "";
     showPairing(message);
@@ -480,13 +498,19 @@
 
   function showPairing(message) {
     show("pair");
-    $("pair-message").textContent = message || "";
+    const status = $("pair-message");
+    status.textContent = message || "";
     startCamera($("pair-video"), async (text) => {
       const match = PAIRING.exec(String(text).trim().toUpperCase());
       if (!match) {
-        $("pair-message").textContent = T.pairing_qr;
+        // Keep why we are here (e.g. revoked) in view; set it once, not on every frame.
+        const hint = [message, T.pairing_qr].filter(Boolean).join(" ");
+        if (status.textContent !== hint) status.textContent = hint;
         return;
       }
+      // A code the server refused stays refused: asking again on every frame would only use
+      // up the pairing rate limit of everyone behind the same address.
+      if (match[1] === state.refusedPairing) return;
       await pair(match[1]);
     });
   }
@@ -504,6 +528,7 @@
       stopCamera();
       chooseActivity();
     } catch (error) {
+      if (!(error instanceof Offline)) state.refusedPairing = code;
       $("pair-message").textContent = error instanceof Offline ? T.offline : T.pair_failed;
     } finally {
       state.busy = false;

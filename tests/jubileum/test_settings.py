@@ -147,3 +147,39 @@ def test_database_url_selects_postgresql(db):
 
     assert connection.vendor == "postgresql"
     assert int(version) >= 150000
+
+
+def test_prepared_statements_are_a_choice_for_postgresql_only(tmp_path):
+    script = (
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default'].get('OPTIONS', {}).get('prepare_threshold'))"
+    )
+    base = {"DJANGO_DEBUG": "1", "DATABASE_PREPARE_THRESHOLD": "5"}
+    postgres = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        script,
+        env={**base, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/none"},
+        var_dir=tmp_path,
+    )
+    sqlite = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        script,
+        env={**base, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"},
+        var_dir=tmp_path,
+    )
+    default = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        script,
+        env={"DJANGO_DEBUG": "1", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/none"},
+        var_dir=tmp_path,
+    )
+
+    assert postgres.stdout.split() == ["5"], postgres.stderr
+    assert sqlite.stdout.split() == ["None"], sqlite.stderr
+    assert default.stdout.split() == ["None"], default.stderr

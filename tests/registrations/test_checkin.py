@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from registrations import checkin, devices
@@ -275,3 +277,77 @@ def test_two_devices_racing_exactly_one_ok(database, make_activity, make_registr
     assert checkin.checked_in_of(registration.pk) == 3
     assert CheckIn.objects.count() == 1
     assert ScanLog.objects.count() == 8
+
+
+@pytest.mark.postgres
+def test_scans_of_one_activity_do_not_queue_behind_each_other(
+    transactional_db, make_activity, make_registration
+):
+    """A scan locks its registration's row, not the activity's: while one scan's transaction is
+    still open, a scan of another ticket for the same activity goes through."""
+    activity = make_activity(starts_at=timezone.now() + dt.timedelta(hours=1))
+    first, second = (make_registration(activity=activity, party_size=2) for _n in range(2))
+    north, south = (
+        devices.create_device(activity.programme, [activity.pk], name=name).device
+        for name in ("Noord", "Zuid")
+    )
+    scanned, done = threading.Event(), threading.Event()
+    answers = {}
+
+    def scan_and_hold() -> None:
+        try:
+            with transaction.atomic():
+                answers["first"] = checkin.redeem(north, scan(activity, first.ticket_code))
+                scanned.set()
+                done.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=scan_and_hold)
+    holder.start()
+    try:
+        assert scanned.wait(timeout=30)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                # Waiting for the other scan's locks would fail this scan instead of hanging.
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            answers["second"] = checkin.redeem(south, scan(activity, second.ticket_code))
+    finally:
+        done.set()
+        holder.join(timeout=30)
+    assert answers["first"]["result"] == answers["second"]["result"] == "ok"
+    assert checkin.checked_in_of(first.pk) == checkin.checked_in_of(second.pk) == 2
+
+
+@pytest.mark.postgres
+def test_every_result_with_prepared_statements(device, open_activity, make_registration):
+    """The same answers when the database option `prepare_threshold` switches prepared
+    statements on (then jubileum.plainsql binds parameters on the server)."""
+    party = make_registration(activity=open_activity, party_size=2)
+    cancelled = make_registration(activity=open_activity, status=Status.CANCELLED)
+    raw = connection.connection
+    raw.prepare_threshold = 0
+    try:
+        same = nonce()
+        first = checkin.redeem(device, scan(open_activity, party.ticket_code, nonce=same))
+        replay = checkin.redeem(device, scan(open_activity, party.ticket_code, nonce=same))
+        again = checkin.redeem(device, scan(open_activity, party.ticket_code))
+        by_id = checkin.redeem(device, Scan(open_activity.pk, nonce(), registration_id=party.pk))
+        refused = checkin.redeem(device, scan(open_activity, cancelled.ticket_code))
+        unknown = checkin.redeem(device, scan(open_activity, "AAAAAAAAAAAAAAAAAAAA"))
+        token = devices.create_device(
+            open_activity.programme, [open_activity.pk], with_token=True
+        ).token
+        found = devices.device_for_token(token)
+    finally:
+        raw.prepare_threshold = None
+
+    assert (first["result"], first["admitted"]) == ("ok", 2)
+    assert replay == first
+    assert again["result"] == by_id["result"] == "already_checked_in"
+    assert again["device_name"] == "Noord"
+    assert refused["result"] == "cancelled"
+    assert unknown["result"] == "unknown"
+    assert found is not None and found.activity_ids == {open_activity.pk}
+    assert checkin.checked_in_of(party.pk) == 2
+    assert ScanLog.objects.count() == 6
