@@ -31,6 +31,8 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -278,7 +280,13 @@ def _fillable(route: Route) -> bool:
 
 def _status(client: Client, method: str, url: str) -> int:
     response = client.generic(method, url)
-    response.close()
+    # Close downloads' files (else ResourceWarning), without the request_finished handler
+    # that would close the test's database connection, as Django's own test client does.
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
     return response.status_code
 
 
