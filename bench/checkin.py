@@ -1,13 +1,14 @@
 """Door check-in under load: 8 scanners redeeming tickets against gunicorn on PostgreSQL.
 
     .venv/bin/python bench/checkin.py [--tickets 2000] [--scanners 8] [--workers 4]
-        [--db-name NAME] [--redis-url redis://127.0.0.1:6379/0] [--prepare-threshold 5]
+        [--db-name NAME] [--redis-url redis://127.0.0.1:6379/15] [--prepare-threshold 5]
+        [--json PATH]
 
 Creates a throwaway PostgreSQL database (`jubileum_bench_checkin` or --db-name), migrates it,
 makes one activity whose check-in is open with --tickets confirmed registrations (parties of
 1-4) and --scanners scanner devices (each with its own token), and starts gunicorn (--workers
 sync workers) on a free loopback port with production settings plus one bare endpoint
-(`bench/checkin_settings.py`). It then times, each with --scanners client threads:
+(`bench/settings.py`). It then times, each with --scanners client threads:
 
 - `GET /api/bench/bare`, --tickets times: a plain Django view answering JSON without touching
   the database, through the same workers and middleware: the yardstick;
@@ -20,25 +21,37 @@ sync workers) on a free loopback port with production settings plus one bare end
 and prints requests, errors (non-2xx), p50/p95/p99 latency in ms, requests per second and the
 ratio of scans/s to the bare endpoint (and to /healthz), plus the results counted; it exits 1
 when a result is not the expected one. gunicorn is stopped and the database dropped at the end.
-Reuses the plumbing of `registration_burst.py`. See bench/README.md.
+The plumbing is `common.served_on_postgres`, as for the other benchmarks. See bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import sys
 import urllib.request
 import uuid
 from collections import Counter
 
-from registration_burst import Burst, DatabaseExists, manage, run_burst, served_on_postgres
+from common import (
+    BARE,
+    Burst,
+    DatabaseExists,
+    add_stack_arguments,
+    bare_burst,
+    check_stack_arguments,
+    combined,
+    manage,
+    run_burst,
+    served_on_postgres,
+    stack_setup,
+    table,
+    write_json,
+)
 
 DB_NAME = "jubileum_bench_checkin"
-SETTINGS = "bench.checkin_settings"
-BARE = "/api/bench/bare"
+# The aim for the door (bench/README.md): at least half the bare endpoint's requests per second.
+AIM = 0.5
 
 SET_UP = """
 import datetime as dt, json
@@ -78,37 +91,11 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=2000, help="tickets to redeem (2000)")
     parser.add_argument("--scanners", type=int, default=8, help="concurrent scanners (8)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (4)")
-    parser.add_argument(
-        "--server-url",
-        default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
-        help="a PostgreSQL database to connect to for creating and dropping --db-name",
-    )
-    parser.add_argument(
-        "--db-name", default=DB_NAME, help=f"the throwaway database to create ({DB_NAME})"
-    )
-    parser.add_argument(
-        "--redis-url",
-        default="",
-        help="keep the cache (rate-limit counters) in this Redis, as production does with "
-        "REDIS_URL; default: local memory in each worker",
-    )
-    parser.add_argument(
-        "--prepare-threshold",
-        type=int,
-        default=None,
-        help="switch on prepared statements (psycopg's prepare_threshold database option) for "
-        "the scan queries; default: off, as in Django's default settings",
-    )
+    add_stack_arguments(parser, db_name=DB_NAME)
     args = parser.parse_args()
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.db_name):
-        parser.error("--db-name: lower-case letters, digits and _, please")
+    check_stack_arguments(parser, args)
     if not 1 <= args.tickets <= 20_000 or not 1 <= args.scanners <= 64:
         parser.error("--tickets 1-20000 and --scanners 1-64, please")
-    if not 1 <= args.workers <= 64:
-        parser.error("--workers 1-64, please")
-    if args.prepare_threshold is not None and not 0 <= args.prepare_threshold <= 100:
-        parser.error("--prepare-threshold 0-100, please")
     return args
 
 
@@ -130,13 +117,10 @@ def row(burst: Burst) -> str:
     )
 
 
-def bare_throughput(bare: tuple[Burst, Burst]) -> float:
-    return sum(len(b.latencies_ms) for b in bare) / sum(b.seconds for b in bare)
-
-
 def report(
     args: argparse.Namespace, bare: tuple[Burst, Burst], healthz: Burst, first: Burst, again: Burst
-) -> bool:
+) -> tuple[bool, list[str]]:
+    """Prints the figures; returns whether every result was the expected one, and the results."""
     cache = f"Redis at {args.redis_url}" if args.redis_url else "local memory per worker"
     prepared = (
         f"prepared statements after {args.prepare_threshold} runs"
@@ -154,15 +138,18 @@ def report(
     )
     for burst in (bare[0], healthz, first, again, bare[1]):
         print(row(burst))
-    yardstick = bare_throughput(bare)
+    yardstick = combined("bare", bare).throughput
     print(f"\nbare endpoint, both bursts: {yardstick:.1f} req/s")
+    lines = []
     for burst in (first, again):
         print(
             f"{burst.name} / bare endpoint throughput: {burst.throughput / yardstick:.2f}"
             f"  (/ healthz: {burst.throughput / healthz.throughput:.2f})"
         )
         results = Counter(body.get("result") or body.get("code") for body in burst.bodies)
-        print("  results: " + ", ".join(f"{k} x{n}" for k, n in sorted(results.items())))
+        counted = ", ".join(f"{k} x{n}" for k, n in sorted(results.items()))
+        print(f"  results: {counted}")
+        lines.append(f"{burst.name}: {counted}")
     ok = (
         not any(burst.errors for burst in (*bare, healthz, first, again))
         and Counter(b.get("result") for b in first.bodies) == {"ok": args.tickets}
@@ -173,27 +160,19 @@ def report(
             "UNEXPECTED: want every first scan ok, every repeat already_checked_in.",
             file=sys.stderr,
         )
-    return ok
-
-
-def configure(args: argparse.Namespace) -> None:
-    """What `served_on_postgres` hands on to manage.py and gunicorn, through the environment."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS
-    for name, value in (
-        ("BENCH_REDIS_URL", args.redis_url),
-        ("BENCH_PREPARE_THRESHOLD", args.prepare_threshold),
-    ):
-        if value is None or value == "":
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = str(value)
+    return ok, lines
 
 
 def main() -> int:
     args = parse_args()
-    configure(args)
     try:
-        with served_on_postgres(args.server_url, args.db_name, args.workers) as served:
+        with served_on_postgres(
+            args.server_url,
+            args.db_name,
+            args.workers,
+            redis_url=args.redis_url,
+            prepare_threshold=args.prepare_threshold,
+        ) as served:
             print(f"Making {args.tickets} tickets ...", flush=True)
             code = SET_UP.replace("{tickets}", str(args.tickets)).replace(
                 "{scanners}", str(args.scanners)
@@ -202,11 +181,7 @@ def main() -> int:
             tokens, codes, activity = data["tokens"], data["codes"], data["activity"]
             scanners, base = len(tokens), served.base
 
-            def bare(name: str) -> Burst:
-                requests = [urllib.request.Request(f"{base}{BARE}")] * args.tickets
-                return run_burst(Burst(name), requests, args.scanners)
-
-            before = bare(f"GET {BARE} (no query)")
+            before = bare_burst(base, f"GET {BARE} (no query)", args.tickets, args.scanners)
             healthz = run_burst(
                 Burst("GET /healthz (one query)"),
                 [urllib.request.Request(f"{base}/healthz")] * args.tickets,
@@ -228,8 +203,36 @@ def main() -> int:
                 ],
                 args.scanners,
             )
-            after = bare(f"GET {BARE} (no query), again")
-            ok = report(args, (before, after), healthz, first, again)
+            after = bare_burst(base, f"GET {BARE} (no query), again", args.tickets, args.scanners)
+            bare = (before, after)
+            ok, lines = report(args, bare, healthz, first, again)
+            if args.json:
+                write_json(
+                    args.json,
+                    benchmark="checkin",
+                    title="Check-in at the door",
+                    setup={
+                        **stack_setup(args, served),
+                        "tickets": args.tickets,
+                        "scanners": args.scanners,
+                    },
+                    tables=[
+                        table(
+                            f"{args.tickets} tickets redeemed by {args.scanners} scanners "
+                            "at once, then scanned again from another device",
+                            combined(f"GET {BARE}, both bursts", bare).figures(),
+                            [
+                                before.figures(yardstick=True),
+                                healthz.figures(),
+                                first.figures(aim=AIM),
+                                again.figures(aim=AIM),
+                                after.figures(yardstick=True),
+                            ],
+                        )
+                    ],
+                    ok=ok,
+                    notes=lines,
+                )
     except DatabaseExists as exists:
         print(f"Database {exists} exists already; drop it first if it is a leftover.")
         return 2

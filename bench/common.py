@@ -1,34 +1,83 @@
-"""What the in-process benchmarks share: argument parsing and a throwaway Django set-up."""
+"""What the benchmarks share.
+
+- In process (listing.py, budget_dashboard.py): argument parsing and a throwaway SQLite set-up.
+- Against the production shape (registration_burst.py, checkin.py, budget_dashboard.py --http):
+  gunicorn with production settings on a throwaway PostgreSQL database (`served_on_postgres`),
+  bursts of requests from client threads (`Burst`, `run_burst`), with the bare endpoint of
+  bench/settings.py as the yardstick.
+- For run_all.py: the figures of a run as JSON (`write_json`), one shape for every script.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
 import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
+from psycopg import sql
+
 REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+GUNICORN = Path(PYTHON).with_name("gunicorn")
+GUNICORN_CONF = REPO / "jubileum" / "gunicorn.conf.py"
 MAX_ITERATIONS = 1000
+# The site's settings plus the bare endpoint BARE (bench/settings.py, bench/urls.py).
+SETTINGS = "bench.settings"
+BARE = "/api/bench/bare"
+DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
-def parse_args(description: str, *, iterations: int, sizes: str, what: str) -> argparse.Namespace:
-    """--iterations (timed runs per row) and --sizes (comma-separated numbers of `what`)."""
-    parser = argparse.ArgumentParser(description=description)
+# In process ------------------------------------------------------------------------------------
+
+
+def add_size_arguments(
+    parser: argparse.ArgumentParser, *, iterations: int, sizes: str, what: str
+) -> None:
     parser.add_argument(
         "--iterations", type=int, default=iterations, help="timed runs per row (1-1000)"
     )
     parser.add_argument(
         "--sizes", default=sizes, help=f"comma-separated numbers of {what} (default {sizes})"
     )
-    args = parser.parse_args()
+
+
+def check_size_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Turns --sizes into a list of numbers, or stops with a usage error."""
     if not 1 <= args.iterations <= MAX_ITERATIONS:
         parser.error(f"--iterations must be between 1 and {MAX_ITERATIONS}")
     try:
         args.sizes = [int(size) for size in args.sizes.split(",")]
     except ValueError:
-        parser.error(f"--sizes must be whole numbers separated by commas, e.g. {sizes}")
+        parser.error("--sizes must be whole numbers separated by commas, e.g. 100,1000")
     if any(size < 1 for size in args.sizes):
         parser.error("--sizes must all be at least 1")
+
+
+def parse_args(description: str, *, iterations: int, sizes: str, what: str) -> argparse.Namespace:
+    """--iterations (timed runs per row) and --sizes (comma-separated numbers of `what`)."""
+    parser = argparse.ArgumentParser(description=description)
+    add_size_arguments(parser, iterations=iterations, sizes=sizes, what=what)
+    args = parser.parse_args()
+    check_size_arguments(parser, args)
     return args
 
 
@@ -46,3 +95,332 @@ def setup_django(var_dir: str) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
+
+
+# Figures ---------------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], p: int) -> float:
+    """The p-th percentile (1-99), interpolated between the measured values."""
+    if len(values) < 2:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+
+
+def figures(name: str, latencies_ms: Sequence[float], errors: int, seconds: float) -> dict:
+    """One row of a table in the JSON that run_all.py collects."""
+    return {
+        "name": name,
+        "requests": len(latencies_ms),
+        "errors": errors,
+        "p50_ms": round(percentile(latencies_ms, 50), 3),
+        "p95_ms": round(percentile(latencies_ms, 95), 3),
+        "p99_ms": round(percentile(latencies_ms, 99), 3),
+        "per_second": round(len(latencies_ms) / seconds, 2),
+    }
+
+
+def table(caption: str, baseline: dict, rows: list[dict], *, yardstick: str = "bare") -> dict:
+    """`baseline` is the yardstick the rows are divided by, `yardstick` its short name in a
+    column heading; `rows` are all that was measured."""
+    return {"caption": caption, "yardstick": yardstick, "baseline": baseline, "rows": rows}
+
+
+def write_json(
+    path: str,
+    *,
+    benchmark: str,
+    title: str,
+    setup: dict[str, object],
+    tables: list[dict],
+    ok: bool,
+    notes: Sequence[str] = (),
+) -> None:
+    """The figures of one run, for run_all.py (and anyone else) to read back."""
+    document = {
+        "benchmark": benchmark,
+        "title": title,
+        "setup": setup,
+        "tables": tables,
+        "ok": ok,
+        "notes": list(notes),
+    }
+    Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
+# The production shape --------------------------------------------------------------------------
+
+
+def add_stack_arguments(parser: argparse.ArgumentParser, *, db_name: str) -> None:
+    """The options of every benchmark served by gunicorn on PostgreSQL, plus --json."""
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (4)")
+    parser.add_argument(
+        "--server-url",
+        default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_SERVER_URL),
+        help="a PostgreSQL database to connect to for creating and dropping --db-name "
+        "(default: postgres on 127.0.0.1; or BENCH_POSTGRES_URL)",
+    )
+    parser.add_argument(
+        "--db-name", default=db_name, help=f"the throwaway database to create ({db_name})"
+    )
+    parser.add_argument(
+        "--redis-url",
+        default="",
+        help="keep the cache (rate-limit counters) in this Redis, as production does with "
+        "REDIS_URL (use a database number nobody else uses); default: local memory per worker",
+    )
+    parser.add_argument(
+        "--prepare-threshold",
+        type=int,
+        default=None,
+        help="switch on prepared statements (DATABASE_PREPARE_THRESHOLD, psycopg's "
+        "prepare_threshold) for the queries written in SQL; default: off, as in production",
+    )
+    parser.add_argument("--json", metavar="PATH", help="also write the figures to PATH as JSON")
+
+
+def check_stack_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.db_name):
+        parser.error("--db-name: lower-case letters, digits and _, please")
+    if not 1 <= args.workers <= 64:
+        parser.error("--workers 1-64, please")
+    if args.prepare_threshold is not None and not 0 <= args.prepare_threshold <= 100:
+        parser.error("--prepare-threshold 0-100, please")
+
+
+def stack_setup(args: argparse.Namespace, served: Served) -> dict[str, object]:
+    """What the stack was, for the JSON."""
+    return {
+        "workers": args.workers,
+        "postgresql": served.postgres_version,
+        "cache": f"Redis {args.redis_url}" if args.redis_url else "local memory per worker",
+        "prepare_threshold": args.prepare_threshold,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def database_url(server_url: str, name: str) -> str:
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def admin(server_url: str, statement: sql.Composable) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def postgres_version(server_url: str) -> str:
+    with psycopg.connect(server_url, connect_timeout=5) as conn:
+        return str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]
+
+
+def manage(env: dict[str, str], *arguments: str) -> str:
+    done = subprocess.run(
+        [PYTHON, "manage.py", *arguments],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"manage.py {arguments[0]} failed:\n{done.stderr}")
+    return done.stdout
+
+
+def wait_until_up(base: str, server: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with status {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer /healthz in time")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # A redirect (to the login page, say) is an answer of its own, not a detour to follow.
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+@dataclass
+class Burst:
+    name: str
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
+    bodies: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def errors(self) -> int:
+        return sum(count for status, count in self.statuses.items() if not 200 <= status < 300)
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies_ms) / self.seconds
+
+    def percentile(self, p: int) -> float:
+        return percentile(self.latencies_ms, p)
+
+    def figures(self, **marks: object) -> dict:
+        """The row for the JSON; `marks` add to it (`yardstick=True`, `aim=0.5`)."""
+        return {**figures(self.name, self.latencies_ms, self.errors, self.seconds), **marks}
+
+
+def combined(name: str, bursts: Sequence[Burst]) -> Burst:
+    """Several bursts counted as one: their requests over their time together."""
+    total = Burst(name, seconds=sum(burst.seconds for burst in bursts))
+    for burst in bursts:
+        total.latencies_ms.extend(burst.latencies_ms)
+        total.statuses.update(burst.statuses)
+    return total
+
+
+def request(burst: Burst, req: urllib.request.Request) -> None:
+    started = time.perf_counter()
+    try:
+        with _opener.open(req, timeout=60) as response:
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
+    except OSError:
+        status, body = 0, b""  # no answer at all (refused, reset, timed out)
+    elapsed = (time.perf_counter() - started) * 1000
+    with burst.lock:
+        burst.latencies_ms.append(elapsed)
+        burst.statuses[status] += 1
+        if body.startswith(b"{"):
+            burst.bodies.append(json.loads(body))
+
+
+def run_burst(burst: Burst, requests: list[urllib.request.Request], threads: int) -> Burst:
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(lambda req: request(burst, req), requests))
+    burst.seconds = time.perf_counter() - started
+    return burst
+
+
+def bare_burst(base: str, name: str, count: int, threads: int) -> Burst:
+    """`count` requests to the bare endpoint: a plain Django view, no query."""
+    return run_burst(Burst(name), [urllib.request.Request(f"{base}{BARE}")] * count, threads)
+
+
+def stop(server: subprocess.Popen) -> None:
+    if server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+class DatabaseExists(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Served:
+    base: str  # http://127.0.0.1:<port>
+    env: dict[str, str]  # production-like settings, for `manage()` against the same database
+    database_url: str
+    postgres_version: str
+
+
+@contextmanager
+def served_on_postgres(
+    server_url: str,
+    db_name: str,
+    workers: int,
+    *,
+    redis_url: str = "",
+    prepare_threshold: int | None = None,
+) -> Iterator[Served]:
+    """A throwaway database `db_name`, migrated, served by gunicorn with production settings.
+
+    gunicorn runs with the production configuration (jubileum/gunicorn.conf.py) and the site's
+    settings plus the bare endpoint (bench/settings.py); the static files are collected, as
+    production's manifest storage needs. The cache is Redis at `redis_url`, or local memory in
+    each worker when it is empty. gunicorn is stopped and the database dropped on the way out,
+    whatever happened; raises DatabaseExists rather than touch a database of that name that is
+    already there.
+    """
+    bench_url = database_url(server_url, db_name)
+    version = postgres_version(server_url)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="jubileum-bench-") as var_dir:
+        unset = ("REDIS_URL", "DATABASE_URL", "DATABASE_PREPARE_THRESHOLD", "WEB_CONCURRENCY")
+        env = {
+            **{k: v for k, v in os.environ.items() if k not in unset},
+            "DJANGO_SETTINGS_MODULE": SETTINGS,
+            "DATABASE_URL": bench_url,
+            "DJANGO_DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SITE_URL": base,
+            "MAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+            "SECURE_SSL_REDIRECT": "0",
+            "JUBILEUM_VAR_DIR": var_dir,
+            "LOG_LEVEL": "WARNING",
+        }
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        if prepare_threshold is not None:
+            env["DATABASE_PREPARE_THRESHOLD"] = str(prepare_threshold)
+        try:
+            admin(server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db_name)))
+        except psycopg.errors.DuplicateDatabase:
+            raise DatabaseExists(db_name) from None
+        server = None
+        try:
+            print(f"Migrating {db_name} ...", flush=True)
+            manage(env, "migrate", "--no-input", "-v", "0")
+            manage(env, "collectstatic", "--no-input", "-v", "0")
+            server = subprocess.Popen(
+                [
+                    str(GUNICORN),
+                    "--config",
+                    str(GUNICORN_CONF),
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    str(workers),
+                    "--log-level",
+                    "warning",
+                    # The access log is written (as in production) but not shown; no worker is
+                    # recycled halfway through a burst.
+                    "--access-logfile",
+                    os.devnull,
+                    "--max-requests",
+                    "0",
+                ],
+                cwd=REPO,
+                env=env,
+            )
+            wait_until_up(base, server)
+            # Every worker opens its database connection before the clock starts.
+            run_burst(Burst("warm-up"), [urllib.request.Request(f"{base}/healthz")] * 64, 16)
+            yield Served(base, env, bench_url, version)
+        finally:
+            if server is not None:
+                stop(server)
+            admin(
+                server_url,
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db_name)),
+            )

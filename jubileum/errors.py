@@ -29,6 +29,10 @@ HTTP_ERRORS: dict[int, tuple[str, Promise]] = {
     405: ("method_not_allowed", _("Deze methode is hier niet toegestaan.")),
     409: ("conflict", _("Dit botst met de huidige stand van zaken.")),
     429: ("throttled", _("Te veel verzoeken; probeer het straks opnieuw.")),
+    503: (
+        "unavailable",
+        _("De dienst is even niet bereikbaar; probeer het over een minuut opnieuw."),
+    ),
 }
 
 

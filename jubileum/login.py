@@ -9,6 +9,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.utils.translation import gettext_lazy as _
 
+from jubileum.ratelimit import count_request
+
 
 class OrganiserLoginForm(AuthenticationForm):
     error_messages = {
@@ -35,6 +37,12 @@ class OrganiserLoginView(LoginView):
     form_class = OrganiserLoginForm
     template_name = "jubileum/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        # Per address, whatever the username: axes locks out per username, this stops one
+        # client from trying many names.
+        count_request(request, "login")
+        return super().post(request, *args, **kwargs)
 
     def get_default_redirect_url(self) -> str:
         from django.urls import reverse

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.log import log_response
+from ninja.errors import Throttled
 
 from jubileum.errors import HTTP_ERRORS, error_body
+from jubileum.ratelimit import too_many_requests
 
 API_PREFIX = "/api/"
 
@@ -67,4 +72,68 @@ class ApiErrorMiddleware:
                 if header in response:
                     replacement[header] = response[header]
             return replacement
+        return response
+
+
+class RateLimitMiddleware:
+    """A page view over a rate limit (`jubileum.ratelimit.count_request` raises ninja's
+    Throttled) gets the friendly 429 page with Retry-After. The API answers its own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Throttled):
+            return too_many_requests(request, exception.wait or 60)
+        return None
+
+
+class DatabaseUnavailableMiddleware:
+    """The database gone for a moment (restarted, failed over, a dropped connection, a lock
+    waited on too long) answers 503 with Retry-After instead of the 500 of a bug: the page
+    "even niet bereikbaar" or, on the API, `{"code": "unavailable"}`.
+
+    Nothing is left half-written: every service writes in one transaction, which the error
+    has rolled back. The page is rendered without the request (its context processors and the
+    user would ask the database again) and is logged once, here, with the error.
+    """
+
+    RETRY_AFTER = 60
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponseBase | None:
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        response: HttpResponseBase
+        if request.path_info.startswith(API_PREFIX):
+            code, message = HTTP_ERRORS[503]
+            response = JsonResponse(
+                error_body(code, message),
+                status=503,
+                content_type="application/json; charset=utf-8",
+            )
+        else:
+            response = HttpResponse(render_to_string("503.html"), status=503)
+        response.headers["Retry-After"] = str(self.RETRY_AFTER)
+        add_never_cache_headers(response)
+        # The view's name, not the path: a personal link's path is its secret.
+        match = request.resolver_match
+        log_response(
+            "Database unavailable (answered 503): %s %s",
+            request.method,
+            match.view_name if match else "?",
+            response=response,
+            request=request,
+            exception=exception,
+        )
         return response

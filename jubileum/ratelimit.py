@@ -15,9 +15,25 @@ import time
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from ninja.errors import Throttled
+
+# (requests, window in seconds) per client address, for what a person does by hand; a bot or a
+# guesser runs into them, a family never does. settings.RATE_LIMITS overrides any of them.
+DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
+    # Sign-ups, through the form and the API together.
+    "signup": (10, 10 * 60),
+    # Personal links that match no registration: someone guessing tokens. Only misses count;
+    # past the limit every lookup from that address is refused until the window ends.
+    "lookup_miss": (20, 10 * 60),
+    # Claims of a waitlist offer.
+    "claim": (10, 10 * 60),
+    # Organiser login attempts with any username (django-axes locks out per username).
+    "login": (30, 10 * 60),
+}
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -83,3 +99,23 @@ def limit_per_ip(
         return wrapped
 
     return decorator
+
+
+def limits_for(scope: str) -> tuple[int, int]:
+    return getattr(settings, "RATE_LIMITS", {}).get(scope, DEFAULT_LIMITS[scope])
+
+
+def count_request(request: HttpRequest, scope: str) -> None:
+    """Count one request from this client at `scope`; over the limit raise ninja's Throttled,
+    which the API answers as JSON 429 and RateLimitMiddleware as the 429 page."""
+    limit, window = limits_for(scope)
+    if not hit(scope, client_ip(request), limit=limit, window=window):
+        raise Throttled(wait=seconds_left(window))
+
+
+def refuse_if_exceeded(request: HttpRequest, scope: str) -> None:
+    """Raise Throttled when this client is already over `scope`'s limit, without counting."""
+    limit, window = limits_for(scope)
+    bucket = int(time.time() // window)
+    if (cache.get(f"ratelimit:{scope}:{client_ip(request)}:{bucket}") or 0) > limit:
+        raise Throttled(wait=seconds_left(window))

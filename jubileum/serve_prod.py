@@ -45,7 +45,7 @@ GUNICORN_CONF = REPO / "jubileum" / "gunicorn.conf.py"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/jubileum"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # Each is safe to run as often as you like (README, "Scheduled commands").
-SCHEDULED_COMMANDS = ["tidy_registrations", "send_reminders"]
+SCHEDULED_COMMANDS = ["tidy_registrations", "send_reminders", "requeue_stale_tasks"]
 SCHEDULE_EVERY = 60.0
 STOP_TIMEOUT = 30.0
 

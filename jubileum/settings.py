@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "jubileum.middleware.ApiLanguageMiddleware",
     "jubileum.middleware.ApiErrorMiddleware",
+    "jubileum.middleware.RateLimitMiddleware",
+    "jubileum.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -201,6 +203,10 @@ if not MAIL_BACKEND:
         if env_bool("MAIL_TO_FILES")
         else "django.core.mail.backends.console.EmailBackend"
     )
+# Whose tracking webhook /anymail/<esp>/tracking/ answers: the anymail backend's provider.
+MAIL_TRACKING_ESP = env_str("MAIL_TRACKING_ESP") or (
+    MAIL_BACKEND.split(".")[2] if MAIL_BACKEND.startswith("anymail.backends.") else ""
+)
 _mail_options = {"file_path": str(VAR_DIR / "mail")} if "filebased" in MAIL_BACKEND else {}
 MAILERS = {"default": {"BACKEND": MAIL_BACKEND, "OPTIONS": _mail_options}}
 ANYMAIL = env_prefixed("ANYMAIL_")

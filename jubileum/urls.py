@@ -1,8 +1,13 @@
+from collections.abc import Callable
+from functools import wraps
+
+from anymail import urls as anymail_urls
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
-from django.urls import include, path
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, include, path
 from django.views.i18n import set_language
 
 from jubileum import views
@@ -10,14 +15,46 @@ from jubileum.api import api
 from jubileum.login import OrganiserLoginView
 from registrations.webhooks import stripe_webhook
 
+
+def _only_for_the_esp_in_use(
+    esp: str, view: Callable[..., HttpResponse]
+) -> Callable[..., HttpResponse]:
+    """Another provider's webhook is a 404: it is not configured, and anymail would fail on it
+    (missing settings or packages) with a 500 that anyone could trigger."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if esp != settings.MAIL_TRACKING_ESP:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _tracking_webhooks() -> list[URLPattern]:
+    """anymail's tracking webhooks (we receive no mail, so no inbound ones), each answering only
+    while its provider is the one in use (settings.MAIL_TRACKING_ESP)."""
+    return [
+        URLPattern(
+            pattern.pattern,
+            _only_for_the_esp_in_use(
+                pattern.name.removesuffix("_tracking_webhook"), pattern.callback
+            ),
+            name=pattern.name,
+        )
+        for pattern in anymail_urls.urlpatterns
+        if pattern.name and pattern.name.endswith("_tracking_webhook")
+    ]
+
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("taal/", set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("betalingen/stripe/webhook", stripe_webhook, name="stripe_webhook"),
-    # The ESP's tracking webhooks (deliveries, bounces, complaints): /anymail/<esp>/tracking/.
-    path("anymail/", include("anymail.urls")),
+    # The ESP's tracking webhook (deliveries, bounces, complaints): /anymail/<esp>/tracking/.
+    path("anymail/", include((_tracking_webhooks(), "anymail"))),
 ]
 
 # Dutch pages live at the root, English ones under /en/.

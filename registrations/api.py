@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Path, Router, Schema, Status
@@ -20,10 +20,12 @@ from pydantic import ConfigDict, field_validator
 from events.api import MAX_ID
 from events.models import Activity
 from jubileum.apitools import ErrorOut, strict_query
+from jubileum.ratelimit import count_request
 from registrations import services
+from registrations.links import registration_for_token
 from registrations.models import Brigade, Registration
 from registrations.questions import shown_answers
-from registrations.tokens import looks_like_manage_token, ticket_qr_payload
+from registrations.tokens import ticket_qr_payload
 
 router = Router()
 
@@ -239,16 +241,7 @@ class RegistrationOut(Schema):
         return _answers(obj, context["request"].LANGUAGE_CODE)
 
 
-def _registration(token: str) -> Registration:
-    # The shape check turns a tampered or truncated token into 404 without touching the database.
-    if not looks_like_manage_token(token):
-        raise Http404
-    return get_object_or_404(
-        Registration.objects.select_related("activity__programme"), manage_token=token
-    )
-
-
-ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 TOKEN = Path(..., description=TOKEN_DESCRIPTION)
 
 
@@ -277,8 +270,10 @@ def sign_up(
     `invalid_answer`, with `details.question` naming the question.
 
     409 `registration_closed` or `activity_full`, 422 `party_too_large`, `unknown_invitation`,
-    `invalid_answer` or `validation_error` change nothing.
+    `invalid_answer` or `validation_error` change nothing. 429 `throttled` (with Retry-After):
+    too many sign-ups from this address (form and API together).
     """
+    count_request(request, "signup")
     activity = get_object_or_404(Activity.objects.listed(), pk=id)
     result = services.register(
         activity.pk,
@@ -300,7 +295,7 @@ def sign_up(
 
 @router.get(
     "/registrations/{token}",
-    response={200: RegistrationOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: RegistrationOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     url_name="registration",
     tags=["registrations"],
     summary="Get a registration by its manage token",
@@ -308,7 +303,7 @@ def sign_up(
 @strict_query
 def get_registration(request: HttpRequest, token: str = TOKEN) -> Registration:
     """The registration, its activity and, while it is confirmed, the ticket code."""
-    return _registration(token)
+    return registration_for_token(request, token)
 
 
 @router.patch(
@@ -324,7 +319,7 @@ def change_registration(
 ) -> Registration:
     """Grow the party while places allow (409 `not_enough_places` otherwise) or shrink it, which
     offers the freed places to the waitlist. Possible until the cancellation deadline."""
-    return services.change_party_size(_registration(token).pk, payload.party_size)
+    return services.change_party_size(registration_for_token(request, token).pk, payload.party_size)
 
 
 @router.delete(
@@ -338,7 +333,7 @@ def change_registration(
 def cancel_registration(request: HttpRequest, token: str = TOKEN) -> Registration:
     """Cancel until the activity's cancellation deadline (409 `cancellation_closed` after it);
     the places go to the waitlist. Cancelling twice answers the cancelled registration again."""
-    return services.cancel(_registration(token).pk)
+    return services.cancel(registration_for_token(request, token).pk)
 
 
 @router.post(
@@ -353,4 +348,6 @@ def claim_offer(request: HttpRequest, token: str = TOKEN) -> Registration:
     """Take up the places offered to a waitlisted party (the token is its manage token): status
     `confirmed`, or `pending_payment` for a paid activity. A second claim answers the same; an
     offer whose time has passed answers 409 `offer_expired` and goes to the next party."""
-    return services.claim_offer(_registration(token).pk)
+    registration = registration_for_token(request, token)
+    count_request(request, "claim")
+    return services.claim_offer(registration.pk)

@@ -395,6 +395,26 @@ def _claim(target: dict[str, Any], kind: str, key: str, *, force: bool) -> SentM
         return None
 
 
+def _log_claimed_before(target: dict[str, Any], kind: str, key: str) -> None:
+    """Say why an e-mail is not sent: it went out before, or an earlier run claimed it and never
+    recorded it sent (it is sending right now, or its worker died mid-send: then the e-mail may
+    be missing, and the person can ask for it again on their personal page)."""
+    [(field, obj)] = target.items()
+    claimed = SentMail.objects.filter(kind=kind, key=key, forced=False, **target).first()
+    if claimed is not None and claimed.sent_at is None:
+        logger.warning(
+            "No %s mail for %s %s: claimed at %s by a run that never recorded it sent; "
+            "not sent again, so it may be missing (%s)",
+            kind,
+            field,
+            obj.pk,
+            claimed.created_at.isoformat(),
+            key,
+        )
+        return
+    logger.info("No %s mail for %s %s: sent already (%s)", kind, field, obj.pk, key)
+
+
 def _deliver(message: TicketMessage, entry: SentMail) -> None:
     try:
         message.send(using=MAILER)
@@ -431,7 +451,7 @@ def send(registration_id: int, kind: str, *, force: bool = False) -> bool:
     key = _state_key(registration, kind)
     entry = _claim({"registration": registration}, kind, key, force=force)
     if entry is None:
-        logger.info("No %s mail for registration %s: sent already (%s)", kind, registration_id, key)
+        _log_claimed_before({"registration": registration}, kind, key)
         return False
     _deliver(message, entry)
     return True
@@ -451,7 +471,7 @@ def send_invitation(invitation_id: int, *, force: bool = False) -> bool:
     message = invitation(invite)
     entry = _claim({"invitation": invite}, "invitation", "invitation", force=force)
     if entry is None:
-        logger.info("No invitation mail for invitation %s: sent already", invitation_id)
+        _log_claimed_before({"invitation": invite}, "invitation", "invitation")
         return False
     _deliver(message, entry)
     Invitation.objects.filter(pk=invite.pk).update(sent_at=entry.sent_at)

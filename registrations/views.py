@@ -27,26 +27,31 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from events.calendar import build_calendar
 from events.models import Activity
 from events.views import registration_status
-from jubileum.ratelimit import hit, limit_per_ip, seconds_left, too_many_requests
+from jubileum.ratelimit import (
+    count_request,
+    hit,
+    limit_per_ip,
+    limits_for,
+    seconds_left,
+    too_many_requests,
+)
 from jubileum.templatetags.jubileum_format import euro, moment
 from registrations import payments, services
 from registrations.forms import ConfirmForm, PartySizeForm, SignUpForm
+from registrations.links import registration_for_token
 from registrations.models import Payment, Registration
 from registrations.questions import shown_answers
 from registrations.tasks import send_registration_mail
 from registrations.tickets import qr_svg
-from registrations.tokens import looks_like_manage_token
 
 Status = Registration.Status
 
-# Sign-up POSTs per client IP per window (seconds); settings may tune both.
-SIGNUP_RATE_LIMIT = (10, 10 * 60)
 # Re-sent e-mails per registration per window: enough for a lost mail, too few to spam anyone.
 RESEND_RATE_LIMIT = (3, 60 * 60)
 
 
 def _signup_limits() -> tuple[int, int]:
-    return getattr(settings, "SIGNUP_RATE_LIMIT", SIGNUP_RATE_LIMIT)
+    return limits_for("signup")  # shared with the API's sign-ups
 
 
 def _redirect(url: str) -> HttpResponseRedirect:
@@ -64,6 +69,11 @@ def _get_activity_for_signup(programme_slug: str, slug: str) -> Activity:
         Activity.objects.listed().with_places_taken().select_related("programme")
     )
     return get_object_or_404(activities, programme__slug=programme_slug, slug=slug)
+
+
+# The registrations this browser made (their ids, in the session): a double click or a second
+# try from the same browser goes back to its own personal page.
+SIGNED_UP_HERE = "signed_up_here"
 
 
 def _signed_up_message(result: services.SignUpResult) -> str:
@@ -132,8 +142,20 @@ def signup(request: HttpRequest, programme_slug: str, slug: str) -> HttpResponse
         return _activity_page(request, activity, form)
     except services.RegistrationError as error:
         return _activity_page(request, activity, form, str(error))
+    registration = result.registration
+    made_here = request.session.get(SIGNED_UP_HERE, [])
+    if result.created:
+        request.session[SIGNED_UP_HERE] = [*made_here, registration.pk][-20:]
+    elif registration.pk not in made_here:
+        # Someone typed an address that is already signed up. Only its owner may see the
+        # registration: the link went to that address again, this browser gets no link.
+        return render(
+            request,
+            "registrations/received.html",
+            {"programme": activity.programme, "activity": activity, "repeat": True},
+        )
     messages.success(request, _signed_up_message(result))
-    return _redirect(_manage_url(result.registration))
+    return _redirect(_manage_url(registration))
 
 
 # --- The personal page -----------------------------------------------------------------------
@@ -143,15 +165,6 @@ def _manage_url(registration: Registration) -> str:
     return reverse("registrations:manage", kwargs={"token": registration.manage_token})
 
 
-def _get_registration_for_token(token: str) -> Registration:
-    """The registration behind a personal link, or our 404 (unknown, tampered, malformed)."""
-    if not looks_like_manage_token(token):
-        raise Http404
-    return get_object_or_404(
-        Registration.objects.select_related("activity__programme"), manage_token=token
-    )
-
-
 def personal(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """For every view behind the personal link: look the registration up by its token, never
     cache, no Referer to other sites, no search engines."""
@@ -159,7 +172,7 @@ def personal(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     @never_cache
     def wrapped(request: HttpRequest, token: str) -> HttpResponse:
-        response = view(request, _get_registration_for_token(token))
+        response = view(request, registration_for_token(request, token))
         # Not "no-referrer": under it browsers send `Origin: null` with the page's own POST
         # forms, and Django's CSRF check rightly refuses those. "same-origin" keeps the link
         # from leaking to any other site, which is what matters.
@@ -299,6 +312,7 @@ def manage(request: HttpRequest, registration: Registration) -> HttpResponse:
 @require_POST
 @personal
 def claim(request: HttpRequest, registration: Registration) -> HttpResponse:
+    count_request(request, "claim")
     try:
         claimed = services.claim_offer(registration.pk)
     except services.RegistrationError as error:

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone, translation
 
 from events.models import Activity, Programme
@@ -26,6 +27,14 @@ def dutch():
     """Every test starts in Dutch, whatever language an earlier request left active."""
     with translation.override("nl"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit counts live in the cache: no test inherits another's."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from events.models import Activity, Programme, ProgrammeRole
+from jubileum.demo import PROGRAMME_SLUG
 from registrations import devices
 from registrations.models import Registration
 
@@ -49,11 +49,14 @@ def log_in(page: Page, next_url: str) -> None:
 
 
 def test_public_pages_ticket_and_scanner(new_page):
-    cache.clear()
     call_command("load_demo", stdout=io.StringIO())
-    programme = Programme.objects.featured()
+    programme = Programme.objects.get(slug=PROGRAMME_SLUG)
 
     page: Page = new_page()
+    page.goto("/")  # the programmes on offer
+    expect(page.get_by_role("link", name=programme.name).first).to_be_visible()
+    shoot(page, "home")
+
     page.goto(programme.get_absolute_url())
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     shoot(page, "programme")
@@ -95,12 +98,12 @@ def test_public_pages_ticket_and_scanner(new_page):
 
 def test_organiser_pages_on_the_programme_as_held(new_page):
     call_command("load_demo", as_held=True, stdout=io.StringIO())
-    programme = Programme.objects.get(slug=Programme.objects.featured().slug)
+    programme = Programme.objects.get(slug=PROGRAMME_SLUG)
     page: Page = new_page()
     log_in(page, f"/beheer/{programme.slug}/budget/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Budget")
     shoot(page, "budget-dashboard")
 
-    page.goto(f"/beheer/{programme.slug}/")
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
-    shoot(page, "organiser-programme")
+    page.goto(f"/beheer/{programme.slug}/verantwoording/")
+    expect(page.get_by_role("img").first).to_be_visible()
+    shoot(page, "report")

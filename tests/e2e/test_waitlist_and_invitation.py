@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
 from events.models import Activity
@@ -14,11 +13,6 @@ from registrations.models import Invitation, Registration
 from tests.e2e.journey import screenshot
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()  # the sign-up rate limit counts live in the cache
 
 
 def sign_up(page: Page, *, name: str, email: str, persons: int) -> None:

@@ -92,3 +92,12 @@ def test_every_string_marked_for_translation_is_in_the_catalogue(tmp_path):
         if e.get("msgid") and (e["fuzzy"] or not e.get("msgstr", e.get("msgstr[0]")))
     ]
     assert missing == []
+
+
+def test_dutch_catalogue_has_no_fuzzy_entries():
+    """Dutch is the source language: its entries stay empty (gettext shows the msgid), but a
+    fuzzy one would mean a stale guess from makemessages waiting to be checked."""
+    dutch = CATALOGUE.parent.parent.parent / "nl" / "LC_MESSAGES" / "django.po"
+    entries = [e for e in _entries(dutch.read_text(encoding="utf-8")) if e.get("msgid")]
+    assert len(entries) > 100
+    assert [e["msgid"] for e in entries if e["fuzzy"]] == []

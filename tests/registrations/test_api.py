@@ -428,11 +428,12 @@ def test_openapi_document_lists_the_registration_paths(client):
             "404",
             "409",
             "422",
+            "429",
         },
-        (f"{API}/registrations/{{token}}", "get"): {"200", "404", "422"},
-        (f"{API}/registrations/{{token}}", "patch"): {"200", "400", "404", "409", "422"},
-        (f"{API}/registrations/{{token}}", "delete"): {"200", "404", "409", "422"},
-        (f"{API}/waitlist-offers/{{token}}/claim", "post"): {"200", "404", "409", "422"},
+        (f"{API}/registrations/{{token}}", "get"): {"200", "404", "422", "429"},
+        (f"{API}/registrations/{{token}}", "patch"): {"200", "400", "404", "409", "422", "429"},
+        (f"{API}/registrations/{{token}}", "delete"): {"200", "404", "409", "422", "429"},
+        (f"{API}/waitlist-offers/{{token}}/claim", "post"): {"200", "404", "409", "422", "429"},
     }
     for (path, method), statuses in expected.items():
         responses = paths[path][method]["responses"]

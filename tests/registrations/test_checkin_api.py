@@ -6,20 +6,12 @@ import datetime as dt
 import uuid
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from registrations import checkin, devices
 from registrations.models import CheckIn
 
 API = "/api/v1"
-
-
-@pytest.fixture(autouse=True)
-def clear_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

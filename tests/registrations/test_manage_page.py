@@ -7,7 +7,6 @@ import re
 
 import icalendar
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -17,14 +16,6 @@ from registrations.models import Registration
 
 Status = Registration.Status
 MAIL_TASK = "registrations.tasks.send_registration_mail"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """Rate-limit counts live in the cache; no test may inherit another's."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -354,6 +354,7 @@ def test_the_footer_follows_the_recipients_language(activity, make_registration)
 @pytest.fixture
 def webhook_secret(settings):
     settings.ANYMAIL = {"WEBHOOK_SECRET": WEBHOOK_SECRET}
+    settings.MAIL_TRACKING_ESP = "postmark"
 
 
 @pytest.fixture

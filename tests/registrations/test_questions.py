@@ -10,7 +10,6 @@ import re
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core.cache import cache
 from django.core.management import call_command
 from django.forms import modelform_factory
 from django.urls import reverse
@@ -28,14 +27,6 @@ Status = Registration.Status
 Kind = Question.Kind
 Role = ProgrammeRole.Role
 API = "/api/v1"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """The sign-up rate limit counts in the cache; no test may inherit another's."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

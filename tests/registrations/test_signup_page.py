@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -16,14 +16,6 @@ from events.models import Activity
 from registrations.models import Invitation, Registration, RosterEntry
 
 Status = Registration.Status
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """Rate-limit counts live in the cache; no test may inherit another's."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def page_url(activity: Activity) -> str:
@@ -290,6 +282,23 @@ def test_double_submit_creates_one_registration(client, activity):
     assert "Je was al aangemeld; we hebben de e-mail opnieuw gestuurd." in page
 
 
+def test_someone_else_typing_a_signed_up_address_gets_no_link(client, activity, mailoutbox):
+    first = client.post(signup_url(activity), valid_data())
+    registration = Registration.objects.get()
+
+    stranger = Client()
+    answer = stranger.post(signup_url(activity), valid_data(contact_name="Iemand Anders"))
+
+    assert first.status_code == 303
+    assert answer.status_code == 200
+    page = html(answer)
+    assert registration.manage_token not in page
+    assert registration.ticket_code not in page
+    assert "Dit e-mailadres was al aangemeld voor deze activiteit." in page
+    assert Registration.objects.count() == 1
+    assert Registration.objects.get().contact_name == registration.contact_name
+
+
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
@@ -369,7 +378,7 @@ def test_eleventh_sign_up_from_one_address_gets_the_429_page(client, activity):
 
 
 def test_rate_limit_window_passes(client, activity, settings, time_machine):
-    settings.SIGNUP_RATE_LIMIT = (1, 60)
+    settings.RATE_LIMITS = {"signup": (1, 60)}
     start = timezone.now().replace(second=5, microsecond=0)
     time_machine.move_to(start, tick=False)
     assert client.post(signup_url(activity), valid_data()).status_code == 303

@@ -201,7 +201,7 @@ def test_a_session_we_do_not_know_is_acknowledged(client, pending):
     assert reload(pending).status == Payment.Status.OPEN
 
 
-def test_a_locked_database_answers_500_so_stripe_retries(pending, monkeypatch, income):
+def test_a_locked_database_answers_503_so_stripe_retries(pending, monkeypatch, income):
     body = event("checkout.session.completed", paid_session(pending))
 
     def locked(*args, **kwargs):
@@ -211,7 +211,7 @@ def test_a_locked_database_answers_500_so_stripe_retries(pending, monkeypatch, i
         patch.setattr(services, "_lock_registration", locked)
         response = post_event(Client(raise_request_exception=False), body)
 
-    assert response.status_code == 500
+    assert response.status_code == 503
     assert StripeEvent.objects.count() == 0
     assert reload(pending).status == Payment.Status.OPEN
     assert income == []

@@ -19,7 +19,7 @@ from django.db import connections
 logger = logging.getLogger(__name__)
 
 # Each is safe to run as often as you like (see README, "Scheduled commands").
-SCHEDULED_COMMANDS = ["tidy_registrations", "send_reminders"]
+SCHEDULED_COMMANDS = ["tidy_registrations", "send_reminders", "requeue_stale_tasks"]
 
 
 def _run_scheduled_commands(stop: threading.Event, every: float = 60) -> None:

@@ -1,0 +1,27 @@
+"""Faults the site survives, each proved by a test.
+
+- The mail provider raising on send: the registration stands, the task is queued again with a
+  growing delay, and nothing goes out twice. `tests/registrations/test_emails.py`
+  (`test_signup_survives_a_mail_server_failure_and_retries_later`,
+  `test_mail_task_gives_up_after_the_last_attempt`, `test_invitation_task_retries_too`,
+  `test_send_delivers_once_for_the_same_state`); the same for organisers' messages in
+  `test_messaging.py` (`test_a_provider_error_is_retried_later_then_failed_and_shown`,
+  `test_a_batch_run_twice_mails_everyone_once`) and budget alerts in
+  `tests/budget/test_alerts.py` (`test_mail_failure_releases_the_claim_for_a_retry`).
+- Stripe unreachable when the Checkout Session is made: the hold stays, a failed attempt is
+  left, the person sees a clear message and tries again with a new idempotency key.
+  `tests/registrations/test_payments.py` (`test_stripe_down_*`,
+  `test_an_unanswered_attempt_is_asked_again_with_the_same_key`,
+  `test_a_refund_waits_while_stripe_is_down`).
+- A webhook while the database is locked: 5xx so that Stripe delivers again, and the next
+  delivery is handled in full, once. `tests/registrations/test_webhooks.py`
+  (`test_a_locked_database_answers_503_so_stripe_retries`, a patched lock) and
+  `test_webhook_locked.py` here (a real lock held by another connection).
+- The database going away for a moment: the 503 page (or the API's `unavailable`) and no
+  half-written registration. `test_database_gone.py`; `/healthz` answering 503 is in
+  `tests/jubileum/test_site.py`.
+- A task worker killed mid-task: the task is queued again (`manage.py requeue_stale_tasks`)
+  and its e-mail goes out at most once. `test_worker_killed.py`, `test_stale_tasks.py`.
+- Migrations forward on an empty PostgreSQL database, back to zero and forward again: step 6
+  of `.ci/run`.
+"""
