@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.errors import Throttled
 from ninja.security import HttpBearer
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 
 from events.api import MAX_ID
 from events.models import Activity
@@ -153,6 +153,20 @@ class CheckinRedeemIn(StrictIn):
     nonce: str = Field(min_length=1, max_length=64, description="A client UUID per scan.")
     scanned_at: dt.datetime | None = None
     offline: bool = False
+
+    @field_validator("scanned_at")
+    @classmethod
+    def _in_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        """The phone's clock, kept in UTC: PostgreSQL refuses offsets beyond ±15:59, and a
+        time without an offset is read as UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValueError("scanned_at is out of range") from None
 
     def to_scan(self) -> checkin.Scan:
         return checkin.Scan(

@@ -215,6 +215,46 @@ def test_sync_in_order_with_conflict(client, open_activity, make_registration):
     assert checkin.conflicts([open_activity.pk]).get().device.name == "Noord"
 
 
+def test_offline_scan_times_are_kept_in_utc_whatever_the_phone_sends(
+    client, auth, open_activity, make_registration
+):
+    """Found by schemathesis on PostgreSQL: an offset beyond ±15:59 was a 500. Any offset is
+    converted to UTC, a time without one is read as UTC, one out of range is a 422."""
+    first, second = (make_registration(activity=open_activity) for _ in range(2))
+    moment = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=1)
+    far_east = dt.timezone(dt.timedelta(hours=22, minutes=28))
+    body = {
+        "scans": [
+            redeem_body(
+                open_activity,
+                first.ticket_code,
+                offline=True,
+                scanned_at=moment.astimezone(far_east).isoformat(),
+            ),
+            redeem_body(
+                open_activity,
+                second.ticket_code,
+                offline=True,
+                scanned_at=moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(),
+            ),
+        ]
+    }
+
+    response = post(client, "/checkin/sync", body, auth)
+    too_early = post(
+        client,
+        "/checkin/sync",
+        {"scans": [redeem_body(open_activity, "", scanned_at="0001-01-01T00:00+05:00")]},
+        auth,
+    )
+
+    assert response.status_code == 200
+    assert [r["result"] for r in response.json()["results"]] == ["ok", "ok"]
+    times = dict(CheckIn.objects.values_list("registration_id", "at"))
+    assert times == {first.pk: moment, second.pk: moment}
+    assert too_early.status_code == 422
+
+
 def test_search(client, auth, open_activity, make_registration):
     make_registration(activity=open_activity, contact_name="Anna de Vries")
     make_registration(activity=open_activity, contact_name="Bert Jansen")
