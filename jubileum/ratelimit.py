@@ -3,10 +3,10 @@
 Counts live in the cache, not in process memory, so with Redis (`REDIS_URL`) every app server
 sees the same counts. Each limit is a fixed window: a hit `cache.incr`s the window's counter
 (atomic in Redis and in the local-memory cache) and only the first hit of a window, finding none,
-creates it with `cache.add` (atomic: only one process wins). A burst straddling two windows may
-get up to twice the limit through; for keeping bots off a sign-up form, or a lost phone off the
-check-in API, that is good enough. It costs two Redis round trips per hit (Django's `incr` asks
-whether the key exists first), three on the first hit of a window.
+creates it with `cache.add` (atomic: only one process wins). On the site's Redis cache
+(jubileum/cache.py) both happen in one round trip. A burst straddling two windows may get up to
+twice the limit through; for keeping bots off a sign-up form, or a lost phone off the check-in
+API, that is good enough.
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ def hit(scope: str, key: str, *, limit: int, window: int) -> bool:
     seconds, False once it goes over."""
     bucket = int(time.time() // window)
     cache_key = f"ratelimit:{scope}:{key}:{bucket}"
+    incr_in_window = getattr(cache, "incr_in_window", None)
+    if incr_in_window is not None:
+        return incr_in_window(cache_key, window) <= limit
     try:
         count = cache.incr(cache_key)
     except ValueError:
