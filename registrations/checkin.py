@@ -269,7 +269,7 @@ def redeem(device: ScannerDevice, scan: Scan, *, now: dt.datetime | None = None)
     if not code and scan.registration_id is None:
         raise NothingToRedeem()
     try:
-        with transaction.atomic():
+        with transaction.atomic(), plainsql.pipeline():
             return _redeem_locked(device, scan, code, now)
     except IntegrityError:
         # The nonce was used before: the unique constraints on (device, nonce) of the check-in
@@ -295,26 +295,48 @@ _BY_CODE = "r.ticket_code = %s"
 # A name search only finds this activity's parties; an id is not a way to probe others.
 _BY_ID = "r.id = %s AND r.activity_id = %s"
 
-# Every check-in of the registration, first first: the sum, and who came first.
+# Every check-in of the registration, first first: the sum, and who came first. It is sent in
+# the same round trip as _FIND_SQL, so it names the registration by code or id as well.
 _CHECKINS_SQL = """
 SELECT c.id, c.persons, c.at, c.offline, c.nonce, c.device_id, d.name
 FROM registrations_checkin c LEFT JOIN registrations_scannerdevice d ON d.id = c.device_id
-WHERE c.registration_id = %s
+WHERE c.registration_id = {registration}
 ORDER BY c.at, c.id
 """
+_CHECKINS_BY_CODE = "(SELECT id FROM registrations_registration WHERE ticket_code = %s)"
+_CHECKINS_BY_ID = "%s"
+
+_MARK_CONFLICT_SQL = """
+UPDATE registrations_scanlog SET conflict = %s
+WHERE device_id = %s AND nonce = %s AND replay = %s AND nonce <> ''
+"""
+_MOVE_CHECKIN_SQL = (
+    "UPDATE registrations_checkin SET at = %s, device_id = %s, nonce = %s WHERE id = %s"
+)
 
 
-def _find(scan: Scan, code: str) -> Registration | None:
-    """The registration of the scan with the starts_at of its activity, its row locked."""
+def _find(scan: Scan, code: str) -> tuple[Registration | None, list[CheckIn]]:
+    """The registration of the scan with the starts_at of its activity, its row locked, and
+    its check-ins, in one round trip on PostgreSQL.
+
+    The check-ins are read after the lock, in a statement of their own: every check-in
+    committed before the lock was granted is there. (A subquery in the locking statement would
+    read the snapshot taken before it waited for the lock, and miss the check-in of the scan it
+    waited for.)"""
     if scan.registration_id is not None:
         where, params = _BY_ID, [scan.registration_id, scan.activity_id]
+        registration_sql, registration_param = _CHECKINS_BY_ID, scan.registration_id
     else:
         where, params = _BY_CODE, [code]
-    row = plainsql.fetch_one(
-        _FIND_SQL.format(where=where, lock=plainsql.for_update_of("r")), params
+        registration_sql, registration_param = _CHECKINS_BY_CODE, code
+    found = plainsql.send(_FIND_SQL.format(where=where, lock=plainsql.for_update_of("r")), params)
+    checkins = plainsql.send(
+        _CHECKINS_SQL.format(registration=registration_sql), [registration_param]
     )
+    row = found.one()
     if row is None:
-        return None
+        checkins.all()
+        return None, []
     pk, activity_id, status, contact_name, party_size, hold_expires_at, starts_at = row
     registration = plainsql.instance(
         Registration,
@@ -328,14 +350,12 @@ def _find(scan: Scan, code: str) -> Registration | None:
     registration.activity = plainsql.instance(
         Activity, id=activity_id, starts_at=plainsql.aware(starts_at)
     )
-    return registration
+    return registration, _checkins(registration, checkins.all())
 
 
-def _checkins(registration: Registration) -> list[CheckIn]:
+def _checkins(registration: Registration, rows: list[tuple]) -> list[CheckIn]:
     checkins = []
-    for pk, persons, at, offline, nonce, device_id, device_name in plainsql.fetch_all(
-        _CHECKINS_SQL, [registration.pk]
-    ):
+    for pk, persons, at, offline, nonce, device_id, device_name in rows:
         entry = plainsql.instance(
             CheckIn,
             id=pk,
@@ -355,7 +375,7 @@ def _checkins(registration: Registration) -> list[CheckIn]:
 
 
 def _redeem_locked(device: ScannerDevice, scan: Scan, code: str, now: dt.datetime) -> dict:
-    registration = _find(scan, code)
+    registration, checkins = _find(scan, code)
     scanned_at = now
     if scan.offline and scan.scanned_at is not None:
         scanned_at = min(scan.scanned_at, now + MAX_CLOCK_SKEW)
@@ -383,10 +403,6 @@ def _redeem_locked(device: ScannerDevice, scan: Scan, code: str, now: dt.datetim
         return finish(_answer(UNKNOWN, None))
     if registration.activity_id != scan.activity_id:
         return finish(_answer(WRONG_ACTIVITY, registration))
-    # Read after the lock, in a statement of its own: every check-in committed before the lock
-    # was granted is here. (A subquery in the locking statement would read the snapshot taken
-    # before it waited for the lock, and miss the check-in of the scan it waited for.)
-    checkins = _checkins(registration)
     checked_in = sum(c.persons for c in checkins)
     status = ticket_status(registration, now)
     if status == "cancelled" or status == "other":
@@ -435,13 +451,14 @@ def _already(
         later = [c for c in checkins if c.offline and c.at > scanned_at]
         if later:
             superseded = later[-1]
-            ScanLog.objects.filter(
-                device_id=superseded.device_id, nonce=superseded.nonce, replay=False
-            ).exclude(nonce="").update(conflict=True)
-            superseded.at = scanned_at
-            superseded.device = device
-            superseded.nonce = scan.nonce
-            superseded.save(update_fields=["at", "device", "nonce"])
+            # Plain SQL: in the pipeline the ORM would read a row count not yet received.
+            plainsql.execute(
+                _MARK_CONFLICT_SQL, [True, superseded.device_id, superseded.nonce, False]
+            )
+            plainsql.execute(
+                _MOVE_CHECKIN_SQL,
+                [plainsql.db_datetime(scanned_at), device.pk, scan.nonce, superseded.pk],
+            )
             admitted = superseded.persons
             result = OK if checked_in >= registration.party_size else PARTIAL
             return (
