@@ -87,6 +87,8 @@ def test_running_and_coming_programmes_are_listed_with_earlier_ones_below(
     assert f'<a href="/programma/{centenary.slug}/">{escape(centenary.name)}</a>' in earlier
     assert running.name not in earlier
     assert "Geheim concept" not in html
+    # The header names the organiser of them all, not one of the programmes.
+    assert f'<a class="site-name" href="/">{running.organiser_name}</a>' in html
 
 
 def test_only_earlier_programmes_show_an_empty_notice_and_the_earlier_list(
@@ -115,7 +117,7 @@ def test_a_single_public_programme_is_shown_on_the_home_page_itself(
     response = client.get("/")
 
     assert response.templates[0].name == "events/programme.html"
-    assert running.name in html_of(response)
+    assert f'<a class="site-name" href="/">{running.name}</a>' in html_of(response)
 
 
 def test_a_single_earlier_programme_is_shown_as_before(client, centenary):
