@@ -24,16 +24,15 @@ gunicorn's own messages go to standard error, as do Django's (settings.LOGGING).
 from __future__ import annotations
 
 import os
-import re
+import sys
+from pathlib import Path
 
 from gunicorn.glogging import Logger
 
-# Path segments that are secrets: the manage token in the personal link and in the API.
-_SECRET_SEGMENT = re.compile(r"(/aanmelding/|/api/v1/registrations/|/api/v1/waitlist-offers/)[^/]+")
+# gunicorn reads this file before it imports the site: make the project importable from here.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def redact_path(path: str) -> str:
-    return _SECRET_SEGMENT.sub(r"\1[token]", path)
+from jubileum.logs import redact_path
 
 
 class RedactingLogger(Logger):
