@@ -214,8 +214,12 @@
     osc.start();
     osc.stop(audio.currentTime + (ok ? 0.15 : 0.4));
   }
+  // A live region only speaks when its text changes: empty it first, so that the same answer
+  // twice in a row (two tickets already in) is announced twice.
   function announce(text) {
-    $("announcer").textContent = text;
+    const announcer = $("announcer");
+    announcer.textContent = "";
+    setTimeout(() => { announcer.textContent = text; }, 50);
   }
 
   function timeOf(iso) {
@@ -274,6 +278,7 @@
       rest.onclick = () => retry(answer.remaining);
     }
     panel.hidden = false;
+    showLastScan(kind, icon, [title, answer.name].filter(Boolean).join(" · "));
     announce([title, ...details, answer.name || ""].filter(Boolean).join(". "));
     beep(kind === "ok");
     if ($("vibrate").checked && navigator.vibrate) navigator.vibrate(kind === "ok" ? 80 : [200, 100, 200]);
@@ -281,6 +286,16 @@
     state.busy = true;
     const hold = rest.hidden ? RESULT_MS : RESULT_MS * 3;
     state.resultTimer = setTimeout(hideResult, hold);
+  }
+  function showLastScan(kind, icon, text) {
+    const line = $("last-scan");
+    line.className = `last-scan last-scan--${kind}`;
+    $("last-scan-icon").textContent = icon;
+    $("last-scan-text").textContent = text;
+    const now = new Date();
+    $("last-scan-time").dateTime = now.toISOString();
+    $("last-scan-time").textContent = timeOf(now.toISOString());
+    line.hidden = false;
   }
   function hideResult() {
     clearTimeout(state.resultTimer);

@@ -384,10 +384,18 @@ def test_scanner_result_is_announced(new_page, site: Site):
     assert announcer.get_attribute("aria-hidden") is None
     announcer.evaluate(_MARK)
 
+    # Every text the region takes, in order: a live region speaks only when its text changes.
+    announcer.evaluate(
+        "el => { window.said = []; new MutationObserver(() => window.said.push(el.textContent))"
+        ".observe(el, {childList: true, characterData: true, subtree: true}); }"
+    )
+
     code = page.locator("#code-input")
+    last = page.locator("#last-scan")
     ticket = site.registrations["scan"].ticket_code
     for typed, said in [
         (ticket, "Welkom — 3 personen"),
+        (ticket, "Al binnen"),
         (ticket, "Al binnen"),
         ("https://example.org/geen-ticket", "Dit is geen toegangsbewijs van deze site"),
     ]:
@@ -395,4 +403,11 @@ def test_scanner_result_is_announced(new_page, site: Site):
         code.press("Enter")
         expect(announcer).to_contain_text(said)
         page.locator("#result-close").click()
+        # The big result is gone; the line below the camera still says what the last scan was.
+        expect(last).to_be_visible()
+        expect(last).to_contain_text(f"Laatste scan: {said}")
     assert announcer.evaluate(_MARKED), "the live region was replaced instead of updated"
+    texts = page.evaluate("window.said")
+    # The same answer twice in a row was spoken twice: the region was emptied in between.
+    assert sum(1 for t in texts if t.startswith("Al binnen")) == 2, texts
+    assert "" in texts
