@@ -74,3 +74,10 @@ def test_the_rate_limiter_uses_one_call_per_hit(redis_cache, monkeypatch):
 
     assert answers == [True, True, False, False]
     assert calls == ["incr_in_window"] * 4
+
+
+def test_incr_in_window_survives_a_redis_that_forgot_the_script(redis_cache):
+    """After a Redis restart (or SCRIPT FLUSH) the script is sent again, not refused."""
+    assert redis_cache.incr_in_window("scans", 60) == 1
+    redis_cache._cache.get_client().script_flush()
+    assert redis_cache.incr_in_window("scans", 60) == 2
