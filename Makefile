@@ -19,7 +19,7 @@ export DJANGO_DEBUG ?= 1
 COMPILEMESSAGES = @if command -v msgfmt >/dev/null 2>&1; then \
 	$(PY) manage.py compilemessages --ignore=$(VENV) -v 0; fi
 
-.PHONY: run serve-prod test lint format bench bench-listing screenshots install install-test clean
+.PHONY: run serve-prod test lint format bench bench-listing bench-pretix screenshots install install-test clean
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (3.13 preferred)." >&2; exit 1; }
@@ -68,11 +68,16 @@ format: install-test
 # Timings, not tests (bench/README.md). `make bench`: the production-shape benchmarks (gunicorn on
 # a throwaway PostgreSQL database, Redis when it answers; a few minutes), into bench/RESULTS.md.
 # `make bench-listing`: the listing page and the activities API, in process on SQLite.
+# `make bench-pretix`: our redeem and pretix's on the same machine, one after the other.
 bench: install
 	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 bench-listing: install
 	$(PY) bench/listing.py $(BENCH_ARGS)
+
+# The same scans against pretix, installed into var/bench-pretix (bench/README.md).
+bench-pretix: install
+	$(PY) bench/pretix_checkin.py $(BENCH_ARGS)
 
 # The README's pictures (docs/screenshots/), taken in Chromium from the demo data.
 screenshots: install-test

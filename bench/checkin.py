@@ -32,15 +32,18 @@ import sys
 import urllib.request
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 
 from common import (
     BARE,
     Burst,
     DatabaseExists,
+    Served,
     add_stack_arguments,
     bare_burst,
     check_stack_arguments,
     combined,
+    cpu_line,
     manage,
     run_burst,
     served_on_postgres,
@@ -109,6 +112,45 @@ def redeem_request(base: str, token: str, activity: int, code: str) -> urllib.re
     )
 
 
+@dataclass(frozen=True)
+class Tickets:
+    """What make_tickets made: the activity, a ticket code per registration, a token per device."""
+
+    activity: int
+    codes: list[str]
+    tokens: list[str]
+
+
+def make_tickets(served: Served, tickets: int, scanners: int) -> Tickets:
+    """One activity with `tickets` confirmed registrations and `scanners` devices (SET_UP)."""
+    code = SET_UP.replace("{tickets}", str(tickets)).replace("{scanners}", str(scanners))
+    data = json.loads(manage(served.env, "shell", "-c", code).strip().splitlines()[-1])
+    return Tickets(data["activity"], data["codes"], data["tokens"])
+
+
+def redeem_bursts(base: str, tickets: Tickets, threads: int) -> tuple[Burst, Burst]:
+    """Every ticket redeemed once (all `ok`), then again from the next device (all
+    `already_checked_in`), each burst from `threads` client threads."""
+    tokens, scanners = tickets.tokens, len(tickets.tokens)
+    first = run_burst(
+        Burst("POST redeem, first scan"),
+        [
+            redeem_request(base, tokens[n % scanners], tickets.activity, code)
+            for n, code in enumerate(tickets.codes)
+        ],
+        threads,
+    )
+    again = run_burst(
+        Burst("POST redeem, repeat (other device)"),
+        [
+            redeem_request(base, tokens[(n + 1) % scanners], tickets.activity, code)
+            for n, code in enumerate(tickets.codes)
+        ],
+        threads,
+    )
+    return first, again
+
+
 def row(burst: Burst) -> str:
     return (
         f"{burst.name:<40} {len(burst.latencies_ms):>7} {burst.errors:>6} "
@@ -138,6 +180,9 @@ def report(
     )
     for burst in (bare[0], healthz, first, again, bare[1]):
         print(row(burst))
+    for burst in (bare[0], healthz, first, again, bare[1]):
+        if line := cpu_line(burst):
+            print(f"{burst.name}\n{line}")
     yardstick = combined("bare", bare).throughput
     print(f"\nbare endpoint, both bursts: {yardstick:.1f} req/s")
     lines = []
@@ -174,12 +219,8 @@ def main() -> int:
             prepare_threshold=args.prepare_threshold,
         ) as served:
             print(f"Making {args.tickets} tickets ...", flush=True)
-            code = SET_UP.replace("{tickets}", str(args.tickets)).replace(
-                "{scanners}", str(args.scanners)
-            )
-            data = json.loads(manage(served.env, "shell", "-c", code).strip().splitlines()[-1])
-            tokens, codes, activity = data["tokens"], data["codes"], data["activity"]
-            scanners, base = len(tokens), served.base
+            tickets = make_tickets(served, args.tickets, args.scanners)
+            base = served.base
 
             before = bare_burst(base, f"GET {BARE} (no query)", args.tickets, args.scanners)
             healthz = run_burst(
@@ -187,22 +228,7 @@ def main() -> int:
                 [urllib.request.Request(f"{base}/healthz")] * args.tickets,
                 args.scanners,
             )
-            first = run_burst(
-                Burst("POST redeem, first scan"),
-                [
-                    redeem_request(base, tokens[n % scanners], activity, code)
-                    for n, code in enumerate(codes)
-                ],
-                args.scanners,
-            )
-            again = run_burst(
-                Burst("POST redeem, repeat (other device)"),
-                [
-                    redeem_request(base, tokens[(n + 1) % scanners], activity, code)
-                    for n, code in enumerate(codes)
-                ],
-                args.scanners,
-            )
+            first, again = redeem_bursts(base, tickets, args.scanners)
             after = bare_burst(base, f"GET {BARE} (no query), again", args.tickets, args.scanners)
             bare = (before, after)
             ok, lines = report(args, bare, healthz, first, again)

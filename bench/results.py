@@ -3,8 +3,9 @@
 Each benchmark's JSON holds tables. A table has a yardstick (`baseline`: the bare endpoint
 measured in the same run; `yardstick`: its short name for the column headings) and the rows
 measured, each with requests, errors, p50/p95/p99 in ms and requests per second. A row may carry
-`yardstick: true` (a burst of the bare endpoint itself) and `aim` (the least ratio of its
-requests per second to the yardstick's that it should reach).
+`yardstick: true` (a burst of the bare endpoint itself), `aim` (the least ratio of its
+requests per second to the yardstick's that it should reach) and `cpu_ms` (milliseconds of CPU
+per request by kind of process: server, database, cache, client, other).
 """
 
 from __future__ import annotations
@@ -46,6 +47,30 @@ def table_lines(table: Mapping) -> list[str]:
             f"| {_number(row['per_second'])} "
             f"| {_ratio(row['per_second'] / baseline['per_second'])} "
             f"| {_ratio(row['p50_ms'] / baseline['p50_ms'])} |"
+        )
+    return lines
+
+
+def cpu_lines(table: Mapping) -> list[str]:
+    """Where each request's CPU went, by kind of process, for rows that measured it; [] when
+    none did. The kinds are those of `common.CPU_KINDS`, in their order."""
+    rows = [table["baseline"], *table["rows"]]
+    kinds = list(dict.fromkeys(kind for row in rows for kind in row.get("cpu_ms", {})))
+    if not kinds:
+        return []
+    lines = [
+        "| CPU ms per request | " + " | ".join(kinds) + " | all |",
+        "| --- |" + " ---: |" * (len(kinds) + 1),
+    ]
+    for row in rows:
+        if "cpu_ms" not in row:
+            continue
+        cpu = row["cpu_ms"]
+        cells = [_number(cpu.get(kind, 0.0), 2) for kind in kinds]
+        lines.append(
+            f"| {_cell(row['name'])} | "
+            + " | ".join(cells)
+            + f" | {_number(sum(cpu.values()), 2)} |"
         )
     return lines
 
@@ -123,6 +148,8 @@ def render(
         for table in document["tables"]:
             out += [f"{table['caption'][:1].upper()}{table['caption'][1:]}:", ""]
             out += [*table_lines(table), ""]
+            if cpu := cpu_lines(table):
+                out += [*cpu, ""]
         if document["notes"]:
             out += [*(f"- {note}" for note in document["notes"]), ""]
         out += ["Reading: " + " ".join(reading(document))]

@@ -106,3 +106,24 @@ def test_unexpected_answers_and_missing_benchmarks_are_reported():
         "- Budget dashboard and API: bench/budget_dashboard.py exited with status 2.\n"
     ) in text
     assert text.endswith("- Everything ran on 2 cores.\n")
+
+
+def test_shows_where_each_requests_cpu_went_when_it_was_measured():
+    document = _checkin(scans_per_second=400.0)
+    table = document["tables"][0]
+    table["baseline"]["cpu_ms"] = {"server": 0.6, "database": 0.0, "client": 0.3}
+    table["rows"][1]["cpu_ms"] = {"server": 2.25, "database": 0.9, "client": 0.35}
+
+    text = render([document], when="-", machine=MACHINE)
+
+    assert (
+        "| CPU ms per request | server | database | client | all |\n"
+        "| --- | ---: | ---: | ---: | ---: |\n"
+        "| bare, both bursts | 0.60 | 0.00 | 0.30 | 0.90 |\n"
+        "| redeem \\| first scan | 2.25 | 0.90 | 0.35 | 3.50 |\n"
+    ) in text
+    # Rows without the measurement are left out; a table without any has no CPU table.
+    assert "| bare, again |" not in text.split("CPU ms per request")[1]
+    assert "CPU ms per request" not in render(
+        [_checkin(scans_per_second=1.0)], when="-", machine=MACHINE
+    )
