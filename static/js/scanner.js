@@ -31,6 +31,7 @@
     lastCode: null,
     lastCodeAt: 0,
     busy: false,
+    lastScan: null, // the answer the "Laatste scan" line shows once the big result has gone
     resultTimer: null,
     lastTicket: null,
     refusedPairing: null,
@@ -278,7 +279,9 @@
       rest.onclick = () => retry(answer.remaining);
     }
     panel.hidden = false;
-    showLastScan(kind, icon, [title, answer.name].filter(Boolean).join(" · "));
+    // While the big result shows, the line below waits; it takes over when the result goes.
+    $("last-scan").hidden = true;
+    state.lastScan = { kind, icon, text: [title, answer.name].filter(Boolean).join(" · "), at: new Date() };
     announce([title, ...details, answer.name || ""].filter(Boolean).join(". "));
     beep(kind === "ok");
     if ($("vibrate").checked && navigator.vibrate) navigator.vibrate(kind === "ok" ? 80 : [200, 100, 200]);
@@ -287,20 +290,26 @@
     const hold = rest.hidden ? RESULT_MS : RESULT_MS * 3;
     state.resultTimer = setTimeout(hideResult, hold);
   }
-  function showLastScan(kind, icon, text) {
+  function showLastScan({ kind, icon, text, at }) {
     const line = $("last-scan");
     line.className = `last-scan last-scan--${kind}`;
     $("last-scan-icon").textContent = icon;
     $("last-scan-text").textContent = text;
-    const now = new Date();
-    $("last-scan-time").dateTime = now.toISOString();
-    $("last-scan-time").textContent = timeOf(now.toISOString());
+    $("last-scan-time").dateTime = at.toISOString();
+    $("last-scan-time").textContent = timeOf(at.toISOString());
     line.hidden = false;
   }
   function hideResult() {
     clearTimeout(state.resultTimer);
     $("result").hidden = true;
     state.busy = false;
+    if (state.lastScan) showLastScan(state.lastScan);
+  }
+  // Another activity, or a device unpaired: the last answer (with a name) goes.
+  function forgetLastScan() {
+    state.lastScan = null;
+    $("last-scan").hidden = true;
+    $("last-scan-text").textContent = "";
   }
 
   // --- Redeeming ----------------------------------------------------------------------------
@@ -500,6 +509,7 @@
   function unpair(message) {
     stopCamera();
     hideResult(); // also ends the scan that met the 401, so the camera reads pairing codes again
+    forgetLastScan();
     state.token = null;
     state.activity = null;
     localStorage.removeItem(TOKEN_KEY);
@@ -576,6 +586,7 @@
     $("activity-name").textContent = `— ${activity.title}`;
     $("change-activity").hidden = state.activities.length < 2;
     show("scan");
+    forgetLastScan();
     hideResult();
     startCamera($("scan-video"), (text) => onTicketText(text));
     await refreshManifest();

@@ -402,6 +402,7 @@ def test_scanner_result_is_announced(new_page, site: Site):
         code.fill(typed)
         code.press("Enter")
         expect(announcer).to_contain_text(said)
+        expect(last).to_be_hidden()  # the big result says it; the line waits below
         page.locator("#result-close").click()
         # The big result is gone; the line below the camera still says what the last scan was.
         expect(last).to_be_visible()
