@@ -33,6 +33,7 @@
     busy: false,
     lastScan: null, // the answer the "Laatste scan" line shows once the big result has gone
     resultTimer: null,
+    announceTimer: null,
     lastTicket: null,
     refusedPairing: null,
   };
@@ -220,7 +221,8 @@
   function announce(text) {
     const announcer = $("announcer");
     announcer.textContent = "";
-    setTimeout(() => { announcer.textContent = text; }, 50);
+    clearTimeout(state.announceTimer); // a newer answer replaces one not yet spoken
+    state.announceTimer = setTimeout(() => { announcer.textContent = text; }, 50);
   }
 
   function timeOf(iso) {
