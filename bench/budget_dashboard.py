@@ -42,10 +42,10 @@ from common import (
     figures,
     manage,
     run_burst,
-    served_on_postgres,
+    served_from_args,
     setup_django,
-    stack_setup,
     table,
+    write_bursts_json,
     write_json,
 )
 
@@ -288,13 +288,7 @@ def in_process(args: argparse.Namespace) -> int:
 
 
 def over_http(args: argparse.Namespace) -> int:
-    with served_on_postgres(
-        args.server_url,
-        args.db_name,
-        args.workers,
-        redis_url=args.redis_url,
-        prepare_threshold=args.prepare_threshold,
-    ) as served:
+    with served_from_args(args) as served:
         print(f"Making a budget with {args.expenses} expenses ...", flush=True)
         code = SET_UP.replace("{expenses}", str(args.expenses))
         data = json.loads(manage(served.env, "shell", "-c", code).strip().splitlines()[-1])
@@ -343,30 +337,20 @@ def over_http(args: argparse.Namespace) -> int:
         for line in answers:
             print(f"UNEXPECTED: {line}", file=sys.stderr)
         if args.json:
-            write_json(
-                args.json,
+            write_bursts_json(
+                args,
+                served,
                 benchmark="budget",
                 title="Budget dashboard and API",
                 setup={
-                    **stack_setup(args, served),
                     "expenses": args.expenses,
                     "requests per row": args.requests,
                     "client threads": args.threads,
                 },
-                tables=[
-                    table(
-                        f"a budget with {args.expenses} expenses; {args.requests} requests per row "
-                        f"from {args.threads} client threads",
-                        combined(f"GET {BARE}, both bursts", bare).figures(),
-                        [
-                            before.figures(yardstick=True),
-                            api.figures(),
-                            expenses.figures(),
-                            page.figures(),
-                            after.figures(yardstick=True),
-                        ],
-                    )
-                ],
+                caption=f"a budget with {args.expenses} expenses; {args.requests} requests per "
+                f"row from {args.threads} client threads",
+                bare=bare,
+                rows=[api.figures(), expenses.figures(), page.figures()],
                 ok=ok,
                 notes=answers,
             )

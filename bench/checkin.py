@@ -46,10 +46,8 @@ from common import (
     cpu_line,
     manage,
     run_burst,
-    served_on_postgres,
-    stack_setup,
-    table,
-    write_json,
+    served_from_args,
+    write_bursts_json,
 )
 
 DB_NAME = "jubileum_bench_checkin"
@@ -211,13 +209,7 @@ def report(
 def main() -> int:
     args = parse_args()
     try:
-        with served_on_postgres(
-            args.server_url,
-            args.db_name,
-            args.workers,
-            redis_url=args.redis_url,
-            prepare_threshold=args.prepare_threshold,
-        ) as served:
+        with served_from_args(args) as served:
             print(f"Making {args.tickets} tickets ...", flush=True)
             tickets = make_tickets(served, args.tickets, args.scanners)
             base = served.base
@@ -233,29 +225,16 @@ def main() -> int:
             bare = (before, after)
             ok, lines = report(args, bare, healthz, first, again)
             if args.json:
-                write_json(
-                    args.json,
+                write_bursts_json(
+                    args,
+                    served,
                     benchmark="checkin",
                     title="Check-in at the door",
-                    setup={
-                        **stack_setup(args, served),
-                        "tickets": args.tickets,
-                        "scanners": args.scanners,
-                    },
-                    tables=[
-                        table(
-                            f"{args.tickets} tickets redeemed by {args.scanners} scanners "
-                            "at once, then scanned again from another device",
-                            combined(f"GET {BARE}, both bursts", bare).figures(),
-                            [
-                                before.figures(yardstick=True),
-                                healthz.figures(),
-                                first.figures(aim=AIM),
-                                again.figures(aim=AIM),
-                                after.figures(yardstick=True),
-                            ],
-                        )
-                    ],
+                    setup={"tickets": args.tickets, "scanners": args.scanners},
+                    caption=f"{args.tickets} tickets redeemed by {args.scanners} scanners "
+                    "at once, then scanned again from another device",
+                    bare=bare,
+                    rows=[healthz.figures(), first.figures(aim=AIM), again.figures(aim=AIM)],
                     ok=ok,
                     notes=lines,
                 )

@@ -28,7 +28,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -225,6 +225,50 @@ def check_stack_arguments(parser: argparse.ArgumentParser, args: argparse.Namesp
         parser.error("--workers 1-64, please")
     if args.prepare_threshold is not None and not 0 <= args.prepare_threshold <= 100:
         parser.error("--prepare-threshold 0-100, please")
+
+
+def served_from_args(args: argparse.Namespace) -> AbstractContextManager[Served]:
+    """`served_on_postgres` with the options of `add_stack_arguments`."""
+    return served_on_postgres(
+        args.server_url,
+        args.db_name,
+        args.workers,
+        redis_url=args.redis_url,
+        prepare_threshold=args.prepare_threshold,
+    )
+
+
+def write_bursts_json(
+    args: argparse.Namespace,
+    served: Served,
+    *,
+    benchmark: str,
+    title: str,
+    setup: dict[str, object],
+    caption: str,
+    bare: tuple[Burst, Burst],
+    rows: Sequence[dict],
+    ok: bool,
+    notes: Sequence[str],
+) -> None:
+    """--json for a benchmark on the production shape: one table of `rows` between the two
+    bursts of the bare endpoint, which together are its yardstick."""
+    before, after = bare
+    write_json(
+        args.json,
+        benchmark=benchmark,
+        title=title,
+        setup={**stack_setup(args, served), **setup},
+        tables=[
+            table(
+                caption,
+                combined(f"GET {BARE}, both bursts", bare).figures(),
+                [before.figures(yardstick=True), *rows, after.figures(yardstick=True)],
+            )
+        ],
+        ok=ok,
+        notes=notes,
+    )
 
 
 def stack_setup(args: argparse.Namespace, served: Served) -> dict[str, object]:

@@ -33,10 +33,8 @@ from common import (
     combined,
     manage,
     run_burst,
-    served_on_postgres,
-    stack_setup,
-    table,
-    write_json,
+    served_from_args,
+    write_bursts_json,
 )
 
 DB_NAME = "jubileum_bench"
@@ -151,13 +149,7 @@ def report(
 def main() -> int:
     args = parse_args()
     try:
-        with served_on_postgres(
-            args.server_url,
-            args.db_name,
-            args.workers,
-            redis_url=args.redis_url,
-            prepare_threshold=args.prepare_threshold,
-        ) as served:
+        with served_from_args(args) as served:
             code = CREATE_ACTIVITY.replace("{capacity}", str(args.capacity))
             activity_id = int(manage(served.env, "shell", "-c", code).strip().splitlines()[-1])
             before = bare_burst(served.base, f"GET {BARE} (no query)", args.attempts, args.threads)
@@ -177,29 +169,20 @@ def main() -> int:
                 args, bare, healthz, signups, counts(served.database_url, activity_id)
             )
             if args.json:
-                write_json(
-                    args.json,
+                write_bursts_json(
+                    args,
+                    served,
                     benchmark="registration_burst",
                     title="Registration burst",
                     setup={
-                        **stack_setup(args, served),
                         "sign-ups": args.attempts,
                         "places": args.capacity,
                         "client threads": args.threads,
                     },
-                    tables=[
-                        table(
-                            f"{args.attempts} sign-ups of one person for {args.capacity} places, "
-                            f"{args.threads} client threads",
-                            combined(f"GET {BARE}, both bursts", bare).figures(),
-                            [
-                                before.figures(yardstick=True),
-                                healthz.figures(),
-                                signups.figures(),
-                                after.figures(yardstick=True),
-                            ],
-                        )
-                    ],
+                    caption=f"{args.attempts} sign-ups of one person for {args.capacity} places, "
+                    f"{args.threads} client threads",
+                    bare=bare,
+                    rows=[healthz.figures(), signups.figures()],
                     ok=ok,
                     notes=lines,
                 )
