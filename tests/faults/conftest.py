@@ -9,14 +9,14 @@ and a subprocess finds it through `JUBILEUM_VAR_DIR`, exactly where production s
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
+
+from tests.helpers import sqlite_test_database_in_file
 
 
 @dataclass
@@ -51,19 +51,5 @@ def shared_database(request, transactional_db, tmp_path) -> Iterator[SharedDatab
         return
     var = tmp_path / "var"
     var.mkdir()
-    path = var / "jubileum.sqlite3"
-    connection.ensure_connection()
-    with closing(sqlite3.connect(path)) as copy:
-        connection.connection.backup(copy)
-    in_memory = connections["default"]
-    settings_dict = in_memory.settings_dict
-    name, options = settings_dict["NAME"], settings_dict["OPTIONS"]
-    settings_dict["NAME"] = str(path)
-    settings_dict["OPTIONS"] = dict(options)
-    connections["default"] = connections.create_connection("default")
-    try:
+    with sqlite_test_database_in_file(var / "jubileum.sqlite3") as path:
         yield SharedDatabase(vendor, {"JUBILEUM_VAR_DIR": str(var)}, path)
-    finally:
-        connections["default"].close()
-        settings_dict["NAME"], settings_dict["OPTIONS"] = name, options
-        connections["default"] = in_memory

@@ -28,6 +28,7 @@ from django_tasks_db.models import DBTaskResult
 from events.models import Activity, Question
 from jubileum.middleware import DatabaseUnavailableMiddleware
 from registrations.models import Answer, Registration
+from tests.helpers import signup_form
 
 # Committed for real, so that what runs after the commit (the mail task) would be enqueued.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,20 +46,7 @@ def signup_url(activity: Activity) -> str:
     )
 
 
-def form(**overrides: str) -> dict[str, str]:
-    data = {
-        "contact_name": "Anna de Vries",
-        "email": "anna@example.org",
-        "phone": "",
-        "party_size": "2",
-        "kind": "resident",
-        "brigade": "",
-        "years_of_service": "",
-        "consent": "on",
-        "website": "",
-    }
-    data.update(overrides)
-    return data
+form = signup_form
 
 
 def fail_on_insert(table: str, error: Exception) -> Callable[..., Any]:

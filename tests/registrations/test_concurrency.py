@@ -10,14 +10,12 @@ with the same options, `transaction_mode="IMMEDIATE"` among them.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import threading
 from collections.abc import Callable
-from contextlib import closing
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -25,6 +23,7 @@ from events.models import Activity
 from registrations import services
 from registrations.models import Registration
 from registrations.services import SignUp
+from tests.helpers import sqlite_test_database_in_file
 
 Status = Registration.Status
 THREADS = 50
@@ -42,28 +41,12 @@ def database(request, transactional_db, tmp_path):
         # The `postgres` marker skips this run unless the test database is PostgreSQL.
         yield vendor
         return
-    # An in-memory database lives and dies with one connection; threads need a file. Copy the
-    # migrated test database into one and point the default alias at it for this test: each
-    # thread then opens its own connection from the same settings (options included).
+    # Threads need a file: each opens its own connection from the same settings.
     assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
-    path = tmp_path / "concurrency.sqlite3"
-    connection.ensure_connection()
-    with closing(sqlite3.connect(path)) as copy:
-        connection.connection.backup(copy)
-    in_memory = connections["default"]
-    settings_dict = in_memory.settings_dict
-    name, options = settings_dict["NAME"], settings_dict["OPTIONS"]
-    settings_dict["NAME"] = str(path)
     # Fifty writers queue for one lock; on a busy 2-core CI machine the last may wait longer
     # than the production timeout (20 s). Waiting is what is under test, not the timeout.
-    settings_dict["OPTIONS"] = {**options, "timeout": 120}
-    connections["default"] = connections.create_connection("default")
-    try:
+    with sqlite_test_database_in_file(tmp_path / "concurrency.sqlite3", timeout=120):
         yield vendor
-    finally:
-        connections["default"].close()
-        settings_dict["NAME"], settings_dict["OPTIONS"] = name, options
-        connections["default"] = in_memory
 
 
 def run_at_once(calls: list[Callable[[], Any]]) -> list[Any]:

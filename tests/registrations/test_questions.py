@@ -22,6 +22,7 @@ from registrations import emails, services
 from registrations.forms import SignUpForm
 from registrations.models import Answer, Registration
 from registrations.questions import answers_for, shown_answers
+from tests.helpers import signup_form
 
 Status = Registration.Status
 Kind = Question.Kind
@@ -99,20 +100,7 @@ def signup_url(activity: Activity) -> str:
     )
 
 
-def form_data(**overrides) -> dict[str, str]:
-    data = {
-        "contact_name": "Anna de Vries",
-        "email": "anna@example.org",
-        "phone": "",
-        "party_size": "2",
-        "kind": "resident",
-        "brigade": "",
-        "years_of_service": "",
-        "consent": "on",
-        "website": "",
-    }
-    data.update(overrides)
-    return data
+form_data = signup_form
 
 
 def test_form_asks_the_questions_in_order_with_hints(client, dinner, questions):

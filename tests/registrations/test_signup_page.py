@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.test import Client
@@ -14,6 +15,7 @@ from django.utils.html import escape
 
 from events.models import Activity
 from registrations.models import Invitation, Registration, RosterEntry
+from tests.helpers import signup_form
 
 Status = Registration.Status
 
@@ -29,20 +31,8 @@ def signup_url(activity: Activity) -> str:
     )
 
 
-def valid_data(**overrides) -> dict[str, str]:
-    data = {
-        "contact_name": "Anna de Vries",
-        "email": "anna@example.org",
-        "phone": "",
-        "party_size": "3",
-        "kind": "resident",
-        "brigade": "",
-        "years_of_service": "",
-        "consent": "on",
-        "website": "",
-    }
-    data.update(overrides)
-    return data
+# The tests of this page sign up a party of three.
+valid_data = partial(signup_form, party_size="3")
 
 
 def html(response) -> str:
