@@ -6,6 +6,8 @@ import datetime as dt
 import importlib.util
 import itertools
 import os
+import time
+import types
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,6 +17,7 @@ from django.core.cache import cache
 from django.utils import timezone, translation
 
 from events.models import Activity, Programme
+from jubileum import ratelimit
 from jubileum.demo import synthetic_activities
 from jubileum.env import env_bool
 from registrations.models import Registration
@@ -35,6 +38,18 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def rate_limit_clock(request, monkeypatch):
+    """Rate limits count in fixed windows of the wall clock, so a test whose second request
+    came just after a window ended would find the count started again and no 429. The limiter's
+    clock stands still half a minute into an hour (every window here divides an hour) unless
+    the test moves time itself with time_machine."""
+    if "time_machine" in request.fixturenames:
+        return
+    standing = time.time() // 3600 * 3600 + 30
+    monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: standing))
 
 
 @pytest.fixture
