@@ -193,7 +193,9 @@ def test_private_storage_proxy_follows_an_override_of_storages(private_file, tmp
 def test_no_public_url_serves_a_private_file(client, db, private_file, prefix):
     response = client.get(prefix + private_file)
 
-    assert response.status_code == 404
+    # 404; or 400 where DEBUG's /media/ route was loaded (urls imported while collecting, before
+    # pytest-django turns DEBUG off) and refuses the climb out of MEDIA_ROOT as suspicious.
+    assert response.status_code in (400, 404)
     body = b"".join(response) if response.streaming else response.content
     assert PDF not in body
 
