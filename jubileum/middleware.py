@@ -91,17 +91,50 @@ class RateLimitMiddleware:
         return None
 
 
+DATABASE_GONE = (OperationalError, InterfaceError)
+RETRY_AFTER_DATABASE_GONE = 60
+
+
+def database_unavailable(request: HttpRequest, exception: Exception) -> HttpResponseBase:
+    """The 503 for a database that is gone for a moment: the page "even niet bereikbaar" or, on
+    the API, `{"code": "unavailable"}`, with Retry-After, logged once here with the error.
+
+    The page is rendered without the request (its context processors and the user would ask
+    the database again)."""
+    response: HttpResponseBase
+    if request.path_info.startswith(API_PREFIX):
+        code, message = HTTP_ERRORS[503]
+        response = JsonResponse(
+            error_body(code, message),
+            status=503,
+            content_type="application/json; charset=utf-8",
+        )
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_DATABASE_GONE)
+    add_never_cache_headers(response)
+    # The view's name, not the path: a personal link's path is its secret.
+    match = getattr(request, "resolver_match", None)
+    log_response(
+        "Database unavailable (answered 503): %s %s",
+        request.method,
+        match.view_name if match else "?",
+        response=response,
+        request=request,
+        exception=exception,
+    )
+    return response
+
+
 class DatabaseUnavailableMiddleware:
     """The database gone for a moment (restarted, failed over, a dropped connection, a lock
-    waited on too long) answers 503 with Retry-After instead of the 500 of a bug: the page
-    "even niet bereikbaar" or, on the API, `{"code": "unavailable"}`.
+    waited on too long) answers 503 with Retry-After instead of the 500 of a bug.
 
     Nothing is left half-written: every service writes in one transaction, which the error
-    has rolled back. The page is rendered without the request (its context processors and the
-    user would ask the database again) and is logged once, here, with the error.
+    has rolled back. This sees what the view raised; what a middleware raises (the session
+    saved after the view, say) reaches the 500 handler, which answers the same
+    (`jubileum.views.server_error`).
     """
-
-    RETRY_AFTER = 60
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -112,28 +145,6 @@ class DatabaseUnavailableMiddleware:
     def process_exception(
         self, request: HttpRequest, exception: Exception
     ) -> HttpResponseBase | None:
-        if not isinstance(exception, (OperationalError, InterfaceError)):
-            return None
-        response: HttpResponseBase
-        if request.path_info.startswith(API_PREFIX):
-            code, message = HTTP_ERRORS[503]
-            response = JsonResponse(
-                error_body(code, message),
-                status=503,
-                content_type="application/json; charset=utf-8",
-            )
-        else:
-            response = HttpResponse(render_to_string("503.html"), status=503)
-        response.headers["Retry-After"] = str(self.RETRY_AFTER)
-        add_never_cache_headers(response)
-        # The view's name, not the path: a personal link's path is its secret.
-        match = request.resolver_match
-        log_response(
-            "Database unavailable (answered 503): %s %s",
-            request.method,
-            match.view_name if match else "?",
-            response=response,
-            request=request,
-            exception=exception,
-        )
-        return response
+        if isinstance(exception, DATABASE_GONE):
+            return database_unavailable(request, exception)
+        return None

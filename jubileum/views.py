@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
 from dataclasses import dataclass
 
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET, require_safe
 
 from events.models import Programme, hex_colour
 from events.views import DEFAULT_THEME_COLOUR, render_programme
+from jubileum.middleware import DATABASE_GONE, database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +107,13 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
-def server_error(request: HttpRequest) -> HttpResponse:
+def server_error(request: HttpRequest) -> HttpResponseBase:
+    """Our 500 page (the API's JSON error); a database gone for a moment where no view could
+    catch it, as in the session saved after the view, is the 503 of DatabaseUnavailableMiddleware.
+    Django calls this while handling the exception, so sys.exception() is what was raised."""
+    exception = sys.exception()
+    if isinstance(exception, DATABASE_GONE):
+        return database_unavailable(request, exception)
     if _is_api(request):
         return _api_error(
             "server_error", _("Er ging iets mis bij ons; probeer het later opnieuw."), 500

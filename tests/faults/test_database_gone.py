@@ -151,6 +151,24 @@ def test_database_gone_right_after_the_commit_loses_nothing_when_sent_again(clie
     ]
 
 
+def test_database_gone_when_the_session_is_saved_after_the_view_is_503_too(activity, caplog):
+    # The sign-up is committed; the session (which remembers it was made in this browser) is
+    # saved by SessionMiddleware after the view, outside DatabaseUnavailableMiddleware's reach.
+    browser = Client(raise_request_exception=False)
+    with connection.execute_wrapper(fail_on_insert("django_session", gone())):
+        response = browser.post(signup_url(activity), form())
+
+    assert_unavailable_page(response)
+    [record] = unavailable_records(caplog)
+    assert record.getMessage() == ("Database unavailable (answered 503): POST registrations:signup")
+    registration = Registration.objects.get()
+
+    # Sent again: found, not made twice.
+    response = browser.post(signup_url(activity), form())
+    assert "Dit e-mailadres was al aangemeld" in response.content.decode()
+    assert Registration.objects.get() == registration
+
+
 def test_api_sign_up_answers_503_unavailable(client, activity):
     url = f"/api/v1/activities/{activity.pk}/registrations"
     body = {"contact_name": "Anna de Vries", "email": "anna@example.org", "party_size": 2}
