@@ -3,60 +3,26 @@ real ticket QR. The page decodes it and shows green, the second scan shows orang
 offline a second ticket is still checked locally against the manifest and queued, and the queue
 reaches the server once the browser is online again.
 
-The video is written here, frame by frame in Y4M, from the ticket's QR PNG (no ffmpeg needed).
+The video is written frame by frame in Y4M from the ticket's QR PNG (tests/e2e/camera.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
-from PIL import Image
 from playwright.sync_api import expect
 
 from registrations import devices
 from registrations.checkin import checked_in_of
-from registrations.tickets import qr_png
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.camera import ticket_image, write_y4m
 
 pytestmark = pytest.mark.browser
 
-WIDTH, HEIGHT, FRAMES = 640, 480, 10
 TOKEN_KEY = "jubileum.scanner.token"
-
-
-def write_y4m(path: Path, ticket_code: str) -> None:
-    """A short 640x480 video (it loops) of the ticket's QR, centred on white."""
-    qr = Image.open(io.BytesIO(qr_png(ticket_code, box_size=8))).convert("L")
-    side = min(360, HEIGHT - 40)
-    qr = qr.resize((side, side), Image.Resampling.NEAREST)
-    frame = Image.new("L", (WIDTH, HEIGHT), 255)
-    frame.paste(qr, ((WIDTH - side) // 2, (HEIGHT - side) // 2))
-    y_plane = frame.tobytes()
-    chroma = bytes([128]) * (WIDTH // 2 * HEIGHT // 2)
-    with path.open("wb") as video:
-        video.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F{FRAMES}:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(FRAMES):
-            video.write(b"FRAME\n" + y_plane + chroma + chroma)
-
-
-@pytest.fixture
-def camera_browser(playwright, tmp_path):
-    """A separate Chromium with a fake camera playing `tmp_path / "camera.y4m"`."""
-    video = tmp_path / "camera.y4m"
-    args = [
-        *CHROMIUM_ARGS,
-        "--disable-quic",
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}",
-    ]
-    return video, lambda: playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
 
 
 def test_scan_green_then_orange_then_offline_and_sync(
@@ -70,7 +36,7 @@ def test_scan_green_then_orange_then_offline_and_sync(
     second = make_registration(activity=activity, contact_name="Familie Bakker", party_size=2)
     device = devices.create_device(programme, [activity.pk], name="Ingang Noord", with_token=True)
     video, launch = camera_browser
-    write_y4m(video, first.ticket_code)
+    write_y4m(video, ticket_image(first.ticket_code))
 
     browser = launch()
     origin = urlsplit(live_server.url)
@@ -122,7 +88,7 @@ def test_scan_green_then_orange_then_offline_and_sync(
         # Offline: the camera now shows the second ticket; the page itself comes from the
         # service worker, the ticket is checked against the manifest in IndexedDB and queued.
         context.set_offline(True)
-        write_y4m(video, second.ticket_code)
+        write_y4m(video, ticket_image(second.ticket_code))
         page.reload()
         expect(page.locator("#net-state")).to_have_text("Offline")
         expect(result).to_have_attribute("data-result", "ok", timeout=15_000)

@@ -27,33 +27,14 @@ from events.models import ProgrammeRole
 from registrations import devices
 from registrations.checkin import checked_in_of
 from registrations.models import ScanLog, ScannerDevice
-from registrations.tickets import qr_png
-from tests.e2e.test_scanner import TOKEN_KEY, camera_browser  # noqa: F401  (fixture)
+from tests.e2e.camera import ticket_image, write_y4m
+from tests.e2e.test_scanner import TOKEN_KEY
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "een-lang-wachtwoord-2023"
-WIDTH, HEIGHT, FRAMES = 640, 480, 10
-QR_SIDE = 360
 REVOKED = "Dit apparaat is niet meer gekoppeld. Koppel het opnieuw."
 PAIR_FAILED = "Deze koppelcode werkt niet (meer). Vraag de organisator om een nieuwe."
-
-
-def write_y4m(path: Path, image: Image.Image | None) -> None:
-    """A short 640x480 video (Chromium loops it) of the image centred on white, or of white."""
-    frame = Image.new("L", (WIDTH, HEIGHT), 255)
-    if image is not None:
-        square = image.convert("L").resize((QR_SIDE, QR_SIDE), Image.Resampling.NEAREST)
-        frame.paste(square, ((WIDTH - QR_SIDE) // 2, (HEIGHT - QR_SIDE) // 2))
-    chroma = bytes([128]) * (WIDTH // 2 * HEIGHT // 2)
-    with path.open("wb") as video:
-        video.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F{FRAMES}:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(FRAMES):
-            video.write(b"FRAME\n" + frame.tobytes() + chroma + chroma)
-
-
-def ticket_image(code: str) -> Image.Image:
-    return Image.open(io.BytesIO(qr_png(code, box_size=8)))
 
 
 def pairing_image(code: str) -> Image.Image:
@@ -115,7 +96,7 @@ def expect_pairing_screen(phone: Page, message: str) -> None:
 
 
 def test_pair_by_code_and_by_qr_then_revocation_sends_the_phone_back(
-    camera_browser,  # noqa: F811
+    camera_browser,
     page,
     live_server,
     programme,
