@@ -1,4 +1,5 @@
-"""Shared fixtures: programme → activity → registration, each building on the last."""
+"""Shared fixtures: programme → activity → registration, each building on the last; users with a
+role in a programme; the task queue held in memory."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
+from django.tasks import default_task_backend
 from django.utils import timezone, translation
 
-from events.models import Activity, Programme
+from events.models import Activity, Programme, ProgrammeRole
 from jubileum import ratelimit
 from jubileum.demo import synthetic_activities
 from jubileum.env import env_bool
@@ -146,6 +148,50 @@ def make_registration(request):
         return Registration.objects.create(**values)
 
     return make
+
+
+# --- Users with a role, and the task queue -------------------------------------------------------
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    """Make a staff user (password "wachtwoord-123"), with the role in `programme` if given."""
+
+    def make(username: str, role: str | None = None, programme=None):
+        user = django_user_model.objects.create_user(
+            username=username, password="wachtwoord-123", is_staff=True
+        )
+        if role:
+            ProgrammeRole.objects.create(user=user, programme=programme, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def organiser(make_user, programme):
+    """An organiser of `programme`."""
+    return make_user("organisator", ProgrammeRole.Role.ORGANISER, programme)
+
+
+@pytest.fixture
+def viewer(make_user, programme):
+    """A viewer of `programme`: may read, not change."""
+    return make_user("meekijker", ProgrammeRole.Role.VIEWER, programme)
+
+
+@pytest.fixture
+def stranger(make_user, make_programme):
+    """An organiser, but of another programme."""
+    return make_user("buurman", ProgrammeRole.Role.ORGANISER, make_programme())
+
+
+@pytest.fixture
+def tasks(settings):
+    """Enqueued tasks stay in memory (DummyBackend), never run: a test reads what was enqueued."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    default_task_backend.clear()
+    return default_task_backend
 
 
 # --- Markers: `browser` and `postgres` -------------------------------------------------------

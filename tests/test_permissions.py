@@ -63,7 +63,6 @@ from tests.walk import (
     build_world,
     private_media,  # noqa: F401 (a fixture, used below)
     read,
-    tasks,  # noqa: F401 (a fixture, used below)
 )
 
 pytestmark = pytest.mark.usefixtures("private_media", "tasks")

@@ -153,15 +153,6 @@ def private_media(settings, tmp_path):
     }
 
 
-@pytest.fixture
-def tasks(settings):
-    """Mail and alert tasks stay in memory."""
-    from django.tasks import default_task_backend
-
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
-    default_task_backend.clear()
-
-
 # Everything of a programme that a leaking page or operation could change.
 PROGRAMME_ROWS: list[tuple[type, str]] = [
     (Programme, "pk"),

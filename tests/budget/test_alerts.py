@@ -22,15 +22,6 @@ def commit(django_capture_on_commit_callbacks):
 
 
 @pytest.fixture
-def tasks(settings):
-    from django.tasks import default_task_backend
-
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
-    default_task_backend.clear()
-    return default_task_backend
-
-
-@pytest.fixture
 def budget(programme) -> Budget:
     return Budget.objects.create(programme=programme, total=Decimal("1000.00"))
 

@@ -26,6 +26,9 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SVG_NS = "{http://www.w3.org/2000/svg}"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
+# Alert e-mails are enqueued in memory, never sent.
+pytestmark = pytest.mark.usefixtures("tasks")
+
 
 # --- Fixtures --------------------------------------------------------------------------------
 
@@ -42,31 +45,9 @@ def private_media(settings, tmp_path):
     }
 
 
-@pytest.fixture(autouse=True)
-def tasks(settings):
-    """Alert e-mails are enqueued in memory, never sent."""
-    from django.tasks import default_task_backend
-
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
-    default_task_backend.clear()
-    return default_task_backend
-
-
-@pytest.fixture
-def make_user(django_user_model):
-    def make(username: str, role: str | None = None, programme=None):
-        user = django_user_model.objects.create_user(
-            username=username, password="wachtwoord-123", is_staff=True
-        )
-        if role:
-            ProgrammeRole.objects.create(user=user, programme=programme, role=role)
-        return user
-
-    return make
-
-
 @pytest.fixture
 def organiser(make_user, programme):
+    """Anne, not the shared "organisator": the expense page's history names her."""
     return make_user("anne", Role.ORGANISER, programme)
 
 
@@ -77,13 +58,8 @@ def second_organiser(make_user, programme):
 
 @pytest.fixture
 def viewer(make_user, programme):
+    """The treasurer, not the shared "meekijker"."""
     return make_user("penningmeester", Role.VIEWER, programme)
-
-
-@pytest.fixture
-def stranger(make_user, make_programme):
-    """An organiser, but of another programme."""
-    return make_user("buurman", Role.ORGANISER, make_programme())
 
 
 @pytest.fixture

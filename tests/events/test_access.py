@@ -22,30 +22,6 @@ def other_programme(make_programme):
     return make_programme(name="Veiligheidsmarkt", slug="veiligheidsmarkt")
 
 
-@pytest.fixture
-def make_user(django_user_model):
-    def make(username: str, **fields):
-        return django_user_model.objects.create_user(
-            username=username, password="wachtwoord-123", is_staff=True, **fields
-        )
-
-    return make
-
-
-@pytest.fixture
-def organiser(make_user, programme):
-    user = make_user("organisator")
-    ProgrammeRole.objects.create(user=user, programme=programme, role=Role.ORGANISER)
-    return user
-
-
-@pytest.fixture
-def viewer(make_user, programme):
-    user = make_user("meekijker")
-    ProgrammeRole.objects.create(user=user, programme=programme, role=Role.VIEWER)
-    return user
-
-
 def test_organiser_sees_only_their_own_programmes(organiser, programme, other_programme):
     assert list(programmes_for(organiser)) == [programme]
     assert list(programmes_for(organiser, write=True)) == [programme]

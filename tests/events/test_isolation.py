@@ -42,7 +42,6 @@ from tests.walk import (
     private_media,  # noqa: F401 (a fixture, used below)
     read,
     rows_of,
-    tasks,  # noqa: F401 (a fixture, used below)
 )
 
 pytestmark = pytest.mark.usefixtures("private_media", "tasks")

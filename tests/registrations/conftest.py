@@ -1,22 +1,13 @@
-"""Fixtures for the registration tests: the task queue held in memory, and a frozen clock."""
+"""Fixtures for the registration tests: a frozen clock. (`tasks` is in tests/conftest.py.)"""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from django.tasks import default_task_backend
 from django.utils import timezone
 
 MAIL_TASK = "registrations.tasks.send_registration_mail"
-
-
-@pytest.fixture
-def tasks(settings):
-    """Enqueued tasks stay in memory (DummyBackend) so tests can read what would be mailed."""
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
-    default_task_backend.clear()
-    return default_task_backend
 
 
 @pytest.fixture

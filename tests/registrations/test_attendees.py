@@ -41,24 +41,6 @@ HEADINGS = [
 
 
 @pytest.fixture
-def make_user(django_user_model):
-    def make(username: str, role: str | None = None, programme=None):
-        user = django_user_model.objects.create_user(
-            username=username, password="wachtwoord-123", is_staff=True
-        )
-        if role:
-            ProgrammeRole.objects.create(user=user, programme=programme, role=role)
-        return user
-
-    return make
-
-
-@pytest.fixture
-def organiser(make_user, programme):
-    return make_user("organisator", Role.ORGANISER, programme)
-
-
-@pytest.fixture
 def organiser_client(client, organiser):
     client.force_login(organiser)
     return client
@@ -77,8 +59,8 @@ def travel(time_machine, client, organiser):
 
 
 @pytest.fixture
-def viewer_client(client, make_user, programme):
-    client.force_login(make_user("meekijker", Role.VIEWER, programme))
+def viewer_client(client, viewer):
+    client.force_login(viewer)
     return client
 
 

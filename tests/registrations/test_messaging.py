@@ -18,13 +18,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from events.models import ProgrammeRole
 from registrations import messaging
 from registrations.models import Message, MessageRecipient, Registration
 from registrations.tasks import MAX_ATTEMPTS, send_message_batch
 from tests.jubileum.test_settings import manage
 
-Role = ProgrammeRole.Role
 Status = Registration.Status
 Delivery = MessageRecipient.Status
 Audience = Message.Audience
@@ -52,35 +50,6 @@ class AddressRefused(BaseEmailBackend):
 def site(settings):
     settings.SITE_URL = SITE
     settings.MAILERS = {"default": {"BACKEND": ANYMAIL_TEST_BACKEND}}
-
-
-@pytest.fixture
-def make_user(django_user_model):
-    def make(username: str, role: str | None = None, programme=None):
-        user = django_user_model.objects.create_user(
-            username=username, password="wachtwoord-123", is_staff=True
-        )
-        if role:
-            ProgrammeRole.objects.create(user=user, programme=programme, role=role)
-        return user
-
-    return make
-
-
-@pytest.fixture
-def organiser(make_user, programme):
-    return make_user("organisator", Role.ORGANISER, programme)
-
-
-@pytest.fixture
-def viewer(make_user, programme):
-    return make_user("meekijker", Role.VIEWER, programme)
-
-
-@pytest.fixture
-def stranger(make_user, make_programme):
-    """An organiser, but of another programme."""
-    return make_user("buurman", Role.ORGANISER, make_programme())
 
 
 @pytest.fixture

@@ -17,37 +17,7 @@ from registrations import emails, services
 from registrations.models import Invitation, Payment, Registration, RosterEntry
 from tests.registrations.conftest import MAIL_TASK
 
-Role = ProgrammeRole.Role
 Status = Registration.Status
-
-
-@pytest.fixture
-def make_user(django_user_model):
-    def make(username: str, role: str | None = None, programme=None):
-        user = django_user_model.objects.create_user(
-            username=username, password="wachtwoord-123", is_staff=True
-        )
-        if role:
-            ProgrammeRole.objects.create(user=user, programme=programme, role=role)
-        return user
-
-    return make
-
-
-@pytest.fixture
-def organiser(make_user, programme):
-    return make_user("organisator", Role.ORGANISER, programme)
-
-
-@pytest.fixture
-def viewer(make_user, programme):
-    return make_user("meekijker", Role.VIEWER, programme)
-
-
-@pytest.fixture
-def stranger(make_user, make_programme):
-    """An organiser, but of another programme."""
-    return make_user("buurman", Role.ORGANISER, make_programme())
 
 
 @pytest.fixture

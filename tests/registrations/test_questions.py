@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 
 from events.admin import QuestionAdminForm
-from events.models import Activity, ProgrammeRole, Question
+from events.models import Activity, Question
 from registrations import emails, services
 from registrations.forms import SignUpForm
 from registrations.models import Answer, Registration
@@ -26,7 +26,6 @@ from tests.helpers import signup_form
 
 Status = Registration.Status
 Kind = Question.Kind
-Role = ProgrammeRole.Role
 API = "/api/v1"
 
 
@@ -686,33 +685,20 @@ def test_answers_for_is_one_query_however_many_registrations(
 
 
 @pytest.fixture
-def make_user(django_user_model):
-    def make(username: str, role: str | None = None, programme=None):
-        user = django_user_model.objects.create_user(
-            username=username, password="wachtwoord-123", is_staff=True
-        )
-        if role:
-            ProgrammeRole.objects.create(user=user, programme=programme, role=role)
-        return user
-
-    return make
-
-
-@pytest.fixture
-def organiser_client(client, make_user, programme):
-    client.force_login(make_user("organisator", Role.ORGANISER, programme))
+def organiser_client(client, organiser):
+    client.force_login(organiser)
     return client
 
 
 @pytest.fixture
-def viewer_client(client, make_user, programme):
-    client.force_login(make_user("meekijker", Role.VIEWER, programme))
+def viewer_client(client, viewer):
+    client.force_login(viewer)
     return client
 
 
 @pytest.fixture
-def stranger_client(client, make_user, make_programme):
-    client.force_login(make_user("buurman", Role.ORGANISER, make_programme()))
+def stranger_client(client, stranger):
+    client.force_login(stranger)
     return client
 
 

@@ -31,6 +31,9 @@ Status = Registration.Status
 SVG = "{http://www.w3.org/2000/svg}"
 DASH = "\u2013"
 
+# Budget alert e-mails are enqueued in memory, never sent.
+pytestmark = pytest.mark.usefixtures("tasks")
+
 
 def url(name: str, programme: Programme) -> str:
     return reverse(f"organiser:{name}", kwargs={"programme_slug": programme.slug})
@@ -88,43 +91,16 @@ def row(table: list[list[str]], first: str) -> list[str]:
 # --- Fixtures ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def tasks(settings):
-    """Budget alert e-mails are enqueued in memory, never sent."""
-    from django.tasks import default_task_backend
-
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
-    default_task_backend.clear()
-    return default_task_backend
-
-
-@pytest.fixture
-def make_user(django_user_model):
-    def make(username: str, role: str | None = None, programme=None):
-        user = django_user_model.objects.create_user(
-            username=username, password="wachtwoord-123", is_staff=True
-        )
-        if role:
-            ProgrammeRole.objects.create(user=user, programme=programme, role=role)
-        return user
-
-    return make
-
-
 @pytest.fixture
 def organiser(make_user, programme):
+    """Anne, not the shared "organisator" (the report's users as they were)."""
     return make_user("anne", Role.ORGANISER, programme)
 
 
 @pytest.fixture
 def viewer(make_user, programme):
+    """The council clerk, not the shared "meekijker"."""
     return make_user("raadsgriffier", Role.VIEWER, programme)
-
-
-@pytest.fixture
-def stranger(make_user, make_programme):
-    """An organiser, but of another programme."""
-    return make_user("buurman", Role.ORGANISER, make_programme())
 
 
 def _check_in(registration: Registration, persons: int) -> CheckIn:
