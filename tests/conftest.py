@@ -194,6 +194,15 @@ def tasks(settings):
     return default_task_backend
 
 
+@pytest.fixture
+def private_media(settings, tmp_path) -> Path:
+    """Private files (budget attachments) go to a folder of this test, which is returned."""
+    location = tmp_path / "private"
+    private = {**settings.STORAGES["private"], "OPTIONS": {"location": location}}
+    settings.STORAGES = {**settings.STORAGES, "private": private}
+    return location
+
+
 # --- Markers: `browser` and `postgres` -------------------------------------------------------
 #
 # Locally these tests skip with the reason where Chromium or PostgreSQL is absent. CI sets

@@ -61,7 +61,6 @@ from tests.walk import (
     all_routes,
     api_operations,
     build_world,
-    private_media,  # noqa: F401 (a fixture, used below)
     read,
 )
 

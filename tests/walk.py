@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import request_finished
 from django.db import close_old_connections
@@ -139,18 +138,6 @@ def build_world(programme: Programme, tag: str, django_user_model) -> World:
         attachment=attachment,
         income=income,
     )
-
-
-@pytest.fixture
-def private_media(settings, tmp_path):
-    """Attachments go to a temporary directory (use it with `autouse` or `usefixtures`)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
-        },
-    }
 
 
 # Everything of a programme that a leaking page or operation could change.

@@ -26,23 +26,11 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SVG_NS = "{http://www.w3.org/2000/svg}"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
-# Alert e-mails are enqueued in memory, never sent.
-pytestmark = pytest.mark.usefixtures("tasks")
+# Attachments go to a folder of each test; alert e-mails are enqueued in memory, never sent.
+pytestmark = pytest.mark.usefixtures("private_media", "tasks")
 
 
 # --- Fixtures --------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    """Attachments go to a private folder of this test only."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
-        },
-    }
 
 
 @pytest.fixture

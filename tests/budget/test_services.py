@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from budget import services
@@ -293,15 +292,6 @@ def test_update_with_status_changes_and_advances_in_one_step(make_expense, organ
 
 
 # --- Attachments -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def private_media(monkeypatch, tmp_path):
-    # The field took its storage when the model was loaded; point it at a temporary folder.
-    location = tmp_path / "private"
-    field = Attachment._meta.get_field("file")
-    monkeypatch.setattr(field, "storage", FileSystemStorage(location=location, base_url=None))
-    return location
 
 
 def test_attachment_recognised_by_content_and_stored_privately(

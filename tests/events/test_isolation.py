@@ -39,7 +39,6 @@ from tests.walk import (
     api_operations,
     build_world,
     operations_for,
-    private_media,  # noqa: F401 (a fixture, used below)
     read,
     rows_of,
 )

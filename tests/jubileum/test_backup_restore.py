@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import tarfile
 from decimal import Decimal
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -23,10 +22,9 @@ from django.db import connection
 from psycopg import sql
 
 from budget import services
-from budget.models import Attachment, Budget
+from budget.models import Budget
 from events.models import ProgrammeRole
 from jubileum.env import env_bool
-from jubileum.storage import PrivateFileSystemStorage
 
 PDF = b"%PDF-1.4\n% offerte Verhuurbedrijf De Eembocht\n%%EOF\n"
 RESTORED = "jubileum_test_restore"
@@ -73,16 +71,6 @@ def restored_database():
     admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(RESTORED)))
     yield conninfo(RESTORED)
     admin(drop)
-
-
-@pytest.fixture
-def private_media(monkeypatch, tmp_path) -> Path:
-    """PRIVATE_MEDIA_ROOT of this test. The attachment field took its storage at import, so the
-    field itself is pointed here (a STORAGES override would not reach it)."""
-    folder = tmp_path / "private"
-    field = Attachment._meta.get_field("file")
-    monkeypatch.setattr(field, "storage", PrivateFileSystemStorage(location=folder))
-    return folder
 
 
 @pytest.mark.postgres
