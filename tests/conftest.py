@@ -1,5 +1,5 @@
 """Shared fixtures: programme → activity → registration, each building on the last; users with a
-role in a programme; the task queue held in memory."""
+role in a programme; the task queue held in memory; private files in a folder of the test."""
 
 from __future__ import annotations
 
@@ -150,7 +150,7 @@ def make_registration(request):
     return make
 
 
-# --- Users with a role, and the task queue -------------------------------------------------------
+# --- Users with a role, the task queue, private files --------------------------------------------
 
 
 @pytest.fixture
