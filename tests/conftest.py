@@ -150,7 +150,7 @@ def make_registration(request):
     return make
 
 
-# --- Users with a role, the task queue, private files --------------------------------------------
+# --- Users with a role, the task queue, private files ----------------------------------------
 
 
 @pytest.fixture
