@@ -61,7 +61,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
-from jubileum.apitokens import create_token
+from jubileum.lib.apitokens import create_token
 user = get_user_model().objects.create_user(username="bench", email="bench@example.org")
 budget = make_budget({expenses}, user)
 _, token = create_token(user, "benchmark")

@@ -58,7 +58,7 @@ SET_UP = """
 import datetime as dt, json
 from django.utils import timezone
 from events.models import Activity, Programme
-from registrations import devices
+from registrations.checkin import devices
 from registrations.models import Registration
 today = timezone.localdate()
 programme = Programme.objects.create(

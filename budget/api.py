@@ -29,8 +29,8 @@ from budget.models import Budget, Expense, Income, VatRate
 from events.access import get_programme_for_organiser
 from events.api import MAX_ID
 from events.models import Programme
-from jubileum.apitokens import OrganiserAuth
-from jubileum.apitools import ErrorOut, Pagination, strict_query
+from jubileum.lib.apitokens import OrganiserAuth
+from jubileum.lib.apitools import ErrorOut, Pagination, strict_query
 
 router = Router(auth=OrganiserAuth(), tags=["budget"])
 

@@ -20,7 +20,7 @@ from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from jubileum.money import format_euro
+from jubileum.lib.money import format_euro
 
 ZERO = Decimal("0.00")
 _DASH = " \u2013 "

@@ -224,7 +224,7 @@ class Expense(models.Model):
 
 def private_storage():
     # The lazy proxy follows changes to STORAGES (tests point it at a temporary folder).
-    from jubileum.storage import private_storage
+    from jubileum.lib.storage import private_storage
 
     return private_storage
 

@@ -9,7 +9,7 @@ money comes from `budget.services.summarise`, the same figures as the budget das
 What the figures mean:
 
 - *Registered*: persons (party sizes) in confirmed registrations, including parties registered
-  at the door (`registrations.checkin.walk_in`). *Attended*: persons checked in at the door
+  at the door (`registrations.checkin.services.walk_in`). *Attended*: persons checked in at the door
   (the sum of `CheckIn.persons`, as the scanner counts them). *No-show*: registered minus
   attended, only for activities that are over (never below zero).
 - Activities in draft are left out; cancelled ones are listed but hold nobody.
@@ -40,7 +40,7 @@ from budget import charts, exports
 from budget.models import CENT, Budget, Income
 from budget.services import ActivityLine, BudgetSummary, summarise
 from events.models import Activity, Programme
-from registrations.checkin import activities_with_counts
+from registrations.checkin.services import activities_with_counts
 from registrations.models import CheckIn, Registration
 
 Kind = Registration.Kind

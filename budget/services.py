@@ -72,7 +72,7 @@ from budget.models import (
 )
 from events.access import programmes_for
 from events.models import Activity, Programme
-from jubileum.errors import DomainError
+from jubileum.lib.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from budget import views
+from budget import report_views, views
 
 app_name = "budget"
 
@@ -20,4 +20,15 @@ urlpatterns = [
     path("inkomsten/<int:income_id>/wijzigen/", views.edit_income, name="edit_income"),
     path("export/grootboek.csv", views.export_csv, name="export_csv"),
     path("export/grootboek.xlsx", views.export_xlsx, name="export_xlsx"),
+]
+
+# The programme report for the council, beside the organiser's overview at
+# /beheer/<programme>/verantwoording/ (jubileum/urls.py mounts it in the "organiser" namespace).
+report_urlpatterns = [
+    path("<slug:programme_slug>/verantwoording/", report_views.programme_report, name="report"),
+    path(
+        "<slug:programme_slug>/verantwoording/verantwoording.xlsx",
+        report_views.programme_report_xlsx,
+        name="report_xlsx",
+    ),
 ]

@@ -39,7 +39,7 @@ from budget.forms import (
 from budget.models import Attachment, Budget, Expense, Income
 from events.access import get_programme_for_organiser, may_change
 from events.models import Activity, Programme
-from jubileum.money import format_euro
+from jubileum.lib.money import format_euro
 from jubileum.templatetags.jubileum_format import moment
 
 User = get_user_model()

@@ -26,8 +26,8 @@ class QuestionAdminForm(forms.ModelForm):
     def clean_kind(self) -> str:
         kind = self.cleaned_data["kind"]
         question = self.instance
-        # The organiser pages refuse this too (registrations.questions.save_question): the
-        # answers given would no longer fit the question.
+        # The organiser pages refuse this too (registrations.backoffice.questions.save_question):
+        # the answers given would no longer fit the question.
         if question.pk and kind != question.kind and question.answers.exists():
             raise forms.ValidationError(
                 _(

@@ -18,7 +18,7 @@ from pydantic import field_validator
 from events.calendar import activity_ics_url
 from events.listing import ActivityFilter, listed_activities
 from events.models import Activity, Programme, Question
-from jubileum.apitools import ErrorOut, Pagination, strict_query
+from jubileum.lib.apitools import ErrorOut, Pagination, strict_query
 
 router = Router()
 

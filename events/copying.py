@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Activity, Programme, Question
-from jubileum.errors import DomainError
+from jubileum.lib.errors import DomainError
 
 # Sent inside the copy's transaction, once the programme, activities and questions exist, with
 # `source`, `copy` and `activities` ({source activity id: its copy}). A receiver that raises

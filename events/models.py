@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from jubileum.colours import contrast_ratio_with_white, is_readable_on_white_text
+from jubileum.lib.colours import contrast_ratio_with_white, is_readable_on_white_text
 
 hex_colour = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", _("Geef een kleur als #RRGGBB, bijvoorbeeld #B41E1E.")

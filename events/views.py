@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from events.forms import ActivityFilterForm
 from events.listing import activity_months, listed_activities
 from events.models import Activity, Programme, hex_colour
-from jubileum.colours import is_readable_on_white_text, shade, tint
+from jubileum.lib.colours import is_readable_on_white_text, shade, tint
 from jubileum.templatetags.jubileum_format import moment
 
 DEFAULT_THEME_COLOUR = "#B41E1E"

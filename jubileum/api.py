@@ -29,10 +29,10 @@ from pydantic.json_schema import CoreModeRef, DefsRef
 import budget.api
 import events.api
 import registrations.api
-import registrations.checkin_api
-from jubileum.apitokens import OrganiserAuth
-from jubileum.apitools import ErrorOut, refuses_unknown_query
-from jubileum.errors import HTTP_ERRORS, DomainError, error_body
+import registrations.checkin.api
+from jubileum.lib.apitokens import OrganiserAuth
+from jubileum.lib.apitools import ErrorOut, refuses_unknown_query
+from jubileum.lib.errors import HTTP_ERRORS, DomainError, error_body
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -164,7 +164,7 @@ api = JubileumAPI(
 api.add_router("/", events.api.router)
 api.add_router("/", registrations.api.router)
 api.add_router("/", budget.api.router)
-api.add_router("/", registrations.checkin_api.router)
+api.add_router("/", registrations.checkin.api.router)
 
 
 def error_response(

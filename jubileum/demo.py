@@ -22,7 +22,7 @@ from budget.models import Budget, Expense, Income, vat_on
 from budget.services import check_alerts, ensure_default_categories
 from events.models import Activity, Programme, ProgrammeRole, Question
 from jubileum.demo_veilig_soest import load_veilig_soest
-from registrations import checkin
+from registrations.checkin import services as checkin
 from registrations.models import (
     Brigade,
     CheckIn,
@@ -884,8 +884,8 @@ def load_held_attendance(programme: Programme, *, as_held: bool) -> None:
     """Registrations and check-ins of the held programme (2023), so that the programme report
     has attendance and no-shows to show: parties confirmed before each activity, most of them
     scanned in at the door (some only in part), a few registered at the door, the rest
-    no-shows. Check-ins go through `registrations.checkin` at the moment of each scan, as the
-    door scanner made them. Loading again changes nothing; the upcoming demo removes them."""
+    no-shows. Check-ins go through `registrations.checkin.services` at the moment of each scan,
+    as the door scanner made them. Loading again changes nothing; the upcoming demo removes them."""
     if not as_held:
         _remove_held_attendance(programme)
         return

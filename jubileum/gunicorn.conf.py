@@ -32,7 +32,7 @@ from gunicorn.glogging import Logger
 # gunicorn reads this file before it imports the site: make the project importable from here.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from jubileum.logs import redact_path
+from jubileum.lib.logs import redact_path
 
 
 class RedactingLogger(Logger):

@@ -9,7 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.utils.translation import gettext_lazy as _
 
-from jubileum.ratelimit import count_request
+from jubileum.lib.ratelimit import count_request
 
 
 class OrganiserLoginForm(AuthenticationForm):
@@ -52,6 +52,6 @@ class OrganiserLoginView(LoginView):
 
 def axes_client_ip(request) -> str | None:
     """The address django-axes counts failures by: REMOTE_ADDR as for the rate limits
-    (`jubileum.ratelimit.client_ip`), or None when there is none (a login made in code has no
+    (`jubileum.lib.ratelimit.client_ip`), or None when there is none (a login made in code has no
     address; axes stores a NULL rather than a text PostgreSQL's inet column refuses)."""
     return request.META.get("REMOTE_ADDR") or None

@@ -12,8 +12,8 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.log import log_response
 from ninja.errors import Throttled
 
-from jubileum.errors import HTTP_ERRORS, error_body
-from jubileum.ratelimit import too_many_requests
+from jubileum.lib.errors import HTTP_ERRORS, error_body
+from jubileum.lib.ratelimit import too_many_requests
 
 API_PREFIX = "/api/"
 
@@ -76,7 +76,7 @@ class ApiErrorMiddleware:
 
 
 class RateLimitMiddleware:
-    """A page view over a rate limit (`jubileum.ratelimit.count_request` raises ninja's
+    """A page view over a rate limit (`jubileum.lib.ratelimit.count_request` raises ninja's
     Throttled) gets the friendly 429 page with Retry-After. The API answers its own."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

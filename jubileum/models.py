@@ -1,4 +1,4 @@
-"""Site-wide models: personal API tokens for organisers and viewers (see `jubileum.apitokens`)."""
+"""Site-wide models: personal API tokens for organisers and viewers (`jubileum.lib.apitokens`)."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ from django.core.exceptions import ImproperlyConfigured
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from jubileum.env import env_secret
+from jubileum.lib.env import env_secret
 
 REPO = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = REPO / "jubileum" / "gunicorn.conf.py"

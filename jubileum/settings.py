@@ -14,14 +14,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from jubileum.env import env_bool, env_int, env_list, env_prefixed, env_secret, env_str
+from jubileum.lib.env import env_bool, env_int, env_list, env_prefixed, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("JUBILEUM_VAR_DIR") or BASE_DIR / "var")
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
-# Secrets come from the variable itself or from a file named by <NAME>_FILE (see jubileum/env.py).
+# Secrets come from the variable itself or from a file named by <NAME>_FILE (jubileum/lib/env.py).
 SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
@@ -133,7 +133,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_secret("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "jubileum.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "jubileum.lib.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -173,7 +173,7 @@ for _public in (MEDIA_ROOT, STATIC_ROOT, *STATICFILES_DIRS):
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {
-        "BACKEND": "jubileum.storage.PrivateFileSystemStorage",
+        "BACKEND": "jubileum.lib.storage.PrivateFileSystemStorage",
         "OPTIONS": {"location": PRIVATE_MEDIA_ROOT},
     },
     "staticfiles": {
@@ -298,8 +298,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # No personal-link token in a log line (jubileum/logs.py).
-    "filters": {"redact_secrets": {"()": "jubileum.logs.RedactSecrets"}},
+    # No personal-link token in a log line (jubileum/lib/logs.py).
+    "filters": {"redact_secrets": {"()": "jubileum.lib.logs.RedactSecrets"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

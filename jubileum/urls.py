@@ -10,10 +10,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, include, path
 from django.views.i18n import set_language
 
+from budget.urls import report_urlpatterns
 from jubileum import views
 from jubileum.api import api
 from jubileum.login import OrganiserLoginView
-from registrations.webhooks import stripe_webhook
+from registrations.backoffice.urls import urlpatterns as backoffice_urlpatterns
+from registrations.payments.webhooks import stripe_webhook
 
 
 def _only_for_the_esp_in_use(
@@ -47,6 +49,10 @@ def _tracking_webhooks() -> list[URLPattern]:
     ]
 
 
+# Every organiser page under /beheer/ answers to one namespace, "organiser", whichever app owns it;
+# the budget's own pages sit below /beheer/<programme>/budget/ in "budget".
+organiser_urlpatterns = backoffice_urlpatterns + report_urlpatterns
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
@@ -63,8 +69,8 @@ urlpatterns += i18n_patterns(
     path("", include("events.urls")),
     path("", include("registrations.urls")),
     path("beheer/<slug:programme_slug>/budget/", include("budget.urls")),
-    path("beheer/", include("registrations.organiser_urls")),
-    path("scan/", include("registrations.scanner_urls")),
+    path("beheer/", include((organiser_urlpatterns, "organiser"))),
+    path("scan/", include("registrations.checkin.urls")),
     path("inloggen/", OrganiserLoginView.as_view(), name="login"),
     path("uitloggen/", LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -161,7 +161,7 @@ class InvitationAdmin(ProgrammeScopedAdmin):
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
     """Payments are read here; they change only through Stripe events and the organiser's
-    refund action (registrations.payments), so nothing can be edited by hand."""
+    refund action (registrations.payments.services), so nothing can be edited by hand."""
 
     list_display = ["registration", "attempt", "status", "amount", "refunded_amount", "demo"]
     list_filter = ["status", "demo", "registration__activity__programme"]

@@ -19,12 +19,12 @@ from pydantic import ConfigDict, field_validator
 
 from events.api import MAX_ID
 from events.models import Activity
-from jubileum.apitools import ErrorOut, strict_query
-from jubileum.ratelimit import count_request
+from jubileum.lib.apitools import ErrorOut, strict_query
+from jubileum.lib.ratelimit import count_request
 from registrations import services
+from registrations.answers import shown_answers
 from registrations.links import registration_for_token
 from registrations.models import Brigade, Registration
-from registrations.questions import shown_answers
 from registrations.tokens import ticket_qr_payload
 
 router = Router()

@@ -9,7 +9,7 @@ class RegistrationsConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
-        from registrations import messaging
+        from registrations.backoffice import messaging
 
         # Deliveries, bounces and complaints reported by the ESP's webhook (/anymail/<esp>/...).
         tracking.connect(

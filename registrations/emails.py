@@ -33,8 +33,8 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 
 from events.calendar import build_calendar
+from registrations.answers import shown_answers
 from registrations.models import Invitation, Registration, SentMail
-from registrations.questions import shown_answers
 from registrations.tickets import qr_png
 
 logger = logging.getLogger(__name__)
@@ -327,7 +327,7 @@ REGISTRATION_MAILS: dict[str, Callable[[Registration], TicketMessage]] = {
     "reminder": reminder,
 }
 
-# The e-mails about money going back (see `registrations.payments`).
+# The e-mails about money going back (see `registrations.payments.services`).
 PAYMENT_MAILS: dict[str, Callable[[Registration], TicketMessage]] = {
     "refunded": refunded,
     "late_payment_refunded": late_payment_refunded,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest
 
-from jubileum.ratelimit import count_request, refuse_if_exceeded
+from jubileum.lib.ratelimit import count_request, refuse_if_exceeded
 from registrations.models import Registration
 from registrations.tokens import looks_like_manage_token
 

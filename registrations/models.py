@@ -52,7 +52,7 @@ class Registration(models.Model):
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     contact_name = models.CharField(_("naam"), max_length=200)
-    # Blank only for a walk-in registered at the door (registrations.checkin.walk_in).
+    # Blank only for a walk-in registered at the door (registrations.checkin.services.walk_in).
     email = models.EmailField(_("e-mailadres"), blank=True)
     phone = models.CharField(_("telefoonnummer"), max_length=40, blank=True)
     party_size = models.PositiveSmallIntegerField(
@@ -361,7 +361,7 @@ class ScannerDevice(models.Model):
     Not a user and holds no role. It proves itself with a bearer token stored only as a SHA-256
     hash (`token_hash`); the token is handed out once, when the device is paired with its
     single-use `pairing_code` (or printed once by `manage.py create_scanner_device`). A device
-    is refused (401) from the moment it expires or is revoked. See `registrations.devices`.
+    is refused (401) from the moment it expires or is revoked. See `registrations.checkin.devices`.
     """
 
     name = models.CharField(_("naam"), max_length=100)
@@ -408,8 +408,8 @@ class CheckIn(models.Model):
     """Persons of one registration admitted at the door by one scan.
 
     How many of a party are in is derived, never stored: the sum of `persons` over a
-    registration's check-ins (`registrations.checkin.checked_in_of`). Every redeem locks the
-    registration row before it sums and adds, so two scans cannot both admit the last person.
+    registration's check-ins (`registrations.checkin.services.checked_in_of`). Every redeem locks
+    the registration row before it sums and adds, so two scans cannot both admit the last person.
     `at` is when the scan was made (for an offline scan: the phone's `scanned_at`);
     `created_at` is when the server learnt of it (what an incremental manifest compares).
     """

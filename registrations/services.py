@@ -19,7 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Activity, Question
-from jubileum.errors import DomainError
+from jubileum.lib.errors import DomainError
 from registrations.models import Answer, Invitation, Payment, Registration, RosterEntry
 
 logger = logging.getLogger(__name__)
@@ -443,7 +443,7 @@ def cancel(
 ) -> Registration:
     """Cancel a registration and offer its places to the waitlist; what was paid is refunded
     in full (after the commit) and unfinished payments are closed."""
-    from registrations import payments
+    from registrations.payments import services as payments
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -469,7 +469,7 @@ def cancel_activity(activity_id: int, *, now: dt.datetime | None = None) -> list
     """An organiser calls an activity off: every active registration is cancelled, whatever
     was paid is refunded, and everyone gets an e-mail. Returns the registrations cancelled.
     Safe to repeat: a second run finds nobody left to cancel."""
-    from registrations import payments
+    from registrations.payments import services as payments
 
     now = now or timezone.now()
     with transaction.atomic():

@@ -162,7 +162,7 @@ def send_message_batch(*, message_id: int, recipient_ids: list[int], attempt: in
     Those the provider refused for now are retried by a later task with only their ids; on the
     last attempt (or where the backend cannot wait) they are marked failed instead.
     """
-    from registrations import messaging
+    from registrations.backoffice import messaging
 
     final = attempt >= MAX_ATTEMPTS or not send_message_batch.get_backend().supports_defer
     result = messaging.send_batch(message_id, recipient_ids, final=final)

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from events.calendar import build_calendar
 from events.models import Activity
 from events.views import registration_status
-from jubileum.ratelimit import (
+from jubileum.lib.ratelimit import (
     count_request,
     hit,
     limit_per_ip,
@@ -36,11 +36,12 @@ from jubileum.ratelimit import (
     too_many_requests,
 )
 from jubileum.templatetags.jubileum_format import euro, moment
-from registrations import payments, services
+from registrations import services
+from registrations.answers import shown_answers
 from registrations.forms import ConfirmForm, PartySizeForm, SignUpForm
 from registrations.links import registration_for_token
 from registrations.models import Payment, Registration
-from registrations.questions import shown_answers
+from registrations.payments import services as payments
 from registrations.tasks import send_registration_mail
 from registrations.tickets import qr_svg
 

@@ -19,9 +19,9 @@ from django.tasks import default_task_backend
 from django.utils import timezone, translation
 
 from events.models import Activity, Programme, ProgrammeRole
-from jubileum import ratelimit
 from jubileum.demo import synthetic_activities
-from jubileum.env import env_bool
+from jubileum.lib import ratelimit
+from jubileum.lib.env import env_bool
 from registrations.models import Registration
 
 _counter = itertools.count(1)

@@ -47,9 +47,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import ProgrammeRole
-from jubileum.apitokens import create_token
-from jubileum.ratelimit import DEFAULT_LIMITS
-from registrations.checkin_api import DEFAULT_LIMITS as CHECKIN_LIMITS
+from jubileum.lib.apitokens import create_token
+from jubileum.lib.ratelimit import DEFAULT_LIMITS
+from registrations.checkin.api import DEFAULT_LIMITS as CHECKIN_LIMITS
 from registrations.models import Answer, Invitation, Payment, Registration, RosterEntry
 from tests.walk import (
     PROGRAMME_ROWS,

@@ -28,7 +28,7 @@ from budget import services as budget_services
 from budget.models import Attachment, Budget, Category, Expense, Income
 from events.models import Activity, Programme, ProgrammeRole, Question
 from jubileum.api import api
-from registrations import devices
+from registrations.checkin import devices
 from registrations.models import (
     Answer,
     CheckIn,

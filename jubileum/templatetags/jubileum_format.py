@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from events.models import Activity
-from jubileum.money import format_euro
+from jubileum.lib.money import format_euro
 
 register = template.Library()
 

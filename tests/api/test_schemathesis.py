@@ -37,10 +37,10 @@ from schemathesis.specs.openapi.checks import (
 from budget import services as budget_services
 from budget.models import Budget
 from events.models import Activity, ProgrammeRole
-from jubileum.apitokens import create_token
-from jubileum.env import env_bool, env_int
+from jubileum.lib.apitokens import create_token
+from jubileum.lib.env import env_bool, env_int
 from jubileum.wsgi import application
-from registrations import devices
+from registrations.checkin import devices
 from registrations.models import Registration
 
 # A deeper run by hand: JUBILEUM_API_FUZZ_EXAMPLES=500 pytest tests/api/test_schemathesis.py

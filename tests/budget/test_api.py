@@ -10,7 +10,7 @@ from django.test import Client
 from budget import services
 from budget.models import Budget, Expense, Income
 from events.models import ProgrammeRole
-from jubileum.apitokens import create_token
+from jubileum.lib.apitokens import create_token
 
 Role = ProgrammeRole.Role
 BASE = "/api/v1/programmes/brandweer-100/budget"

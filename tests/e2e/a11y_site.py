@@ -22,7 +22,8 @@ from django.utils import timezone
 from budget import services as budget_services
 from budget.models import Budget, Income
 from events.models import Activity, Programme, ProgrammeRole, Question
-from registrations import devices, services
+from registrations import services
+from registrations.checkin import devices
 from registrations.models import Message, MessageRecipient, Payment, Registration, ScannerDevice
 
 PROGRAMME = "Brandweer Soest & Soesterberg 100 jaar"

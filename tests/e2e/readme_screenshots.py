@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 
 from events.models import Activity, Programme, ProgrammeRole
 from jubileum.demo import PROGRAMME_SLUG
-from registrations import devices
+from registrations.checkin import devices
 from registrations.models import Registration
 
 pytestmark = pytest.mark.browser

@@ -22,7 +22,7 @@ from playwright.sync_api import Page, expect
 
 from events.models import Activity
 from events.views import ACCESSIBILITY_CHECK
-from registrations import payments
+from registrations.payments import services as payments
 from tests.e2e.a11y_site import (
     SCANNER_TOKEN_KEY,
     Site,

@@ -16,8 +16,8 @@ from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from registrations import devices
-from registrations.checkin import checked_in_of
+from registrations.checkin import devices
+from registrations.checkin.services import checked_in_of
 from tests.e2e.camera import ticket_image, write_y4m
 
 pytestmark = pytest.mark.browser

@@ -24,8 +24,8 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from events.models import ProgrammeRole
-from registrations import devices
-from registrations.checkin import checked_in_of
+from registrations.checkin import devices
+from registrations.checkin.services import checked_in_of
 from registrations.models import ScanLog, ScannerDevice
 from tests.e2e.camera import ticket_image, write_y4m
 from tests.e2e.test_scanner import TOKEN_KEY

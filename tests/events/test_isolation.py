@@ -16,7 +16,7 @@ The rules checked:
 - organiser API (the session, or A's organiser's personal token): 404 `not_found`, the same
   answer as for a programme that does not exist (budget/api.py).
 - scanner API (the token of A's scanner device): 404 for B's activity; offline sync answers
-  `wrong_activity` per scan instead, as its rule says (registrations/checkin.py).
+  `wrong_activity` per scan instead, as its rule says (registrations/checkin/services.py).
 - public API operations: the same answer for A's organiser as for an anonymous visitor.
 """
 
@@ -29,7 +29,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from jubileum.apitokens import create_token
+from jubileum.lib.apitokens import create_token
 from registrations.models import CheckIn
 from tests.walk import (
     URL_KWARGS,

@@ -16,7 +16,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from jubileum import taskqueue
+from jubileum.lib import taskqueue
 from registrations.models import SentMail
 from registrations.tasks import send_registration_mail
 

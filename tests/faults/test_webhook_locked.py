@@ -18,8 +18,9 @@ from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from events.models import Activity
-from registrations import payments, services
+from registrations import services
 from registrations.models import Payment, Registration, StripeEvent
+from registrations.payments import services as payments
 from registrations.services import SignUp
 from tests.faults.conftest import SharedDatabase
 from tests.fixtures.stripe.helpers import event, paid_session, post_event

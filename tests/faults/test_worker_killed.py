@@ -32,7 +32,7 @@ from django.core.management import call_command
 from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
-from jubileum import taskqueue
+from jubileum.lib import taskqueue
 from registrations import emails
 from registrations.models import Registration, SentMail
 from registrations.tasks import send_registration_mail

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
 
 from jubileum.api import api
-from jubileum.errors import DomainError
+from jubileum.lib.errors import DomainError
 from jubileum.middleware import ApiLanguageMiddleware
 
 API = "/api/v1"

@@ -24,7 +24,7 @@ from psycopg import sql
 from budget import services
 from budget.models import Budget
 from events.models import ProgrammeRole
-from jubileum.env import env_bool
+from jubileum.lib.env import env_bool
 
 PDF = b"%PDF-1.4\n% offerte Verhuurbedrijf De Eembocht\n%%EOF\n"
 RESTORED = "jubileum_test_restore"

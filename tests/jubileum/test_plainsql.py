@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from jubileum import plainsql
-from registrations import devices
+from registrations.checkin import devices
 from registrations.models import Registration, ScanLog
 
 

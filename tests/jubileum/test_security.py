@@ -17,7 +17,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
-from jubileum.storage import PrivateFileSystemStorage, private_storage
+from jubileum.lib.storage import PrivateFileSystemStorage, private_storage
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "jubileum.example.nl"

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from events.models import ProgrammeRole
-from jubileum.apitokens import create_token
+from jubileum.lib.apitokens import create_token
 
 
 class Command(BaseCommand):

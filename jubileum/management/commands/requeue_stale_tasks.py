@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jubileum import taskqueue
+from jubileum.lib import taskqueue
 
 DEFAULT_MINUTES = int(taskqueue.STALE_AFTER / dt.timedelta(minutes=1))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from events.models import Activity
-from registrations import devices
+from registrations.checkin import devices
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from events.models import Programme
-from registrations.roster import RosterError, import_roster
+from registrations.backoffice.roster import RosterError, import_roster
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from registrations import payments
+from registrations.payments import services as payments
 
 
 class Command(BaseCommand):

@@ -1,0 +1,364 @@
+"""Messages from organisers to everyone confirmed (or waitlisted) for an activity.
+
+`send_message` records the message and one `MessageRecipient` row per person in a single
+transaction, then (after the commit) enqueues background tasks that each send a batch. A task
+claims every row before sending it (an UPDATE from `queued` to `sending` that only one worker
+can win), so a task that runs twice, or a retry that meets a row another task has sent, never
+mails anyone twice. The price, as with the registration e-mails: a worker that dies between
+the claim and the send leaves that row `sending` rather than risking a second e-mail.
+
+A provider error puts the row back in the queue for a later retry (see `tasks.RETRY_DELAYS`);
+after the last attempt it is `failed`, with the error in `detail`. The provider's tracking
+webhook (anymail's `tracking` signal, connected in `apps.py`) then moves sent rows on to
+delivered, bounced or complained by the message id the provider gave.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from functools import partial
+from itertools import batched
+from typing import Any
+
+from anymail.exceptions import AnymailRecipientsRefused
+from anymail.signals import AnymailTrackingEvent, EventType
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from events.models import Activity
+from jubileum.lib.errors import DomainError
+from registrations import emails
+from registrations.models import Message, MessageRecipient, Registration
+
+logger = logging.getLogger(__name__)
+
+Audience = Message.Audience
+Delivery = MessageRecipient.Status
+
+# Recipients per background task: small enough that a task finishes in well under a minute
+# against a slow ESP, large enough that 2,000 people make only 40 tasks.
+BATCH_SIZE = 50
+
+# The registration status each audience means.
+AUDIENCE_STATUS = {
+    Audience.CONFIRMED: Registration.Status.CONFIRMED,
+    Audience.WAITLISTED: Registration.Status.WAITLISTED,
+}
+
+# Why a queued row was not sent after all; the key is stored in `detail`, the text is shown.
+SKIP_REASONS = {
+    "anonymised": _("De gegevens van deze aanmelding zijn verwijderd."),
+    "inactive": _("De aanmelding is inmiddels geannuleerd of verlopen."),
+    "moved": _("De aanmelding is inmiddels naar een andere activiteit verplaatst."),
+}
+
+DETAIL_LENGTH = MessageRecipient._meta.get_field("detail").max_length
+
+
+class MessagingError(DomainError):
+    code = "messaging_error"
+    status = 409
+    message = _("Dit bericht kan niet worden verstuurd.")
+
+
+class NoRecipients(MessagingError):
+    code = "no_recipients"
+    status = 422
+    message = _("Er is niemand met een e-mailadres in deze groep; het bericht is niet verstuurd.")
+
+
+class KeyInUse(MessagingError):
+    code = "idempotency_key_in_use"
+    message = _("Dit formulier is al gebruikt voor een andere activiteit. Begin opnieuw.")
+
+
+# --- Who gets it ---------------------------------------------------------------------------
+
+
+def audience_of(activity_id: int, audience: str) -> QuerySet[Registration]:
+    """The registrations a message to `audience` goes to: in that status, with an e-mail."""
+    return Registration.objects.filter(
+        activity_id=activity_id,
+        status=AUDIENCE_STATUS[Audience(audience)],
+        anonymised_at__isnull=True,
+    ).exclude(email="")
+
+
+def audience_counts(activity: Activity) -> dict[str, int]:
+    """How many recipients each audience has now, in one query."""
+    reachable = Q(anonymised_at__isnull=True) & ~Q(email="")
+    counts = Registration.objects.filter(activity=activity).aggregate(
+        **{
+            audience.value: Count("pk", filter=reachable & Q(status=status))
+            for audience, status in AUDIENCE_STATUS.items()
+        }
+    )
+    return {audience: counts[audience] or 0 for audience in counts}
+
+
+# --- Sending -------------------------------------------------------------------------------
+
+
+def send_message(
+    activity: Activity,
+    audience: str,
+    subject: str,
+    body: str,
+    sent_by: AbstractBaseUser | None,
+    *,
+    idempotency_key: uuid.UUID | None = None,
+) -> Message:
+    """Record a message and its recipients; the batches go out after the commit.
+
+    With an `idempotency_key` (the organiser's form carries one), a second call with the same
+    key returns the message the first one made and sends nothing. Raises NoRecipients when the
+    audience has nobody to mail.
+    """
+    with transaction.atomic():
+        # The activity's row lock makes the audience a snapshot no sign-up changes half-way,
+        # and queues a double submit behind the first, which it then finds by its key.
+        Activity.objects.select_for_update(no_key=True).filter(pk=activity.pk).first()
+        if idempotency_key is not None:
+            existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                if existing.activity_id != activity.pk:
+                    raise KeyInUse()
+                return existing
+        registration_ids = list(
+            audience_of(activity.pk, audience).order_by("pk").values_list("pk", flat=True)
+        )
+        if not registration_ids:
+            raise NoRecipients()
+        message = Message.objects.create(
+            activity=activity,
+            audience=audience,
+            subject=subject,
+            body=body,
+            sent_by=sent_by,
+            idempotency_key=idempotency_key,
+        )
+        MessageRecipient.objects.bulk_create(
+            [
+                MessageRecipient(message=message, registration_id=registration_id)
+                for registration_id in registration_ids
+            ],
+            batch_size=500,
+        )
+        recipient_ids = list(message.recipients.order_by("pk").values_list("pk", flat=True))
+        transaction.on_commit(partial(_enqueue_batches, message.pk, recipient_ids))
+    logger.info(
+        "Message %s for activity %s queued for %s recipients",
+        message.pk,
+        activity.pk,
+        len(recipient_ids),
+    )
+    return message
+
+
+def _enqueue_batches(message_id: int, recipient_ids: list[int]) -> None:
+    from registrations.tasks import send_message_batch
+
+    for chunk in batched(recipient_ids, BATCH_SIZE):
+        send_message_batch.enqueue(message_id=message_id, recipient_ids=list(chunk))
+
+
+def message_mail(message: Message, registration: Registration) -> emails.TicketMessage:
+    """The e-mail for one recipient: the organiser's subject and text as they wrote it (plain
+    text; escaped in the HTML part), then the activity and the personal link in the
+    recipient's language. From the site's sender, Reply-To the programme's organiser."""
+    return emails._registration_mail("message", registration, extra={"message": message})
+
+
+@dataclass
+class BatchResult:
+    sent: int = 0
+    retry: list[int] = field(default_factory=list)
+
+
+def send_batch(message_id: int, recipient_ids: list[int], *, final: bool) -> BatchResult:
+    """Send the message to each of these recipients still queued.
+
+    A provider error puts the row back in the queue and its id in `retry`, unless this is the
+    `final` attempt: then it is marked failed. Nothing here raises for one recipient's trouble.
+    """
+    result = BatchResult()
+    recipients = (
+        MessageRecipient.objects.filter(
+            pk__in=recipient_ids, message_id=message_id, status=Delivery.QUEUED
+        )
+        .select_related("message", "registration__activity__programme")
+        .order_by("pk")
+    )
+    for recipient in recipients:
+        outcome = _send_one(recipient, final=final)
+        if outcome == Delivery.SENT:
+            result.sent += 1
+        elif outcome == Delivery.QUEUED:
+            result.retry.append(recipient.pk)
+    return result
+
+
+def _skip_reason(recipient: MessageRecipient) -> str | None:
+    registration = recipient.registration
+    if registration.anonymised_at is not None or not registration.email:
+        return "anonymised"
+    if not registration.is_active:
+        return "inactive"
+    if registration.activity_id != recipient.message.activity_id:
+        return "moved"
+    return None
+
+
+def _update(pk: int, *, only_if: str, **fields: Any) -> bool:
+    """Change one row if it is still in the status `only_if`; False when it had moved on."""
+    fields.setdefault("updated_at", timezone.now())
+    return bool(MessageRecipient.objects.filter(pk=pk, status=only_if).update(**fields))
+
+
+def _describe(error: BaseException) -> str:
+    text = f"{type(error).__name__}: {error}"
+    return text[:DETAIL_LENGTH]
+
+
+def _send_one(recipient: MessageRecipient, *, final: bool) -> str | None:
+    """Send to one recipient; returns the row's new status (None: another task had it)."""
+    pk = recipient.pk
+    reason = _skip_reason(recipient)
+    if reason is not None:
+        skipped = _update(pk, only_if=Delivery.QUEUED, status=Delivery.SKIPPED, detail=reason)
+        return Delivery.SKIPPED if skipped else None
+    try:
+        # Built before the claim: a broken template must not leave a row claimed and unsent.
+        mail = message_mail(recipient.message, recipient.registration)
+    except Exception as error:
+        logger.exception("Message %s: cannot build the e-mail for %s", recipient.message_id, pk)
+        _update(pk, only_if=Delivery.QUEUED, status=Delivery.FAILED, detail=_describe(error))
+        return Delivery.FAILED
+    claimed = _update(
+        pk, only_if=Delivery.QUEUED, status=Delivery.SENDING, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return None
+    from registrations.tasks import SENDING_ERRORS
+
+    try:
+        mail.send(using=emails.MAILER)
+    except AnymailRecipientsRefused as error:
+        # The provider will not send to this address (invalid, suppressed after earlier
+        # bounces): trying again later would only be refused again.
+        _update(pk, only_if=Delivery.SENDING, status=Delivery.BOUNCED, detail=_describe(error))
+        return Delivery.BOUNCED
+    except SENDING_ERRORS as error:
+        status = Delivery.FAILED if final else Delivery.QUEUED
+        logger.warning(
+            "Message %s to recipient %s failed (%s)",
+            recipient.message_id,
+            pk,
+            "giving up" if final else "will retry",
+            exc_info=True,
+        )
+        _update(pk, only_if=Delivery.SENDING, status=status, detail=_describe(error))
+        return status
+    except Exception as error:
+        # A bug, not the provider: a retry would not mend it.
+        logger.exception("Message %s to recipient %s failed", recipient.message_id, pk)
+        _update(pk, only_if=Delivery.SENDING, status=Delivery.FAILED, detail=_describe(error))
+        return Delivery.FAILED
+    _update(
+        pk,
+        only_if=Delivery.SENDING,
+        status=Delivery.SENT,
+        provider_message_id=_provider_message_id(mail),
+        sent_at=timezone.now(),
+        detail="",
+    )
+    return Delivery.SENT
+
+
+def _provider_message_id(mail: emails.TicketMessage) -> str:
+    """The id anymail's backend reports (the key for tracking events); empty for SMTP."""
+    status = getattr(mail, "anymail_status", None)
+    message_id = getattr(status, "message_id", None)
+    return "" if message_id is None else str(message_id)
+
+
+# --- Tracking (anymail's webhooks) -----------------------------------------------------------
+
+# What each tracked event makes of a row, and which statuses it may replace. Events can arrive
+# out of order or twice: a late "delivered" must not hide a bounce or a complaint, and a
+# repeated event only writes the same thing again.
+TRACKED_EVENTS: dict[str, tuple[str, frozenset[str]]] = {
+    EventType.DELIVERED: (Delivery.DELIVERED, frozenset({Delivery.SENT, Delivery.DELIVERED})),
+    EventType.FAILED: (Delivery.FAILED, frozenset({Delivery.SENT, Delivery.FAILED})),
+    EventType.BOUNCED: (
+        Delivery.BOUNCED,
+        frozenset({Delivery.SENT, Delivery.DELIVERED, Delivery.FAILED, Delivery.BOUNCED}),
+    ),
+    EventType.REJECTED: (
+        Delivery.BOUNCED,
+        frozenset({Delivery.SENT, Delivery.DELIVERED, Delivery.FAILED, Delivery.BOUNCED}),
+    ),
+    EventType.COMPLAINED: (
+        Delivery.COMPLAINED,
+        frozenset({Delivery.SENT, Delivery.DELIVERED, Delivery.COMPLAINED}),
+    ),
+}
+
+
+def record_tracking_event(
+    sender: object, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any
+) -> int:
+    """Receiver of anymail's `tracking` signal: update the recipient the event is about.
+
+    The webhook view has already checked the request (basic auth, and the ESP's signature
+    where it signs). Events for other e-mails (registration mails, unknown ids) change nothing.
+    Returns the number of rows changed.
+    """
+    tracked = TRACKED_EVENTS.get(event.event_type)
+    if tracked is None or not event.message_id:
+        return 0
+    status, replaces = tracked
+    detail = event.description or event.mta_response or event.reject_reason or ""
+    changed = MessageRecipient.objects.filter(
+        provider_message_id=str(event.message_id), status__in=replaces
+    ).update(status=status, detail=str(detail)[:DETAIL_LENGTH], updated_at=timezone.now())
+    if changed:
+        logger.info(
+            "%s tracking: message %s is now %s", esp_name, event.message_id, event.event_type
+        )
+    return changed
+
+
+# --- Reading -------------------------------------------------------------------------------
+
+
+def status_counts(message: Message) -> dict[str, int]:
+    """How many recipients are in each status (every status present, zero included)."""
+    counts = dict.fromkeys(Delivery.values, 0)
+    rows = message.recipients.order_by().values_list("status").annotate(n=Count("pk"))
+    for status, n in rows:
+        counts[status] = n
+    return counts
+
+
+def with_status_counts(messages: QuerySet[Message]) -> QuerySet[Message]:
+    """Annotate each message with `count_<status>` and `count_total`, in the same query."""
+    return messages.annotate(
+        count_total=Count("recipients"),
+        **{
+            f"count_{status}": Count("recipients", filter=Q(recipients__status=status))
+            for status in Delivery.values
+        },
+    )
+
+
+def detail_text(recipient: MessageRecipient) -> str:
+    """What to show about a recipient's status: the skip reason in words, else the detail."""
+    if recipient.status == Delivery.SKIPPED:
+        return str(SKIP_REASONS.get(recipient.detail, recipient.detail))
+    return recipient.detail

@@ -1,0 +1,360 @@
+"""Scanner API: pair a device, then redeem, search, admit walk-ins and sync offline scans.
+
+Mounted by `jubileum.api`. Every endpoint but `pair` takes the device token as
+`Authorization: Bearer <token>`; an unknown, revoked or expired token is 401 at once. A device
+only reaches its own activities (another activity is 404). Redeem, sync and search are rate
+limited per device, pairing per IP. The rules are `registrations.checkin.services`'s and
+`registrations.checkin.devices`'.
+"""
+
+# No `from __future__ import annotations` here: ninja reads parameter and field types from the
+# signatures and class bodies at import time.
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.conf import settings
+from django.http import Http404, HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.errors import Throttled
+from ninja.security import HttpBearer
+from pydantic import ConfigDict, field_validator
+
+from events.api import MAX_ID
+from events.models import Activity
+from jubileum.lib.apitools import ErrorOut, strict_query
+from jubileum.lib.ratelimit import client_ip, hit, seconds_left
+from registrations.checkin import devices
+from registrations.checkin import services as checkin
+from registrations.models import ScannerDevice
+
+router = Router(tags=["check-in"])
+
+ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+
+
+def _limit(name: str, default: tuple[int, int]) -> tuple[int, int]:
+    return getattr(settings, "CHECKIN_RATE_LIMITS", {}).get(name, default)
+
+
+# (requests, window in seconds). A person scans about one ticket a second; a hardware scanner
+# or a queue being sent may go faster for a while.
+DEFAULT_LIMITS = {
+    "redeem": (1800, 60),
+    "search": (120, 60),
+    "sync": (120, 60),
+    "pair": (20, 600),
+}
+
+
+def _rate_limit(name: str, key: str) -> None:
+    limit, window = _limit(name, DEFAULT_LIMITS[name])
+    if not hit(f"checkin-{name}", key, limit=limit, window=window):
+        raise Throttled(wait=seconds_left(window))
+
+
+class DeviceAuth(HttpBearer):
+    """`Authorization: Bearer <device token>`; the device is `request.auth`."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ScannerDevice | None:
+        return devices.device_for_token(token.strip())
+
+
+device_auth = DeviceAuth()
+
+
+def _activity_of(device: ScannerDevice, activity_id: int) -> Activity:
+    if not devices.may_scan(device, activity_id):
+        raise Http404
+    return Activity.objects.get(pk=activity_id)
+
+
+def _check_activity(device: ScannerDevice, activity_id: int) -> None:
+    """404 unless the device is for this activity (no query: the ids came with the device)."""
+    if not devices.may_scan(device, activity_id):
+        raise Http404
+
+
+class StrictIn(Schema):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ScannerPairIn(StrictIn):
+    code: str = Field(min_length=1, max_length=40, description="The pairing code or QR text.")
+
+
+class ScannerActivityOut(Schema):
+    id: int
+    title: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    location_name: str
+
+
+class ScannerActivityCountsOut(ScannerActivityOut):
+    checked_in: int
+    expected: int
+
+
+class ScannerDeviceOut(Schema):
+    id: int
+    name: str
+    expires_at: dt.datetime
+
+
+class ScannerPairOut(Schema):
+    token: str = Field(description="The device token; shown only in this answer.")
+    device: ScannerDeviceOut
+    activities: list[ScannerActivityOut]
+
+
+class CheckinCountsOut(Schema):
+    checked_in: int
+    expected: int
+
+
+class CheckinManifestActivityOut(ScannerActivityOut):
+    checkin_opens_at: dt.datetime
+
+
+class CheckinTicketOut(Schema):
+    hash: str = Field(description="SHA-256 hex of the ticket code (the part after `JUB1:`).")
+    party_size: int
+    checked_in: int
+    status: Literal["admit", "cancelled", "unpaid", "other"]
+    name: str
+
+
+class CheckinManifestOut(Schema):
+    activity: CheckinManifestActivityOut
+    generated_at: dt.datetime
+    tickets: list[CheckinTicketOut]
+    full: bool = Field(description="False: only tickets changed since `since`.")
+
+
+class ManifestQuery(Schema):
+    activity: int = Field(ge=1, le=MAX_ID)
+    since: dt.datetime | None = None
+
+
+class ActivityQuery(Schema):
+    activity: int = Field(ge=1, le=MAX_ID)
+
+
+class SearchQuery(Schema):
+    activity: int = Field(ge=1, le=MAX_ID)
+    q: str = Field(max_length=100)
+
+
+class CheckinRedeemIn(StrictIn):
+    code: str = Field("", max_length=80, description="Ticket code, with or without `JUB1:`.")
+    registration: int | None = Field(None, ge=1, le=MAX_ID, description="From a name search.")
+    activity: int = Field(ge=1, le=MAX_ID)
+    count: int | None = Field(None, ge=1, le=500, description="Default: the rest of the party.")
+    nonce: str = Field(min_length=1, max_length=64, description="A client UUID per scan.")
+    scanned_at: dt.datetime | None = None
+    offline: bool = False
+
+    @field_validator("scanned_at")
+    @classmethod
+    def _in_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        """The phone's clock, kept in UTC: PostgreSQL refuses offsets beyond ±15:59, and a
+        time without an offset is read as UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValueError("scanned_at is out of range") from None
+
+    def to_scan(self) -> checkin.Scan:
+        return checkin.Scan(
+            activity_id=self.activity,
+            nonce=self.nonce,
+            code=self.code,
+            registration_id=self.registration,
+            count=self.count,
+            scanned_at=self.scanned_at,
+            offline=self.offline,
+        )
+
+
+class CheckinRedeemOut(Schema):
+    result: Literal[checkin.RESULTS]  # type: ignore[valid-type]
+    party_size: int
+    checked_in: int
+    remaining: int
+    admitted: int = Field(description="Persons this scan let in.")
+    name: str
+    registration: int | None
+    message: str
+    first_checked_in_at: dt.datetime | None = None
+    device_name: str | None = None
+    conflict: bool = Field(
+        False, description="An offline admission another device had made earlier."
+    )
+
+
+class CheckinSyncIn(StrictIn):
+    scans: list[CheckinRedeemIn] = Field(max_length=checkin.MAX_SYNC_SCANS)
+
+
+class CheckinSyncOut(Schema):
+    results: list[CheckinRedeemOut]
+
+
+class CheckinSearchResultOut(Schema):
+    registration: int
+    name: str
+    party_size: int
+    checked_in: int
+    status: Literal["admit", "cancelled", "unpaid", "other"]
+
+
+class CheckinSearchOut(Schema):
+    results: list[CheckinSearchResultOut]
+
+
+class CheckinWalkInIn(StrictIn):
+    activity: int = Field(ge=1, le=MAX_ID)
+    name: str = Field(min_length=1, max_length=200)
+    party_size: int = Field(ge=1, le=50)
+    nonce: str = Field(min_length=1, max_length=64)
+
+
+@router.post(
+    "/scanner/pair",
+    response={200: ScannerPairOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    url_name="scanner_pair",
+    summary="Pair a scanner device with its one-time code",
+)
+@strict_query
+def pair(request: HttpRequest, payload: ScannerPairIn) -> dict[str, Any]:
+    """Spend the pairing code shown in the organiser area (or its QR text `JUBSCAN:<code>`):
+    the answer holds the device token, shown only here. An unknown, used or expired code is
+    404 `unknown_pairing_code`."""
+    _rate_limit("pair", client_ip(request))
+    device, token = devices.pair(payload.code)
+    return {
+        "token": token,
+        "device": device,
+        "activities": list(device.activities.order_by("starts_at", "pk")),
+    }
+
+
+@router.get(
+    "/checkin/activities",
+    response={200: list[ScannerActivityCountsOut], **ERRORS},
+    auth=device_auth,
+    url_name="checkin_activities",
+    summary="The device's activities with their counts",
+)
+@strict_query
+def activities(request: HttpRequest) -> list[Activity]:
+    device = request.auth
+    rows = checkin.activities_with_counts(device.activities.order_by("starts_at", "pk"))
+    return list(rows)
+
+
+@router.get(
+    "/checkin/manifest",
+    response={200: CheckinManifestOut, **ERRORS},
+    auth=device_auth,
+    url_name="checkin_manifest",
+    summary="Tickets of an activity for offline checking",
+)
+@strict_query
+def manifest(request: HttpRequest, query: Query[ManifestQuery]) -> dict[str, Any]:
+    """Per ticket a hash of its code, party size, persons in, status and a short name. With
+    `since` (e.g. the previous `generated_at`) only tickets changed after it."""
+    activity = _activity_of(request.auth, query.activity)
+    body = checkin.manifest(activity, query.since)
+    body["activity"] = {
+        **{name: getattr(activity, name) for name in ScannerActivityOut.model_fields},
+        "checkin_opens_at": body.pop("checkin_opens_at"),
+    }
+    return body
+
+
+@router.post(
+    "/checkin/redeem",
+    response={200: CheckinRedeemOut, **ERRORS},
+    auth=device_auth,
+    url_name="checkin_redeem",
+    summary="Check a ticket in",
+)
+@strict_query
+def redeem(request: HttpRequest, payload: CheckinRedeemIn) -> dict[str, Any]:
+    """Admit the party of a ticket code (or of a registration found by name). `result` is one
+    of ok, partial, already_checked_in, wrong_activity, cancelled, unpaid, not_yet_open,
+    unknown. A repeated `nonce` returns the first answer and changes nothing."""
+    device = request.auth
+    _rate_limit("redeem", str(device.pk))
+    _check_activity(device, payload.activity)
+    return checkin.redeem(device, payload.to_scan())
+
+
+@router.post(
+    "/checkin/sync",
+    response={200: CheckinSyncOut, **ERRORS},
+    auth=device_auth,
+    url_name="checkin_sync",
+    summary="Send scans made offline",
+)
+@strict_query
+def sync(request: HttpRequest, payload: CheckinSyncIn) -> dict[str, Any]:
+    """The results in the order of the scans; each nonce counts once. When two devices admitted
+    the same ticket offline, the earliest `scanned_at` wins and the other is flagged."""
+    device = request.auth
+    _rate_limit("sync", str(device.pk))
+    return {"results": checkin.sync(device, [scan.to_scan() for scan in payload.scans])}
+
+
+@router.get(
+    "/checkin/search",
+    response={200: CheckinSearchOut, **ERRORS},
+    auth=device_auth,
+    url_name="checkin_search",
+    summary="Find a party by name or e-mail",
+)
+@strict_query
+def search(request: HttpRequest, query: Query[SearchQuery]) -> dict[str, Any]:
+    """At most 10 parties of the activity whose name or e-mail contains `q` (2 characters at
+    least): name, party size, persons in and status only."""
+    device = request.auth
+    _rate_limit("search", str(device.pk))
+    _check_activity(device, query.activity)
+    return {"results": checkin.search(query.activity, query.q)}
+
+
+@router.post(
+    "/checkin/walk-in",
+    response={200: CheckinRedeemOut, **ERRORS},
+    auth=device_auth,
+    url_name="checkin_walk_in",
+    summary="Register and admit a walk-in",
+)
+@strict_query
+def walk_in(request: HttpRequest, payload: CheckinWalkInIn) -> dict[str, Any]:
+    """Register a party at the door (a guest, without e-mail) and admit it, while places
+    remain; 409 `activity_full` otherwise."""
+    device = request.auth
+    _rate_limit("redeem", str(device.pk))
+    _check_activity(device, payload.activity)
+    data = checkin.WalkIn(payload.activity, payload.name, payload.party_size, payload.nonce)
+    return checkin.walk_in(device, data)
+
+
+@router.get(
+    "/checkin/counts",
+    response={200: CheckinCountsOut, **ERRORS},
+    auth=device_auth,
+    url_name="checkin_counts",
+    summary="Persons checked in and expected",
+)
+@strict_query
+def counts(request: HttpRequest, query: Query[ActivityQuery]) -> dict[str, int]:
+    _check_activity(request.auth, query.activity)
+    return checkin.counts(query.activity)

@@ -1,0 +1,41 @@
+"""Stripe's webhook: the signed events that tell us a payment came in, failed, lapsed or was
+refunded.
+
+Nothing in a body counts until its `Stripe-Signature` checks out against the endpoint secret
+(400 otherwise, nothing changed). A verified event is handled once (`payments.process_event`);
+a repeat is acknowledged with 200 and changes nothing. When handling fails (the database is
+locked, say) the error propagates to a 500, so Stripe delivers the event again later; its id
+is only stored together with what it changed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from registrations.payments import gateway as stripe_gateway
+from registrations.payments import services as payments
+
+logger = logging.getLogger(__name__)
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    if settings.PAYMENTS_DEMO_MODE or not settings.STRIPE_WEBHOOK_SECRET:
+        raise Http404
+    try:
+        event = stripe_gateway.verify_event(request.body, request.headers.get("Stripe-Signature"))
+    except (stripe_gateway.SignatureError, ValueError) as error:
+        logger.warning("Stripe webhook refused: %s", error)
+        return JsonResponse({"error": "invalid signature or payload"}, status=400)
+    try:
+        outcome = payments.process_event(event)
+    except Exception:
+        logger.exception("Stripe event %s (%s) not handled", event.get("id"), event.get("type"))
+        raise
+    return JsonResponse({"received": True, "outcome": outcome})
