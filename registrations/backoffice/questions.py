@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
-from events.access import get_programme_for_organiser, may_change
+from events.access import get_activity_for_organiser, get_programme_for_organiser, may_change
 from events.models import Activity, Programme, Question
 from jubileum.lib.errors import DomainError
 from registrations.models import Answer
@@ -151,10 +151,6 @@ class QuestionForm(forms.ModelForm):
         self.fields["kind"].choices = Question.Kind.choices  # no empty "---------" radio
 
 
-def _get_activity(programme: Programme, slug: str) -> Activity:
-    return get_object_or_404(Activity, programme=programme, slug=slug)
-
-
 def _get_question(activity: Activity, question_id: int) -> Question:
     return get_object_or_404(Question, pk=question_id, activity=activity)
 
@@ -176,7 +172,7 @@ def questions(request: HttpRequest, programme_slug: str, activity_slug: str) -> 
     """The activity's questions, with the number of answers to each, and a form to add one."""
     write = request.method == "POST"
     item = get_programme_for_organiser(request.user, programme_slug, write=write)
-    current = _get_activity(item, activity_slug)
+    current = get_activity_for_organiser(item, activity_slug)
     status = 200
     form: QuestionForm | None = None
     if write:
@@ -213,7 +209,7 @@ def question_edit(
     request: HttpRequest, programme_slug: str, activity_slug: str, question_id: int
 ) -> HttpResponse:
     item = get_programme_for_organiser(request.user, programme_slug, write=True)
-    current = _get_activity(item, activity_slug)
+    current = get_activity_for_organiser(item, activity_slug)
     question = _get_question(current, question_id)
     answer_count = question.answers.count()
     status = 200
@@ -257,7 +253,7 @@ def question_delete(
 ) -> HttpResponse:
     """Ask first (the answers go too and cannot come back), then delete."""
     item = get_programme_for_organiser(request.user, programme_slug, write=True)
-    current = _get_activity(item, activity_slug)
+    current = get_activity_for_organiser(item, activity_slug)
     question = _get_question(current, question_id)
     if request.method == "GET":
         answer_count = question.answers.count()

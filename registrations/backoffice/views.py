@@ -25,7 +25,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from events.access import get_programme_for_organiser, may_change, programmes_for
+from events.access import (
+    get_activity_for_organiser,
+    get_programme_for_organiser,
+    may_change,
+    programmes_for,
+)
 from events.models import Activity, Programme
 from jubileum.templatetags.jubileum_format import euro
 from registrations import services
@@ -74,11 +79,6 @@ def _activities_with_counts(
         )
     )
     return checkin.activities_with_counts(activities).order_by("starts_at", "title")
-
-
-def _get_activity_for_organiser(programme: Programme, slug: str) -> Activity:
-    activities = Activity.objects.filter(programme=programme).with_places_taken()
-    return get_object_or_404(activities, slug=slug)
 
 
 def _get_registration_for_organiser(programme: Programme, registration_id: int) -> Registration:
@@ -157,7 +157,7 @@ def activity(request: HttpRequest, programme_slug: str, activity_slug: str) -> H
     """The activity's queues (approvals, waitlist in order, held places) and its attendee list
     with search and filters; with htmx, a change of filters answers with the list alone."""
     item = get_programme_for_organiser(request.user, programme_slug)
-    current = _get_activity_for_organiser(item, activity_slug)
+    current = get_activity_for_organiser(item, activity_slug)
     current.programme = item  # for its public link, without fetching the programme again
     now = timezone.now()
     filter_form = attendees.AttendeeFilterForm(request.GET)
@@ -348,7 +348,7 @@ def refund(request: HttpRequest, programme_slug: str, registration_id: int) -> H
 def cancel_activity(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
     """Call an activity off: everyone is cancelled and told, whatever was paid is refunded."""
     item = get_programme_for_organiser(request.user, programme_slug, write=True)
-    current = _get_activity_for_organiser(item, activity_slug)
+    current = get_activity_for_organiser(item, activity_slug)
     back = redirect("organiser:activity", programme_slug=item.slug, activity_slug=current.slug)
     if request.method == "GET":
         active = current.registrations.filter(status__in=Registration.ACTIVE_STATUSES).count()
@@ -415,7 +415,7 @@ def move(request: HttpRequest, programme_slug: str, registration_id: int) -> Htt
 @require_POST
 def invite(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
     item = get_programme_for_organiser(request.user, programme_slug, write=True)
-    current = _get_activity_for_organiser(item, activity_slug)
+    current = get_activity_for_organiser(item, activity_slug)
     try:
         invitations = invite_roster(current.pk)
     except services.RegistrationError as error:
