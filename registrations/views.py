@@ -13,7 +13,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from events.calendar import build_calendar
 from events.models import Activity
 from events.views import registration_status
+from jubileum.lib.http import see_other
 from jubileum.lib.ratelimit import (
     count_request,
     hit,
@@ -53,13 +54,6 @@ RESEND_RATE_LIMIT = (3, 60 * 60)
 
 def _signup_limits() -> tuple[int, int]:
     return limits_for("signup")  # shared with the API's sign-ups
-
-
-def _redirect(url: str) -> HttpResponseRedirect:
-    """303 See Other: after a POST the browser fetches the next page with GET."""
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
 
 
 # --- Signing up ------------------------------------------------------------------------------
@@ -156,7 +150,7 @@ def signup(request: HttpRequest, programme_slug: str, slug: str) -> HttpResponse
             {"programme": activity.programme, "activity": activity, "repeat": True},
         )
     messages.success(request, _signed_up_message(result))
-    return _redirect(_manage_url(registration))
+    return see_other(_manage_url(registration))
 
 
 # --- The personal page -----------------------------------------------------------------------
@@ -327,7 +321,7 @@ def claim(request: HttpRequest, registration: Registration) -> HttpResponse:
             )
         else:
             messages.success(request, _("De plaats is van jou. Je bent aangemeld."))
-    return _redirect(_manage_url(registration))
+    return see_other(_manage_url(registration))
 
 
 @require_POST
@@ -350,7 +344,7 @@ def change_party_size(request: HttpRequest, registration: Registration) -> HttpR
         )
         % {"count": changed.party_size},
     )
-    return _redirect(_manage_url(registration))
+    return see_other(_manage_url(registration))
 
 
 @require_http_methods(["GET", "POST"])
@@ -378,7 +372,7 @@ def cancel(request: HttpRequest, registration: Registration) -> HttpResponse:
                 )
             else:
                 messages.success(request, _("Je aanmelding is geannuleerd."))
-        return _redirect(_manage_url(registration))
+        return see_other(_manage_url(registration))
     activity = registration.activity
     now = timezone.now()
     can_cancel = _may_change(registration, registration.current_status(now), now)
@@ -412,7 +406,7 @@ def resend(request: HttpRequest, registration: Registration) -> HttpResponse:
             _("We hebben de e-mail opnieuw gestuurd naar %(email)s.")
             % {"email": registration.email},
         )
-    return _redirect(_manage_url(registration))
+    return see_other(_manage_url(registration))
 
 
 @require_POST
@@ -427,7 +421,7 @@ def delete_data(request: HttpRequest, registration: Registration) -> HttpRespons
         services.delete_personal_data(registration.pk)
     except services.RegistrationError as error:
         messages.error(request, str(error))
-        return _redirect(_manage_url(registration))
+        return see_other(_manage_url(registration))
     return _deleted_page(request, registration)
 
 
@@ -452,10 +446,10 @@ def pay(request: HttpRequest, registration: Registration) -> HttpResponse:
         payment = payments.start_payment(registration.pk)
     except services.RegistrationError as error:
         messages.error(request, str(error))
-        return _redirect(_manage_url(registration))
+        return see_other(_manage_url(registration))
     if payment.status != Payment.Status.OPEN or not payment.checkout_url:
-        return _redirect(_manage_url(registration))  # settled while we asked: the page says how
-    return _redirect(payment.checkout_url)
+        return see_other(_manage_url(registration))  # settled while we asked: the page says how
+    return see_other(payment.checkout_url)
 
 
 @require_POST
@@ -475,7 +469,7 @@ def cancel_payment(request: HttpRequest, registration: Registration) -> HttpResp
             )
             % {"moment": moment(registration.hold_expires_at)},
         )
-    return _redirect(_manage_url(registration))
+    return see_other(_manage_url(registration))
 
 
 DEMO_MESSAGES = {
@@ -504,7 +498,7 @@ def demo_payment(request: HttpRequest, session_id: str) -> HttpResponse:
             messages.success(request, DEMO_MESSAGES[outcome])
         else:
             messages.info(request, DEMO_MESSAGES[outcome])
-        return _redirect(_manage_url(registration))
+        return see_other(_manage_url(registration))
     activity = registration.activity
     response = render(
         request,

@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from events.access import get_activity_for_organiser, get_programme_for_organiser, may_change
 from events.models import Activity, Programme
+from jubileum.lib.http import see_other
 from registrations.backoffice import messaging
 from registrations.models import Message, MessageRecipient
 
@@ -95,13 +96,6 @@ class MessageForm(forms.Form):
                 _("In deze groep staat niemand met een e-mailadres. Kies een andere groep.")
             )
         return audience
-
-
-def _see_other(url: str) -> HttpResponseRedirect:
-    """303 See Other: after a POST the browser fetches the next page with GET."""
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
 
 
 def _sent_messages(activity: Activity) -> list[Message]:
@@ -205,7 +199,7 @@ def messages_page(request: HttpRequest, programme_slug: str, activity_slug: str)
         )
         % {"subject": message.subject, "count": count},
     )
-    return _see_other(
+    return see_other(
         reverse(
             "organiser:message",
             kwargs={

@@ -16,7 +16,8 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
@@ -24,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 from events.access import get_activity_for_organiser, get_programme_for_organiser, may_change
 from events.models import Activity, Programme, Question
 from jubileum.lib.errors import DomainError
+from jubileum.lib.http import see_other
 from registrations.models import Answer
 
 # --- Changing questions ----------------------------------------------------------------------
@@ -156,8 +158,11 @@ def _get_question(activity: Activity, question_id: int) -> Question:
 
 
 def _back(programme: Programme, activity: Activity) -> HttpResponse:
-    return redirect(
-        "organiser:questions", programme_slug=programme.slug, activity_slug=activity.slug
+    return see_other(
+        reverse(
+            "organiser:questions",
+            kwargs={"programme_slug": programme.slug, "activity_slug": activity.slug},
+        )
     )
 
 
