@@ -27,15 +27,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from events.calendar import build_calendar
 from events.models import Activity
 from events.views import registration_status
+from jubileum.lib import ratelimit
 from jubileum.lib.http import see_other
-from jubileum.lib.ratelimit import (
-    count_request,
-    hit,
-    limit_per_ip,
-    limits_for,
-    seconds_left,
-    too_many_requests,
-)
 from jubileum.templatetags.jubileum_format import euro, moment
 from registrations import services
 from registrations.answers import shown_answers
@@ -47,14 +40,6 @@ from registrations.tasks import send_registration_mail
 from registrations.tickets import qr_svg
 
 Status = Registration.Status
-
-# Re-sent e-mails per registration per window: enough for a lost mail, too few to spam anyone.
-RESEND_RATE_LIMIT = (3, 60 * 60)
-
-
-def _signup_limits() -> tuple[int, int]:
-    return limits_for("signup")  # shared with the API's sign-ups
-
 
 # --- Signing up ------------------------------------------------------------------------------
 
@@ -109,8 +94,8 @@ def _activity_page(
 
 
 @require_POST
-@limit_per_ip("signup", _signup_limits)
 def signup(request: HttpRequest, programme_slug: str, slug: str) -> HttpResponse:
+    ratelimit.limit(request, "signup")  # one count with the API's sign-ups
     activity = _get_activity_for_signup(programme_slug, slug)
     form = SignUpForm(request.POST, activity=activity)
     if form.is_bot:
@@ -307,7 +292,7 @@ def manage(request: HttpRequest, registration: Registration) -> HttpResponse:
 @require_POST
 @personal
 def claim(request: HttpRequest, registration: Registration) -> HttpResponse:
-    count_request(request, "claim")
+    ratelimit.limit(request, "claim")
     try:
         claimed = services.claim_offer(registration.pk)
     except services.RegistrationError as error:
@@ -391,9 +376,7 @@ def cancel(request: HttpRequest, registration: Registration) -> HttpResponse:
 @require_POST
 @personal
 def resend(request: HttpRequest, registration: Registration) -> HttpResponse:
-    limit, window = RESEND_RATE_LIMIT
-    if not hit("resend", str(registration.pk), limit=limit, window=window):
-        return too_many_requests(request, seconds_left(window))
+    ratelimit.limit(request, "resend", key=str(registration.pk))
     kind = services.mail_kind(registration)
     if registration.anonymised_at or kind is None:
         messages.error(request, _("Voor deze aanmelding sturen we geen e-mail meer."))
