@@ -98,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "jubileum.context_processors.site",
+                "events.context_processors.site_programme",
             ],
         },
     },
