@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from jubileum.lib import ratelimit
@@ -45,8 +46,6 @@ class OrganiserLoginView(LoginView):
         return super().post(request, *args, **kwargs)
 
     def get_default_redirect_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("organiser:index")
 
 
