@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from jubileum.lib.env import env_prefixed, env_secret
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
