@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import formats
@@ -39,6 +39,7 @@ from budget.forms import (
 from budget.models import Attachment, Budget, Expense, Income
 from events.access import get_programme_for_organiser, may_change
 from events.models import Activity, Programme
+from jubileum.lib.http import see_other
 from jubileum.lib.money import format_euro
 from jubileum.templatetags.jubileum_format import moment
 
@@ -46,13 +47,6 @@ User = get_user_model()
 
 EXPENSES_PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _see_other(url: str) -> HttpResponseRedirect:
-    """303 See Other: after a POST the browser fetches the next page with GET."""
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
 
 
 def _get_budget_for_organiser(
@@ -183,7 +177,7 @@ def expenses(request: HttpRequest, programme_slug: str) -> HttpResponse:
                         "amount": format_euro(added.amount_excl_vat),
                     },
                 )
-                return _see_other(request.get_full_path())
+                return see_other(request.get_full_path())
             form = ExpenseForm(budget=budget)
     filter_form = ExpenseFilterForm(request.GET, budget=budget)
     page = _page_of(_expense_list(budget, filter_form.filters()), request)
@@ -362,7 +356,7 @@ def edit_expense(request: HttpRequest, programme_slug: str, expense_id: int) -> 
     if write and form.is_valid():
         if not form.has_changed():
             messages.info(request, _("Je hebt niets gewijzigd."))
-            return _see_other(page)
+            return see_other(page)
         was_approved = current.approved_by_id is not None
         try:
             updated = services.update_expense(
@@ -384,7 +378,7 @@ def edit_expense(request: HttpRequest, programme_slug: str, expense_id: int) -> 
                     "volgende stap kan zetten."
                 )
             messages.success(request, message)
-            return _see_other(page)
+            return see_other(page)
     return render(
         request,
         "budget/expense_edit.html",
@@ -422,7 +416,7 @@ def advance(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpR
                 _("De status is nu: %(status)s.")
                 % {"status": Expense.Status(form.cleaned_data["to_status"]).label},
             )
-        return _see_other(reverse("budget:expense", args=[programme.slug, current.pk]))
+        return see_other(reverse("budget:expense", args=[programme.slug, current.pk]))
     return _render_expense(request, programme, budget, current, advance_form=form, status=422)
 
 
@@ -442,8 +436,8 @@ def approve(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpR
             % {"description": current.description},
         )
     if request.POST.get("from") == "queue":
-        return _see_other(reverse("budget:approvals", args=[programme.slug]))
-    return _see_other(reverse("budget:expense", args=[programme.slug, current.pk]))
+        return see_other(reverse("budget:approvals", args=[programme.slug]))
+    return see_other(reverse("budget:expense", args=[programme.slug, current.pk]))
 
 
 @login_required
@@ -465,7 +459,7 @@ def upload(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpRe
                 _("De bijlage “%(name)s” is toegevoegd.")
                 % {"name": form.cleaned_data["file"].name},
             )
-            return _see_other(reverse("budget:expense", args=[programme.slug, current.pk]))
+            return see_other(reverse("budget:expense", args=[programme.slug, current.pk]))
     return _render_expense(request, programme, budget, current, attachment_form=form, status=422)
 
 
@@ -527,7 +521,7 @@ def income(request: HttpRequest, programme_slug: str) -> HttpResponse:
                 _("De inkomst “%(description)s” (%(amount)s) is toegevoegd.")
                 % {"description": added.description, "amount": format_euro(added.amount)},
             )
-            return _see_other(reverse("budget:income", args=[programme.slug]))
+            return see_other(reverse("budget:income", args=[programme.slug]))
     summary = services.summarise(budget)
     other = (
         Income.objects.filter(budget=budget)
@@ -568,7 +562,7 @@ def edit_income(request: HttpRequest, programme_slug: str, income_id: int) -> Ht
     if write and form.is_valid():
         if not form.has_changed():
             messages.info(request, _("Je hebt niets gewijzigd."))
-            return _see_other(income_page)
+            return see_other(income_page)
         try:
             updated = services.update_income(
                 current.pk,
@@ -583,7 +577,7 @@ def edit_income(request: HttpRequest, programme_slug: str, income_id: int) -> Ht
                 _("De inkomst “%(description)s” (%(amount)s) is gewijzigd.")
                 % {"description": updated.description, "amount": format_euro(updated.amount)},
             )
-            return _see_other(income_page)
+            return see_other(income_page)
     return render(
         request,
         "budget/income_edit.html",

@@ -2,8 +2,9 @@
 
 Access is granted per programme through `ProgrammeRole`: an organiser runs everything, a viewer
 reads and changes nothing. Superusers see every programme. Every organiser page and action goes
-through `get_programme_for_organiser`, so "not yours" is a 404 everywhere (whether a programme
-exists is nobody else's business) and a viewer attempting a change is a 403.
+through `get_programme_for_organiser` (and an activity page then through
+`get_activity_for_organiser`), so "not yours" is a 404 everywhere (whether a programme exists is
+nobody else's business) and a viewer attempting a change is a 403.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.db.models.fields import CharField
 from django.shortcuts import get_object_or_404
 
-from events.models import Programme, ProgrammeRole
+from events.models import Activity, Programme, ProgrammeRole
 
 Role = ProgrammeRole.Role
 
@@ -55,3 +56,11 @@ def get_programme_for_organiser(
     if write and not may_change(programme):
         raise PermissionDenied
     return programme
+
+
+def get_activity_for_organiser(programme: Programme, slug: str) -> Activity:
+    """The programme's activity with this slug, else 404; the programme comes from
+    `get_programme_for_organiser`, which decided who may see it. It carries `places_taken`, which
+    the organiser pages show."""
+    activities = Activity.objects.filter(programme=programme).with_places_taken()
+    return get_object_or_404(activities, slug=slug)

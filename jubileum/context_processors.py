@@ -1,4 +1,5 @@
-"""What every page's layout needs."""
+"""What every page's layout needs from the project: the language switch. The programme whose
+theme a page shows by default comes from `events.context_processors.site_programme`."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ from django.http import HttpRequest
 from django.urls import translate_url
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language, get_language_info
-
-from events.models import Programme
 
 
 def _language_switch(request: HttpRequest) -> dict[str, str]:
@@ -30,10 +29,6 @@ def _language_switch(request: HttpRequest) -> dict[str, str]:
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    """`site_programme` is the programme whose theme and footer a page shows when it has none of
-    its own (the 404 page, say); it is queried only when a template uses it, so a page that
-    passes `programme` pays nothing. `language_switch` feeds the language form in the header."""
-    return {
-        "site_programme": SimpleLazyObject(Programme.objects.featured),
-        "language_switch": SimpleLazyObject(lambda: _language_switch(request)),
-    }
+    """`language_switch` feeds the language form in the header; it is worked out only when a
+    template uses it."""
+    return {"language_switch": SimpleLazyObject(lambda: _language_switch(request))}

@@ -7,9 +7,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from jubileum.lib.ratelimit import count_request
+from jubileum.lib import ratelimit
 
 
 class OrganiserLoginForm(AuthenticationForm):
@@ -41,12 +42,10 @@ class OrganiserLoginView(LoginView):
     def post(self, request, *args, **kwargs):
         # Per address, whatever the username: axes locks out per username, this stops one
         # client from trying many names.
-        count_request(request, "login")
+        ratelimit.limit(request, "login")
         return super().post(request, *args, **kwargs)
 
     def get_default_redirect_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("organiser:index")
 
 

@@ -76,8 +76,8 @@ class ApiErrorMiddleware:
 
 
 class RateLimitMiddleware:
-    """A page view over a rate limit (`jubileum.lib.ratelimit.count_request` raises ninja's
-    Throttled) gets the friendly 429 page with Retry-After. The API answers its own."""
+    """A page view over a rate limit (`jubileum.lib.ratelimit.limit` raises ninja's Throttled)
+    gets the friendly 429 page with Retry-After. The API answers its own."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -98,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "jubileum.context_processors.site",
+                "events.context_processors.site_programme",
             ],
         },
     },
@@ -293,6 +294,29 @@ AXES_LOCKOUT_TEMPLATE = "axes_lockout.html"
 AXES_DISABLE_ACCESS_LOG = True
 # No banner at every start; failures and lockouts are still logged as warnings.
 AXES_VERBOSE = False
+
+# Rate limits (jubileum/lib/ratelimit.py): name -> (requests, window in seconds), counted per
+# client address unless the caller names another key. For what a person does by hand: a bot or a
+# guesser runs into them, a family never does.
+RATE_LIMITS: dict[str, tuple[int, int]] = {
+    # Sign-ups, through the form and the API together.
+    "signup": (10, 10 * 60),
+    # Personal links that match no registration: someone guessing tokens. Only misses count;
+    # past the limit every lookup from that address is refused until the window ends.
+    "lookup_miss": (20, 10 * 60),
+    # Claims of a waitlist offer.
+    "claim": (10, 10 * 60),
+    # Organiser login attempts with any username (django-axes locks out per username).
+    "login": (30, 10 * 60),
+    # Re-sent e-mails per registration: enough for a lost mail, too few to spam anyone.
+    "resend": (3, 60 * 60),
+    # The scanner API per device, pairing per address. A person scans about one ticket a second;
+    # a hardware scanner or a queue being sent may go faster for a while.
+    "checkin-redeem": (1800, 60),
+    "checkin-search": (120, 60),
+    "checkin-sync": (120, 60),
+    "checkin-pair": (20, 10 * 60),
+}
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,7 @@ from functools import wraps
 from anymail import urls as anymail_urls
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.http import Http404, HttpRequest, HttpResponse
@@ -81,6 +82,4 @@ handler404 = "jubileum.views.page_not_found"
 handler500 = "jubileum.views.server_error"
 
 if settings.DEBUG:
-    from django.conf.urls.static import static
-
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -19,8 +19,8 @@ from pydantic import ConfigDict, field_validator
 
 from events.api import MAX_ID
 from events.models import Activity
+from jubileum.lib import ratelimit
 from jubileum.lib.apitools import ErrorOut, strict_query
-from jubileum.lib.ratelimit import count_request
 from registrations import services
 from registrations.answers import shown_answers
 from registrations.links import registration_for_token
@@ -273,7 +273,7 @@ def sign_up(
     `invalid_answer` or `validation_error` change nothing. 429 `throttled` (with Retry-After):
     too many sign-ups from this address (form and API together).
     """
-    count_request(request, "signup")
+    ratelimit.limit(request, "signup")
     activity = get_object_or_404(Activity.objects.listed(), pk=id)
     result = services.register(
         activity.pk,
@@ -349,5 +349,5 @@ def claim_offer(request: HttpRequest, token: str = TOKEN) -> Registration:
     `confirmed`, or `pending_payment` for a paid activity. A second claim answers the same; an
     offer whose time has passed answers 409 `offer_expired` and goes to the next party."""
     registration = registration_for_token(request, token)
-    count_request(request, "claim")
+    ratelimit.limit(request, "claim")
     return services.claim_offer(registration.pk)

@@ -34,7 +34,7 @@ from django.utils.html import format_html
 
 from events.calendar import build_calendar
 from registrations.answers import shown_answers
-from registrations.models import Invitation, Registration, SentMail
+from registrations.models import Invitation, MailKind, Registration, SentMail
 from registrations.tickets import qr_png
 
 logger = logging.getLogger(__name__)
@@ -316,37 +316,37 @@ def invitation(invite: Invitation) -> TicketMessage:
         )
 
 
-REGISTRATION_MAILS: dict[str, Callable[[Registration], TicketMessage]] = {
-    "confirmation": confirmation,
-    "waitlisted": waitlisted,
-    "offer": offer,
-    "pending_approval": pending_approval,
-    "pending_payment": pending_payment,
-    "cancelled": cancelled,
-    "declined": declined,
-    "reminder": reminder,
+REGISTRATION_MAILS: dict[MailKind, Callable[[Registration], TicketMessage]] = {
+    MailKind.CONFIRMATION: confirmation,
+    MailKind.WAITLISTED: waitlisted,
+    MailKind.OFFER: offer,
+    MailKind.PENDING_APPROVAL: pending_approval,
+    MailKind.PENDING_PAYMENT: pending_payment,
+    MailKind.CANCELLED: cancelled,
+    MailKind.DECLINED: declined,
+    MailKind.REMINDER: reminder,
 }
 
 # The e-mails about money going back (see `registrations.payments.services`).
-PAYMENT_MAILS: dict[str, Callable[[Registration], TicketMessage]] = {
-    "refunded": refunded,
-    "late_payment_refunded": late_payment_refunded,
+PAYMENT_MAILS: dict[MailKind, Callable[[Registration], TicketMessage]] = {
+    MailKind.REFUNDED: refunded,
+    MailKind.LATE_PAYMENT_REFUNDED: late_payment_refunded,
 }
 
 # The state each e-mail reports. A task that runs after the registration moved on (confirmed,
 # then cancelled before the worker got to it) sends nothing: the later e-mail tells the truth.
-_REPORTS: dict[str, tuple[str, ...]] = {
-    "confirmation": (Status.CONFIRMED,),
-    "waitlisted": (Status.WAITLISTED,),
-    "offer": (Status.OFFERED,),
-    "pending_approval": (Status.PENDING_APPROVAL,),
-    "pending_payment": (Status.PENDING_PAYMENT,),
-    "cancelled": (Status.CANCELLED,),
-    "declined": (Status.CANCELLED,),
-    "reminder": (Status.CONFIRMED,),
+_REPORTS: dict[MailKind, tuple[str, ...]] = {
+    MailKind.CONFIRMATION: (Status.CONFIRMED,),
+    MailKind.WAITLISTED: (Status.WAITLISTED,),
+    MailKind.OFFER: (Status.OFFERED,),
+    MailKind.PENDING_APPROVAL: (Status.PENDING_APPROVAL,),
+    MailKind.PENDING_PAYMENT: (Status.PENDING_PAYMENT,),
+    MailKind.CANCELLED: (Status.CANCELLED,),
+    MailKind.DECLINED: (Status.CANCELLED,),
+    MailKind.REMINDER: (Status.CONFIRMED,),
     # Money going back is news whatever became of the registration.
-    "refunded": tuple(Status),
-    "late_payment_refunded": (Status.EXPIRED, Status.PENDING_PAYMENT, Status.CANCELLED),
+    MailKind.REFUNDED: tuple(Status),
+    MailKind.LATE_PAYMENT_REFUNDED: (Status.EXPIRED, Status.PENDING_PAYMENT, Status.CANCELLED),
 }
 
 
@@ -359,9 +359,9 @@ def _stale_reason(registration: Registration, kind: str) -> str | None:
         return "anonymised"
     if registration.status not in _REPORTS[kind]:
         return f"status is now {registration.status}"
-    if kind in ("offer", "pending_payment") and not registration.holds_places():
+    if kind in (MailKind.OFFER, MailKind.PENDING_PAYMENT) and not registration.holds_places():
         return "hold has expired"
-    if kind == "reminder" and registration.activity.is_past():
+    if kind == MailKind.REMINDER and registration.activity.is_past():
         return "activity is over"
     return None
 
@@ -373,7 +373,7 @@ def _state_key(registration: Registration, kind: str) -> str:
     size (and back again) is news; activity and party size make the key readable in the admin.
     A reminder is about the activity's date, whatever changed since.
     """
-    if kind == "reminder":
+    if kind == MailKind.REMINDER:
         return f"a{registration.activity_id}/{registration.activity.starts_at.isoformat()}"
     return (
         f"a{registration.activity_id}/p{registration.party_size}/"
@@ -469,9 +469,9 @@ def send_invitation(invitation_id: int, *, force: bool = False) -> bool:
         logger.info("No invitation mail for invitation %s: activity is over or off", invitation_id)
         return False
     message = invitation(invite)
-    entry = _claim({"invitation": invite}, "invitation", "invitation", force=force)
+    entry = _claim({"invitation": invite}, MailKind.INVITATION, "invitation", force=force)
     if entry is None:
-        _log_claimed_before({"invitation": invite}, "invitation", "invitation")
+        _log_claimed_before({"invitation": invite}, MailKind.INVITATION, "invitation")
         return False
     _deliver(message, entry)
     Invitation.objects.filter(pk=invite.pk).update(sent_at=entry.sent_at)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest
 
-from jubileum.lib.ratelimit import count_request, refuse_if_exceeded
+from jubileum.lib import ratelimit
 from registrations.models import Registration
 from registrations.tokens import looks_like_manage_token
 
 
 def registration_for_token(request: HttpRequest, token: str) -> Registration:
-    refuse_if_exceeded(request, "lookup_miss")
+    ratelimit.limit(request, "lookup_miss", count=False)
     registration = None
     # The shape check turns a tampered or truncated token into 404 without touching the database.
     if looks_like_manage_token(token):
@@ -26,6 +26,6 @@ def registration_for_token(request: HttpRequest, token: str) -> Registration:
             .first()
         )
     if registration is None:
-        count_request(request, "lookup_miss")
+        ratelimit.limit(request, "lookup_miss")
         raise Http404
     return registration

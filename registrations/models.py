@@ -181,6 +181,23 @@ class Invitation(models.Model):
         return f"{self.name} — {self.activity}"
 
 
+class MailKind(models.TextChoices):
+    """The e-mails the mail log records; each is a function in `registrations.emails` with
+    templates of the same name."""
+
+    CONFIRMATION = "confirmation", _("Bevestiging")
+    WAITLISTED = "waitlisted", _("Op de wachtlijst")
+    OFFER = "offer", _("Plaats aangeboden")
+    PENDING_APPROVAL = "pending_approval", _("Wacht op goedkeuring")
+    PENDING_PAYMENT = "pending_payment", _("Wacht op betaling")
+    CANCELLED = "cancelled", _("Geannuleerd")
+    DECLINED = "declined", _("Afgewezen")
+    REMINDER = "reminder", _("Herinnering")
+    REFUNDED = "refunded", _("Terugbetaald")
+    LATE_PAYMENT_REFUNDED = "late_payment_refunded", _("Te laat betaald, terugbetaald")
+    INVITATION = "invitation", _("Uitnodiging")
+
+
 class SentMail(models.Model):
     """One e-mail that went out (or is going out) for a registration or an invitation.
 
@@ -197,7 +214,7 @@ class SentMail(models.Model):
     invitation = models.ForeignKey(
         Invitation, on_delete=models.CASCADE, null=True, blank=True, related_name="mails"
     )
-    kind = models.CharField(max_length=30)
+    kind = models.CharField(max_length=30, choices=MailKind.choices)
     key = models.CharField(max_length=120)
     forced = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

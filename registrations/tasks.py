@@ -23,7 +23,7 @@ from django.tasks import Task, task
 from django.utils import timezone
 
 from events.models import Activity
-from registrations.models import Registration
+from registrations.models import MailKind, Registration
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def send_reminders(*, now: dt.datetime | None = None) -> list[int]:
 
 
 def _enqueue_reminder(registration_id: int) -> None:
-    send_registration_mail.enqueue(registration_id=registration_id, kind="reminder")
+    send_registration_mail.enqueue(registration_id=registration_id, kind=MailKind.REMINDER)
 
 
 @task()

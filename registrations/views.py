@@ -13,7 +13,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -27,14 +27,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from events.calendar import build_calendar
 from events.models import Activity
 from events.views import registration_status
-from jubileum.lib.ratelimit import (
-    count_request,
-    hit,
-    limit_per_ip,
-    limits_for,
-    seconds_left,
-    too_many_requests,
-)
+from jubileum.lib import ratelimit
+from jubileum.lib.http import see_other
 from jubileum.templatetags.jubileum_format import euro, moment
 from registrations import services
 from registrations.answers import shown_answers
@@ -46,21 +40,6 @@ from registrations.tasks import send_registration_mail
 from registrations.tickets import qr_svg
 
 Status = Registration.Status
-
-# Re-sent e-mails per registration per window: enough for a lost mail, too few to spam anyone.
-RESEND_RATE_LIMIT = (3, 60 * 60)
-
-
-def _signup_limits() -> tuple[int, int]:
-    return limits_for("signup")  # shared with the API's sign-ups
-
-
-def _redirect(url: str) -> HttpResponseRedirect:
-    """303 See Other: after a POST the browser fetches the next page with GET."""
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
-
 
 # --- Signing up ------------------------------------------------------------------------------
 
@@ -115,8 +94,8 @@ def _activity_page(
 
 
 @require_POST
-@limit_per_ip("signup", _signup_limits)
 def signup(request: HttpRequest, programme_slug: str, slug: str) -> HttpResponse:
+    ratelimit.limit(request, "signup")  # one count with the API's sign-ups
     activity = _get_activity_for_signup(programme_slug, slug)
     form = SignUpForm(request.POST, activity=activity)
     if form.is_bot:
@@ -156,7 +135,7 @@ def signup(request: HttpRequest, programme_slug: str, slug: str) -> HttpResponse
             {"programme": activity.programme, "activity": activity, "repeat": True},
         )
     messages.success(request, _signed_up_message(result))
-    return _redirect(_manage_url(registration))
+    return see_other(_manage_url(registration))
 
 
 # --- The personal page -----------------------------------------------------------------------
@@ -313,7 +292,7 @@ def manage(request: HttpRequest, registration: Registration) -> HttpResponse:
 @require_POST
 @personal
 def claim(request: HttpRequest, registration: Registration) -> HttpResponse:
-    count_request(request, "claim")
+    ratelimit.limit(request, "claim")
     try:
         claimed = services.claim_offer(registration.pk)
     except services.RegistrationError as error:
@@ -327,7 +306,7 @@ def claim(request: HttpRequest, registration: Registration) -> HttpResponse:
             )
         else:
             messages.success(request, _("De plaats is van jou. Je bent aangemeld."))
-    return _redirect(_manage_url(registration))
+    return see_other(_manage_url(registration))
 
 
 @require_POST
@@ -350,7 +329,7 @@ def change_party_size(request: HttpRequest, registration: Registration) -> HttpR
         )
         % {"count": changed.party_size},
     )
-    return _redirect(_manage_url(registration))
+    return see_other(_manage_url(registration))
 
 
 @require_http_methods(["GET", "POST"])
@@ -378,7 +357,7 @@ def cancel(request: HttpRequest, registration: Registration) -> HttpResponse:
                 )
             else:
                 messages.success(request, _("Je aanmelding is geannuleerd."))
-        return _redirect(_manage_url(registration))
+        return see_other(_manage_url(registration))
     activity = registration.activity
     now = timezone.now()
     can_cancel = _may_change(registration, registration.current_status(now), now)
@@ -397,9 +376,7 @@ def cancel(request: HttpRequest, registration: Registration) -> HttpResponse:
 @require_POST
 @personal
 def resend(request: HttpRequest, registration: Registration) -> HttpResponse:
-    limit, window = RESEND_RATE_LIMIT
-    if not hit("resend", str(registration.pk), limit=limit, window=window):
-        return too_many_requests(request, seconds_left(window))
+    ratelimit.limit(request, "resend", key=str(registration.pk))
     kind = services.mail_kind(registration)
     if registration.anonymised_at or kind is None:
         messages.error(request, _("Voor deze aanmelding sturen we geen e-mail meer."))
@@ -412,7 +389,7 @@ def resend(request: HttpRequest, registration: Registration) -> HttpResponse:
             _("We hebben de e-mail opnieuw gestuurd naar %(email)s.")
             % {"email": registration.email},
         )
-    return _redirect(_manage_url(registration))
+    return see_other(_manage_url(registration))
 
 
 @require_POST
@@ -427,7 +404,7 @@ def delete_data(request: HttpRequest, registration: Registration) -> HttpRespons
         services.delete_personal_data(registration.pk)
     except services.RegistrationError as error:
         messages.error(request, str(error))
-        return _redirect(_manage_url(registration))
+        return see_other(_manage_url(registration))
     return _deleted_page(request, registration)
 
 
@@ -452,10 +429,10 @@ def pay(request: HttpRequest, registration: Registration) -> HttpResponse:
         payment = payments.start_payment(registration.pk)
     except services.RegistrationError as error:
         messages.error(request, str(error))
-        return _redirect(_manage_url(registration))
+        return see_other(_manage_url(registration))
     if payment.status != Payment.Status.OPEN or not payment.checkout_url:
-        return _redirect(_manage_url(registration))  # settled while we asked: the page says how
-    return _redirect(payment.checkout_url)
+        return see_other(_manage_url(registration))  # settled while we asked: the page says how
+    return see_other(payment.checkout_url)
 
 
 @require_POST
@@ -475,7 +452,7 @@ def cancel_payment(request: HttpRequest, registration: Registration) -> HttpResp
             )
             % {"moment": moment(registration.hold_expires_at)},
         )
-    return _redirect(_manage_url(registration))
+    return see_other(_manage_url(registration))
 
 
 DEMO_MESSAGES = {
@@ -504,7 +481,7 @@ def demo_payment(request: HttpRequest, session_id: str) -> HttpResponse:
             messages.success(request, DEMO_MESSAGES[outcome])
         else:
             messages.info(request, DEMO_MESSAGES[outcome])
-        return _redirect(_manage_url(registration))
+        return see_other(_manage_url(registration))
     activity = registration.activity
     response = render(
         request,

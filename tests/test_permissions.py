@@ -48,8 +48,6 @@ from django.utils import timezone
 
 from events.models import ProgrammeRole
 from jubileum.lib.apitokens import create_token
-from jubileum.lib.ratelimit import DEFAULT_LIMITS
-from registrations.checkin.api import DEFAULT_LIMITS as CHECKIN_LIMITS
 from registrations.models import Answer, Invitation, Payment, Registration, RosterEntry
 from tests.walk import (
     PROGRAMME_ROWS,
@@ -388,8 +386,7 @@ def site(programme, make_programme, django_user_model, settings) -> Site:
     # As in production (settings refuse to start without it): the ESP's webhooks need it.
     settings.ANYMAIL = {"WEBHOOK_SECRET": "postmark:Zeer-geheim-42"}
     # Hundreds of requests from one address: the per-address limits are not what is tested.
-    settings.RATE_LIMITS = {scope: (100_000, 600) for scope in DEFAULT_LIMITS}
-    settings.CHECKIN_RATE_LIMITS = {scope: (100_000, 600) for scope in CHECKIN_LIMITS}
+    settings.RATE_LIMITS = {name: (100_000, 600) for name in settings.RATE_LIMITS}
     p = build_world(programme, "p", django_user_model)
     q = build_world(
         make_programme(name="Veiligheidsmarkt", slug="veiligheidsmarkt"), "q", django_user_model

@@ -7,33 +7,21 @@ creates it with `cache.add` (atomic: only one process wins). On the site's Redis
 (jubileum/lib/cache.py) both happen in one round trip. A burst straddling two windows may get up to
 twice the limit through; for keeping bots off a sign-up form, or a lost phone off the check-in
 API, that is good enough.
+
+Every limit is named in `settings.RATE_LIMITS` and applied one way, `limit(request, name)`: over
+it, ninja's `Throttled` is raised, which the API answers as JSON 429 and `RateLimitMiddleware` as
+the 429 page, both with Retry-After.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from ninja.errors import Throttled
-
-# (requests, window in seconds) per client address, for what a person does by hand; a bot or a
-# guesser runs into them, a family never does. settings.RATE_LIMITS overrides any of them.
-DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
-    # Sign-ups, through the form and the API together.
-    "signup": (10, 10 * 60),
-    # Personal links that match no registration: someone guessing tokens. Only misses count;
-    # past the limit every lookup from that address is refused until the window ends.
-    "lookup_miss": (20, 10 * 60),
-    # Claims of a waitlist offer.
-    "claim": (10, 10 * 60),
-    # Organiser login attempts with any username (django-axes locks out per username).
-    "login": (30, 10 * 60),
-}
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -51,8 +39,7 @@ def client_ip(request: HttpRequest) -> str:
 def hit(scope: str, key: str, *, limit: int, window: int) -> bool:
     """Count one attempt by `key` at `scope`; True while it stays within `limit` per `window`
     seconds, False once it goes over."""
-    bucket = int(time.time() // window)
-    cache_key = f"ratelimit:{scope}:{key}:{bucket}"
+    cache_key = _cache_key(scope, key, window)
     incr_in_window = getattr(cache, "incr_in_window", None)
     if incr_in_window is not None:
         return incr_in_window(cache_key, window) <= limit
@@ -84,41 +71,22 @@ def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
     return response
 
 
-def limit_per_ip(
-    scope: str, limits: Callable[[], tuple[int, int]]
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Decorate a view so a client (by IP) gets the 429 page after `limit` requests per
-    `window` seconds; `limits()` returns (limit, window) and is read per request, so settings
-    and tests can change it."""
+def limit(request: HttpRequest, name: str, *, key: str | None = None, count: bool = True) -> None:
+    """Count one request at `settings.RATE_LIMITS[name]` by `key` (the client's address unless
+    given); over the limit raise `Throttled` with the seconds until the window ends.
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            limit, window = limits()
-            if not hit(scope, client_ip(request), limit=limit, window=window):
-                return too_many_requests(request, seconds_left(window))
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def limits_for(scope: str) -> tuple[int, int]:
-    return getattr(settings, "RATE_LIMITS", {}).get(scope, DEFAULT_LIMITS[scope])
-
-
-def count_request(request: HttpRequest, scope: str) -> None:
-    """Count one request from this client at `scope`; over the limit raise ninja's Throttled,
-    which the API answers as JSON 429 and RateLimitMiddleware as the 429 page."""
-    limit, window = limits_for(scope)
-    if not hit(scope, client_ip(request), limit=limit, window=window):
+    With `count=False` nothing is counted: a client already over the limit is refused, so a
+    lookup that counts only its misses also stops a guesser's next hit.
+    """
+    allowed, window = settings.RATE_LIMITS[name]
+    key = client_ip(request) if key is None else key
+    if count:
+        over = not hit(name, key, limit=allowed, window=window)
+    else:
+        over = (cache.get(_cache_key(name, key, window)) or 0) > allowed
+    if over:
         raise Throttled(wait=seconds_left(window))
 
 
-def refuse_if_exceeded(request: HttpRequest, scope: str) -> None:
-    """Raise Throttled when this client is already over `scope`'s limit, without counting."""
-    limit, window = limits_for(scope)
-    bucket = int(time.time() // window)
-    if (cache.get(f"ratelimit:{scope}:{client_ip(request)}:{bucket}") or 0) > limit:
-        raise Throttled(wait=seconds_left(window))
+def _cache_key(scope: str, key: str, window: int) -> str:
+    return f"ratelimit:{scope}:{key}:{int(time.time() // window)}"

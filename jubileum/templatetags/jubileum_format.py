@@ -1,4 +1,4 @@
-"""Formatting for public pages: money, time spans and places left, in the active language."""
+"""Formatting for every page: money, moments and time spans, in the active language."""
 
 from __future__ import annotations
 
@@ -7,10 +7,7 @@ from decimal import Decimal
 
 from django import template
 from django.utils import formats, timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from events.models import Activity
 from jubileum.lib.money import format_euro
 
 register = template.Library()
@@ -51,23 +48,3 @@ def moment(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     return formats.date_format(timezone.localtime(value), f"{_DAY}, {_TIME}")
-
-
-@register.filter
-def places_label(activity: Activity) -> str:
-    """What a visitor needs to know about room: "Nog 12 plaatsen", "Vol", "Onbeperkt"."""
-    if not activity.registration_required:
-        return _("Geen aanmelding nodig")
-    left = activity.places_left
-    if left is None:
-        return _("Onbeperkt")
-    if left == 0:
-        return _("Vol")
-    return ngettext("Nog %(count)s plaats", "Nog %(count)s plaatsen", left) % {"count": left}
-
-
-@register.filter
-def price_label(activity: Activity) -> str:
-    if activity.is_free:
-        return _("Gratis")
-    return _("%(price)s per persoon") % {"price": euro(activity.price)}

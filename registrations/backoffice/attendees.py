@@ -26,7 +26,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Lower
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
@@ -36,8 +36,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from events.access import get_programme_for_organiser
-from events.models import Activity, Programme, Question
+from events.access import get_activity_for_organiser, get_programme_for_organiser
+from events.models import Activity, Question
 from registrations.answers import answers_for
 from registrations.models import CheckIn, Registration
 
@@ -290,15 +290,11 @@ def attendees_xlsx(export: AttendeeExport) -> bytes:
 # --- Views -----------------------------------------------------------------------------------
 
 
-def _get_activity(programme: Programme, slug: str) -> Activity:
-    return get_object_or_404(Activity, programme=programme, slug=slug)
-
-
 def _export(
     request: HttpRequest, programme_slug: str, activity_slug: str, extension: str
 ) -> HttpResponse:
     item = get_programme_for_organiser(request.user, programme_slug)
-    current = _get_activity(item, activity_slug)
+    current = get_activity_for_organiser(item, activity_slug)
     export = export_rows(current, AttendeeFilterForm(request.GET).filters())
     if extension == "csv":
         response = HttpResponse(attendees_csv(export), content_type="text/csv; charset=utf-8")
@@ -333,7 +329,7 @@ def _confirmed(activity: Activity) -> list[Registration]:
 def door_list(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
     """A printable list for the door: everyone confirmed, by name, with a box to tick."""
     item = get_programme_for_organiser(request.user, programme_slug)
-    current = _get_activity(item, activity_slug)
+    current = get_activity_for_organiser(item, activity_slug)
     questions = list(current.questions.all())
     registrations = _confirmed(current)
     describe(registrations, questions, timezone.now())
@@ -358,7 +354,7 @@ def door_list(request: HttpRequest, programme_slug: str, activity_slug: str) -> 
 def badges(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
     """Name badges for everyone confirmed: name, brigade and years of service, eight to an A4."""
     item = get_programme_for_organiser(request.user, programme_slug)
-    current = _get_activity(item, activity_slug)
+    current = get_activity_for_organiser(item, activity_slug)
     registrations = [r for r in _confirmed(current) if r.contact_name]
     sheets = [
         registrations[start : start + BADGES_PER_PAGE]

@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -22,8 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from events.access import get_programme_for_organiser, may_change
+from events.access import get_activity_for_organiser, get_programme_for_organiser, may_change
 from events.models import Activity, Programme
+from jubileum.lib.http import see_other
 from registrations.backoffice import messaging
 from registrations.models import Message, MessageRecipient
 
@@ -97,17 +98,6 @@ class MessageForm(forms.Form):
         return audience
 
 
-def _get_activity(programme: Programme, slug: str) -> Activity:
-    return get_object_or_404(Activity, programme=programme, slug=slug)
-
-
-def _see_other(url: str) -> HttpResponseRedirect:
-    """303 See Other: after a POST the browser fetches the next page with GET."""
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
-
-
 def _sent_messages(activity: Activity) -> list[Message]:
     """The activity's messages, newest first, each with `tallies`: (status label, count) for
     every status it has recipients in."""
@@ -158,7 +148,7 @@ def messages_page(request: HttpRequest, programme_slug: str, activity_slug: str)
     """
     write = request.method == "POST"
     item = get_programme_for_organiser(request.user, programme_slug, write=write)
-    current = _get_activity(item, activity_slug)
+    current = get_activity_for_organiser(item, activity_slug)
     counts = messaging.audience_counts(current)
     if not write:
         form = None
@@ -209,7 +199,7 @@ def messages_page(request: HttpRequest, programme_slug: str, activity_slug: str)
         )
         % {"subject": message.subject, "count": count},
     )
-    return _see_other(
+    return see_other(
         reverse(
             "organiser:message",
             kwargs={
@@ -229,7 +219,7 @@ def message_page(
     """One message: its text, counts per status, and its recipients page by page (optionally
     only one status). With htmx, only the recipients part, which polls while any are queued."""
     item = get_programme_for_organiser(request.user, programme_slug)
-    current = _get_activity(item, activity_slug)
+    current = get_activity_for_organiser(item, activity_slug)
     message = get_object_or_404(
         Message.objects.select_related("sent_by"), pk=message_id, activity=current
     )

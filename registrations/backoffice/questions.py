@@ -16,14 +16,16 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
-from events.access import get_programme_for_organiser, may_change
+from events.access import get_activity_for_organiser, get_programme_for_organiser, may_change
 from events.models import Activity, Programme, Question
 from jubileum.lib.errors import DomainError
+from jubileum.lib.http import see_other
 from registrations.models import Answer
 
 # --- Changing questions ----------------------------------------------------------------------
@@ -151,17 +153,16 @@ class QuestionForm(forms.ModelForm):
         self.fields["kind"].choices = Question.Kind.choices  # no empty "---------" radio
 
 
-def _get_activity(programme: Programme, slug: str) -> Activity:
-    return get_object_or_404(Activity, programme=programme, slug=slug)
-
-
 def _get_question(activity: Activity, question_id: int) -> Question:
     return get_object_or_404(Question, pk=question_id, activity=activity)
 
 
 def _back(programme: Programme, activity: Activity) -> HttpResponse:
-    return redirect(
-        "organiser:questions", programme_slug=programme.slug, activity_slug=activity.slug
+    return see_other(
+        reverse(
+            "organiser:questions",
+            kwargs={"programme_slug": programme.slug, "activity_slug": activity.slug},
+        )
     )
 
 
@@ -176,7 +177,7 @@ def questions(request: HttpRequest, programme_slug: str, activity_slug: str) -> 
     """The activity's questions, with the number of answers to each, and a form to add one."""
     write = request.method == "POST"
     item = get_programme_for_organiser(request.user, programme_slug, write=write)
-    current = _get_activity(item, activity_slug)
+    current = get_activity_for_organiser(item, activity_slug)
     status = 200
     form: QuestionForm | None = None
     if write:
@@ -213,7 +214,7 @@ def question_edit(
     request: HttpRequest, programme_slug: str, activity_slug: str, question_id: int
 ) -> HttpResponse:
     item = get_programme_for_organiser(request.user, programme_slug, write=True)
-    current = _get_activity(item, activity_slug)
+    current = get_activity_for_organiser(item, activity_slug)
     question = _get_question(current, question_id)
     answer_count = question.answers.count()
     status = 200
@@ -257,7 +258,7 @@ def question_delete(
 ) -> HttpResponse:
     """Ask first (the answers go too and cannot come back), then delete."""
     item = get_programme_for_organiser(request.user, programme_slug, write=True)
-    current = _get_activity(item, activity_slug)
+    current = get_activity_for_organiser(item, activity_slug)
     question = _get_question(current, question_id)
     if request.method == "GET":
         answer_count = question.answers.count()

@@ -19,14 +19,21 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from events.access import get_programme_for_organiser, may_change, programmes_for
+from events.access import (
+    get_activity_for_organiser,
+    get_programme_for_organiser,
+    may_change,
+    programmes_for,
+)
 from events.models import Activity, Programme
+from jubileum.lib.http import see_other
 from jubileum.templatetags.jubileum_format import euro
 from registrations import services
 from registrations.backoffice import attendees
@@ -76,21 +83,17 @@ def _activities_with_counts(
     return checkin.activities_with_counts(activities).order_by("starts_at", "title")
 
 
-def _get_activity_for_organiser(programme: Programme, slug: str) -> Activity:
-    activities = Activity.objects.filter(programme=programme).with_places_taken()
-    return get_object_or_404(activities, slug=slug)
-
-
 def _get_registration_for_organiser(programme: Programme, registration_id: int) -> Registration:
     registrations = Registration.objects.select_related("activity")
     return get_object_or_404(registrations, pk=registration_id, activity__programme=programme)
 
 
-def _back_to_activity(registration: Registration, programme: Programme) -> HttpResponse:
-    return redirect(
-        "organiser:activity",
-        programme_slug=programme.slug,
-        activity_slug=registration.activity.slug,
+def _back_to_activity(programme: Programme, activity: Activity) -> HttpResponse:
+    return see_other(
+        reverse(
+            "organiser:activity",
+            kwargs={"programme_slug": programme.slug, "activity_slug": activity.slug},
+        )
     )
 
 
@@ -157,7 +160,7 @@ def activity(request: HttpRequest, programme_slug: str, activity_slug: str) -> H
     """The activity's queues (approvals, waitlist in order, held places) and its attendee list
     with search and filters; with htmx, a change of filters answers with the list alone."""
     item = get_programme_for_organiser(request.user, programme_slug)
-    current = _get_activity_for_organiser(item, activity_slug)
+    current = get_activity_for_organiser(item, activity_slug)
     current.programme = item  # for its public link, without fetching the programme again
     now = timezone.now()
     filter_form = attendees.AttendeeFilterForm(request.GET)
@@ -219,7 +222,7 @@ def _act(
         messages.error(request, str(error))
     else:
         messages.success(request, success % {"name": registration.contact_name})
-    return _back_to_activity(registration, item)
+    return _back_to_activity(item, registration.activity)
 
 
 @login_required
@@ -313,7 +316,7 @@ def refund(request: HttpRequest, programme_slug: str, registration_id: int) -> H
     if request.method == "GET":
         if payment is None:
             messages.error(request, str(payments.NotRefundable.message))
-            return _back_to_activity(registration, item)
+            return _back_to_activity(item, registration.activity)
         return render(
             request,
             "organiser/confirm.html",
@@ -340,7 +343,7 @@ def refund(request: HttpRequest, programme_slug: str, registration_id: int) -> H
             _("%(amount)s wordt terugbetaald aan %(name)s; we hebben een e-mail gestuurd.")
             % {"amount": euro(payment.amount), "name": registration.contact_name},
         )
-    return _back_to_activity(registration, item)
+    return _back_to_activity(item, registration.activity)
 
 
 @login_required
@@ -348,8 +351,7 @@ def refund(request: HttpRequest, programme_slug: str, registration_id: int) -> H
 def cancel_activity(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
     """Call an activity off: everyone is cancelled and told, whatever was paid is refunded."""
     item = get_programme_for_organiser(request.user, programme_slug, write=True)
-    current = _get_activity_for_organiser(item, activity_slug)
-    back = redirect("organiser:activity", programme_slug=item.slug, activity_slug=current.slug)
+    current = get_activity_for_organiser(item, activity_slug)
     if request.method == "GET":
         active = current.registrations.filter(status__in=Registration.ACTIVE_STATUSES).count()
         return render(
@@ -382,7 +384,7 @@ def cancel_activity(request: HttpRequest, programme_slug: str, activity_slug: st
         )
         % {"title": current.title, "count": len(cancelled)},
     )
-    return back
+    return _back_to_activity(item, current)
 
 
 @login_required
@@ -396,7 +398,7 @@ def move(request: HttpRequest, programme_slug: str, registration_id: int) -> Htt
     )
     if target is None:
         messages.error(request, _("Kies de activiteit waar de aanmelding heen moet."))
-        return _back_to_activity(registration, item)
+        return _back_to_activity(item, registration.activity)
     try:
         moved = services.move(registration.pk, target.pk)
     except services.RegistrationError as error:
@@ -408,14 +410,14 @@ def move(request: HttpRequest, programme_slug: str, registration_id: int) -> Htt
         messages.success(
             request, text % {"name": registration.contact_name, "activity": target.title}
         )
-    return _back_to_activity(registration, item)
+    return _back_to_activity(item, registration.activity)
 
 
 @login_required
 @require_POST
 def invite(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
     item = get_programme_for_organiser(request.user, programme_slug, write=True)
-    current = _get_activity_for_organiser(item, activity_slug)
+    current = get_activity_for_organiser(item, activity_slug)
     try:
         invitations = invite_roster(current.pk)
     except services.RegistrationError as error:
@@ -437,7 +439,7 @@ def invite(request: HttpRequest, programme_slug: str, activity_slug: str) -> Htt
                 request,
                 _("Iedereen op de ledenlijst heeft al een uitnodiging voor deze activiteit."),
             )
-    return redirect("organiser:activity", programme_slug=item.slug, activity_slug=current.slug)
+    return _back_to_activity(item, current)
 
 
 class RosterUploadForm(forms.Form):
@@ -482,7 +484,7 @@ def roster(request: HttpRequest, programme_slug: str) -> HttpResponse:
                     "unchanged": result.unchanged,
                 },
             )
-            return redirect("organiser:roster", programme_slug=item.slug)
+            return see_other(reverse("organiser:roster", args=[item.slug]))
     if write:
         status = 422
     return render(
@@ -583,7 +585,7 @@ def scanner_create(request: HttpRequest, programme_slug: str) -> HttpResponse:
     messages.success(
         request, _("Scanner %(name)s is aangemaakt. Koppel nu de telefoon.") % {"name": new.device}
     )
-    return redirect("organiser:scanner_pairing", programme_slug=item.slug, device_id=new.device.pk)
+    return see_other(reverse("organiser:scanner_pairing", args=[item.slug, new.device.pk]))
 
 
 def _get_device(item: Programme, device_id: int) -> ScannerDevice:
@@ -622,7 +624,7 @@ def scanner_renew(request: HttpRequest, programme_slug: str, device_id: int) -> 
         devices.renew_pairing(device)
     else:
         messages.error(request, _("Deze scanner is verlopen of ingetrokken."))
-    return redirect("organiser:scanner_pairing", programme_slug=item.slug, device_id=device.pk)
+    return see_other(reverse("organiser:scanner_pairing", args=[item.slug, device.pk]))
 
 
 @login_required
@@ -642,4 +644,4 @@ def scanner_revoke(request: HttpRequest, programme_slug: str, device_id: int) ->
         )
     else:
         messages.error(request, _("Deze scanner was al ingetrokken."))
-    return redirect("organiser:scanners", programme_slug=item.slug)
+    return see_other(reverse("organiser:scanners", args=[item.slug]))

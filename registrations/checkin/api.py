@@ -13,17 +13,15 @@ limited per device, pairing per IP. The rules are `registrations.checkin.service
 import datetime as dt
 from typing import Any, Literal
 
-from django.conf import settings
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
-from ninja.errors import Throttled
 from ninja.security import HttpBearer
 from pydantic import ConfigDict, field_validator
 
 from events.api import MAX_ID
 from events.models import Activity
+from jubileum.lib import ratelimit
 from jubileum.lib.apitools import ErrorOut, strict_query
-from jubileum.lib.ratelimit import client_ip, hit, seconds_left
 from registrations.checkin import devices
 from registrations.checkin import services as checkin
 from registrations.models import ScannerDevice
@@ -31,26 +29,6 @@ from registrations.models import ScannerDevice
 router = Router(tags=["check-in"])
 
 ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
-
-
-def _limit(name: str, default: tuple[int, int]) -> tuple[int, int]:
-    return getattr(settings, "CHECKIN_RATE_LIMITS", {}).get(name, default)
-
-
-# (requests, window in seconds). A person scans about one ticket a second; a hardware scanner
-# or a queue being sent may go faster for a while.
-DEFAULT_LIMITS = {
-    "redeem": (1800, 60),
-    "search": (120, 60),
-    "sync": (120, 60),
-    "pair": (20, 600),
-}
-
-
-def _rate_limit(name: str, key: str) -> None:
-    limit, window = _limit(name, DEFAULT_LIMITS[name])
-    if not hit(f"checkin-{name}", key, limit=limit, window=window):
-        raise Throttled(wait=seconds_left(window))
 
 
 class DeviceAuth(HttpBearer):
@@ -235,7 +213,7 @@ def pair(request: HttpRequest, payload: ScannerPairIn) -> dict[str, Any]:
     """Spend the pairing code shown in the organiser area (or its QR text `JUBSCAN:<code>`):
     the answer holds the device token, shown only here. An unknown, used or expired code is
     404 `unknown_pairing_code`."""
-    _rate_limit("pair", client_ip(request))
+    ratelimit.limit(request, "checkin-pair")
     device, token = devices.pair(payload.code)
     return {
         "token": token,
@@ -291,7 +269,7 @@ def redeem(request: HttpRequest, payload: CheckinRedeemIn) -> dict[str, Any]:
     of ok, partial, already_checked_in, wrong_activity, cancelled, unpaid, not_yet_open,
     unknown. A repeated `nonce` returns the first answer and changes nothing."""
     device = request.auth
-    _rate_limit("redeem", str(device.pk))
+    ratelimit.limit(request, "checkin-redeem", key=str(device.pk))
     _check_activity(device, payload.activity)
     return checkin.redeem(device, payload.to_scan())
 
@@ -308,7 +286,7 @@ def sync(request: HttpRequest, payload: CheckinSyncIn) -> dict[str, Any]:
     """The results in the order of the scans; each nonce counts once. When two devices admitted
     the same ticket offline, the earliest `scanned_at` wins and the other is flagged."""
     device = request.auth
-    _rate_limit("sync", str(device.pk))
+    ratelimit.limit(request, "checkin-sync", key=str(device.pk))
     return {"results": checkin.sync(device, [scan.to_scan() for scan in payload.scans])}
 
 
@@ -324,7 +302,7 @@ def search(request: HttpRequest, query: Query[SearchQuery]) -> dict[str, Any]:
     """At most 10 parties of the activity whose name or e-mail contains `q` (2 characters at
     least): name, party size, persons in and status only."""
     device = request.auth
-    _rate_limit("search", str(device.pk))
+    ratelimit.limit(request, "checkin-search", key=str(device.pk))
     _check_activity(device, query.activity)
     return {"results": checkin.search(query.activity, query.q)}
 
@@ -341,7 +319,7 @@ def walk_in(request: HttpRequest, payload: CheckinWalkInIn) -> dict[str, Any]:
     """Register a party at the door (a guest, without e-mail) and admit it, while places
     remain; 409 `activity_full` otherwise."""
     device = request.auth
-    _rate_limit("redeem", str(device.pk))
+    ratelimit.limit(request, "checkin-redeem", key=str(device.pk))
     _check_activity(device, payload.activity)
     data = checkin.WalkIn(payload.activity, payload.name, payload.party_size, payload.nonce)
     return checkin.walk_in(device, data)

@@ -65,7 +65,7 @@ def site(settings) -> Site:
     settings.STRIPE_SECRET_KEY = ""
     settings.STRIPE_WEBHOOK_SECRET = ""
     # One sign-up POST per window: the failed submit passes, the next one meets the 429 page.
-    settings.RATE_LIMITS = {"signup": (1, 600)}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signup": (1, 600)}
     return build_site()
 
 

@@ -12,7 +12,8 @@ from playwright.sync_api import Page, expect
 
 from events.listing import ActivityFilter, listed_activities
 from events.models import Activity, Programme
-from jubileum.templatetags.jubileum_format import format_timespan, places_label, price_label
+from events.templatetags.events_format import places_label, price_label
+from jubileum.templatetags.jubileum_format import format_timespan
 from tests.e2e.journey import screenshot
 
 pytestmark = pytest.mark.browser

@@ -11,7 +11,12 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.http import Http404
 
-from events.access import get_programme_for_organiser, may_change, programmes_for
+from events.access import (
+    get_activity_for_organiser,
+    get_programme_for_organiser,
+    may_change,
+    programmes_for,
+)
 from events.models import ProgrammeRole
 
 Role = ProgrammeRole.Role
@@ -75,6 +80,21 @@ def test_viewer_asking_to_change_is_forbidden(viewer, programme):
 
 def test_organiser_may_change_their_programme(organiser, programme):
     assert get_programme_for_organiser(organiser, programme.slug, write=True) == programme
+
+
+def test_activity_is_found_only_in_its_own_programme(
+    programme, other_programme, activity, make_registration
+):
+    make_registration(party_size=3)
+
+    found = get_activity_for_organiser(programme, activity.slug)
+
+    assert found == activity
+    assert found.places_taken == 3
+    with pytest.raises(Http404):
+        get_activity_for_organiser(other_programme, activity.slug)
+    with pytest.raises(Http404):
+        get_activity_for_organiser(programme, "bestaat-niet")
 
 
 def test_one_role_per_user_and_programme(organiser, programme):

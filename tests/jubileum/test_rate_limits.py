@@ -19,6 +19,7 @@ Status = Registration.Status
 @pytest.fixture
 def limits(settings):
     settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
         "signup": (2, 600),
         "lookup_miss": (3, 600),
         "claim": (1, 600),

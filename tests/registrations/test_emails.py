@@ -20,7 +20,7 @@ from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
 from registrations import emails, services
-from registrations.models import Invitation, Registration, SentMail
+from registrations.models import Invitation, MailKind, Registration, SentMail
 from registrations.tasks import MAX_ATTEMPTS, send_invitation_mail, send_registration_mail
 
 Status = Registration.Status
@@ -268,6 +268,12 @@ def test_invitation_has_code_and_link_to_the_activity(open_day):
 
 
 # --- Sending once per state --------------------------------------------------------------------
+
+
+def test_every_mail_kind_but_the_invitation_is_a_registration_or_payment_mail():
+    sent_for_registrations = set(emails.REGISTRATION_MAILS) | set(emails.PAYMENT_MAILS)
+
+    assert sent_for_registrations == set(MailKind) - {MailKind.INVITATION}
 
 
 def test_send_delivers_once_for_the_same_state(make_registration, open_day):

@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 from django.core.cache import cache
+from django.test import RequestFactory
+from ninja.errors import Throttled
 
 from jubileum.lib import ratelimit
 
@@ -69,3 +71,43 @@ def test_a_hit_is_one_increment_once_the_window_has_a_counter(monkeypatch, time_
     for _n in range(3):
         ratelimit.hit("scan", "device-1", limit=10, window=60)
     assert counting.calls == ["incr"] * 3
+
+
+def test_limit_refuses_past_the_named_limit_until_the_window_ends(settings, time_machine):
+    time_machine.move_to(dt.datetime(2026, 12, 10, 18, 0, 15, tzinfo=dt.UTC), tick=False)
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signup": (2, 60)}
+    request = RequestFactory().post("/", REMOTE_ADDR="192.0.2.1")
+    ratelimit.limit(request, "signup")
+    ratelimit.limit(request, "signup")
+
+    with pytest.raises(Throttled) as refused:
+        ratelimit.limit(request, "signup")
+
+    assert refused.value.wait == 45
+    ratelimit.limit(RequestFactory().post("/", REMOTE_ADDR="192.0.2.2"), "signup")
+
+
+def test_limit_counts_by_the_key_given_instead_of_the_address(settings, time_machine):
+    time_machine.move_to(dt.datetime(2026, 12, 10, 18, 0, 5, tzinfo=dt.UTC), tick=False)
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "resend": (1, 60)}
+    request = RequestFactory().post("/")
+    ratelimit.limit(request, "resend", key="7")
+    ratelimit.limit(request, "resend", key="8")
+
+    with pytest.raises(Throttled):
+        ratelimit.limit(request, "resend", key="7")
+
+
+def test_limit_without_counting_refuses_only_a_client_already_over(settings, time_machine):
+    time_machine.move_to(dt.datetime(2026, 12, 10, 18, 0, 5, tzinfo=dt.UTC), tick=False)
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "lookup_miss": (1, 60)}
+    request = RequestFactory().get("/")
+    for _n in range(3):
+        ratelimit.limit(request, "lookup_miss", count=False)
+    ratelimit.limit(request, "lookup_miss")
+    ratelimit.limit(request, "lookup_miss", count=False)  # at the limit, not over it
+
+    with pytest.raises(Throttled):
+        ratelimit.limit(request, "lookup_miss")
+    with pytest.raises(Throttled):
+        ratelimit.limit(request, "lookup_miss", count=False)

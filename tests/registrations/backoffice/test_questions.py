@@ -769,7 +769,7 @@ def test_page_query_count_does_not_grow_with_questions_or_answers(
 def test_organiser_adds_a_question(organiser_client, dinner):
     response = organiser_client.post(questions_url(dinner), question_form())
 
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response.url == questions_url(dinner)
     question = Question.objects.get()
     assert (question.activity, question.label, question.label_en, question.kind) == (
@@ -826,7 +826,7 @@ def test_organiser_edits_a_question(organiser_client, answered, questions):
 
     response = organiser_client.post(question_url("question_edit", diet), data)
 
-    assert response.status_code == 302
+    assert response.status_code == 303
     diet.refresh_from_db()
     assert diet.label == "Wat wil je eten?"
     assert ("Halal", "Halal") in diet.options()
@@ -852,7 +852,7 @@ def test_changing_the_kind_of_an_answered_question_is_refused(
 def test_changing_the_kind_of_an_unanswered_question_is_allowed(organiser_client, wheelchair):
     response = organiser_client.post(question_url("question_edit", wheelchair), question_form())
 
-    assert response.status_code == 302
+    assert response.status_code == 303
     wheelchair.refresh_from_db()
     assert wheelchair.kind == Kind.TEXT
 
@@ -872,7 +872,7 @@ def test_delete_removes_the_question_and_its_answers(organiser_client, answered,
 
     response = organiser_client.post(question_url("question_delete", diet))
 
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert not Question.objects.filter(pk=diet.pk).exists()
     assert not Answer.objects.filter(question_id=diet.pk).exists()
     assert Answer.objects.filter(registration=answered).count() == 2

@@ -57,7 +57,7 @@ def test_pair_with_unknown_code_is_404_json(client, db):
 
 
 def test_pair_is_rate_limited_per_ip(client, settings, db):
-    settings.CHECKIN_RATE_LIMITS = {"pair": (2, 60)}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "checkin-pair": (2, 60)}
     codes = [
         client.post(f"{API}/scanner/pair", {"code": "ABCDEFGH"}, "application/json").status_code
         for _n in range(3)
@@ -269,7 +269,11 @@ def test_search(client, auth, open_activity, make_registration):
 
 
 def test_search_and_redeem_are_rate_limited(client, auth, open_activity, settings):
-    settings.CHECKIN_RATE_LIMITS = {"search": (1, 60), "redeem": (1, 60)}
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
+        "checkin-search": (1, 60),
+        "checkin-redeem": (1, 60),
+    }
     url = f"{API}/checkin/search"
     assert client.get(url, {"activity": open_activity.pk, "q": "xx"}, **auth).status_code == 200
     assert client.get(url, {"activity": open_activity.pk, "q": "xx"}, **auth).status_code == 429

@@ -123,7 +123,7 @@ def test_organiser_creates_pairs_and_revokes_a_scanner(client, user_with, evenin
         {"name": "Ingang Noord", "activities": [evening.pk]},
     )
     device = ScannerDevice.objects.get()
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response["Location"] == _url("scanner_pairing", evening.programme, device_id=device.pk)
     pairing = client.get(response["Location"])
     assert device.pairing_code.encode() in pairing.content
