@@ -26,7 +26,7 @@ from jubileum.lib.apitools import ErrorOut, strict_query
 from jubileum.lib.ratelimit import client_ip, hit, seconds_left
 from registrations.checkin import devices
 from registrations.checkin import services as checkin
-from registrations.models import ScannerDevice
+from registrations.models import ScanLog, ScannerDevice
 
 router = Router(tags=["check-in"])
 
@@ -182,7 +182,7 @@ class CheckinRedeemIn(StrictIn):
 
 
 class CheckinRedeemOut(Schema):
-    result: Literal[checkin.RESULTS]  # type: ignore[valid-type]
+    result: Literal[tuple(ScanLog.Result.values)]  # type: ignore[valid-type]
     party_size: int
     checked_in: int
     remaining: int
