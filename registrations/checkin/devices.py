@@ -22,13 +22,13 @@ import qrcode
 import qrcode.image.svg
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from qrcode.constants import ERROR_CORRECT_M
 
 from events.models import Activity, Programme
 from jubileum.lib.errors import DomainError
+from registrations.checkin import sql
 from registrations.models import ScannerDevice
 
 TOKEN_PREFIX = "jsd_"
@@ -189,24 +189,15 @@ def pair(code: str, *, now: dt.datetime | None = None) -> tuple[ScannerDevice, s
 def device_for_token(token: str, *, now: dt.datetime | None = None) -> ScannerDevice | None:
     """The active device this token belongs to, or None (unknown, revoked, expired).
 
-    One query, and nothing cached: a revoked device is refused on its very next request. The
-    device comes with `activity_ids`, one row per activity; its other fields load when first
-    read."""
+    One query, written out in SQL (`registrations.checkin.sql`), and nothing cached: a revoked
+    device is refused on its very next request. The device comes with `activity_ids`; its
+    other fields load when first read."""
     if len(token) != TOKEN_LENGTH or not token.startswith(TOKEN_PREFIX):
         return None
     now = now or timezone.now()
-    rows = list(
-        ScannerDevice.objects.filter(
-            token_hash=hash_token(token), revoked_at__isnull=True, expires_at__gt=now
-        )
-        .only("name", "programme", "expires_at", "last_seen_at")
-        .annotate(activity_pk=F("activities"))
-        .order_by()
-    )
-    if not rows:
+    device = sql.active_device(hash_token(token), now)
+    if device is None:
         return None
-    device = rows[0]
-    device.activity_ids = frozenset(row.activity_pk for row in rows if row.activity_pk is not None)
     if device.last_seen_at is None or now - device.last_seen_at >= LAST_SEEN_PRECISION:
         ScannerDevice.objects.filter(pk=device.pk).update(last_seen_at=now)
         device.last_seen_at = now

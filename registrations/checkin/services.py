@@ -5,7 +5,8 @@ How many of a party are in is *derived*: the sum of `CheckIn.persons` for the re
 transaction serialises writers), before it reads that sum and adds a check-in, so two devices
 scanning the same ticket at once queue up and exactly one of them admits the party, while scans
 of other tickets go on. A walk-in locks the activity row first, as every workflow that changes
-who holds places does.
+who holds places does. The reads of a scan are written out in SQL (`registrations.checkin.sql`:
+building them with the ORM cost more than running them); what it writes goes through the ORM.
 
 Every attempt writes a `ScanLog` row. A client nonce makes a scan idempotent per device: the
 first answer is stored with the log row and a repeat of the nonce gets it back unchanged.
@@ -32,7 +33,7 @@ from django.utils.translation import ngettext
 
 from events.models import Activity
 from registrations import services
-from registrations.checkin import devices
+from registrations.checkin import devices, sql
 from registrations.models import CheckIn, Registration, ScanLog, ScannerDevice
 from registrations.tokens import TICKET_PREFIX
 
@@ -272,43 +273,11 @@ def redeem(device: ScannerDevice, scan: Scan, *, now: dt.datetime | None = None)
             return _log_replay(first, scan)
 
 
-def _find(scan: Scan, code: str) -> Registration | None:
-    """The registration of the scan, its row locked, with the `starts_at` of its activity.
-
-    Only the registration's row is locked (`of=("self",)`): a lock on the activity row too
-    would queue every scan of the activity behind each other."""
-    rows = (
-        Registration.objects.select_for_update(of=("self",))
-        .select_related("activity")
-        .only("status", "contact_name", "party_size", "hold_expires_at", "activity__starts_at")
-    )
-    if scan.registration_id is not None:
-        # A name search only finds this activity's parties; an id is not a way to probe others.
-        rows = rows.filter(pk=scan.registration_id, activity_id=scan.activity_id)
-    else:
-        rows = rows.filter(ticket_code=code)
-    try:
-        return rows.get()
-    except Registration.DoesNotExist:
-        return None
-
-
-def _checkins(registration: Registration) -> list[CheckIn]:
-    """Every check-in of the registration, first first, with its device's name.
-
-    Read after the lock was granted, in a query of its own, so that every check-in committed
-    before then is there: a subquery or join in the locking query would read the snapshot taken
-    before it waited for the lock, and miss the check-in of the scan it waited for."""
-    return list(
-        CheckIn.objects.filter(registration=registration)
-        .select_related("device")
-        .only("persons", "at", "offline", "nonce", "device__name")
-        .order_by("at", "pk")
-    )
-
-
 def _redeem_locked(device: ScannerDevice, scan: Scan, code: str, now: dt.datetime) -> dict:
-    registration = _find(scan, code)
+    # A name search only finds this activity's parties; an id is not a way to probe others.
+    registration = sql.locked_registration(
+        code=code, registration_id=scan.registration_id, activity_id=scan.activity_id
+    )
     scanned_at = now
     if scan.offline and scan.scanned_at is not None:
         scanned_at = min(scan.scanned_at, now + MAX_CLOCK_SKEW)
@@ -334,7 +303,10 @@ def _redeem_locked(device: ScannerDevice, scan: Scan, code: str, now: dt.datetim
         return finish(_answer(Result.UNKNOWN, None))
     if registration.activity_id != scan.activity_id:
         return finish(_answer(Result.WRONG_ACTIVITY, registration))
-    checkins = _checkins(registration)
+    # Read after the lock was granted, in a query of its own, so that every check-in committed
+    # before then is there: a subquery or join in the locking query would read the snapshot
+    # taken before it waited for the lock, and miss the check-in of the scan it waited for.
+    checkins = sql.checkins_of(registration)
     checked_in = sum(c.persons for c in checkins)
     status = ticket_status(registration, now)
     if status == "cancelled" or status == "other":
