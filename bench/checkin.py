@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/checkin.py [--tickets 2000] [--scanners 8] [--workers 4]
         [--db-name NAME] [--redis-url redis://127.0.0.1:6379/15] [--prepare-threshold 5]
-        [--compare COMMIT [--compare-name NAME]] [--json PATH]
+        [--compare COMMIT [--compare-name NAME]]... [--json PATH]
 
 Creates a throwaway PostgreSQL database (`jubileum_bench_checkin` or --db-name), migrates it,
 makes one activity whose check-in is open with --tickets confirmed registrations (parties of
@@ -18,11 +18,11 @@ sync workers) on a free loopback port with production settings plus one bare end
 - the bare endpoint once more: the yardstick is both bare bursts together, so a machine that
   gets busier or quieter during the run moves it as much as the scans.
 
-With --compare COMMIT the code of that git commit is served as well, beside this tree's, on the
-same database (its own gunicorn, taken from git into a temporary directory), with tickets and
-devices of its own: its scans go in between this tree's (this tree's first scans, the commit's
-first scans, the commit's repeats, this tree's repeats), so that a machine getting busier or
-quieter weighs on both alike, and the answer is this tree's scans/s ÷ the commit's.
+With --compare COMMIT (as often as wanted) the code of that git commit is served as well, beside
+this tree's, on the same database (its own gunicorn, taken from git into a temporary directory),
+with tickets and devices of its own. The first scans go this tree, then each commit; the repeats
+in the opposite order, so that a machine getting busier or quieter weighs on all alike. The
+notes give each version's scans/s ÷ each later one's.
 
 and prints requests, errors (non-2xx), p50/p95/p99 latency in ms, requests per second and the
 ratio of scans/s to the bare endpoint (and to /healthz), plus the results counted; it exits 1
@@ -104,26 +104,31 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--compare",
         metavar="COMMIT",
-        help="also redeem with the code of this git commit, in the same run (see above)",
+        action="append",
+        default=[],
+        help="also redeem with the code of this git commit, in the same run (see above); "
+        "may be given more than once",
     )
     parser.add_argument(
         "--compare-name",
         metavar="NAME",
-        help="what to call the --compare commit's rows (default: its abbreviated hash)",
+        action="append",
+        default=[],
+        help="what to call the rows of the --compare commit in the same place (default: its "
+        "abbreviated hash)",
     )
     add_stack_arguments(parser, db_name=DB_NAME)
     args = parser.parse_args()
     check_stack_arguments(parser, args)
     if not 1 <= args.tickets <= 20_000 or not 1 <= args.scanners <= 64:
         parser.error("--tickets 1-20000 and --scanners 1-64, please")
-    if args.compare_name and not args.compare:
-        parser.error("--compare-name goes with --compare")
-    if args.compare:
-        try:
-            commit = short_commit(args.compare)
-        except ValueError as error:
-            parser.error(f"--compare: {error}")
-        args.compare_name = args.compare_name or commit
+    if len(args.compare_name) > len(args.compare):
+        parser.error("one --compare-name per --compare, please")
+    try:
+        commits = [short_commit(ref) for ref in args.compare]
+    except ValueError as error:
+        parser.error(f"--compare: {error}")
+    args.compare_name += commits[len(args.compare_name) :]
     return args
 
 
@@ -194,16 +199,30 @@ def row(burst: Burst, width: int = 40) -> str:
     )
 
 
+@dataclass
+class Version:
+    """The code whose scans are timed: this tree (`commit` None) or a --compare commit."""
+
+    name: str
+    commit: str | None
+    tickets: Tickets
+    base: str = ""
+    first: Burst | None = None
+    again: Burst | None = None
+
+    def label(self, burst: str) -> str:
+        return burst if self.commit is None else f"{burst} ({self.name})"
+
+
 def report(
     args: argparse.Namespace,
     bare: tuple[Burst, Burst],
     healthz: Burst,
-    scans: tuple[Burst, Burst],
-    compared: tuple[Burst, Burst] | None = None,
+    versions: list[Version],
 ) -> tuple[bool, list[str]]:
     """Prints the figures; returns whether every result was the expected one, and the lines
-    for the JSON's notes: the results counted and, with `compared` (the --compare commit's first
-    scans and repeats), this tree's requests per second ÷ the commit's."""
+    for the JSON's notes: the results counted and, when commits were compared, each version's
+    requests per second ÷ each later one's."""
     cache = f"Redis at {args.redis_url}" if args.redis_url else "local memory per worker"
     prepared = (
         f"prepared statements after {args.prepare_threshold} runs"
@@ -215,9 +234,9 @@ def report(
         f"each); gunicorn with {args.workers} sync workers; PostgreSQL, {prepared}; "
         f"cache: {cache}."
     )
-    if compared:
-        print(f"Compared with commit {args.compare} ({args.compare_name}).")
-    redeems = [*scans, *(compared or ())]
+    for version in versions[1:]:
+        print(f"Compared with commit {version.commit} ({version.name}).")
+    redeems = [burst for version in versions for burst in (version.first, version.again)]
     bursts = (bare[0], healthz, *redeems, bare[1])
     width = max(len(burst.name) for burst in bursts)
     print(
@@ -241,18 +260,18 @@ def report(
         counted = ", ".join(f"{k} x{n}" for k, n in sorted(results.items()))
         print(f"  results: {counted}")
         lines.append(f"{burst.name}: {counted}")
-    if compared:
-        first, again = (
-            ours.throughput / theirs.throughput
-            for ours, theirs in zip(scans, compared, strict=True)
-        )
-        ratio = f"This tree ÷ {args.compare_name}: {first:.2f}× (first), {again:.2f}× (repeat)"  # noqa: RUF001
-        print(ratio)
-        lines.append(ratio)
+    for n, ours in enumerate(versions):
+        for theirs in versions[n + 1 :]:
+            first = ours.first.throughput / theirs.first.throughput
+            again = ours.again.throughput / theirs.again.throughput
+            ratio = f"{ours.name} ÷ {theirs.name}: {first:.2f}× (first), {again:.2f}× (repeat)"  # noqa: RUF001
+            print(ratio)
+            lines.append(ratio)
     ok = not any(burst.errors for burst in bursts) and all(
-        Counter(b.get("result") for b in first.bodies) == {"ok": args.tickets}
-        and Counter(b.get("result") for b in again.bodies) == {"already_checked_in": args.tickets}
-        for first, again in (scans, *([compared] if compared else []))
+        Counter(b.get("result") for b in version.first.bodies) == {"ok": args.tickets}
+        and Counter(b.get("result") for b in version.again.bodies)
+        == {"already_checked_in": args.tickets}
+        for version in versions
     )
     if not ok:
         print(
@@ -264,51 +283,46 @@ def report(
 
 def main() -> int:
     args = parse_args()
-    compared = None
     try:
-        with served_from_args(args) as served:
+        with served_from_args(args) as served, contextlib.ExitStack() as servers:
             print(f"Making {args.tickets} tickets ...", flush=True)
-            tickets = make_tickets(served, args.tickets, args.scanners)
+            versions = [
+                Version("this tree", None, make_tickets(served, args.tickets, args.scanners))
+            ]
+            versions[0].base = served.base
+            for n, (commit, name) in enumerate(zip(args.compare, args.compare_name, strict=True)):
+                print(f"Making {args.tickets} tickets for {name} ...", flush=True)
+                tickets = make_tickets(
+                    served, args.tickets, args.scanners, programme=f"benchmark-{n + 1}"
+                )
+                print(f"Serving commit {commit} ({name}) ...", flush=True)
+                version = Version(name, commit, tickets)
+                version.base = servers.enter_context(served_from_commit(served, commit))
+                versions.append(version)
             base = served.base
-            if args.compare:
-                print(f"Making {args.tickets} tickets for {args.compare_name} ...", flush=True)
-                theirs = make_tickets(
-                    served, args.tickets, args.scanners, programme="benchmark-compared"
+
+            before = bare_burst(base, f"GET {BARE} (no query)", args.tickets, args.scanners)
+            healthz = run_burst(
+                Burst("GET /healthz (one query)"),
+                [urllib.request.Request(f"{base}/healthz")] * args.tickets,
+                args.scanners,
+            )
+            # First scans in one order, repeats in the other (this tree, the commits, the
+            # commits backwards, this tree): a drift in the machine's load weighs on all alike.
+            for version in versions:
+                version.first = redeem_burst(
+                    version.label(FIRST), version.base, version.tickets, args.scanners, device=0
                 )
-                print(f"Serving commit {args.compare} ({args.compare_name}) ...", flush=True)
-            with (
-                served_from_commit(served, args.compare)
-                if args.compare
-                else contextlib.nullcontext()
-            ) as their_base:
-                before = bare_burst(base, f"GET {BARE} (no query)", args.tickets, args.scanners)
-                healthz = run_burst(
-                    Burst("GET /healthz (one query)"),
-                    [urllib.request.Request(f"{base}/healthz")] * args.tickets,
-                    args.scanners,
+            for version in reversed(versions):
+                version.again = redeem_burst(
+                    version.label(AGAIN), version.base, version.tickets, args.scanners, device=1
                 )
-                if their_base is None:
-                    first, again = redeem_bursts(base, tickets, args.scanners)
-                else:
-                    # This tree, the commit, the commit, this tree: a drift in the machine's
-                    # load weighs on both alike.
-                    name = args.compare_name
-                    first = redeem_burst(FIRST, base, tickets, args.scanners, device=0)
-                    compared = (
-                        redeem_burst(
-                            f"{FIRST} ({name})", their_base, theirs, args.scanners, device=0
-                        ),
-                        redeem_burst(
-                            f"{AGAIN} ({name})", their_base, theirs, args.scanners, device=1
-                        ),
-                    )
-                    again = redeem_burst(AGAIN, base, tickets, args.scanners, device=1)
-                after = bare_burst(
-                    base, f"GET {BARE} (no query), again", args.tickets, args.scanners
-                )
+            servers.close()
+            after = bare_burst(base, f"GET {BARE} (no query), again", args.tickets, args.scanners)
             bare = (before, after)
-            ok, lines = report(args, bare, healthz, (first, again), compared)
+            ok, lines = report(args, bare, healthz, versions)
             if args.json:
+                ours = versions[0]
                 write_bursts_json(
                     args,
                     served,
@@ -317,16 +331,21 @@ def main() -> int:
                     setup={
                         "tickets": args.tickets,
                         "scanners": args.scanners,
-                        **({"compared_with": args.compare_name} if compared else {}),
+                        **(
+                            {"compared with": ", ".join(v.name for v in versions[1:])}
+                            if len(versions) > 1
+                            else {}
+                        ),
                     },
                     caption=f"{args.tickets} tickets redeemed by {args.scanners} scanners "
                     "at once, then scanned again from another device",
                     bare=bare,
                     rows=[
                         healthz.figures(),
-                        first.figures(aim=AIM),
-                        *(burst.figures() for burst in compared or ()),
-                        again.figures(aim=AIM),
+                        ours.first.figures(aim=AIM),
+                        *(v.first.figures() for v in versions[1:]),
+                        *(v.again.figures() for v in reversed(versions[1:])),
+                        ours.again.figures(aim=AIM),
                     ],
                     ok=ok,
                     notes=lines,

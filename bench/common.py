@@ -318,7 +318,7 @@ def manage(env: dict[str, str], *arguments: str) -> str:
 
 
 def wait_until_up(
-    base: str, server: subprocess.Popen, timeout: float = 30, path: str = "/healthz"
+    base: str, server: subprocess.Popen, timeout: float = 120, path: str = "/healthz"
 ) -> None:
     """Waits until `server` answers 200 at `path`; raises when it exits or takes too long."""
     deadline = time.monotonic() + timeout

@@ -76,13 +76,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--checkin-compare",
         metavar="COMMIT",
+        action="append",
+        default=[],
         help="the check-in also redeems with the code of this git commit, in the same run "
-        "(checkin.py --compare)",
+        "(checkin.py --compare); may be given more than once",
     )
     parser.add_argument(
         "--checkin-compare-name",
         metavar="NAME",
-        help="what to call the --checkin-compare commit's rows (default: its abbreviated hash)",
+        action="append",
+        default=[],
+        help="what to call the rows of the --checkin-compare commit in the same place "
+        "(default: its abbreviated hash)",
     )
     parser.add_argument("--signups", type=int, default=1000, help="sign-ups in the burst (1000)")
     parser.add_argument("--capacity", type=int, default=250, help="places for them (250)")
@@ -101,18 +106,15 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,50}", args.db_prefix):
         parser.error("--db-prefix: lower-case letters, digits and _, please")
-    if args.checkin_compare_name and not args.checkin_compare:
-        parser.error("--checkin-compare-name goes with --checkin-compare")
+    if len(args.checkin_compare_name) > len(args.checkin_compare):
+        parser.error("one --checkin-compare-name per --checkin-compare, please")
     return args
 
 
 def benchmarks(args: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
     """(name, script, its own arguments), in the order they run and appear in RESULTS.md."""
-    compare = []
-    if args.checkin_compare:
-        compare = ["--compare", args.checkin_compare]
-        if args.checkin_compare_name:
-            compare += ["--compare-name", args.checkin_compare_name]
+    compare = [part for commit in args.checkin_compare for part in ("--compare", commit)]
+    compare += [part for name in args.checkin_compare_name for part in ("--compare-name", name)]
     return [
         (
             "Registration burst",
