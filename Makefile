@@ -77,7 +77,7 @@ bench-listing: install
 
 # The same scans against pretix, installed into var/bench-pretix (bench/README.md).
 bench-pretix: install
-	$(PY) bench/pretix_checkin.py $(BENCH_ARGS)
+	$(PY) bench/peers/pretix_checkin.py $(BENCH_ARGS)
 
 # The README's pictures (docs/screenshots/), taken in Chromium from the demo data.
 screenshots: install-test

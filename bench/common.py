@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -316,7 +318,7 @@ def manage(env: dict[str, str], *arguments: str) -> str:
 
 
 def wait_until_up(
-    base: str, server: subprocess.Popen, timeout: float = 30, path: str = "/healthz"
+    base: str, server: subprocess.Popen, timeout: float = 120, path: str = "/healthz"
 ) -> None:
     """Waits until `server` answers 200 at `path`; raises when it exits or takes too long."""
     deadline = time.monotonic() + timeout
@@ -448,6 +450,80 @@ class Served:
     env: dict[str, str]  # production-like settings, for `manage()` against the same database
     database_url: str
     postgres_version: str
+    workers: int
+
+
+def start_gunicorn(tree: Path, env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
+    """gunicorn serving the code in `tree` with that tree's production configuration."""
+    return subprocess.Popen(
+        [
+            str(GUNICORN),
+            "--config",
+            str(tree / GUNICORN_CONF.relative_to(REPO)),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            # The access log is written (as in production) but not shown; no worker is
+            # recycled halfway through a burst.
+            "--access-logfile",
+            os.devnull,
+            "--max-requests",
+            "0",
+        ],
+        cwd=tree,
+        env=env,
+    )
+
+
+def warm_up(base: str, server: subprocess.Popen) -> None:
+    """Waits until `server` answers; every worker opens its database connection before the
+    clock starts."""
+    wait_until_up(base, server)
+    run_burst(Burst("warm-up"), [urllib.request.Request(f"{base}/healthz")] * 64, 16)
+
+
+def short_commit(ref: str) -> str:
+    """The abbreviated hash of git commit `ref` in this repository; ValueError if none."""
+    done = subprocess.run(
+        ["git", "rev-parse", "--verify", "--short", f"{ref}^{{commit}}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise ValueError(f"no commit {ref!r} in {REPO}")
+    return done.stdout.strip()
+
+
+@contextmanager
+def served_from_commit(served: Served, ref: str) -> Iterator[str]:
+    """The code of git commit `ref`, served beside `served` as it is served: the same
+    settings, database and cache, its own gunicorn on another port; its base URL.
+
+    For comparing two versions of the code in one run (checkin.py --compare): the database is
+    the one this tree migrated, so the commit must need the same tables. Its files are taken
+    from git into a temporary directory, which goes with the server at the end."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", short_commit(ref)],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tempfile.TemporaryDirectory(prefix="jubileum-bench-commit-") as tree:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as files:
+            files.extractall(tree, filter="data")
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = start_gunicorn(Path(tree), served.env, port, served.workers)
+        try:
+            warm_up(base, server)
+            yield base
+        finally:
+            stop(server)
 
 
 @contextmanager
@@ -500,31 +576,9 @@ def served_on_postgres(
             print(f"Migrating {db_name} ...", flush=True)
             manage(env, "migrate", "--no-input", "-v", "0")
             manage(env, "collectstatic", "--no-input", "-v", "0")
-            server = subprocess.Popen(
-                [
-                    str(GUNICORN),
-                    "--config",
-                    str(GUNICORN_CONF),
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    str(workers),
-                    "--log-level",
-                    "warning",
-                    # The access log is written (as in production) but not shown; no worker is
-                    # recycled halfway through a burst.
-                    "--access-logfile",
-                    os.devnull,
-                    "--max-requests",
-                    "0",
-                ],
-                cwd=REPO,
-                env=env,
-            )
-            wait_until_up(base, server)
-            # Every worker opens its database connection before the clock starts.
-            run_burst(Burst("warm-up"), [urllib.request.Request(f"{base}/healthz")] * 64, 16)
-            yield Served(base, env, bench_url, version)
+            server = start_gunicorn(REPO, env, port, workers)
+            warm_up(base, server)
+            yield Served(base, env, bench_url, version, workers)
         finally:
             if server is not None:
                 stop(server)

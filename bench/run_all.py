@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run_all.py [--workers 4] [--signups 1000] [--tickets 2000]
         [--expenses 1000] [--page-requests 200] [--redis-url URL] [--output bench/RESULTS.md]
+        [--db-prefix jubileum_bench] [--checkin-compare COMMIT [--checkin-compare-name NAME]]
 
 Runs registration_burst.py, checkin.py and budget_dashboard.py --http in turn, all with the same
 settings: gunicorn with --workers sync workers and production settings (DEBUG off) on loopback,
@@ -21,6 +22,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,9 @@ from results import aims, render
 
 BENCH = Path(__file__).resolve().parent
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+DEFAULT_DB_PREFIX = "jubileum_bench"
+# It installs another product, so it lives apart from our own code.
+PRETIX = "peers/pretix_checkin.py"
 
 
 def parse_args() -> argparse.Namespace:
@@ -62,6 +67,28 @@ def parse_args() -> argparse.Namespace:
         default=None,
         help="prepared statements after this many runs of a query (default: off, as production)",
     )
+    parser.add_argument(
+        "--db-prefix",
+        default=DEFAULT_DB_PREFIX,
+        help="the throwaway databases are this name and it with _checkin, _budget and _pretix "
+        f"added ({DEFAULT_DB_PREFIX}); pick another when someone else benchmarks on the server",
+    )
+    parser.add_argument(
+        "--checkin-compare",
+        metavar="COMMIT",
+        action="append",
+        default=[],
+        help="the check-in also redeems with the code of this git commit, in the same run "
+        "(checkin.py --compare); may be given more than once",
+    )
+    parser.add_argument(
+        "--checkin-compare-name",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="what to call the rows of the --checkin-compare commit in the same place "
+        "(default: its abbreviated hash)",
+    )
     parser.add_argument("--signups", type=int, default=1000, help="sign-ups in the burst (1000)")
     parser.add_argument("--capacity", type=int, default=250, help="places for them (250)")
     parser.add_argument("--tickets", type=int, default=2000, help="tickets to check in (2000)")
@@ -73,14 +100,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--pretix",
         action="store_true",
-        help="also redeem the same tickets against pretix (pretix_checkin.py: installs pretix "
-        "into var/bench-pretix on first use; about five minutes more)",
+        help="also redeem the same tickets against pretix (peers/pretix_checkin.py: installs "
+        "pretix into var/bench-pretix on first use; about five minutes more)",
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,50}", args.db_prefix):
+        parser.error("--db-prefix: lower-case letters, digits and _, please")
+    if len(args.checkin_compare_name) > len(args.checkin_compare):
+        parser.error("one --checkin-compare-name per --checkin-compare, please")
+    return args
 
 
 def benchmarks(args: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
     """(name, script, its own arguments), in the order they run and appear in RESULTS.md."""
+    compare = [part for commit in args.checkin_compare for part in ("--compare", commit)]
+    compare += [part for name in args.checkin_compare_name for part in ("--compare-name", name)]
     return [
         (
             "Registration burst",
@@ -90,7 +124,7 @@ def benchmarks(args: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
         (
             "Check-in at the door",
             "checkin.py",
-            ["--tickets", str(args.tickets), "--scanners", str(args.scanners)],
+            ["--tickets", str(args.tickets), "--scanners", str(args.scanners), *compare],
         ),
         (
             "Budget dashboard and API",
@@ -101,7 +135,7 @@ def benchmarks(args: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
             [
                 (
                     "Check-in: Jubileum and pretix",
-                    "pretix_checkin.py",
+                    PRETIX,
                     ["--tickets", str(args.tickets), "--scanners", str(args.scanners)],
                 )
             ]
@@ -112,7 +146,14 @@ def benchmarks(args: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
 
 
 # pretix_checkin.py keeps its own Redis database (it empties it) and has no prepared statements.
-OWN_STACK = {"pretix_checkin.py": ("--workers", "--server-url")}
+OWN_STACK = {PRETIX: ("--workers", "--server-url")}
+# Each script's throwaway database: --db-prefix and this.
+DB_SUFFIX = {
+    "registration_burst.py": "",
+    "checkin.py": "_checkin",
+    "budget_dashboard.py": "_budget",
+    PRETIX: "_pretix",
+}
 
 
 def stack_for(script: str, stack: list[str]) -> list[str]:
@@ -221,11 +262,9 @@ def main() -> int:
             path = folder / f"{Path(script).stem}.json"
             path.unlink(missing_ok=True)
             print(f"\n== {name}: bench/{script} {' '.join(own)}", flush=True)
-            done = subprocess.run(
-                [PYTHON, str(BENCH / script), *own, *stack_for(script, stack), "--json", str(path)],
-                cwd=REPO,
-                check=False,
-            )
+            command = [PYTHON, str(BENCH / script), *own, *stack_for(script, stack)]
+            command += ["--db-name", args.db_prefix + DB_SUFFIX[script], "--json", str(path)]
+            done = subprocess.run(command, cwd=REPO, check=False)
             if path.exists():
                 documents.append(json.loads(path.read_text(encoding="utf-8")))
             else:

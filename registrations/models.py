@@ -470,6 +470,18 @@ class ScanLog(models.Model):
     made earlier (by `scanned_at`) for the same ticket: the organiser sees these.
     """
 
+    class Result(models.TextChoices):
+        """What a scan came to; the scanner shows each one differently."""
+
+        OK = "ok", _("Binnengelaten")
+        PARTIAL = "partial", _("Deels binnengelaten")
+        ALREADY = "already_checked_in", _("Al binnen")
+        WRONG_ACTIVITY = "wrong_activity", _("Voor een andere activiteit")
+        CANCELLED = "cancelled", _("Geannuleerd of niet geldig")
+        UNPAID = "unpaid", _("Niet betaald")
+        NOT_YET_OPEN = "not_yet_open", _("Check-in nog niet open")
+        UNKNOWN = "unknown", _("Onbekend ticket")
+
     device = models.ForeignKey(
         ScannerDevice, on_delete=models.SET_NULL, null=True, blank=True, related_name="scans"
     )
@@ -481,7 +493,7 @@ class ScanLog(models.Model):
     )
     # For a code that matched nothing: its SHA-256, so garbage is never stored as such.
     code_hash = models.CharField(max_length=64, blank=True)
-    result = models.CharField(max_length=30)
+    result = models.CharField(max_length=30, choices=Result.choices)
     count = models.PositiveSmallIntegerField(default=0)
     at = models.DateTimeField(default=timezone.now)
     scanned_at = models.DateTimeField(null=True, blank=True)

@@ -24,7 +24,7 @@ from jubileum.lib import ratelimit
 from jubileum.lib.apitools import ErrorOut, strict_query
 from registrations.checkin import devices
 from registrations.checkin import services as checkin
-from registrations.models import ScannerDevice
+from registrations.models import ScanLog, ScannerDevice
 
 router = Router(tags=["check-in"])
 
@@ -160,7 +160,7 @@ class CheckinRedeemIn(StrictIn):
 
 
 class CheckinRedeemOut(Schema):
-    result: Literal[checkin.RESULTS]  # type: ignore[valid-type]
+    result: Literal[tuple(ScanLog.Result.values)]  # type: ignore[valid-type]
     party_size: int
     checked_in: int
     remaining: int

@@ -27,8 +27,8 @@ from django.utils.translation import gettext_lazy as _
 from qrcode.constants import ERROR_CORRECT_M
 
 from events.models import Activity, Programme
-from jubileum import plainsql
 from jubileum.lib.errors import DomainError
+from registrations.checkin import sql
 from registrations.models import ScannerDevice
 
 TOKEN_PREFIX = "jsd_"
@@ -186,37 +186,18 @@ def pair(code: str, *, now: dt.datetime | None = None) -> tuple[ScannerDevice, s
     return device, token
 
 
-# Every scanner request runs this: the device and, one row each, the ids of its activities.
-_DEVICE_SQL = """
-SELECT d.id, d.name, d.programme_id, d.expires_at, d.last_seen_at, a.activity_id
-FROM registrations_scannerdevice d
-LEFT JOIN registrations_scannerdevice_activities a ON a.scannerdevice_id = d.id
-WHERE d.token_hash = %s AND d.revoked_at IS NULL AND d.expires_at > %s
-"""
-
-
 def device_for_token(token: str, *, now: dt.datetime | None = None) -> ScannerDevice | None:
     """The active device this token belongs to, or None (unknown, revoked, expired).
 
-    One query, in plain SQL (`jubileum.plainsql`), and nothing cached: a revoked device is
-    refused on its very next request. The device comes with `activity_ids`; its other fields
-    load when first read."""
+    One query, written out in SQL (`registrations.checkin.sql`), and nothing cached: a revoked
+    device is refused on its very next request. The device comes with `activity_ids`; its
+    other fields load when first read."""
     if len(token) != TOKEN_LENGTH or not token.startswith(TOKEN_PREFIX):
         return None
     now = now or timezone.now()
-    rows = plainsql.fetch_all(_DEVICE_SQL, [hash_token(token), plainsql.db_datetime(now)])
-    if not rows:
+    device = sql.active_device(hash_token(token), now)
+    if device is None:
         return None
-    pk, name, programme_id, expires_at, last_seen_at, _activity = rows[0]
-    device = plainsql.instance(
-        ScannerDevice,
-        id=pk,
-        name=name,
-        programme_id=programme_id,
-        expires_at=plainsql.aware(expires_at),
-        last_seen_at=plainsql.aware(last_seen_at),
-    )
-    device.activity_ids = frozenset(row[5] for row in rows if row[5] is not None)
     if device.last_seen_at is None or now - device.last_seen_at >= LAST_SEEN_PRECISION:
         ScannerDevice.objects.filter(pk=device.pk).update(last_seen_at=now)
         device.last_seen_at = now

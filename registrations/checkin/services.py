@@ -5,8 +5,8 @@ How many of a party are in is *derived*: the sum of `CheckIn.persons` for the re
 transaction serialises writers), before it reads that sum and adds a check-in, so two devices
 scanning the same ticket at once queue up and exactly one of them admits the party, while scans
 of other tickets go on. A walk-in locks the activity row first, as every workflow that changes
-who holds places does. A scan is the busiest request at the door: its queries are plain SQL
-(see `_FIND_SQL` and bench/README.md).
+who holds places does. The reads of a scan are written out in SQL (`registrations.checkin.sql`:
+building them with the ORM cost more than running them); what it writes goes through the ORM.
 
 Every attempt writes a `ScanLog` row. A client nonce makes a scan idempotent per device: the
 first answer is stored with the log row and a repeat of the nonce gets it back unchanged.
@@ -32,13 +32,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from events.models import Activity
-from jubileum import plainsql
 from registrations import services
-from registrations.checkin import devices
+from registrations.checkin import devices, sql
 from registrations.models import CheckIn, Registration, ScanLog, ScannerDevice
 from registrations.tokens import TICKET_PREFIX
 
 Status = Registration.Status
+Result = ScanLog.Result
 
 # Doors open this long before an activity starts; a scan before then is `not_yet_open`.
 CHECKIN_OPENS_BEFORE = dt.timedelta(hours=2)
@@ -47,16 +47,6 @@ MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
 SEARCH_MIN_LENGTH = 2
 SEARCH_LIMIT = 10
 MAX_SYNC_SCANS = 500
-
-OK = "ok"
-PARTIAL = "partial"
-ALREADY = "already_checked_in"
-WRONG_ACTIVITY = "wrong_activity"
-CANCELLED = "cancelled"
-UNPAID = "unpaid"
-NOT_YET_OPEN = "not_yet_open"
-UNKNOWN = "unknown"
-RESULTS = (OK, PARTIAL, ALREADY, WRONG_ACTIVITY, CANCELLED, UNPAID, NOT_YET_OPEN, UNKNOWN)
 
 
 class CheckinError(services.RegistrationError):
@@ -179,14 +169,14 @@ def activities_with_counts(activities: QuerySet[Activity]) -> QuerySet[Activity]
 # --- Redeem -------------------------------------------------------------------------------
 
 
-def _message(result: str, name: str, admitted: int, remaining: int, **extra: Any) -> str:
-    if result == OK:
+def _message(result: Result, name: str, admitted: int, remaining: int, **extra: Any) -> str:
+    if result == Result.OK:
         return ngettext("Welkom — %(n)s persoon", "Welkom — %(n)s personen", admitted) % {
             "n": admitted
         }
-    if result == PARTIAL:
+    if result == Result.PARTIAL:
         return str(_("%(n)s binnen, nog %(rest)s later") % {"n": admitted, "rest": remaining})
-    if result == ALREADY:
+    if result == Result.ALREADY:
         when = extra.get("when")
         device = extra.get("device") or "?"
         if when is None:
@@ -197,17 +187,17 @@ def _message(result: str, name: str, admitted: int, remaining: int, **extra: Any
         )
     return str(
         {
-            WRONG_ACTIVITY: _("Dit ticket is voor een andere activiteit."),
-            CANCELLED: _("Deze aanmelding is geannuleerd of niet (meer) geldig."),
-            UNPAID: _("Deze aanmelding is nog niet betaald."),
-            NOT_YET_OPEN: _("De check-in is nog niet open."),
-            UNKNOWN: _("Dit ticket kennen we niet."),
+            Result.WRONG_ACTIVITY: _("Dit ticket is voor een andere activiteit."),
+            Result.CANCELLED: _("Deze aanmelding is geannuleerd of niet (meer) geldig."),
+            Result.UNPAID: _("Deze aanmelding is nog niet betaald."),
+            Result.NOT_YET_OPEN: _("De check-in is nog niet open."),
+            Result.UNKNOWN: _("Dit ticket kennen we niet."),
         }[result]
     )
 
 
 def _answer(
-    result: str,
+    result: Result,
     registration: Registration | None,
     *,
     checked_in: int = 0,
@@ -230,7 +220,7 @@ def _answer(
         "device_name": None,
         "conflict": False,
     }
-    if result == ALREADY:
+    if result == Result.ALREADY:
         when = extra.get("when")
         answer["first_checked_in_at"] = when.isoformat() if when else None
         answer["device_name"] = extra.get("device")
@@ -270,7 +260,7 @@ def redeem(device: ScannerDevice, scan: Scan, *, now: dt.datetime | None = None)
     if not code and scan.registration_id is None:
         raise NothingToRedeem()
     try:
-        with transaction.atomic(), plainsql.pipeline():
+        with transaction.atomic():
             return _redeem_locked(device, scan, code, now)
     except IntegrityError:
         # The nonce was used before: the unique constraints on (device, nonce) of the check-in
@@ -283,110 +273,20 @@ def redeem(device: ScannerDevice, scan: Scan, *, now: dt.datetime | None = None)
             return _log_replay(first, scan)
 
 
-# The queries of a scan are written out in SQL (`jubileum.plainsql`): compiling them with the
-# ORM cost more CPU than running them, inside the row lock. FOR UPDATE OF r locks only the
-# registration: a lock on the activity row too would queue every scan of the activity.
-_FIND_SQL = """
-SELECT r.id, r.activity_id, r.status, r.contact_name, r.party_size, r.hold_expires_at,
-       a.starts_at
-FROM registrations_registration r JOIN events_activity a ON a.id = r.activity_id
-WHERE {where}{lock}
-"""
-_BY_CODE = "r.ticket_code = %s"
-# A name search only finds this activity's parties; an id is not a way to probe others.
-_BY_ID = "r.id = %s AND r.activity_id = %s"
-
-# Every check-in of the registration, first first: the sum, and who came first. It is sent in
-# the same round trip as _FIND_SQL, so it names the registration by code or id as well.
-_CHECKINS_SQL = """
-SELECT c.id, c.persons, c.at, c.offline, c.nonce, c.device_id, d.name
-FROM registrations_checkin c LEFT JOIN registrations_scannerdevice d ON d.id = c.device_id
-WHERE c.registration_id = {registration}
-ORDER BY c.at, c.id
-"""
-_CHECKINS_BY_CODE = "(SELECT id FROM registrations_registration WHERE ticket_code = %s)"
-_CHECKINS_BY_ID = "%s"
-
-_MARK_CONFLICT_SQL = """
-UPDATE registrations_scanlog SET conflict = %s
-WHERE device_id = %s AND nonce = %s AND replay = %s AND nonce <> ''
-"""
-_MOVE_CHECKIN_SQL = (
-    "UPDATE registrations_checkin SET at = %s, device_id = %s, nonce = %s WHERE id = %s"
-)
-
-
-def _find(scan: Scan, code: str) -> tuple[Registration | None, list[CheckIn]]:
-    """The registration of the scan with the starts_at of its activity, its row locked, and
-    its check-ins, in one round trip on PostgreSQL.
-
-    The check-ins are read after the lock, in a statement of their own: every check-in
-    committed before the lock was granted is there. (A subquery in the locking statement would
-    read the snapshot taken before it waited for the lock, and miss the check-in of the scan it
-    waited for.)"""
-    if scan.registration_id is not None:
-        where, params = _BY_ID, [scan.registration_id, scan.activity_id]
-        registration_sql, registration_param = _CHECKINS_BY_ID, scan.registration_id
-    else:
-        where, params = _BY_CODE, [code]
-        registration_sql, registration_param = _CHECKINS_BY_CODE, code
-    found = plainsql.send(_FIND_SQL.format(where=where, lock=plainsql.for_update_of("r")), params)
-    checkins = plainsql.send(
-        _CHECKINS_SQL.format(registration=registration_sql), [registration_param]
-    )
-    row = found.one()
-    if row is None:
-        checkins.all()
-        return None, []
-    pk, activity_id, status, contact_name, party_size, hold_expires_at, starts_at = row
-    registration = plainsql.instance(
-        Registration,
-        id=pk,
-        activity_id=activity_id,
-        status=status,
-        contact_name=contact_name,
-        party_size=party_size,
-        hold_expires_at=plainsql.aware(hold_expires_at),
-    )
-    registration.activity = plainsql.instance(
-        Activity, id=activity_id, starts_at=plainsql.aware(starts_at)
-    )
-    return registration, _checkins(registration, checkins.all())
-
-
-def _checkins(registration: Registration, rows: list[tuple]) -> list[CheckIn]:
-    checkins = []
-    for pk, persons, at, offline, nonce, device_id, device_name in rows:
-        entry = plainsql.instance(
-            CheckIn,
-            id=pk,
-            registration_id=registration.pk,
-            persons=persons,
-            at=plainsql.aware(at),
-            offline=offline,
-            nonce=nonce,
-        )
-        entry.device = (
-            plainsql.instance(ScannerDevice, id=device_id, name=device_name)
-            if device_id is not None
-            else None
-        )
-        checkins.append(entry)
-    return checkins
-
-
 def _redeem_locked(device: ScannerDevice, scan: Scan, code: str, now: dt.datetime) -> dict:
-    registration, checkins = _find(scan, code)
+    # A name search only finds this activity's parties; an id is not a way to probe others.
+    registration = sql.locked_registration(
+        code=code, registration_id=scan.registration_id, activity_id=scan.activity_id
+    )
     scanned_at = now
     if scan.offline and scan.scanned_at is not None:
         scanned_at = min(scan.scanned_at, now + MAX_CLOCK_SKEW)
 
     def finish(answer: dict[str, Any], admitted: int = 0) -> dict[str, Any]:
-        plainsql.insert(
-            ScanLog,
-            device_id=device.pk,
+        ScanLog.objects.create(
+            device=device,
             activity_id=scan.activity_id,
-            registration_id=registration.pk if registration else None,
+            registration=registration,
             code_hash="" if registration else code_hash(code or str(scan.registration_id)),
             result=answer["result"],
             count=admitted,
@@ -394,24 +294,27 @@ def _redeem_locked(device: ScannerDevice, scan: Scan, code: str, now: dt.datetim
             scanned_at=scan.scanned_at,
             offline=scan.offline,
             nonce=scan.nonce,
-            replay=False,
             conflict=answer["conflict"],
             response=answer,
         )
         return answer
 
     if registration is None:
-        return finish(_answer(UNKNOWN, None))
+        return finish(_answer(Result.UNKNOWN, None))
     if registration.activity_id != scan.activity_id:
-        return finish(_answer(WRONG_ACTIVITY, registration))
+        return finish(_answer(Result.WRONG_ACTIVITY, registration))
+    # Read after the lock was granted, in a query of its own, so that every check-in committed
+    # before then is there: a subquery or join in the locking query would read the snapshot
+    # taken before it waited for the lock, and miss the check-in of the scan it waited for.
+    checkins = sql.checkins_of(registration)
     checked_in = sum(c.persons for c in checkins)
     status = ticket_status(registration, now)
     if status == "cancelled" or status == "other":
-        return finish(_answer(CANCELLED, registration, checked_in=checked_in))
+        return finish(_answer(Result.CANCELLED, registration, checked_in=checked_in))
     if status == "unpaid":
-        return finish(_answer(UNPAID, registration, checked_in=checked_in))
+        return finish(_answer(Result.UNPAID, registration, checked_in=checked_in))
     if scanned_at < opens_at(registration.activity):
-        return finish(_answer(NOT_YET_OPEN, registration, checked_in=checked_in))
+        return finish(_answer(Result.NOT_YET_OPEN, registration, checked_in=checked_in))
 
     remaining = registration.party_size - checked_in
     wanted = remaining if scan.count is None else max(scan.count, 1)
@@ -419,18 +322,16 @@ def _redeem_locked(device: ScannerDevice, scan: Scan, code: str, now: dt.datetim
         answer, admitted = _already(device, registration, checkins, scan, scanned_at)
         return finish(answer, admitted)
     admitted = min(wanted, remaining)
-    plainsql.insert(
-        CheckIn,
-        registration_id=registration.pk,
-        device_id=device.pk,
+    CheckIn.objects.create(
+        registration=registration,
+        device=device,
         persons=admitted,
         at=scanned_at,
         offline=scan.offline,
         nonce=scan.nonce,
-        created_at=timezone.now(),  # when the server learnt of it (auto_now_add)
     )
     checked_in += admitted
-    result = OK if checked_in >= registration.party_size else PARTIAL
+    result = Result.OK if checked_in >= registration.party_size else Result.PARTIAL
     return finish(_answer(result, registration, checked_in=checked_in, admitted=admitted), admitted)
 
 
@@ -452,16 +353,17 @@ def _already(
         later = [c for c in checkins if c.offline and c.at > scanned_at]
         if later:
             superseded = later[-1]
-            # Plain SQL: in the pipeline the ORM would read a row count not yet received.
-            plainsql.execute(
-                _MARK_CONFLICT_SQL, [True, superseded.device_id, superseded.nonce, False]
-            )
-            plainsql.execute(
-                _MOVE_CHECKIN_SQL,
-                [plainsql.db_datetime(scanned_at), device.pk, scan.nonce, superseded.pk],
+            # Its first log row, by the (device, nonce) it was admitted with; a check-in whose
+            # device is gone or that came without a nonce has none to find.
+            if superseded.device_id is not None and superseded.nonce:
+                ScanLog.objects.filter(
+                    device_id=superseded.device_id, nonce=superseded.nonce, replay=False
+                ).update(conflict=True)
+            CheckIn.objects.filter(pk=superseded.pk).update(
+                at=scanned_at, device=device, nonce=scan.nonce
             )
             admitted = superseded.persons
-            result = OK if checked_in >= registration.party_size else PARTIAL
+            result = Result.OK if checked_in >= registration.party_size else Result.PARTIAL
             return (
                 _answer(result, registration, checked_in=checked_in, admitted=admitted),
                 admitted,
@@ -469,7 +371,9 @@ def _already(
     first = checkins[0] if checkins else None
     when = first.at if first else None
     device_name = first.device.name if first and first.device else None
-    answer = _answer(ALREADY, registration, checked_in=checked_in, when=when, device=device_name)
+    answer = _answer(
+        Result.ALREADY, registration, checked_in=checked_in, when=when, device=device_name
+    )
     answer["conflict"] = bool(scan.offline and first is not None and first.offline)
     return answer, 0
 
@@ -492,15 +396,15 @@ def sync(
         try:
             results.append(redeem(device, scan, now=now))
         except NothingToRedeem:
-            results.append(_answer(UNKNOWN, None))
+            results.append(_answer(Result.UNKNOWN, None))
     return results
 
 
 def _refuse_activity(device: ScannerDevice, scan: Scan, now: dt.datetime) -> dict[str, Any]:
-    answer = _answer(WRONG_ACTIVITY, None)
+    answer = _answer(Result.WRONG_ACTIVITY, None)
     ScanLog.objects.create(
         device=device,
-        result=WRONG_ACTIVITY,
+        result=Result.WRONG_ACTIVITY,
         code_hash=code_hash(normalise_code(scan.code)) if scan.code else "",
         scanned_at=scan.scanned_at,
         offline=True,
@@ -593,7 +497,7 @@ def walk_in(device: ScannerDevice, data: WalkIn, *, now: dt.datetime | None = No
             raise services.RegistrationClosed(details={"activity_id": activity.pk})
         if now < opens_at(activity):
             registration = None
-            answer = _answer(NOT_YET_OPEN, None)
+            answer = _answer(Result.NOT_YET_OPEN, None)
         else:
             free = services.places_free(activity, now)
             if free is not None and data.party_size > free:
@@ -615,7 +519,9 @@ def walk_in(device: ScannerDevice, data: WalkIn, *, now: dt.datetime | None = No
                 at=now,
                 nonce=data.nonce,
             )
-            answer = _answer(OK, registration, checked_in=data.party_size, admitted=data.party_size)
+            answer = _answer(
+                Result.OK, registration, checked_in=data.party_size, admitted=data.party_size
+            )
         ScanLog.objects.create(
             device=device,
             activity=activity,

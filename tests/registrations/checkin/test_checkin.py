@@ -322,8 +322,7 @@ def test_scans_of_one_activity_do_not_queue_behind_each_other(
 
 @pytest.mark.postgres
 def test_every_result_with_prepared_statements(device, open_activity, make_registration):
-    """The same answers when the database option `prepare_threshold` switches prepared
-    statements on (then jubileum.plainsql binds parameters on the server)."""
+    """The same answers when the database option `prepare_threshold` is set."""
     party = make_registration(activity=open_activity, party_size=2)
     cancelled = make_registration(activity=open_activity, status=Status.CANCELLED)
     raw = connection.connection

@@ -1,14 +1,14 @@
 """Door check-in, ours and pretix's: the same scans against both, on this machine, in one run.
 
-    .venv/bin/python bench/pretix_checkin.py [--tickets 2000] [--scanners 8] [--workers 4]
-        [--server-url postgres://postgres@127.0.0.1:5432/postgres]
+    .venv/bin/python bench/peers/pretix_checkin.py [--tickets 2000] [--scanners 8] [--workers 4]
+        [--server-url postgres://postgres@127.0.0.1:5432/postgres] [--db-name NAME]
         [--redis-url redis://127.0.0.1:6379/14] [--pretix-version 2026.8.0]
         [--no-keep-venv] [--json PATH]
 
 pretix (installed from PyPI with pip into a virtual environment of its own under
 var/bench-pretix/venv, with the same Python as ours and the gunicorn pinned in pyproject.toml;
 reused while it holds the wanted versions) gets its own throwaway PostgreSQL database
-`jubileum_bench_pretix` (dropped and created anew each run), its configuration file
+`jubileum_bench_pretix` or --db-name (dropped and created anew each run), its configuration file
 var/bench-pretix/pretix.cfg (debug off, data in var/bench-pretix/data, the cache and the task
 queue in Redis at --redis-url, which is emptied at the start and the end: use a database number
 nobody else uses; no celery worker runs, so pretix's tasks wait in the queue, as our mail tasks
@@ -18,10 +18,11 @@ each, one check-in list for all products and --scanners pretixSCAN devices (each
 token, as the scanning app has after pairing).
 
 Ours is served as bench/checkin.py serves it (`common.served_on_postgres`, database
-`jubileum_bench_pretix_jubileum`, the same Redis), with its own --tickets tickets and --scanners
-devices (checkin.make_tickets). Both are served by gunicorn with --workers sync workers; only
-one of the two is ever under load: pretix is started after our bursts and stopped before the last
-one (our server idles meanwhile). With --scanners client threads it times:
+`jubileum_bench_pretix_jubileum`, or --db-name with `_jubileum`, the same Redis), with its own
+--tickets tickets and --scanners devices (checkin.make_tickets). Both are served by gunicorn with
+--workers sync workers; only one of the two is ever under load: pretix is started after our
+bursts and stopped before the last one (our server idles meanwhile). With --scanners client
+threads it times:
 
 - `GET /api/bench/bare` on our server, --tickets times: the yardstick;
 - our `POST /api/v1/checkin/redeem` for every ticket (all `ok`), then every ticket again from
@@ -35,6 +36,8 @@ It prints requests, errors (for the scans: every answer that is not the expected
 its HTTP status; for the bare endpoint: answers outside 2xx), p50/p95/p99 latency in ms, requests
 per second and the ratio to the bare endpoint, and ours ÷ pretix's requests per second; it exits
 1 when an answer was not the expected one. Servers are stopped and databases dropped at the end.
+
+It lives in bench/peers/, apart from our own code, because it installs another product's.
 """
 
 from __future__ import annotations
@@ -57,6 +60,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+# checkin.py and common.py are in bench/, one folder up.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 from checkin import make_tickets, redeem_bursts
@@ -89,7 +95,6 @@ PIP_LOG = HOME / "pip.log"
 SERVER_LOG = HOME / "gunicorn.log"
 SECRET_KEY = secrets.token_urlsafe(50)  # one per run
 DB_NAME = "jubileum_bench_pretix"
-OUR_DB_NAME = "jubileum_bench_pretix_jubileum"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 ORGANIZER = "bench"
 EVENT = "open-dag"
@@ -186,8 +191,12 @@ def parse_args() -> argparse.Namespace:
         "--server-url",
         default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_SERVER_URL),
         help="a PostgreSQL database to connect to for creating and dropping the throwaway "
-        f"databases {DB_NAME} and {OUR_DB_NAME} (default: postgres on 127.0.0.1; or "
-        "BENCH_POSTGRES_URL)",
+        "databases (default: postgres on 127.0.0.1; or BENCH_POSTGRES_URL)",
+    )
+    parser.add_argument(
+        "--db-name",
+        default=DB_NAME,
+        help=f"pretix's throwaway database ({DB_NAME}); ours is this name with _jubileum added",
     )
     parser.add_argument(
         "--redis-url",
@@ -217,6 +226,8 @@ def parse_args() -> argparse.Namespace:
         parser.error("--tickets 1-20000 and --scanners 1-64, please")
     if not 1 <= args.workers <= 64:
         parser.error("--workers 1-64, please")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,53}", args.db_name):
+        parser.error("--db-name: lower-case letters, digits and _, please")
     if not re.fullmatch(r"[0-9][0-9A-Za-z.]*", args.pretix_version):
         parser.error("--pretix-version: a release number such as 2026.8.0, please")
     return args
@@ -329,7 +340,7 @@ def pretix_env() -> dict[str, str]:
     return env
 
 
-def write_config(server_url: str, port: int, redis_url: str) -> None:
+def write_config(server_url: str, db_name: str, port: int, redis_url: str) -> None:
     """pretix.cfg: production-like (debug off), PostgreSQL, Redis for the cache and tasks."""
     server = urllib.parse.urlsplit(server_url)
     lines = [
@@ -348,7 +359,7 @@ def write_config(server_url: str, port: int, redis_url: str) -> None:
         "",
         "[database]",
         "backend=postgresql",
-        f"name={DB_NAME}",
+        f"name={db_name}",
         f"user={urllib.parse.unquote(server.username or '')}",
         f"password={urllib.parse.unquote(server.password or '')}",
         f"host={server.hostname or ''}",
@@ -417,11 +428,11 @@ def prepare_pretix(args: argparse.Namespace) -> PretixTickets:
         shutil.rmtree(DATA)
     DATA.mkdir(parents=True)
     # The port is chosen when pretix is served (served_pretix writes the file again).
-    write_config(args.server_url, 8000, args.redis_url)
-    drop_database(args.server_url, DB_NAME)
-    admin(args.server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+    write_config(args.server_url, args.db_name, 8000, args.redis_url)
+    drop_database(args.server_url, args.db_name)
+    admin(args.server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(args.db_name)))
     started = time.perf_counter()
-    print(f"Migrating {DB_NAME} (pretix) ...", flush=True)
+    print(f"Migrating {args.db_name} (pretix) ...", flush=True)
     run_pretix("-m", "pretix", "migrate", "--no-input", "-v", "0")
     migrated = time.perf_counter()
     print(f"Making {args.tickets} pretix orders ...", flush=True)
@@ -445,7 +456,8 @@ def served_pretix(args: argparse.Namespace, warm_up_token: str) -> Iterator[str]
     SERVER_LOG."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    write_config(args.server_url, port, args.redis_url)  # pretix's own URL, with the port
+    # pretix's own URL, with the port
+    write_config(args.server_url, args.db_name, port, args.redis_url)
     log = SERVER_LOG.open("w")
     server = subprocess.Popen(
         [
@@ -654,9 +666,10 @@ def main() -> int:
     }
     try:
         pretix_tickets = prepare_pretix(args)
-        drop_database(args.server_url, OUR_DB_NAME)  # a leftover of an interrupted run
+        our_db = f"{args.db_name}_jubileum"
+        drop_database(args.server_url, our_db)  # a leftover of an interrupted run
         with served_on_postgres(
-            args.server_url, OUR_DB_NAME, args.workers, redis_url=redis_url
+            args.server_url, our_db, args.workers, redis_url=redis_url
         ) as served:
             print(f"Making {args.tickets} Jubileum tickets ...", flush=True)
             our_tickets = make_tickets(served, args.tickets, args.scanners)
@@ -681,7 +694,7 @@ def main() -> int:
         return 2
     finally:
         with contextlib.suppress(psycopg.Error):
-            drop_database(args.server_url, DB_NAME)
+            drop_database(args.server_url, args.db_name)
         empty_redis(redis_url)
         if not args.keep_venv:
             shutil.rmtree(VENV, ignore_errors=True)
