@@ -279,18 +279,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def live_server(request, django_db_setup, django_db_blocker, tmp_path_factory):
     """pytest-django's live server, on a test database that each of its threads opens for itself.
 
-    The server answers every request in a thread of its own, several at once: a scanner page
-    polls its counts while a scan is redeemed. pytest-django would hand all those threads, and
-    the test, the one connection that holds the in-memory SQLite test database, and neither
-    Python's sqlite3 connection nor Django's transaction state is made for two threads at once
-    (Django's LiveServerTestCase documentation warns of it): one thread's statement was reset
-    under another, so the scanner's device lookup came back empty and answered 401, or one
-    thread's BEGIN met another's transaction and answered 503. So the server runs on a file copy
-    of the test database with the production options (browser tests come last, so nothing is
-    lost), and each thread has its own connection, as in production, where SQLite serialises
-    the writers. PostgreSQL gives every thread its own connection anyway.
+    The server answers each request in a thread of its own, several at once (a scanner page
+    polls its counts while a scan is redeemed). pytest-django would give all of them, and the
+    test, the one connection that holds the in-memory SQLite test database, which Django's
+    documentation of LiveServerTestCase warns against. It went wrong: sqlite3's statement cache
+    handed two threads running the same query one prepared statement, so the scanner's device
+    lookup came back empty (401, and the page unpaired) or raised, and one thread's BEGIN met
+    another's transaction (503). So from here on the test database is a file copy with the
+    production options, and every thread connects to it on its own, as in production
+    (tests/e2e/test_live_server.py). Browser tests come last, so the copy is made once the other
+    tests are done. On PostgreSQL every thread has its own connection anyway.
 
-    Started only once the test database exists, so that it is the test database it copies.
+    Started only once the test database exists, so that the copy is of the test database.
     """
     addr = (
         request.config.getvalue("liveserver")
