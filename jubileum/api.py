@@ -4,7 +4,13 @@
 The OpenAPI document names every error an operation can answer with. Routers declare the ones
 their rules produce (404, 409, 429, ...); `ApiSchema` adds those the framework produces whatever
 the operation: 400 for a body that is not JSON, 401 without a valid token, 403 for a change
-through the organiser session without its CSRF token, and 422 for input the schema refuses.
+through the organiser session without its CSRF token, 422 for input the schema refuses, and 503
+when the database does not answer for a moment.
+
+A database gone for a moment is 503 `unavailable` with Retry-After wherever it shows, also while
+a token is looked up (ninja routes what an auth class raises to these handlers): a client must
+be able to trust that 401 means only "this token is unknown, revoked or expired". A scanner
+forgets its pairing on a 401.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from typing import Any
 
 import ninja.openapi.schema
 from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
@@ -33,6 +39,7 @@ import registrations.checkin.api
 from jubileum.lib.apitokens import OrganiserAuth
 from jubileum.lib.apitools import ErrorOut, refuses_unknown_query
 from jubileum.lib.errors import HTTP_ERRORS, DomainError, error_body
+from jubileum.middleware import DATABASE_GONE, database_unavailable
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -134,6 +141,10 @@ class ApiSchema(OpenAPISchema):
                 "`validation_error`: the input does not match the schema (or names an unknown "
                 "query parameter); `details` lists the problems."
             )
+        errors[503] = (
+            "`unavailable`: the database did not answer for a moment (also while checking a "
+            "token: that is never a 401); try again after `Retry-After` seconds."
+        )
         return errors
 
 
@@ -226,3 +237,13 @@ def _other_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return error_response(request, exc.status, exc.code, exc.message, exc.details)
+
+
+def _database_gone(request: HttpRequest, exc: Exception) -> HttpResponseBase:
+    # Left to ninja, the error would be re-raised to DatabaseUnavailableMiddleware, but with
+    # DEBUG on answered as a 500 with the traceback; the same 503 either way.
+    return database_unavailable(request, exc)
+
+
+for _error in DATABASE_GONE:
+    api.add_exception_handler(_error, _database_gone)

@@ -9,20 +9,24 @@ import itertools
 import os
 import time
 import types
+from contextlib import ExitStack
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.tasks import default_task_backend
 from django.utils import timezone, translation
+from pytest_django.live_server_helper import LiveServer
 
 from events.models import Activity, Programme, ProgrammeRole
 from jubileum.demo import synthetic_activities
 from jubileum.lib import ratelimit
 from jubileum.lib.env import env_bool
 from registrations.models import Registration
+from tests.helpers import sqlite_test_database_in_file
 
 _counter = itertools.count(1)
 
@@ -237,8 +241,6 @@ def _browser_missing() -> str | None:
 
 
 def _postgres_missing() -> str | None:
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         return (
             f"needs PostgreSQL; the test database is {connection.vendor} "
@@ -274,15 +276,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def live_server(django_db_setup, live_server):
-    """pytest-django's live server, started only once the test database exists.
+def live_server(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    """pytest-django's live server, on a test database that each of its threads opens for itself.
 
-    The server shares the test thread's connection to an in-memory SQLite database only if that
-    database is already set up when the server starts; started earlier, each request thread
-    opens its own connection that is never closed, and `filterwarnings = error` turns the
-    resulting ResourceWarnings into failures.
+    The server answers each request in a thread of its own, several at once (a scanner page
+    polls its counts while a scan is redeemed). pytest-django would give all of them, and the
+    test, the one connection that holds the in-memory SQLite test database, which Django's
+    documentation of LiveServerTestCase warns against. It went wrong: sqlite3's statement cache
+    handed two threads running the same query one prepared statement, so the scanner's device
+    lookup came back empty (401, and the page unpaired) or raised, and one thread's BEGIN met
+    another's transaction (503). So from here on the test database is a file copy with the
+    production options, and every thread connects to it on its own, as in production
+    (tests/e2e/test_live_server.py). Browser tests come last, so the copy is made once the other
+    tests are done. On PostgreSQL every thread has its own connection anyway.
+
+    Started only once the test database exists, so that the copy is of the test database.
     """
-    return live_server
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    with ExitStack() as stack:
+        if connection.vendor == "sqlite" and connection.is_in_memory_db():
+            path = tmp_path_factory.mktemp("live-server") / "jubileum.sqlite3"
+            with django_db_blocker.unblock():
+                stack.enter_context(sqlite_test_database_in_file(path))
+        server = LiveServer(addr)
+        stack.callback(server.stop)
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -84,6 +84,9 @@ class OrganiserAuth(HttpBearer):
     and a change (POST, PATCH, ...) must pass Django's CSRF check, as a form would. The user is
     `request.auth`; for the session it is also `request.user`, for a token it is set there too,
     so code that asks `request.user` (history, the access helper) sees who acts.
+
+    A database error while looking up the token or the session is raised, never taken for
+    "unknown": `jubileum.api` answers it 503, so a 401 always means the credentials are wrong.
     """
 
     def __call__(self, request: HttpRequest) -> Any | None:

@@ -1,7 +1,9 @@
 """Scanner API: pair a device, then redeem, search, admit walk-ins and sync offline scans.
 
 Mounted by `jubileum.api`. Every endpoint but `pair` takes the device token as
-`Authorization: Bearer <token>`; an unknown, revoked or expired token is 401 at once. A device
+`Authorization: Bearer <token>`; an unknown, revoked or expired token is 401 at once, and only
+that: a database that does not answer while the token is looked up is 503 `unavailable`, on
+which the scanner keeps its pairing and works offline (a 401 makes it forget). A device
 only reaches its own activities (another activity is 404). Redeem, sync and search are rate
 limited per device, pairing per IP. The rules are `registrations.checkin.services`'s and
 `registrations.checkin.devices`'.

@@ -1,4 +1,4 @@
-// The scanner's service worker. /scan/sw.js (registrations/scanner.py) sets SCANNER_CACHE,
+// The scanner's service worker. /scan/sw.js (registrations/checkin/views.py) sets SCANNER_CACHE,
 // SCANNER_PAGE and SCANNER_ASSETS and then loads this file. The page and its files are cached so
 // the scanner opens without a network; the API is never cached (the page keeps its own data in
 // IndexedDB).
@@ -27,13 +27,16 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (request.mode === "navigate" && url.pathname === SCANNER_PAGE) {
-    // The page: fresh when online, the cached copy when not.
+    // The page: fresh when online, the cached copy when not, or when the server cannot serve it
+    // for now (its database gone for a moment: 503; a proxy before a restarting server: 502, 504).
     event.respondWith(
       fetch(request)
         .then((response) => {
           if (response.ok) {
             const copy = response.clone();
             caches.open(SCANNER_CACHE).then((cache) => cache.put(SCANNER_PAGE, copy));
+          } else if ([502, 503, 504].includes(response.status)) {
+            return caches.match(SCANNER_PAGE).then((cached) => cached || response);
           }
           return response;
         })

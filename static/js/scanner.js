@@ -17,6 +17,9 @@
   const COUNTS_MS = 5000;
   const MANIFEST_MS = 30000;
   const TOKEN_KEY = "jubileum.scanner.token";
+  // The server is there but cannot serve for now: its database gone for a moment (503), or the
+  // proxy in front of a restarting server (502, 504). The phone works offline until it answers.
+  const UNAVAILABLE = new Set([502, 503, 504]);
 
   const state = {
     token: localStorage.getItem(TOKEN_KEY),
@@ -121,7 +124,12 @@
       setOnline(false);
       throw new Offline();
     }
+    if (UNAVAILABLE.has(response.status)) {
+      setOnline(false);
+      throw new Offline();
+    }
     setOnline(true);
+    // Only a 401 ends the pairing: the server knows the token no longer counts.
     if (response.status === 401 && state.token) {
       unpair(T.revoked);
       throw new Revoked();
@@ -490,8 +498,10 @@
     await kvSet("activity", state.activity);
   }
 
+  // Also while offline: this poll is how the phone notices the server answers again (and then
+  // sends its queue); without a network, api() gives up before asking.
   async function refreshCounts() {
-    if (!state.activity || !state.online) return;
+    if (!state.activity) return;
     try {
       const c = await api("GET", `checkin/counts?activity=${encodeURIComponent(state.activity.id)}`);
       $("counts").textContent = fmt(T.counts, c);
