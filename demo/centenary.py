@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from budget.models import Budget, Expense, Income, vat_on
 from budget.services import check_alerts, ensure_default_categories
+from demo.veilig_soest import load_veilig_soest
 from events.models import Activity, Programme, ProgrammeRole, Question
-from jubileum.demo_veilig_soest import load_veilig_soest
 from registrations.checkin import services as checkin
 from registrations.models import (
     Brigade,
@@ -371,47 +371,6 @@ def load_demo_questions(programme: Programme) -> None:
             },
         )
         question.full_clean()
-
-
-def synthetic_activities(programme: Programme, count: int) -> list[Activity]:
-    """`count` published activities of mixed kinds, every other one partly booked.
-
-    For benchmarks and query-count tests, which need many rows fast (bulk inserts, no
-    validation); not part of the demo programme.
-    """
-    first = timezone.now().replace(microsecond=0) + dt.timedelta(days=14)
-    audiences = list(Activity.Audience)
-    activities = Activity.objects.bulk_create(
-        Activity(
-            programme=programme,
-            title=f"Activiteit {n}",
-            slug=f"synthetisch-{n}",
-            summary="Een middag vol brandveiligheid.",
-            starts_at=first + dt.timedelta(hours=5 * n),
-            ends_at=first + dt.timedelta(hours=5 * n + 2),
-            location_name="Kazerne Soest",
-            location_address="Birkstraat 1, 3768 HD Soest",
-            audience=audiences[n % len(audiences)],
-            capacity=None if n % 4 == 0 else 40,
-            max_party_size=6,
-            price=Decimal("12.50") if n % 3 == 0 else Decimal("0.00"),
-            status=Activity.Status.CANCELLED if n % 7 == 6 else Activity.Status.PUBLISHED,
-        )
-        for n in range(count)
-    )
-    Registration.objects.bulk_create(
-        Registration(
-            activity=activity,
-            status=Registration.Status.CONFIRMED,
-            contact_name=f"Inwoner {n}",
-            email=f"inwoner{n}@example.org",
-            party_size=2,
-            consent_at=first,
-        )
-        for activity in activities[::2]
-        for n in range(3)
-    )
-    return activities
 
 
 # --- The budget ledger -------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The demo's second programme, "Veilig Soest": the municipality's wider safety work, on the same
-site as the centenary without code changes. Loaded by `jubileum.demo.load_demo`.
+site as the centenary without code changes. Loaded by `demo.centenary.load_demo`.
 
 Two activities: an information evening for residents on preventing burglary (a high-impact
 crime), and a training for professionals on recognising signs of radicalisation, by invitation

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from budget.models import Budget, BudgetAlert, Category, Expense, Income
 from budget.services import approval_queue, summarise
+from demo.centenary import PROGRAMME_SLUG, anchor_saturday
 from events.models import Activity, Programme, Question
-from jubileum.demo import PROGRAMME_SLUG, anchor_saturday
 from registrations.models import Registration
 
 
