@@ -3,23 +3,31 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from budget.models import Budget, BudgetAlert, Category, Expense, Income
 from budget.services import approval_queue, summarise
 from demo.centenary import PROGRAMME_SLUG, anchor_saturday
 from events.models import Activity, Programme, Question
-from registrations.models import Registration
+from registrations.models import CheckIn, Payment, Registration, ScanLog
 
 
 def _snapshot() -> list[tuple]:
     return [
-        *Programme.objects.values_list("pk", "slug", "starts_on", "ends_on"),
+        *Programme.objects.values_list("pk", "slug", "starts_on", "ends_on", "updated_at"),
         *Activity.objects.order_by("pk").values_list(
-            "pk", "slug", "starts_at", "capacity", "price"
+            "pk", "slug", "starts_at", "capacity", "price", "updated_at"
         ),
-        *Registration.objects.order_by("pk").values_list("pk", "email", "party_size"),
+        *Registration.objects.order_by("pk").values_list(
+            "pk", "email", "party_size", "status", "updated_at"
+        ),
+        *Payment.objects.order_by("pk").values_list("pk", "status", "amount", "paid_at"),
+        *CheckIn.objects.order_by("pk").values_list("pk", "registration", "persons"),
+        ("scans", ScanLog.objects.count()),
         *Budget.objects.values_list("pk", "total"),
         *Category.objects.order_by("pk").values_list("pk", "budget", "name", "planned_amount"),
         *Question.objects.order_by("pk").values_list("pk", "activity", "label", "choices"),
@@ -28,13 +36,20 @@ def _snapshot() -> list[tuple]:
         ),
         *Income.objects.order_by("pk").values_list("pk", "source", "amount"),
         *BudgetAlert.objects.order_by("pk").values_list("pk", "percentage"),
+        *[
+            (model.__name__, model.history.count())
+            for model in (Registration, Payment, Budget, Expense, Income)
+        ],
+        ("queued", DBTaskResult.objects.count()),
     ]
 
 
-def test_load_demo_twice_gives_the_same_rows(db):
-    call_command("load_demo")
+def test_load_demo_twice_gives_the_same_rows(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo")
     first = _snapshot()
-    call_command("load_demo")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo")
     assert _snapshot() == first
     assert (
         Programme.objects.get(slug=PROGRAMME_SLUG).name == "Brandweer Soest & Soesterberg 100 jaar"
@@ -57,12 +72,102 @@ def test_demo_has_the_centenary_programme_budget_and_kinds_of_activity(db):
         activity.full_clean()
 
 
-def test_load_demo_as_held_twice_gives_the_same_rows(db, mailoutbox):
-    call_command("load_demo", as_held=True)
+def test_load_demo_as_held_twice_gives_the_same_rows(
+    db, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", as_held=True)
     first = _snapshot()
-    call_command("load_demo", as_held=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", as_held=True)
     assert _snapshot() == first
     assert mailoutbox == []
+    # The held programme's e-mails would have gone out in 2023: none is left in the queue.
+    assert not DBTaskResult.objects.exists()
+
+
+def test_demo_parties_sign_up_through_the_service_and_get_their_e_mail_once(
+    db, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo")
+    registrations = Registration.objects.filter(activity__programme__slug=PROGRAMME_SLUG)
+    assert sorted(registrations.values_list("contact_name", "party_size", "status")) == [
+        ("Familie Bakker", 3, "confirmed"),
+        ("Familie Jansen", 4, "confirmed"),
+        ("Familie de Vries", 4, "confirmed"),
+    ]
+    for registration in registrations:
+        assert registration.confirmed_at == registration.consent_at
+        assert [h.history_type for h in registration.history.all()] == ["+"]
+    queued = DBTaskResult.objects.filter(task_path__endswith="send_registration_mail")
+    assert sorted(
+        (task.args_kwargs["kwargs"]["registration_id"], task.args_kwargs["kwargs"]["kind"])
+        for task in queued
+    ) == sorted((pk, "confirmation") for pk in registrations.values_list("pk", flat=True))
+
+
+def test_held_demo_is_what_the_services_made_in_2023(db):
+    call_command("load_demo", as_held=True)
+
+    dinner = Activity.objects.get(slug="reuniediner")
+    registrations = list(dinner.registrations.all())
+    assert sum(r.party_size for r in registrations) == 96
+    for registration in registrations:
+        # A member not on the roster: approved by an organiser, then paid on the demo page.
+        assert registration.status == "confirmed"
+        statuses = list(
+            registration.history.order_by("history_date", "history_id").values_list(
+                "status", flat=True
+            )
+        )
+        assert statuses == ["pending_approval", "pending_payment", "confirmed"]
+        assert registration.created_at == registration.consent_at < registration.confirmed_at
+        assert registration.confirmed_at < dinner.starts_at
+        [payment] = registration.payments.all()
+        assert (payment.status, payment.demo, payment.amount) == (
+            "paid",
+            True,
+            dinner.price * registration.party_size,
+        )
+        assert payment.created_at == payment.paid_at == registration.confirmed_at
+        ticket = Income.objects.get(source=f"payment:{payment.pk}")
+        assert (ticket.kind, ticket.amount) == ("tickets", payment.amount)
+        assert ticket.date == timezone.localdate(payment.paid_at)
+    assert {
+        timezone.localtime(h.history_date).year
+        for model in (Registration, Payment, Expense, Income)
+        for h in model.history.all()
+    } == {2023}
+
+    paid = Expense.objects.get(supplier="Hotel De Soester Duinen")
+    history = list(paid.history.order_by("history_date", "history_id"))
+    assert [(h.status, h.approved_by_id is not None) for h in history] == [
+        ("planned", False),
+        ("planned", True),
+        ("committed", True),
+        ("invoiced", True),
+        ("paid", True),
+    ]
+    assert [timezone.localtime(h.history_date).date() for h in history] == [
+        paid.date,
+        paid.date,
+        paid.committed_on,
+        paid.invoiced_on,
+        paid.paid_on,
+    ]
+    assert timezone.localtime(paid.approved_at).date() == paid.date
+    assert {h.history_user_id for h in history} == {paid.recorded_by_id, paid.approved_by_id}
+    assert not BudgetAlert.objects.exists()
+
+
+def test_as_held_demo_needs_the_demo_payment_page(db, settings):
+    settings.PAYMENTS_DEMO_MODE = False
+
+    with pytest.raises(ImproperlyConfigured, match="PAYMENTS_DEMO_MODE"):
+        call_command("load_demo", as_held=True)
+
+    assert not Programme.objects.exists()
 
 
 def test_default_demo_budget_has_a_few_planned_and_committed_lines(db):
