@@ -17,26 +17,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Max, Model
+from django.db.models import Model
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from budget.models import Expense, Income
 from events.models import Activity
 from registrations import services
-from registrations.models import Payment, Registration
+from registrations.models import Registration
 from registrations.payments import services as payments
 from registrations.tasks import send_registration_mail
 
 Status = Registration.Status
 
-# Models whose rows the services stamp with the clock (created_at, updated_at, the history).
-STAMPED: tuple[type[Model], ...] = (Registration, Payment, Expense, Income)
+# The moment `happened_at` dates the history and the rows with; None outside it.
+_moment: ContextVar[dt.datetime | None] = ContextVar("demo_moment", default=None)
 
 # A member or guest who is not let in by the site waits this long for an organiser.
 APPROVAL_AFTER = dt.timedelta(days=1, hours=2)
@@ -66,17 +65,6 @@ def sync_row[M: Model](
     return row
 
 
-@cache
-def _history_of(model: type[Model]) -> type[Model]:
-    # `Model.history` builds a manager class on every access: slow in a loop.
-    return model.history.model  # type: ignore[attr-defined]
-
-
-def _last_history_id(model: type[Model]) -> int:
-    history = _history_of(model)._default_manager
-    return history.aggregate(last=Max("history_id"))["last"] or 0
-
-
 @contextmanager
 def happened_at(moment: dt.datetime) -> Iterator[None]:
     """Date what the block does at `moment`: a step of the held programme (2023) or a budget
@@ -85,24 +73,48 @@ def happened_at(moment: dt.datetime) -> Iterator[None]:
     The services take `now` where they decide a moment (consent, confirmation, payment, a
     scan, an expense step's date), but `created_at` and `updated_at` (auto_now), the history's
     `history_date` and an expense's `approved_at` come from the clock, and have no `now` to
-    pass. So afterwards the rows the block wrote (found through their history) get `moment` in
-    those timestamp fields: a queryset `.update()` of timestamps only, never of a status.
+    pass. Inside the block each history row is dated `moment` as it is written, and the row it
+    records gets `moment` in those timestamp fields (`date_history`, `date_row`): a queryset
+    `.update()` of timestamps only, never of a status.
     """
-    # The block's rows are found by their history rows' ids, not by the clock: a test may
-    # have stopped the clock.
-    last = {model: _last_history_id(model) for model in STAMPED}
-    yield
-    for model, after in last.items():
-        records = _history_of(model)._default_manager.filter(history_id__gt=after)
-        changes = list(records.values_list("id", "history_type"))
-        if not changes:
-            continue
-        records.update(history_date=moment)
-        rows = model._default_manager.filter(pk__in={pk for pk, _kind in changes})
-        rows.update(updated_at=moment)
-        rows.filter(pk__in={pk for pk, kind in changes if kind == "+"}).update(created_at=moment)
-        if model is Expense:
-            rows.filter(approved_at__gt=moment).update(approved_at=moment)
+    token = _moment.set(moment)
+    try:
+        yield
+    finally:
+        _moment.reset(token)
+
+
+def _stamps(row: Model, history_type: str, moment: dt.datetime) -> dict[str, dt.datetime]:
+    fields = {field.name for field in row._meta.concrete_fields}
+    stamps = {"updated_at": moment}
+    if history_type == "+":
+        stamps["created_at"] = moment
+    # Approved now by the clock, which is later than any moment in the past.
+    approved_at = getattr(row, "approved_at", None)
+    if approved_at is not None and approved_at > moment:
+        stamps["approved_at"] = moment
+    return {name: value for name, value in stamps.items() if name in fields}
+
+
+def date_history(sender: Any, *, history_instance: Any, **kwargs: Any) -> None:
+    """`pre_create_historical_record`: inside `happened_at`, the history row is dated then."""
+    moment = _moment.get()
+    if moment is None:
+        return
+    history_instance.history_date = moment
+    for name, value in _stamps(history_instance, history_instance.history_type, moment).items():
+        setattr(history_instance, name, value)
+
+
+def date_row(sender: Any, *, instance: Model, history_instance: Any, **kwargs: Any) -> None:
+    """`post_create_historical_record`: inside `happened_at`, the row just saved is dated then."""
+    moment = _moment.get()
+    if moment is None or history_instance.history_type == "-":
+        return
+    stamps = _stamps(instance, history_instance.history_type, moment)
+    type(instance)._default_manager.filter(pk=instance.pk).update(**stamps)
+    for name, value in stamps.items():
+        setattr(instance, name, value)
 
 
 def require_demo_payments() -> None:

@@ -72,20 +72,6 @@ def test_demo_has_the_centenary_programme_budget_and_kinds_of_activity(db):
         activity.full_clean()
 
 
-def test_load_demo_as_held_twice_gives_the_same_rows(
-    db, mailoutbox, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("load_demo", as_held=True)
-    first = _snapshot()
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("load_demo", as_held=True)
-    assert _snapshot() == first
-    assert mailoutbox == []
-    # The held programme's e-mails would have gone out in 2023: none is left in the queue.
-    assert not DBTaskResult.objects.exists()
-
-
 def test_demo_parties_sign_up_through_the_service_and_get_their_e_mail_once(
     db, django_capture_on_commit_callbacks
 ):
@@ -107,8 +93,19 @@ def test_demo_parties_sign_up_through_the_service_and_get_their_e_mail_once(
     ) == sorted((pk, "confirmation") for pk in registrations.values_list("pk", flat=True))
 
 
-def test_held_demo_is_what_the_services_made_in_2023(db):
-    call_command("load_demo", as_held=True)
+def test_held_demo_is_what_the_services_made_in_2023_and_loads_once(
+    db, mailoutbox, django_capture_on_commit_callbacks
+):
+    # One test, as loading the held demo takes a while.
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", as_held=True)
+    first = _snapshot()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", as_held=True)
+    assert _snapshot() == first
+    assert mailoutbox == []
+    # The held programme's e-mails would have gone out in 2023: none is left in the queue.
+    assert not DBTaskResult.objects.exists()
 
     dinner = Activity.objects.get(slug="reuniediner")
     registrations = list(dinner.registrations.all())
@@ -184,9 +181,21 @@ def test_default_demo_budget_has_a_few_planned_and_committed_lines(db):
     assert approval_queue(budget).exists()  # something for the approver to do
 
 
-def test_as_held_ledger_is_realistic_and_under_budget(db):
+def test_switching_to_the_held_demo_and_back(db):
+    # One test, as loading the held demo takes a while.
     call_command("load_demo")
     call_command("load_demo", as_held=True)
+
+    centenary = Activity.objects.filter(programme__slug=PROGRAMME_SLUG)
+    assert centenary.count() == 11
+    years = {timezone.localtime(a.starts_at).year for a in centenary}
+    assert years == {2023}
+    assert Programme.objects.get(slug=PROGRAMME_SLUG).starts_on.year == 2023
+    own = Registration.objects.filter(contact_name__startswith="Familie")
+    # The demo's own parties signed up again, ten days before the activity as held.
+    for registration in own:
+        assert registration.consent_at == registration.activity.starts_at - dt.timedelta(days=10)
+
     budget = Budget.objects.get(programme__slug=PROGRAMME_SLUG)
     summary = summarise(budget)
     assert summary.expected_spending < Decimal("8000.00")
@@ -200,10 +209,14 @@ def test_as_held_ledger_is_realistic_and_under_budget(db):
             assert expense.approved_by is not None
             assert expense.approved_by_id != expense.recorded_by_id
     assert not approval_queue(budget).exists()
-    # Back to the upcoming demo: the held-only lines and income go again.
+
+    # Back to the upcoming demo: the held-only lines, income and registrations go again.
     call_command("load_demo")
     assert set(budget.expenses.values_list("status", flat=True)) == {"planned", "committed"}
     assert not budget.income.exists()
+    assert not Payment.objects.exists()
+    assert {timezone.localtime(r.consent_at).date() for r in own.all()} == {timezone.localdate()}
+    assert own.count() == 3
 
 
 def test_demo_starts_at_least_two_weeks_from_today(db):
@@ -212,16 +225,6 @@ def test_demo_starts_at_least_two_weeks_from_today(db):
     assert timezone.localtime(first.starts_at).date() >= timezone.localdate() + dt.timedelta(
         days=13
     )
-
-
-def test_demo_as_held_places_activities_in_2023(db):
-    call_command("load_demo")
-    call_command("load_demo", as_held=True)
-    centenary = Activity.objects.filter(programme__slug=PROGRAMME_SLUG)
-    assert centenary.count() == 11
-    years = {timezone.localtime(a.starts_at).year for a in centenary}
-    assert years == {2023}
-    assert Programme.objects.get(slug=PROGRAMME_SLUG).starts_on.year == 2023
 
 
 def test_anchor_is_a_saturday_two_weeks_out():
