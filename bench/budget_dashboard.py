@@ -117,8 +117,8 @@ def make_budget(size: int, user):
     from django.utils import timezone
 
     from budget.models import Budget, Expense, Income
+    from demo.synthetic import synthetic_activities
     from events.models import Programme, ProgrammeRole
-    from jubileum.demo import synthetic_activities
 
     today = timezone.localdate()
     programme = Programme.objects.create(

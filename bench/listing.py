@@ -25,8 +25,8 @@ def make_programme(size: int):
     """A public programme with `size` published activities of mixed kinds, some partly booked."""
     from django.utils import timezone
 
+    from demo.synthetic import synthetic_activities
     from events.models import Programme
-    from jubileum.demo import synthetic_activities
 
     today = timezone.localdate()
     programme = Programme.objects.create(

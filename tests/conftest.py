@@ -21,8 +21,8 @@ from django.tasks import default_task_backend
 from django.utils import timezone, translation
 from pytest_django.live_server_helper import LiveServer
 
+from demo.synthetic import synthetic_activities
 from events.models import Activity, Programme, ProgrammeRole
-from jubileum.demo import synthetic_activities
 from jubileum.lib import ratelimit
 from jubileum.lib.env import env_bool
 from registrations.models import Registration

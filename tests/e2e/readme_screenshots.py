@@ -17,8 +17,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from demo.centenary import PROGRAMME_SLUG
 from events.models import Activity, Programme, ProgrammeRole
-from jubileum.demo import PROGRAMME_SLUG
 from registrations.checkin import devices
 from registrations.models import Registration
 

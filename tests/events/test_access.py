@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.http import Http404
 
@@ -100,19 +97,3 @@ def test_activity_is_found_only_in_its_own_programme(
 def test_one_role_per_user_and_programme(organiser, programme):
     with pytest.raises(IntegrityError), transaction.atomic():
         ProgrammeRole.objects.create(user=organiser, programme=programme, role=Role.VIEWER)
-
-
-def test_local_organiser_gets_the_organiser_role_on_every_programme(
-    settings, programme, other_programme, django_user_model
-):
-    settings.DEBUG = True
-
-    call_command("ensure_local_organiser", stdout=io.StringIO())
-    call_command("ensure_local_organiser", stdout=io.StringIO())
-
-    user = django_user_model.objects.get(username="organisator")
-    roles = ProgrammeRole.objects.filter(user=user)
-    assert {(role.programme, role.role) for role in roles} == {
-        (programme, Role.ORGANISER),
-        (other_programme, Role.ORGANISER),
-    }

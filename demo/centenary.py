@@ -1,8 +1,11 @@
-"""The demo centenary programme that `make run` loads.
+"""The demo centenary programme that `make run` loads: to come, or as held in 2023.
 
 The content is illustrative: the activities, times and places are made up to show the product,
-not the real centenary schedule. Loading is idempotent: every row is keyed by its slug (or
-e-mail address), so loading again updates the same rows instead of adding new ones.
+not the real centenary schedule. What people do in it (sign up, pay, come to the door, book
+expenses and income) goes through the product's services (`demo.loading`). Loading is
+idempotent: content is keyed by its slug, what people did by e-mail address and activity (a
+budget line by supplier and description), and what is there already is left alone, so loading
+again changes nothing.
 """
 
 from __future__ import annotations
@@ -11,17 +14,31 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from budget.models import Budget, Expense, Income, vat_on
-from budget.services import check_alerts, ensure_default_categories
+from budget.models import Budget, Expense, Income
+from budget.services import (
+    advance_expense,
+    approve_expense,
+    ensure_default_categories,
+    needs_approval,
+    record_expense,
+    record_income,
+)
+from demo.loading import (
+    happened_at,
+    require_demo_payments,
+    sign_up,
+    sync_row,
+    unqueue_registration_mail,
+)
+from demo.veilig_soest import load_veilig_soest
 from events.models import Activity, Programme, ProgrammeRole, Question
-from jubileum.demo_veilig_soest import load_veilig_soest
 from registrations.checkin import services as checkin
 from registrations.models import (
     Brigade,
@@ -31,6 +48,7 @@ from registrations.models import (
     ScanLog,
     ScannerDevice,
 )
+from registrations.services import SignUp
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 PROGRAMME_SLUG = "brandweer-100-jaar"
@@ -237,15 +255,47 @@ def _local(day: dt.date, time: dt.time) -> dt.datetime:
     return dt.datetime.combine(day, time, tzinfo=AMSTERDAM)
 
 
-@transaction.atomic
 def load_demo(*, as_held: bool = False, today: dt.date | None = None) -> Programme:
-    anchor = AS_HELD_ANCHOR if as_held else anchor_saturday(today or timezone.localdate())
+    """Load the centenary (and Veilig Soest): to come, two weeks from `today`, or as held in
+    2023 with who came and what it cost. Loading the same again changes nothing; loading the
+    other one takes away what only this one has."""
+    today = today or timezone.localdate()
+    if as_held:
+        require_demo_payments()  # the dinner was paid for
+    started = timezone.now()
+    with transaction.atomic():
+        programme = _load_programme(AS_HELD_ANCHOR if as_held else anchor_saturday(today))
+        load_demo_questions(programme)
+        if not as_held:
+            _remove_held_attendance(programme)
+        load_demo_registrations(programme, as_held=as_held)
+        if as_held:
+            load_held_attendance(programme)
+        load_demo_ledger(programme.budget, as_held=as_held, today=today)
+        # The second programme stays ahead of today even when the centenary is shown as held:
+        # the home page then lists it as coming, with the centenary under "Eerder".
+        load_veilig_soest(anchor_saturday(today))
+        if as_held:
+            # Runs after the callbacks the services registered before it, which queue the
+            # e-mails; see `unqueue_registration_mail`.
+            registrations = Registration.objects.filter(activity__programme=programme)
+            transaction.on_commit(
+                partial(
+                    unqueue_registration_mail,
+                    list(registrations.values_list("pk", flat=True)),
+                    since=started,
+                )
+            )
+    return programme
+
+
+def _load_programme(anchor: dt.date) -> Programme:
     first_day = anchor + dt.timedelta(days=min(a.day for a in ACTIVITIES))
     last_day = anchor + dt.timedelta(days=max(a.day for a in ACTIVITIES))
-
-    programme, _ = Programme.objects.update_or_create(
-        slug=PROGRAMME_SLUG,
-        defaults={
+    programme = sync_row(
+        Programme,
+        {"slug": PROGRAMME_SLUG},
+        {
             "name": "Brandweer Soest & Soesterberg 100 jaar",
             "starts_on": first_day,
             "ends_on": last_day,
@@ -266,17 +316,13 @@ def load_demo(*, as_held: bool = False, today: dt.date | None = None) -> Program
             "accessibility_statement": ACCESSIBILITY_STATEMENT,
         },
     )
-    budget, _ = Budget.objects.update_or_create(
-        programme=programme, defaults={"total": Decimal("8000.00"), "includes_vat": True}
-    )
-
+    sync_row(Budget, {"programme": programme}, {"total": Decimal("8000.00"), "includes_vat": True})
     for spec in ACTIVITIES:
-        day = anchor + dt.timedelta(days=spec.day)
-        starts_at = _local(day, spec.start)
-        activity, _ = Activity.objects.update_or_create(
-            programme=programme,
-            slug=spec.slug,
-            defaults={
+        starts_at = _local(anchor + dt.timedelta(days=spec.day), spec.start)
+        activity = sync_row(
+            Activity,
+            {"programme": programme, "slug": spec.slug},
+            {
                 "title": spec.title,
                 "summary": spec.summary,
                 "description": spec.description,
@@ -291,30 +337,38 @@ def load_demo(*, as_held: bool = False, today: dt.date | None = None) -> Program
                 "price": spec.price,
                 "registration_opens_at": None,
                 "registration_closes_at": None,
-                "status": Activity.Status.PUBLISHED,
                 "waitlist_enabled": spec.waitlist_enabled,
             },
+            on_create={"status": Activity.Status.PUBLISHED},
         )
         activity.full_clean()
+    return programme
+
+
+def _made_for_held(moment: dt.datetime | dt.date) -> bool:
+    """Whether a row of the demo was made for the programme as held (dated in its year)."""
+    return moment.year == AS_HELD_ANCHOR.year
+
+
+def load_demo_registrations(programme: Programme, *, as_held: bool) -> None:
+    """The parties of `DemoActivity.demo_registrations`, signed up through the site's service:
+    now for the programme to come, ten days before the activity for the programme as held. One
+    made for the other programme goes, and the party signs up again."""
+    activities = {activity.slug: activity for activity in programme.activities.all()}
+    for spec in ACTIVITIES:
+        activity = activities[spec.slug]
         for name, party_size in spec.demo_registrations:
             email = f"{name.lower().replace(' ', '.')}.{spec.slug}@example.org"
-            Registration.objects.update_or_create(
-                activity=activity,
-                email=email,
-                defaults={
-                    "contact_name": name,
-                    "party_size": party_size,
-                    "status": Registration.Status.CONFIRMED,
-                    "consent_at": starts_at - dt.timedelta(days=10),
-                },
+            existing = activity.registrations.filter(email=email).first()
+            if existing is not None:
+                if _made_for_held(timezone.localtime(existing.consent_at)) == as_held:
+                    continue
+                existing.delete()
+            sign_up(
+                activity,
+                SignUp(contact_name=name, email=email, party_size=party_size),
+                at=activity.starts_at - dt.timedelta(days=10) if as_held else None,
             )
-    load_demo_ledger(budget, as_held=as_held, today=today or timezone.localdate())
-    load_held_attendance(programme, as_held=as_held)
-    load_demo_questions(programme)
-    # The second programme stays ahead of today even when the centenary is shown as held: the
-    # home page then lists it as coming, with the centenary under "Eerder".
-    load_veilig_soest(anchor_saturday(today or timezone.localdate()))
-    return programme
 
 
 @dataclass(frozen=True)
@@ -357,10 +411,10 @@ DEMO_QUESTIONS = [
 def load_demo_questions(programme: Programme) -> None:
     activities = {a.slug: a for a in programme.activities.all()}
     for spec in DEMO_QUESTIONS:
-        question, _ = Question.objects.update_or_create(
-            activity=activities[spec.activity],
-            label=spec.label,
-            defaults={
+        question = sync_row(
+            Question,
+            {"activity": activities[spec.activity], "label": spec.label},
+            {
                 "position": spec.position,
                 "label_en": spec.label_en,
                 "help_text": spec.help_text,
@@ -371,47 +425,6 @@ def load_demo_questions(programme: Programme) -> None:
             },
         )
         question.full_clean()
-
-
-def synthetic_activities(programme: Programme, count: int) -> list[Activity]:
-    """`count` published activities of mixed kinds, every other one partly booked.
-
-    For benchmarks and query-count tests, which need many rows fast (bulk inserts, no
-    validation); not part of the demo programme.
-    """
-    first = timezone.now().replace(microsecond=0) + dt.timedelta(days=14)
-    audiences = list(Activity.Audience)
-    activities = Activity.objects.bulk_create(
-        Activity(
-            programme=programme,
-            title=f"Activiteit {n}",
-            slug=f"synthetisch-{n}",
-            summary="Een middag vol brandveiligheid.",
-            starts_at=first + dt.timedelta(hours=5 * n),
-            ends_at=first + dt.timedelta(hours=5 * n + 2),
-            location_name="Kazerne Soest",
-            location_address="Birkstraat 1, 3768 HD Soest",
-            audience=audiences[n % len(audiences)],
-            capacity=None if n % 4 == 0 else 40,
-            max_party_size=6,
-            price=Decimal("12.50") if n % 3 == 0 else Decimal("0.00"),
-            status=Activity.Status.CANCELLED if n % 7 == 6 else Activity.Status.PUBLISHED,
-        )
-        for n in range(count)
-    )
-    Registration.objects.bulk_create(
-        Registration(
-            activity=activity,
-            status=Registration.Status.CONFIRMED,
-            contact_name=f"Inwoner {n}",
-            email=f"inwoner{n}@example.org",
-            party_size=2,
-            consent_at=first,
-        )
-        for activity in activities[::2]
-        for n in range(3)
-    )
-    return activities
 
 
 # --- The budget ledger -------------------------------------------------------------------------
@@ -563,10 +576,10 @@ LEDGER: list[DemoExpense] = [
     ),
 ]
 
-# Income of the held programme, keyed by `source` so loading again finds the same rows.
+# Income of the held programme besides the tickets (which its payments brought in), keyed by
+# description.
 HELD_INCOME = [
     (
-        "demo:sponsoring-rabobank",
         Income.Kind.SPONSORSHIP,
         "Bijdrage Rabobank Utrechtse Heuvelrug",
         Decimal("750.00"),
@@ -574,20 +587,11 @@ HELD_INCOME = [
         "",
     ),
     (
-        "demo:gift-veiligheidsregio",
         Income.Kind.OTHER,
         "Gift Veiligheidsregio Utrecht voor het jubileumboek",
         Decimal("250.00"),
         dt.date(2023, 7, 14),
         "presentatie-jubileumboek",
-    ),
-    (
-        "demo:kaartverkoop-reuniediner",
-        Income.Kind.TICKETS,
-        "Reüniediner: 96 x € 27,50",
-        Decimal("2640.00"),
-        dt.date(2023, 10, 1),
-        "reuniediner",
     ),
 ]
 
@@ -604,87 +608,87 @@ def _demo_organisers(programme: Programme) -> list:
             # Demo people only sign the ledger; nobody logs in as them.
             user.set_unusable_password()
             user.save()
-        ProgrammeRole.objects.update_or_create(
-            user=user, programme=programme, defaults={"role": ProgrammeRole.Role.ORGANISER}
+        sync_row(
+            ProgrammeRole,
+            {"user": user, "programme": programme},
+            {"role": ProgrammeRole.Role.ORGANISER},
         )
         users.append(user)
     return users
 
 
+def _at_work(day: dt.date, hour: int) -> dt.datetime:
+    return _local(day, dt.time(hour))
+
+
 def load_demo_ledger(budget: Budget, *, as_held: bool, today: dt.date) -> None:
     """The budget's demo lines: the 2023 ledger as held (paid and invoiced, under € 8,000), or
-    for the upcoming demo a few planned and committed lines. Keyed by supplier and description
-    (income by source); lines of the other mode are removed."""
+    for the programme to come a few planned and committed lines, entered in the weeks before
+    today. Each line is recorded, approved and moved on through `budget.services` by the demo's
+    organisers, dated on the days it happened. Keyed by supplier and description; a line made
+    for the other programme goes.
+
+    The held income comes first: with it the forecast stays below the warning level all along,
+    as it did in 2023, and no budget alert is raised or mailed."""
     recorder, approver = _demo_organisers(budget.programme)
     ensure_default_categories(budget)
     categories = {category.name: category for category in budget.categories.all()}
     activities = {a.slug: a for a in budget.programme.activities.all()}
-    keep = []
+    demo_keys = {(spec.supplier, spec.description) for spec in LEDGER}
+    for expense in budget.expenses.all():
+        if (expense.supplier, expense.description) in demo_keys and (
+            _made_for_held(expense.date) != as_held
+        ):
+            expense.delete()
+    held_income = budget.income.filter(
+        description__in=[description for _kind, description, *_rest in HELD_INCOME]
+    )
+    if as_held:
+        recorded = set(held_income.values_list("description", flat=True))
+        for kind, description, amount, date, slug in HELD_INCOME:
+            if description in recorded:
+                continue
+            with happened_at(_at_work(date, 11)):
+                record_income(
+                    budget,
+                    by=recorder,
+                    kind=kind,
+                    description=description,
+                    amount=amount,
+                    date=date,
+                    activity=activities.get(slug),
+                )
+    else:
+        held_income.delete()
+    recorded = set(budget.expenses.values_list("supplier", "description"))
+    order = list(Expense.STATUS_ORDER)
     for index, spec in enumerate(LEDGER):
         status = spec.held_status if as_held else spec.upcoming_status
-        if status is None:
+        if status is None or (spec.supplier, spec.description) in recorded:
             continue
-        # Upcoming lines were entered in the weeks before today; held ones on their 2023 dates.
         date = spec.held_date if as_held else today - dt.timedelta(days=40 - 3 * index)
-        amount = spec.amount_excl_vat + vat_on(spec.amount_excl_vat, spec.vat_rate)
-        approved = amount > budget.approval_threshold and status != Status.PLANNED
-        order = [str(s) for s in Expense.STATUS_ORDER]
-        reached = order[: order.index(status) + 1]
-        steps = {
-            field: (date + dt.timedelta(days=STEP_OFFSETS[step]) if step in reached else None)
-            for step, field in (
-                (Status.COMMITTED, "committed_on"),
-                (Status.INVOICED, "invoiced_on"),
-                (Status.PAID, "paid_on"),
+        with happened_at(_at_work(date, 9)):
+            expense = record_expense(
+                budget,
+                by=recorder,
+                category=categories[spec.category],
+                activity=activities.get(spec.activity),
+                supplier=spec.supplier,
+                description=spec.description,
+                invoice_number=spec.invoice_number if as_held else "",
+                date=date,
+                amount_excl_vat=spec.amount_excl_vat,
+                vat_rate=spec.vat_rate,
             )
-        }
-        expense, _ = Expense.objects.update_or_create(
-            budget=budget,
-            supplier=spec.supplier,
-            description=spec.description,
-            defaults={
-                "category": categories[spec.category],
-                "activity": activities.get(spec.activity),
-                "invoice_number": spec.invoice_number if as_held else "",
-                "date": date,
-                "amount_excl_vat": spec.amount_excl_vat,
-                "vat_rate": spec.vat_rate,
-                "status": status,
-                "recorded_by": recorder,
-                "approved_by": approver if approved else None,
-                "approved_at": (
-                    dt.datetime.combine(date, dt.time(16, 0), tzinfo=AMSTERDAM)
-                    if approved
-                    else None
-                ),
-                **steps,
-            },
-        )
-        keep.append(expense.pk)
-    demo_keys = [(spec.supplier, spec.description) for spec in LEDGER]
-    for supplier, description in demo_keys:
-        Expense.objects.filter(budget=budget, supplier=supplier, description=description).exclude(
-            pk__in=keep
-        ).delete()
-    sources = [source for source, *_rest in HELD_INCOME]
-    if as_held:
-        for source, kind, description, amount, date, slug in HELD_INCOME:
-            Income.objects.update_or_create(
-                source=source,
-                defaults={
-                    "budget": budget,
-                    "kind": kind,
-                    "description": description,
-                    "amount": amount,
-                    "date": date,
-                    "activity": activities.get(slug),
-                    "recorded_by": None if kind == Income.Kind.TICKETS else recorder,
-                },
-            )
-    else:
-        Income.objects.filter(budget=budget, source__in=sources).delete()
-    # Alerts the demo's figures reach are recorded as already mailed: loading sends nothing.
-    check_alerts(budget.pk, notify=False)
+        if status == Status.PLANNED:
+            continue
+        if needs_approval(expense, budget):
+            with happened_at(_at_work(date, 14)):
+                approve_expense(expense.pk, by=approver)
+        for step in order[order.index(Status.PLANNED) + 1 : order.index(status) + 1]:
+            day = date + dt.timedelta(days=STEP_OFFSETS[step])
+            with happened_at(_at_work(day, 16)):
+                advance_expense(expense.pk, step, by=recorder, on_date=day)
 
 
 # --- Who came: the held programme's registrations and check-ins ------------------------------
@@ -833,17 +837,19 @@ def _held_people() -> dict[str, list[HeldPerson]]:
 
 def _held_scanner(programme: Programme, activities: list[Activity]) -> ScannerDevice:
     last_end = max(activity.ends_at for activity in activities)
-    device, _created = ScannerDevice.objects.update_or_create(
-        programme=programme,
-        name=HELD_SCANNER,
-        defaults={"expires_at": last_end + dt.timedelta(days=1), "token_hash": None},
+    device = sync_row(
+        ScannerDevice,
+        {"programme": programme, "name": HELD_SCANNER},
+        {"expires_at": last_end + dt.timedelta(days=1), "token_hash": None},
     )
     device.activities.set(activities)
     return device
 
 
 def _remove_held_attendance(programme: Programme) -> None:
-    """Back to the upcoming demo: the held registrations, payments and check-ins go again."""
+    """Back to the programme to come: the held registrations, their payments and the ticket
+    income these brought, and the check-ins go again (deleted: this unloads demo rows; it is
+    not something people did)."""
     device = ScannerDevice.objects.filter(programme=programme, name=HELD_SCANNER).first()
     if device is not None:
         walk_ins = list(
@@ -857,7 +863,11 @@ def _remove_held_attendance(programme: Programme) -> None:
         device.delete()
     emails = [person.email for group in _held_people().values() for person in group]
     held = Registration.objects.filter(activity__programme=programme, email__in=emails)
-    Payment.objects.filter(registration__in=held).delete()
+    paid = Payment.objects.filter(registration__in=held)
+    Income.objects.filter(
+        source__in=[f"payment:{pk}" for pk in paid.values_list("pk", flat=True)]
+    ).delete()
+    paid.delete()
     held.delete()
 
 
@@ -880,15 +890,13 @@ def _held_parties(
     return parties
 
 
-def load_held_attendance(programme: Programme, *, as_held: bool) -> None:
+def load_held_attendance(programme: Programme) -> None:
     """Registrations and check-ins of the held programme (2023), so that the programme report
-    has attendance and no-shows to show: parties confirmed before each activity, most of them
-    scanned in at the door (some only in part), a few registered at the door, the rest
-    no-shows. Check-ins go through `registrations.checkin.services` at the moment of each scan,
-    as the door scanner made them. Loading again changes nothing; the upcoming demo removes them."""
-    if not as_held:
-        _remove_held_attendance(programme)
-        return
+    has attendance and no-shows to show: parties signed up in the weeks before each activity
+    (members and guests approved by an organiser, the dinner paid for), most of them scanned
+    in at the door (some only in part), a few registered at the door, the rest no-shows. All
+    of it through the services, at the moment it happened (`demo.loading`). A party already
+    there is left as it is: loading again changes nothing."""
     people = _held_people()
     held_emails = [person.email for group in people.values() for person in group]
     activities = {activity.slug: activity for activity in programme.activities.all()}
@@ -936,56 +944,50 @@ def load_held_attendance(programme: Programme, *, as_held: bool) -> None:
             nonce, walkers = f"held-walk-in-{spec.slug}-{index}", walkers + 1
             if nonce in walked_in:
                 continue
-            checkin.walk_in(
-                device,
-                checkin.WalkIn(
-                    activity_id=activity.pk,
-                    # Names nobody on the lists has: a party that heard of it on the day.
-                    name=_held_name(900 + walkers),
-                    party_size=size,
-                    nonce=nonce,
-                ),
-                now=activity.starts_at + dt.timedelta(minutes=5 + index),
-            )
+            moment = activity.starts_at + dt.timedelta(minutes=5 + index)
+            with happened_at(moment):
+                checkin.walk_in(
+                    device,
+                    checkin.WalkIn(
+                        activity_id=activity.pk,
+                        # Names nobody on the lists has: a party that heard of it on the day.
+                        name=_held_name(900 + walkers),
+                        party_size=size,
+                        nonce=nonce,
+                    ),
+                    now=moment,
+                )
 
 
 def _held_registrations(
     activity: Activity, parties: list[tuple[HeldPerson, int]]
 ) -> list[Registration]:
-    """Confirmed registrations of these parties, signed up in the weeks before the activity;
-    a paid activity's parties paid when they signed up (demo payments)."""
+    """The registrations of these parties, in turn: the one already there, or a new one signed
+    up in the weeks before the activity (`demo.loading.sign_up`)."""
+    existing = {
+        registration.email: registration
+        for registration in activity.registrations.filter(
+            email__in=[person.email for person, _size in parties]
+        )
+    }
     registrations = []
     for index, (person, size) in enumerate(parties):
-        signed_up = activity.starts_at - dt.timedelta(days=30 - (index * 23) % 28, hours=index % 9)
-        registration, _created = Registration.objects.update_or_create(
-            activity=activity,
-            email=person.email,
-            defaults={
-                "contact_name": person.name,
-                "party_size": size,
-                "kind": person.kind,
-                "brigade": person.brigade,
-                "years_of_service": person.years_of_service,
-                "status": Registration.Status.CONFIRMED,
-                "consent_at": signed_up,
-                "confirmed_at": signed_up,
-            },
-        )
-        registrations.append(registration)
-        if activity.price > 0:
-            Payment.objects.update_or_create(
-                registration=registration,
-                attempt=1,
-                defaults={
-                    "status": Payment.Status.PAID,
-                    "amount": activity.price * size,
-                    "demo": True,
-                    "idempotency_key": f"demo-held-{registration.pk}",
-                    "paid_at": signed_up,
-                },
+        registration = existing.get(person.email)
+        if registration is None:
+            signed_up = activity.starts_at - dt.timedelta(
+                days=30 - (index * 23) % 28, hours=index % 9
             )
-    # Signed up then, not when the demo was loaded.
-    Registration.objects.filter(pk__in=[r.pk for r in registrations]).update(
-        created_at=F("consent_at")
-    )
+            registration = sign_up(
+                activity,
+                SignUp(
+                    contact_name=person.name,
+                    email=person.email,
+                    party_size=size,
+                    kind=person.kind,
+                    brigade=person.brigade,
+                    years_of_service=person.years_of_service,
+                ),
+                at=signed_up,
+            )
+        registrations.append(registration)
     return registrations

@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from budget.models import Budget
+from demo.centenary import PROGRAMME_SLUG, anchor_saturday
+from demo.veilig_soest import SLUG
 from events.models import Activity, Programme, Question
-from jubileum.demo import PROGRAMME_SLUG, anchor_saturday
-from jubileum.demo_veilig_soest import SLUG
 
 TODAY = dt.date(2026, 11, 26)
 

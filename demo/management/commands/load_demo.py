@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from jubileum.demo import load_demo
+from demo.centenary import load_demo
 
 
 class Command(BaseCommand):

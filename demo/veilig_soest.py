@@ -1,11 +1,12 @@
 """The demo's second programme, "Veilig Soest": the municipality's wider safety work, on the same
-site as the centenary without code changes. Loaded by `jubileum.demo.load_demo`.
+site as the centenary without code changes. Loaded by `demo.centenary.load_demo`.
 
 Two activities: an information evening for residents on preventing burglary (a high-impact
 crime), and a training for professionals on recognising signs of radicalisation, by invitation
 only (like the centenary's reception: people not invited wait for an organiser's approval), which
 asks for organisation and role. Illustrative content, like the rest of the demo. Idempotent:
-rows are keyed by slug (questions by label, categories by name).
+rows are keyed by slug (questions by label, categories by name) and saved only when the script
+changed (`demo.loading.sync_row`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from budget.models import Budget, Category
+from demo.loading import sync_row
 from events.models import Activity, Programme, Question
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -53,9 +55,10 @@ def load_veilig_soest(anchor: dt.date) -> Programme:
     """The programme, in the weeks after `anchor` (the centenary demo's anchor Saturday)."""
     evening_day = anchor + dt.timedelta(days=10)  # a Tuesday
     training_day = anchor + dt.timedelta(days=17)  # the Tuesday after
-    programme, _ = Programme.objects.update_or_create(
-        slug=SLUG,
-        defaults={
+    programme = sync_row(
+        Programme,
+        {"slug": SLUG},
+        {
             "name": "Veilig Soest",
             "starts_on": evening_day,
             "ends_on": training_day,
@@ -78,10 +81,10 @@ def load_veilig_soest(anchor: dt.date) -> Programme:
     programme.full_clean()
 
     evening_starts = _local(evening_day, 19, 30)
-    evening, _ = Activity.objects.update_or_create(
-        programme=programme,
-        slug="informatieavond-woninginbraak-voorkomen",
-        defaults={
+    evening = sync_row(
+        Activity,
+        {"programme": programme, "slug": "informatieavond-woninginbraak-voorkomen"},
+        {
             "title": "Informatieavond: woninginbraak voorkomen",
             "summary": "Politie en gemeente vertellen hoe je je huis beter beveiligt.",
             "description": (
@@ -102,17 +105,17 @@ def load_veilig_soest(anchor: dt.date) -> Programme:
             "price": Decimal("0.00"),
             "registration_opens_at": None,
             "registration_closes_at": None,
-            "status": Activity.Status.PUBLISHED,
             "waitlist_enabled": True,
         },
+        on_create={"status": Activity.Status.PUBLISHED},
     )
     evening.full_clean()
 
     training_starts = _local(training_day, 13, 30)
-    training, _ = Activity.objects.update_or_create(
-        programme=programme,
-        slug="training-signalen-radicalisering-herkennen",
-        defaults={
+    training = sync_row(
+        Activity,
+        {"programme": programme, "slug": "training-signalen-radicalisering-herkennen"},
+        {
             "title": "Training: signalen van radicalisering herkennen",
             "summary": "Voor professionals in onderwijs, zorg, welzijn en wijkteams.",
             "description": (
@@ -132,18 +135,18 @@ def load_veilig_soest(anchor: dt.date) -> Programme:
             "price": Decimal("0.00"),
             "registration_opens_at": None,
             "registration_closes_at": None,
-            "status": Activity.Status.PUBLISHED,
             "waitlist_enabled": True,
         },
+        on_create={"status": Activity.Status.PUBLISHED},
     )
     training.full_clean()
     for position, (label, label_en) in enumerate(
         [("Organisatie", "Organisation"), ("Functie", "Role")], start=1
     ):
-        question, _ = Question.objects.update_or_create(
-            activity=training,
-            label=label,
-            defaults={
+        question = sync_row(
+            Question,
+            {"activity": training, "label": label},
+            {
                 "position": position,
                 "label_en": label_en,
                 "kind": Question.Kind.TEXT,
@@ -158,9 +161,10 @@ def load_veilig_soest(anchor: dt.date) -> Programme:
 
 
 def _load_budget(programme: Programme) -> None:
-    budget, _ = Budget.objects.update_or_create(
-        programme=programme,
-        defaults={
+    budget = sync_row(
+        Budget,
+        {"programme": programme},
+        {
             "total": Decimal("2500.00"),
             "includes_vat": True,
             "approval_threshold": Decimal("250.00"),
@@ -171,6 +175,8 @@ def _load_budget(programme: Programme) -> None:
     # A new budget gets the default categories (budget.apps); this small one keeps only its own.
     budget.categories.exclude(name__in=names).filter(expenses__isnull=True).delete()
     for position, (name, amount) in enumerate(CATEGORIES, start=1):
-        Category.objects.update_or_create(
-            budget=budget, name=name, defaults={"planned_amount": amount, "position": position}
+        sync_row(
+            Category,
+            {"budget": budget, "name": name},
+            {"planned_amount": amount, "position": position},
         )
