@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registrations', '0006_message_tracking'),
+        ('registrations', '0007_scanlog_result_choices'),
     ]
 
     operations = [
