@@ -1,5 +1,6 @@
 """Shared fixtures: programme → activity → registration, each building on the last; users with a
-role in a programme; the task queue held in memory; private files in a folder of the test."""
+role in a programme; the task queue held in memory; private files in a folder of the test; a fast
+password hasher for the whole session."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.cache import cache
 from django.tasks import default_task_backend
+from django.test import override_settings
 from django.utils import timezone, translation
 
 from events.models import Activity, Programme, ProgrammeRole
@@ -25,6 +27,14 @@ from jubileum.lib.env import env_bool
 from registrations.models import Registration
 
 _counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hasher():
+    """MD5 instead of the production hasher, whose 1.5 million iterations are slow on purpose
+    (about a second per `create_user` or login here). No test is about the hasher's strength."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,6 @@ from registrations.checkin import devices
 from registrations.checkin import services as checkin
 from registrations.checkin.services import Scan
 from registrations.models import CheckIn, Registration, ScanLog
-
 from tests.registrations.test_concurrency import database, run_at_once  # noqa: F401  (fixture)
 
 Status = Registration.Status
