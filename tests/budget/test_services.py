@@ -407,7 +407,7 @@ def test_summary_excluding_vat(make_expense, budget):
     assert summary.planned == Decimal("33.33")
 
 
-@pytest.mark.parametrize("count", [10, 5000])
+@pytest.mark.parametrize("count", [10, 60])
 def test_summary_queries_do_not_grow_with_expenses(
     budget, organiser, catering, make_activity, django_assert_max_num_queries, count
 ):
