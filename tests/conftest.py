@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import itertools
+import logging
 import os
 import time
 import types
@@ -16,6 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.tasks import default_task_backend
 from django.test import override_settings
 from django.utils import timezone, translation
@@ -211,6 +214,60 @@ def private_media(settings, tmp_path) -> Path:
     private = {**settings.STORAGES["private"], "OPTIONS": {"location": location}}
     settings.STORAGES = {**settings.STORAGES, "private": private}
     return location
+
+
+# --- What runs after a commit, without committing -------------------------------------------
+
+
+def _outside_the_codes_transactions(connection: BaseDatabaseWrapper) -> bool:
+    """Only the test's own atomic blocks are open: for the code, this is autocommit."""
+    return (
+        connection.in_atomic_block
+        and not connection.needs_rollback
+        and all(block._from_testcase for block in connection.atomic_blocks)
+    )
+
+
+def _run_commit_hooks(connection: BaseDatabaseWrapper) -> None:
+    while connection.run_on_commit:
+        _, hook, robust = connection.run_on_commit.pop(0)
+        if not robust:
+            hook()
+            continue
+        try:
+            hook()
+        except Exception:
+            # As Django does for a robust hook after a real commit.
+            logging.getLogger("django.db.backends.base").exception("Error calling %s", hook)
+
+
+@pytest.fixture
+def commit_hooks(db, monkeypatch):
+    """`transaction.on_commit` callbacks run when the code's outermost atomic block ends (or at
+    once outside one), as after a real commit, while the test's own transaction stays open and is
+    rolled back at the end as usual.
+
+    For tests that need what runs after a commit (tasks enqueued, mail sent) but nothing that a
+    real commit alone gives: far cheaper than `django_db(transaction=True)`, which empties every
+    table after each test. Threads, other processes and the live server still need real commits.
+    """
+    exit_atomic = transaction.Atomic.__exit__
+    on_commit = BaseDatabaseWrapper.on_commit
+
+    def exit_then_run_hooks(self, exc_type, exc_value, traceback):
+        suppressed = exit_atomic(self, exc_type, exc_value, traceback)
+        connection = transaction.get_connection(self.using)
+        if exc_type is None and _outside_the_codes_transactions(connection):
+            _run_commit_hooks(connection)
+        return suppressed
+
+    def register_then_run_hooks(self, func, robust=False):
+        on_commit(self, func, robust)
+        if _outside_the_codes_transactions(self):
+            _run_commit_hooks(self)
+
+    monkeypatch.setattr(transaction.Atomic, "__exit__", exit_then_run_hooks)
+    monkeypatch.setattr(BaseDatabaseWrapper, "on_commit", register_then_run_hooks)
 
 
 # --- Markers: `browser` and `postgres` -------------------------------------------------------
