@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.tasks import default_task_backend
 from django.test import override_settings
@@ -270,11 +270,12 @@ def commit_hooks(db, monkeypatch):
     monkeypatch.setattr(BaseDatabaseWrapper, "on_commit", register_then_run_hooks)
 
 
-# --- Markers: `browser` and `postgres` -------------------------------------------------------
+# --- Markers: `browser`, `postgres` and `sqlite` ---------------------------------------------
 #
-# Locally these tests skip with the reason where Chromium or PostgreSQL is absent. CI sets
-# JUBILEUM_REQUIRE_BROWSER=1 / JUBILEUM_REQUIRE_POSTGRES=1 so that the same absence stops the run
-# instead: a green CI must mean the tests ran, not that they were skipped.
+# Locally these tests skip with the reason where Chromium, PostgreSQL or SQLite is absent. CI sets
+# JUBILEUM_REQUIRE_BROWSER=1 / JUBILEUM_REQUIRE_POSTGRES=1 / JUBILEUM_REQUIRE_SQLITE=1 so that the
+# same absence stops the run instead: a green CI must mean the tests ran, not that they were
+# skipped. (`engine_dependent` only selects: CI runs those tests on SQLite as well; see .ci/run.)
 
 CHROMIUM = Path(os.environ.get("JUBILEUM_CHROMIUM", "/usr/bin/chromium"))
 # Playwright adds --headless and --no-sandbox itself; the rest keep Chromium off the network.
@@ -304,8 +305,6 @@ def _browser_missing() -> str | None:
 
 
 def _postgres_missing() -> str | None:
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         return (
             f"needs PostgreSQL; the test database is {connection.vendor} "
@@ -314,10 +313,17 @@ def _postgres_missing() -> str | None:
     return None
 
 
+def _sqlite_missing() -> str | None:
+    if connection.vendor != "sqlite":
+        return f"needs SQLite; the test database is {connection.vendor} (unset DATABASE_URL)"
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     checks = {
         "browser": (_browser_missing, "JUBILEUM_REQUIRE_BROWSER"),
         "postgres": (_postgres_missing, "JUBILEUM_REQUIRE_POSTGRES"),
+        "sqlite": (_sqlite_missing, "JUBILEUM_REQUIRE_SQLITE"),
     }
     for marker, (missing, required_by) in checks.items():
         marked = [item for item in items if item.get_closest_marker(marker)]

@@ -13,6 +13,10 @@ from jubileum import plainsql
 from registrations.checkin import devices
 from registrations.models import Registration, ScanLog
 
+# Engine-dependent, so CI runs it on SQLite too: plain SQL, with a cursor and pipeline of its own
+# on PostgreSQL.
+pytestmark = pytest.mark.engine_dependent
+
 
 @pytest.fixture
 def device(activity):

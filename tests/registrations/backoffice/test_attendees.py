@@ -21,6 +21,10 @@ from openpyxl import load_workbook
 from events.models import Activity, ProgrammeRole, Question
 from registrations.models import Answer, CheckIn, Registration
 
+# Engine-dependent, so CI runs it on SQLite too: search (icontains), ordering by Lower(name) and
+# days in a time zone (TruncDate) are SQL.
+pytestmark = pytest.mark.engine_dependent
+
 Role = ProgrammeRole.Role
 Status = Registration.Status
 Kind = Registration.Kind
