@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import qrcode
 import qrcode.image.svg
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -124,7 +124,7 @@ def create_device(
     activity_ids: Iterable[int],
     *,
     name: str = "",
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     expires_at: dt.datetime | None = None,
     with_token: bool = False,
     now: dt.datetime | None = None,
@@ -216,7 +216,10 @@ def device_for_token(token: str, *, now: dt.datetime | None = None) -> ScannerDe
         expires_at=plainsql.aware(expires_at),
         last_seen_at=plainsql.aware(last_seen_at),
     )
-    device.activity_ids = frozenset(row[5] for row in rows if row[5] is not None)
+    # Read back with getattr (activity_ids_of): not a field of the model.
+    device.activity_ids = frozenset(  # type: ignore[attr-defined]
+        row[5] for row in rows if row[5] is not None
+    )
     if device.last_seen_at is None or now - device.last_seen_at >= LAST_SEEN_PRECISION:
         ScannerDevice.objects.filter(pk=device.pk).update(last_seen_at=now)
         device.last_seen_at = now

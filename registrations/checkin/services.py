@@ -324,6 +324,8 @@ def _find(scan: Scan, code: str) -> tuple[Registration | None, list[CheckIn]]:
     committed before the lock was granted is there. (A subquery in the locking statement would
     read the snapshot taken before it waited for the lock, and miss the check-in of the scan it
     waited for.)"""
+    params: list[int | str]
+    registration_param: int | str
     if scan.registration_id is not None:
         where, params = _BY_ID, [scan.registration_id, scan.activity_id]
         registration_sql, registration_param = _CHECKINS_BY_ID, scan.registration_id
