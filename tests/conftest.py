@@ -219,18 +219,18 @@ def private_media(settings, tmp_path) -> Path:
 # --- What runs after a commit, without committing -------------------------------------------
 
 
-def _outside_the_codes_transactions(connection: BaseDatabaseWrapper) -> bool:
+def _outside_the_codes_transactions(database: BaseDatabaseWrapper) -> bool:
     """Only the test's own atomic blocks are open: for the code, this is autocommit."""
     return (
-        connection.in_atomic_block
-        and not connection.needs_rollback
-        and all(block._from_testcase for block in connection.atomic_blocks)
+        database.in_atomic_block
+        and not database.needs_rollback
+        and all(block._from_testcase for block in database.atomic_blocks)
     )
 
 
-def _run_commit_hooks(connection: BaseDatabaseWrapper) -> None:
-    while connection.run_on_commit:
-        _, hook, robust = connection.run_on_commit.pop(0)
+def _run_commit_hooks(database: BaseDatabaseWrapper) -> None:
+    while database.run_on_commit:
+        _, hook, robust = database.run_on_commit.pop(0)
         if not robust:
             hook()
             continue
@@ -256,9 +256,9 @@ def commit_hooks(db, monkeypatch):
 
     def exit_then_run_hooks(self, exc_type, exc_value, traceback):
         suppressed = exit_atomic(self, exc_type, exc_value, traceback)
-        connection = transaction.get_connection(self.using)
-        if exc_type is None and _outside_the_codes_transactions(connection):
-            _run_commit_hooks(connection)
+        database = transaction.get_connection(self.using)
+        if exc_type is None and _outside_the_codes_transactions(database):
+            _run_commit_hooks(database)
         return suppressed
 
     def register_then_run_hooks(self, func, robust=False):
