@@ -19,7 +19,7 @@ export DJANGO_DEBUG ?= 1
 COMPILEMESSAGES = @if command -v msgfmt >/dev/null 2>&1; then \
 	$(PY) manage.py compilemessages --ignore=$(VENV) -v 0; fi
 
-.PHONY: run serve-prod test lint format bench bench-listing bench-pretix screenshots install install-test clean
+.PHONY: run serve-prod test lint typecheck format bench bench-listing bench-pretix screenshots install install-test clean
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (3.13 preferred)." >&2; exit 1; }
@@ -60,6 +60,11 @@ test: install-test
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+# mypy with django-stubs on the service modules ([tool.mypy] in pyproject.toml lists them).
+typecheck: install-test
+	$(VENV)/bin/mypy
 
 format: install-test
 	$(VENV)/bin/ruff format .

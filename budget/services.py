@@ -39,7 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import (
@@ -328,14 +328,14 @@ def _status(value: Any) -> str:
 # --- Access and locking ------------------------------------------------------------------------
 
 
-def is_organiser(programme_id: int, user: AbstractBaseUser | None) -> bool:
+def is_organiser(programme_id: int, user: User | None) -> bool:
     """Whether this user may change the programme (an organiser, or a superuser)."""
     if user is None:
         return False
     return programmes_for(user, write=True).filter(pk=programme_id).exists()
 
 
-def _require_organiser(budget: Budget, by: AbstractBaseUser | None) -> None:
+def _require_organiser(budget: Budget, by: User | None) -> None:
     if not is_organiser(budget.programme_id, by):
         raise NotAnOrganiser
 
@@ -353,7 +353,7 @@ def _lock_expense(expense_id: int) -> tuple[Expense, Budget]:
     return expense, budget
 
 
-def _save(instance: Any, by: AbstractBaseUser | None, **kwargs: Any) -> None:
+def _save(instance: Any, by: User | None, **kwargs: Any) -> None:
     # simple_history reads `_history_user` before asking the request, so the history names the
     # person who acted also in tasks, commands and API calls with a token.
     instance._history_user = by
@@ -387,7 +387,7 @@ def budget_for_programme(programme: Programme) -> Budget:
 BUDGET_FIELDS = {"total", "includes_vat", "approval_threshold", "warning_percentage"}
 
 
-def update_budget(budget_id: int, *, by: AbstractBaseUser, **fields: Any) -> Budget:
+def update_budget(budget_id: int, *, by: User, **fields: Any) -> Budget:
     """Change the total, the VAT setting, the approval threshold or the warning percentage."""
     _refuse_unknown(fields, BUDGET_FIELDS)
     with transaction.atomic():
@@ -417,7 +417,7 @@ def update_budget(budget_id: int, *, by: AbstractBaseUser, **fields: Any) -> Bud
 def save_category(
     budget: Budget,
     *,
-    by: AbstractBaseUser,
+    by: User,
     name: str,
     planned_amount: Any = None,
     category_id: int | None = None,
@@ -445,7 +445,7 @@ def save_category(
 
 
 def set_allocation(
-    budget: Budget, activity: Activity | int, amount: Any, *, by: AbstractBaseUser
+    budget: Budget, activity: Activity | int, amount: Any, *, by: User
 ) -> ActivityAllocation | None:
     """Set aside part of the budget for one activity; an empty amount removes the allocation."""
     with transaction.atomic():
@@ -553,7 +553,7 @@ def _advance(
 def record_expense(
     budget: Budget,
     *,
-    by: AbstractBaseUser,
+    by: User,
     status: str = Status.PLANNED,
     status_date: dt.date | None = None,
     **fields: Any,
@@ -583,7 +583,7 @@ def record_expense(
 def update_expense(
     expense_id: int,
     *,
-    by: AbstractBaseUser,
+    by: User,
     status: str | None = None,
     status_date: dt.date | None = None,
     **fields: Any,
@@ -611,7 +611,7 @@ def update_expense(
 
 
 def advance_expense(
-    expense_id: int, to_status: str, *, by: AbstractBaseUser, on_date: dt.date | None = None
+    expense_id: int, to_status: str, *, by: User, on_date: dt.date | None = None
 ) -> Expense:
     """Move an expense forward (planned → committed → invoiced → paid), one step or more.
 
@@ -628,7 +628,7 @@ def advance_expense(
     return expense
 
 
-def approve_expense(expense_id: int, *, by: AbstractBaseUser) -> Expense:
+def approve_expense(expense_id: int, *, by: User) -> Expense:
     """Approve an expense as a second organiser: never the one who recorded it. Approving an
     approved expense again changes nothing."""
     with transaction.atomic():
@@ -664,7 +664,7 @@ def approval_queue(budget: Budget) -> QuerySet[Expense]:
 
 
 def add_attachment(
-    expense_id: int, uploaded_file: UploadedFile, kind: str, *, by: AbstractBaseUser
+    expense_id: int, uploaded_file: UploadedFile, kind: str, *, by: User
 ) -> Attachment:
     """Keep a quote, invoice or receipt with the expense, in private storage.
 
@@ -729,7 +729,7 @@ def _apply_income_fields(income: Income, budget: Budget, fields: dict[str, Any])
         income.activity = _activity(budget, fields["activity"])
 
 
-def record_income(budget: Budget, *, by: AbstractBaseUser, **fields: Any) -> Income:
+def record_income(budget: Budget, *, by: User, **fields: Any) -> Income:
     """Record income by hand: sponsorship, a gift, other (kind), or ticket sales at the door.
 
     Required: kind, description, date, amount (positive); optional: activity.
@@ -748,7 +748,7 @@ def record_income(budget: Budget, *, by: AbstractBaseUser, **fields: Any) -> Inc
     return income
 
 
-def update_income(income_id: int, *, by: AbstractBaseUser, **fields: Any) -> Income:
+def update_income(income_id: int, *, by: User, **fields: Any) -> Income:
     """Change a line of income recorded by hand; ticket income from payments is not editable."""
     _refuse_unknown(fields, INCOME_FIELDS)
     with transaction.atomic():
@@ -962,7 +962,7 @@ def _expense_sums(budget: Budget) -> ExpenseSums:
         .annotate(
             amount=_sum(counted),
             count=Count("pk"),
-            awaiting=Count("pk", filter=Q(approved_by__isnull=True) & above_threshold),
+            awaiting=Count("pk", filter=above_threshold & Q(approved_by__isnull=True)),
         )
         .order_by()
     )

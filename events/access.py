@@ -9,7 +9,7 @@ nobody else's business) and a viewer attempting a change is a 403.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.db.models.fields import CharField
@@ -20,9 +20,7 @@ from events.models import Activity, Programme, ProgrammeRole
 Role = ProgrammeRole.Role
 
 
-def programmes_for(
-    user: AbstractBaseUser | AnonymousUser, *, write: bool = False
-) -> QuerySet[Programme]:
+def programmes_for(user: User | AnonymousUser, *, write: bool = False) -> QuerySet[Programme]:
     """The programmes this user may read (or, with `write`, change) in the organiser area.
 
     Each carries `access_role` ("organiser" or "viewer"), so a page knows whether to offer
@@ -48,7 +46,7 @@ def may_change(programme: Programme) -> bool:
 
 
 def get_programme_for_organiser(
-    user: AbstractBaseUser | AnonymousUser, slug: str, *, write: bool = False
+    user: User | AnonymousUser, slug: str, *, write: bool = False
 ) -> Programme:
     """The programme with this slug if the user has a role in it: else 404; a viewer asking
     to change something gets 403 (they may know the programme, they may not change it)."""

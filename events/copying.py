@@ -86,7 +86,7 @@ def _check(name: str, slug: str) -> tuple[str, str]:
     slug_field = Programme._meta.get_field("slug")
     if not name:
         raise CopyRefused(_("Geef de kopie een naam."), details={"field": "name"})
-    if len(name) > name_field.max_length:
+    if name_field.max_length is not None and len(name) > name_field.max_length:
         raise CopyRefused(
             _("De naam mag hoogstens %(max)s tekens lang zijn.") % {"max": name_field.max_length},
             details={"field": "name"},
@@ -101,7 +101,7 @@ def _check(name: str, slug: str) -> tuple[str, str]:
             ),
             details={"field": "slug"},
         ) from None
-    if len(slug) > slug_field.max_length:
+    if slug_field.max_length is not None and len(slug) > slug_field.max_length:
         raise CopyRefused(
             _("Het webadres (slug) mag hoogstens %(max)s tekens lang zijn.")
             % {"max": slug_field.max_length},

@@ -101,9 +101,10 @@ MAX_ANSWER_LENGTH = 1000
 
 
 def _party_too_large(activity: Activity) -> PartyTooLarge:
-    error = PartyTooLarge(details={"max_party_size": activity.max_party_size})
-    error.message = PartyTooLarge.message % {"max": activity.max_party_size}
-    return error
+    return PartyTooLarge(
+        PartyTooLarge.message % {"max": activity.max_party_size},
+        details={"max_party_size": activity.max_party_size},
+    )
 
 
 @dataclass(frozen=True)
@@ -217,14 +218,15 @@ def _send_after_commit(
 
 def mail_kind(registration: Registration) -> str | None:
     """Which e-mail tells the person where they stand now (None: expired, nothing to tell)."""
-    return {
+    kinds: dict[str, str] = {
         Status.CONFIRMED: "confirmation",
         Status.WAITLISTED: "waitlisted",
         Status.PENDING_APPROVAL: "pending_approval",
         Status.PENDING_PAYMENT: "pending_payment",
         Status.OFFERED: "offer",
         Status.CANCELLED: "cancelled",
-    }.get(registration.current_status())
+    }
+    return kinds.get(registration.current_status())
 
 
 def _answer_error(question: Question, message: str | Promise) -> InvalidAnswer:

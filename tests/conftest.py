@@ -1,11 +1,13 @@
 """Shared fixtures: programme → activity → registration, each building on the last; users with a
-role in a programme; the task queue held in memory; private files in a folder of the test."""
+role in a programme; the task queue held in memory; private files in a folder of the test; a fast
+password hasher for the whole session."""
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib.util
 import itertools
+import logging
 import os
 import time
 import types
@@ -16,8 +18,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.tasks import default_task_backend
+from django.test import override_settings
 from django.utils import timezone, translation
 from pytest_django.live_server_helper import LiveServer
 
@@ -29,6 +33,14 @@ from registrations.models import Registration
 from tests.helpers import sqlite_test_database_in_file
 
 _counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hasher():
+    """MD5 instead of the production hasher, whose 1.5 million iterations are slow on purpose
+    (about a second per `create_user` or login here). No test is about the hasher's strength."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -207,11 +219,66 @@ def private_media(settings, tmp_path) -> Path:
     return location
 
 
-# --- Markers: `browser` and `postgres` -------------------------------------------------------
+# --- What runs after a commit, without committing -------------------------------------------
+
+
+def _outside_the_codes_transactions(database: BaseDatabaseWrapper) -> bool:
+    """Only the test's own atomic blocks are open: for the code, this is autocommit."""
+    return (
+        database.in_atomic_block
+        and not database.needs_rollback
+        and all(block._from_testcase for block in database.atomic_blocks)
+    )
+
+
+def _run_commit_hooks(database: BaseDatabaseWrapper) -> None:
+    while database.run_on_commit:
+        _, hook, robust = database.run_on_commit.pop(0)
+        if not robust:
+            hook()
+            continue
+        try:
+            hook()
+        except Exception:
+            # As Django does for a robust hook after a real commit.
+            logging.getLogger("django.db.backends.base").exception("Error calling %s", hook)
+
+
+@pytest.fixture
+def commit_hooks(db, monkeypatch):
+    """`transaction.on_commit` callbacks run when the code's outermost atomic block ends (or at
+    once outside one), as after a real commit, while the test's own transaction stays open and is
+    rolled back at the end as usual.
+
+    For tests that need what runs after a commit (tasks enqueued, mail sent) but nothing that a
+    real commit alone gives: far cheaper than `django_db(transaction=True)`, which empties every
+    table after each test. Threads, other processes and the live server still need real commits.
+    """
+    exit_atomic = transaction.Atomic.__exit__
+    on_commit = BaseDatabaseWrapper.on_commit
+
+    def exit_then_run_hooks(self, exc_type, exc_value, traceback):
+        suppressed = exit_atomic(self, exc_type, exc_value, traceback)
+        database = transaction.get_connection(self.using)
+        if exc_type is None and _outside_the_codes_transactions(database):
+            _run_commit_hooks(database)
+        return suppressed
+
+    def register_then_run_hooks(self, func, robust=False):
+        on_commit(self, func, robust)
+        if _outside_the_codes_transactions(self):
+            _run_commit_hooks(self)
+
+    monkeypatch.setattr(transaction.Atomic, "__exit__", exit_then_run_hooks)
+    monkeypatch.setattr(BaseDatabaseWrapper, "on_commit", register_then_run_hooks)
+
+
+# --- Markers: `browser`, `postgres` and `sqlite` ---------------------------------------------
 #
-# Locally these tests skip with the reason where Chromium or PostgreSQL is absent. CI sets
-# JUBILEUM_REQUIRE_BROWSER=1 / JUBILEUM_REQUIRE_POSTGRES=1 so that the same absence stops the run
-# instead: a green CI must mean the tests ran, not that they were skipped.
+# Locally these tests skip with the reason where Chromium, PostgreSQL or SQLite is absent. CI sets
+# JUBILEUM_REQUIRE_BROWSER=1 / JUBILEUM_REQUIRE_POSTGRES=1 / JUBILEUM_REQUIRE_SQLITE=1 so that the
+# same absence stops the run instead: a green CI must mean the tests ran, not that they were
+# skipped. (`engine_dependent` only selects: CI runs those tests on SQLite as well; see .ci/run.)
 
 CHROMIUM = Path(os.environ.get("JUBILEUM_CHROMIUM", "/usr/bin/chromium"))
 # Playwright adds --headless and --no-sandbox itself; the rest keep Chromium off the network.
@@ -249,10 +316,17 @@ def _postgres_missing() -> str | None:
     return None
 
 
+def _sqlite_missing() -> str | None:
+    if connection.vendor != "sqlite":
+        return f"needs SQLite; the test database is {connection.vendor} (unset DATABASE_URL)"
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     checks = {
         "browser": (_browser_missing, "JUBILEUM_REQUIRE_BROWSER"),
         "postgres": (_postgres_missing, "JUBILEUM_REQUIRE_POSTGRES"),
+        "sqlite": (_sqlite_missing, "JUBILEUM_REQUIRE_SQLITE"),
     }
     for marker, (missing, required_by) in checks.items():
         marked = [item for item in items if item.get_closest_marker(marker)]

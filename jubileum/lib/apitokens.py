@@ -17,7 +17,7 @@ import hashlib
 import secrets
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.errors import HttpError
@@ -38,7 +38,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(user: AbstractBaseUser, name: str = "") -> tuple[ApiToken, str]:
+def create_token(user: User, name: str = "") -> tuple[ApiToken, str]:
     """Make a token for this user; returns the row and the token itself (show it once)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken.objects.create(
@@ -50,7 +50,7 @@ def create_token(user: AbstractBaseUser, name: str = "") -> tuple[ApiToken, str]
     return row, token
 
 
-def revoke_token(token_id: int, *, user: AbstractBaseUser) -> bool:
+def revoke_token(token_id: int, *, user: User) -> bool:
     """Revoke one of this user's tokens; False when there is no such active token."""
     updated = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
@@ -58,7 +58,7 @@ def revoke_token(token_id: int, *, user: AbstractBaseUser) -> bool:
     return bool(updated)
 
 
-def user_for_token(token: str) -> AbstractBaseUser | None:
+def user_for_token(token: str) -> User | None:
     """The active user a valid, unrevoked token belongs to; None otherwise."""
     # The shape check turns garbage into "no" without a query.
     if len(token) != TOKEN_LENGTH or not token.startswith(TOKEN_PREFIX):

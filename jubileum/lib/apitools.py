@@ -35,7 +35,8 @@ class PageInput(Schema):
 class Pagination(PageNumberPagination):
     """Page-numbered lists: `{"items": [...], "count": n}`, at most MAX_PAGE_SIZE per page."""
 
-    Input = PageInput
+    # Ninja reads the query parameters from whichever Schema this names, not only a subclass.
+    Input = PageInput  # type: ignore[assignment]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE, **kwargs)

@@ -21,6 +21,8 @@ class PrivateFileSystemStorage(FileSystemStorage):
 
 
 class _PrivateStorage(LazyObject):
+    _wrapped: object  # the storage once looked up; `empty` until then
+
     def _setup(self) -> None:
         self._wrapped = storages["private"]
 

@@ -246,6 +246,7 @@ def _metadata(payment: Payment) -> dict[str, str]:
 def _create_session(payment: Payment, registration: Registration, activity: Activity) -> Payment:
     """Ask Stripe for the session, outside any transaction (no lock waits on the network)."""
     manage_url = _manage_url(registration)
+    assert payment.expires_at is not None  # every attempt gets its expiry when it is made
     try:
         session = stripe_gateway.create_checkout_session(
             title=activity.title,
@@ -397,7 +398,7 @@ def _find_payment(session: dict[str, Any]) -> Payment | None:
     payment_id, registration_id = metadata.get("payment_id"), metadata.get("registration_id")
     if str(payment_id).isdigit() and str(registration_id).isdigit():
         return Payment.objects.filter(
-            pk=int(payment_id), registration_id=int(registration_id)
+            pk=int(str(payment_id)), registration_id=int(str(registration_id))
         ).first()
     return None
 

@@ -316,7 +316,7 @@ def test_dashboard_without_expenses_has_no_charts(client, budget, organiser):
     assert "de grafieken verschijnen bij de eerste uitgave" in response.content.decode()
 
 
-@pytest.mark.parametrize("count", [10, 5000])
+@pytest.mark.parametrize("count", [10, 60])  # 60: past one page of the list
 def test_dashboard_queries_do_not_grow_with_expenses(
     client, budget, organiser, catering, activity, django_assert_max_num_queries, count
 ):

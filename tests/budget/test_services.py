@@ -12,6 +12,10 @@ from budget import services
 from budget.models import Attachment, Budget, Category, Expense, Income
 from events.models import ProgrammeRole
 
+# Engine-dependent, so CI runs it on SQLite too: money is summed and multiplied in SQL, where each
+# engine keeps decimals its own way.
+pytestmark = pytest.mark.engine_dependent
+
 Status = Expense.Status
 _counter = itertools.count(1)
 
@@ -407,7 +411,7 @@ def test_summary_excluding_vat(make_expense, budget):
     assert summary.planned == Decimal("33.33")
 
 
-@pytest.mark.parametrize("count", [10, 5000])
+@pytest.mark.parametrize("count", [10, 60])
 def test_summary_queries_do_not_grow_with_expenses(
     budget, organiser, catering, make_activity, django_assert_max_num_queries, count
 ):

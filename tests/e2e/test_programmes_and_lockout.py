@@ -17,11 +17,6 @@ pytestmark = pytest.mark.browser
 PASSWORD = "brandweer-1923-soest"
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_programme_list_reads_well_on_a_phone_and_a_desktop(new_page, foreign_requests):
     call_command("load_demo", stdout=io.StringIO())
     violations = []

@@ -16,6 +16,10 @@ from events.access import (
 )
 from events.models import ProgrammeRole
 
+# Engine-dependent, so CI runs it on SQLite too: the database enforces one role per user and
+# programme; roles come from a subquery.
+pytestmark = pytest.mark.engine_dependent
+
 Role = ProgrammeRole.Role
 
 

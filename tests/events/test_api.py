@@ -114,7 +114,7 @@ def test_page_bounds_are_enforced(client, programme, params):
     assert body["details"][0]["loc"][0] == "query"
 
 
-@pytest.mark.parametrize("count", [5, 500])
+@pytest.mark.parametrize("count", [5, 50])
 def test_programmes_query_count_does_not_grow(client, db, django_assert_max_num_queries, count):
     Programme.objects.bulk_create(
         Programme(
@@ -265,7 +265,7 @@ def test_unknown_or_hidden_programme_is_404_json(client, programme):
         assert body["details"] == {}
 
 
-@pytest.mark.parametrize("count", [5, 500])
+@pytest.mark.parametrize("count", [5, 50])
 def test_activities_query_count_does_not_grow(
     client, programme, many_activities, django_assert_max_num_queries, count
 ):

@@ -22,6 +22,6 @@
   `tests/jubileum/test_site.py`.
 - A task worker killed mid-task: the task is queued again (`manage.py requeue_stale_tasks`)
   and its e-mail goes out at most once. `test_worker_killed.py`, `test_stale_tasks.py`.
-- Migrations forward on an empty PostgreSQL database, back to zero and forward again: step 6
+- Migrations forward on an empty PostgreSQL database, back to zero and forward again: step 7
   of `.ci/run`.
 """

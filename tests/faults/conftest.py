@@ -40,13 +40,16 @@ def _postgres_url(settings_dict: dict) -> str:
     return f"postgres://{user}{password}@{host}{port}/{settings_dict['NAME']}"
 
 
-@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres), "sqlite"])
+@pytest.fixture(
+    params=[
+        pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.engine_dependent]),
+        pytest.param("sqlite", marks=[pytest.mark.sqlite, pytest.mark.engine_dependent]),
+    ]
+)
 def shared_database(request, transactional_db, tmp_path) -> Iterator[SharedDatabase]:
     vendor = request.param
-    if vendor == "sqlite" and connection.vendor != "sqlite":
-        pytest.skip(f"the SQLite run needs the SQLite test database, not {connection.vendor}")
     if vendor == "postgresql":
-        # The `postgres` marker skips this run unless the test database is PostgreSQL.
+        # The `postgres` and `sqlite` markers skip the run whose database is not the test's.
         yield SharedDatabase(vendor, {"DATABASE_URL": _postgres_url(connection.settings_dict)})
         return
     var = tmp_path / "var"

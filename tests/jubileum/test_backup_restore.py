@@ -27,7 +27,6 @@ from events.models import ProgrammeRole
 from jubileum.lib.env import env_bool
 
 PDF = b"%PDF-1.4\n% offerte Verhuurbedrijf De Eembocht\n%%EOF\n"
-RESTORED = "jubileum_test_restore"
 
 
 def _tools_missing() -> str | None:
@@ -60,16 +59,18 @@ def conninfo(dbname: str) -> str:
 
 @pytest.fixture
 def restored_database():
-    """An empty database to restore into; dropped afterwards."""
+    """An empty database to restore into; dropped afterwards. Named after the test database,
+    so runs side by side (pytest-xdist's workers, another checkout) each have their own."""
+    name = f"{connection.settings_dict['NAME']}_restored"
 
     def admin(statement: sql.Composable) -> None:
         with psycopg.connect(conninfo("postgres"), autocommit=True) as server:
             server.execute(statement)
 
-    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(RESTORED))
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
     admin(drop)
-    admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(RESTORED)))
-    yield conninfo(RESTORED)
+    admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield conninfo(name)
     admin(drop)
 
 

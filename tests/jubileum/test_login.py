@@ -14,11 +14,6 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "brandweer-1923-soest"
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def organiser(django_user_model, programme):
     user = django_user_model.objects.create_user("carla", password=PASSWORD)  # not staff

@@ -16,12 +16,6 @@ LOGIN = reverse("login")
 START = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    """Every attempt checks a password; the production hasher is slow on purpose."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def clock(time_machine):
     time_machine.move_to(START, tick=False)

@@ -25,7 +25,6 @@ def limits(settings):
         "claim": (1, 600),
         "login": (2, 600),
     }
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _sign_up_json(n: int) -> dict:

@@ -198,13 +198,14 @@ def get(url: str) -> tuple[int, bytes]:
 
 @pytest.fixture
 def throwaway_database():
-    """A database name of this test on the test's PostgreSQL server; dropped afterwards."""
+    """A database name of this test on the test's PostgreSQL server, named after the test
+    database (so runs side by side each have their own); dropped afterwards."""
     import psycopg
     from django.db import connection
     from psycopg import sql
 
     settings = connection.settings_dict
-    name = "jubileum_test_serve_prod"
+    name = f"{settings['NAME']}_serve_prod"
     server = psycopg.conninfo.make_conninfo(
         host=settings["HOST"] or "127.0.0.1",
         port=settings["PORT"] or 5432,

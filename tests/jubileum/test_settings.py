@@ -1,18 +1,24 @@
-"""Settings read the environment at start-up, so each case starts a fresh process with a clean one.
+"""Settings read the environment at start-up. Each case evaluates jubileum/settings.py afresh
+with exactly the environment it names (`settings_from`); the deploy check starts a real process.
 
 Nothing here may inherit the developer's or CI's variables (DJANGO_DEBUG=1 from the Makefile,
-DATABASE_URL from the PostgreSQL step): every test names exactly what the process sees.
+DATABASE_URL from the PostgreSQL step): every test names exactly what the settings see.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+
+from tests.helpers import settings_from
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -57,10 +63,18 @@ def test_production_settings_pass_the_deploy_check(production_env, tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
-def test_development_starts_with_nothing_but_debug_set(tmp_path):
-    result = manage("check", env={"DJANGO_DEBUG": "1"}, var_dir=tmp_path)
+def test_development_needs_nothing_but_debug_set(tmp_path):
+    settings = settings_from({"DJANGO_DEBUG": "1"}, tmp_path)
 
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert settings["DEBUG"] is True
+    assert settings["DATABASES"]["default"]["NAME"] == tmp_path / "jubileum.sqlite3"
+    assert settings["PAYMENTS_DEMO_MODE"] is True
+    assert settings["MAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_development_passes_the_system_checks():
+    # The test run is the development shape (DJANGO_DEBUG=1, nothing else needed).
+    call_command("check", fail_level="WARNING")
 
 
 @pytest.mark.parametrize(
@@ -77,29 +91,21 @@ def test_production_refuses_to_start_without_required_variable(
 ):
     del production_env[variable]
 
-    result = manage("check", env=production_env, var_dir=tmp_path)
-
-    assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr
-    assert message in result.stderr
+    with pytest.raises(ImproperlyConfigured, match=re.escape(message)):
+        settings_from(production_env, tmp_path)
 
 
 @pytest.mark.parametrize("debug", ["0", "false", ""])
 def test_debug_off_by_any_spelling_still_needs_a_secret_key(production_env, tmp_path, debug):
     del production_env["SECRET_KEY"]
 
-    result = manage("check", env={**production_env, "DJANGO_DEBUG": debug}, var_dir=tmp_path)
-
-    assert result.returncode != 0
-    assert "SECRET_KEY is not set" in result.stderr
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY is not set"):
+        settings_from({**production_env, "DJANGO_DEBUG": debug}, tmp_path)
 
 
 def test_unreadable_debug_value_fails_loudly(production_env, tmp_path):
-    result = manage("check", env={**production_env, "DJANGO_DEBUG": "maybe"}, var_dir=tmp_path)
-
-    assert result.returncode != 0
-    assert "DJANGO_DEBUG must be one of" in result.stderr
-    assert "'maybe'" in result.stderr
+    with pytest.raises(ImproperlyConfigured, match=r"DJANGO_DEBUG must be one of.*'maybe'"):
+        settings_from({**production_env, "DJANGO_DEBUG": "maybe"}, tmp_path)
 
 
 @pytest.mark.parametrize("debug", ["0", "1"])
@@ -112,10 +118,10 @@ def test_demo_payments_refuse_to_run_beside_a_stripe_key(production_env, tmp_pat
         "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(12),
     }
 
-    result = manage("check", env=env, var_dir=tmp_path)
-
-    assert result.returncode != 0
-    assert "PAYMENTS_DEMO_MODE cannot be on while STRIPE_SECRET_KEY is set" in result.stderr
+    with pytest.raises(
+        ImproperlyConfigured, match="PAYMENTS_DEMO_MODE cannot be on while STRIPE_SECRET_KEY is set"
+    ):
+        settings_from(env, tmp_path)
 
 
 def test_development_with_a_stripe_key_leaves_demo_payments_off(tmp_path):
@@ -125,16 +131,7 @@ def test_development_with_a_stripe_key_leaves_demo_payments_off(tmp_path):
         "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(12),
     }
 
-    result = manage(
-        "shell",
-        "-c",
-        "from django.conf import settings; print(settings.PAYMENTS_DEMO_MODE)",
-        env=env,
-        var_dir=tmp_path,
-    )
-
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "False"
+    assert settings_from(env, tmp_path)["PAYMENTS_DEMO_MODE"] is False
 
 
 @pytest.mark.postgres
@@ -150,36 +147,15 @@ def test_database_url_selects_postgresql(db):
 
 
 def test_prepared_statements_are_a_choice_for_postgresql_only(tmp_path):
-    script = (
-        "from django.conf import settings; "
-        "print(settings.DATABASES['default'].get('OPTIONS', {}).get('prepare_threshold'))"
-    )
-    base = {"DJANGO_DEBUG": "1", "DATABASE_PREPARE_THRESHOLD": "5"}
-    postgres = manage(
-        "shell",
-        "--no-imports",
-        "-c",
-        script,
-        env={**base, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/none"},
-        var_dir=tmp_path,
-    )
-    sqlite = manage(
-        "shell",
-        "--no-imports",
-        "-c",
-        script,
-        env={**base, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"},
-        var_dir=tmp_path,
-    )
-    default = manage(
-        "shell",
-        "--no-imports",
-        "-c",
-        script,
-        env={"DJANGO_DEBUG": "1", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/none"},
-        var_dir=tmp_path,
-    )
+    def prepare_threshold(env: dict[str, str]) -> int | None:
+        options = settings_from(env, tmp_path)["DATABASES"]["default"].get("OPTIONS", {})
+        return options.get("prepare_threshold")
 
-    assert postgres.stdout.split() == ["5"], postgres.stderr
-    assert sqlite.stdout.split() == ["None"], sqlite.stderr
-    assert default.stdout.split() == ["None"], default.stderr
+    base = {"DJANGO_DEBUG": "1", "DATABASE_PREPARE_THRESHOLD": "5"}
+    postgres_url = "postgres://postgres@127.0.0.1:5432/none"
+
+    assert prepare_threshold({**base, "DATABASE_URL": postgres_url}) == 5
+    assert (
+        prepare_threshold({**base, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}) is None
+    )
+    assert prepare_threshold({"DJANGO_DEBUG": "1", "DATABASE_URL": postgres_url}) is None

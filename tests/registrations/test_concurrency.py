@@ -2,9 +2,9 @@
 call the services at the same moment (a barrier releases them together).
 
 Every test runs twice: on PostgreSQL (`postgres` marker; row locks via `select_for_update`) and on
-SQLite (immediate transactions serialise writers). Threads cannot share pytest-django's in-memory
-SQLite test database, so the SQLite run copies it into a file for the test (see `database`)
-with the same options, `transaction_mode="IMMEDIATE"` among them.
+SQLite (`sqlite` marker; immediate transactions serialise writers). Threads cannot share
+pytest-django's in-memory SQLite test database, so the SQLite run copies it into a file for the
+test (see `database`) with the same options, `transaction_mode="IMMEDIATE"` among them.
 """
 
 from __future__ import annotations
@@ -30,15 +30,16 @@ THREADS = 50
 
 
 @pytest.fixture(
-    params=[pytest.param("postgresql", marks=pytest.mark.postgres), "sqlite"],
+    params=[
+        pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.engine_dependent]),
+        pytest.param("sqlite", marks=[pytest.mark.sqlite, pytest.mark.engine_dependent]),
+    ],
 )
 def database(request, transactional_db, tmp_path):
     """The test's database, committed for real and reachable from other threads."""
     vendor = request.param
-    if vendor == "sqlite" and connection.vendor != "sqlite":
-        pytest.skip(f"the SQLite run needs the SQLite test database, not {connection.vendor}")
     if vendor == "postgresql":
-        # The `postgres` marker skips this run unless the test database is PostgreSQL.
+        # The `postgres` and `sqlite` markers skip the run whose database is not the test's.
         yield vendor
         return
     # Threads need a file: each opens its own connection from the same settings.

@@ -361,6 +361,7 @@ def mail_server_down(settings):
     settings.MAILERS = {"default": {"BACKEND": f"{__name__}.FailingBackend"}}
 
 
+@pytest.mark.engine_dependent  # the task worker claims per engine
 def test_signup_survives_a_mail_server_failure_and_retries_later(
     settings,
     open_day,

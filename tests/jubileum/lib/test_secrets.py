@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from jubileum.lib.env import env_prefixed, env_secret
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.helpers import settings_from
 
 
 @pytest.fixture
@@ -103,34 +99,6 @@ def test_prefixed_variable_and_its_file_together_are_refused(monkeypatch, secret
 
 # --- Settings read every secret this way -----------------------------------------------------
 
-PRINT_SECRETS = (
-    "import json; from django.conf import settings; print(json.dumps({"
-    "'secret_key': settings.SECRET_KEY, "
-    "'stripe_secret_key': settings.STRIPE_SECRET_KEY, "
-    "'stripe_webhook_secret': settings.STRIPE_WEBHOOK_SECRET, "
-    "'database': settings.DATABASES['default']['NAME'], "
-    "'anymail': settings.ANYMAIL}))"
-)
-
-
-def manage(*args: str, env: dict[str, str], var_dir: Path) -> subprocess.CompletedProcess[str]:
-    clean = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", str(var_dir)),
-        "LANG": "C.UTF-8",
-        "JUBILEUM_VAR_DIR": str(var_dir),
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=REPO,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
 
 @pytest.fixture
 def production_env(tmp_path, secret_file) -> dict[str, str]:
@@ -152,16 +120,14 @@ def production_env(tmp_path, secret_file) -> dict[str, str]:
 
 
 def test_production_reads_every_secret_from_its_file(production_env, tmp_path):
-    result = manage("shell", "-c", PRINT_SECRETS, env=production_env, var_dir=tmp_path)
+    seen = settings_from(production_env, tmp_path)
 
-    assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout.splitlines()[-1])
-    assert seen["secret_key"] == Path(production_env["SECRET_KEY_FILE"]).read_text()
-    assert seen["stripe_secret_key"] == "sk_test_uitbestand"
-    assert seen["stripe_webhook_secret"] == "whsec_uitbestand"
-    assert seen["database"] == str(tmp_path / "uit-bestand.sqlite3")
-    assert seen["anymail"]["POSTMARK_SERVER_TOKEN"] == "postmark-token"
-    assert seen["anymail"]["WEBHOOK_SECRET"] == "jubileum:webhook"
+    assert seen["SECRET_KEY"] == Path(production_env["SECRET_KEY_FILE"]).read_text()
+    assert seen["STRIPE_SECRET_KEY"] == "sk_test_uitbestand"
+    assert seen["STRIPE_WEBHOOK_SECRET"] == "whsec_uitbestand"
+    assert seen["DATABASES"]["default"]["NAME"] == str(tmp_path / "uit-bestand.sqlite3")
+    assert seen["ANYMAIL"]["POSTMARK_SERVER_TOKEN"] == "postmark-token"
+    assert seen["ANYMAIL"]["WEBHOOK_SECRET"] == "jubileum:webhook"
 
 
 @pytest.mark.parametrize(
@@ -170,18 +136,12 @@ def test_production_reads_every_secret_from_its_file(production_env, tmp_path):
 def test_production_refuses_a_secret_given_twice(production_env, tmp_path, name):
     env = {**production_env, name: "ook-in-de-omgeving"}
 
-    result = manage("check", env=env, var_dir=tmp_path)
-
-    assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr
-    assert f"Both {name} and {name}_FILE are set" in result.stderr
+    with pytest.raises(ImproperlyConfigured, match=f"Both {name} and {name}_FILE are set"):
+        settings_from(env, tmp_path)
 
 
 def test_production_refuses_an_unreadable_secret_file(production_env, tmp_path):
     env = {**production_env, "SECRET_KEY_FILE": str(tmp_path / "weg")}
 
-    result = manage("check", env=env, var_dir=tmp_path)
-
-    assert result.returncode != 0
-    assert "SECRET_KEY_FILE names" in result.stderr
-    assert "cannot be read" in result.stderr
+    with pytest.raises(ImproperlyConfigured, match=r"SECRET_KEY_FILE names .*cannot be read"):
+        settings_from(env, tmp_path)

@@ -23,8 +23,8 @@ from tests.fixtures.stripe.helpers import event, paid_session, post_event
 from tests.registrations.test_concurrency import database, run_at_once  # noqa: F401
 
 pytest_plugins = ["tests.fixtures.stripe.helpers"]
-# Committed for real, so that what runs after the commit (mail and refund tasks) is enqueued.
-pytestmark = pytest.mark.django_db(transaction=True)
+# What runs after a commit (mail and refund tasks) is enqueued when the code's transaction ends.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("commit_hooks")]
 
 Status = Registration.Status
 MAIL_TASK = "registrations.tasks.send_registration_mail"

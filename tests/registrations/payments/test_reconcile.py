@@ -16,7 +16,7 @@ from registrations.services import SignUp
 from tests.fixtures.stripe.helpers import checkout_session, paid_session
 
 pytest_plugins = ["tests.fixtures.stripe.helpers"]
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("commit_hooks")]
 
 Status = Registration.Status
 

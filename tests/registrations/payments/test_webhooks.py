@@ -26,8 +26,8 @@ from tests.fixtures.stripe.helpers import (
 )
 
 pytest_plugins = ["tests.fixtures.stripe.helpers"]
-# Committed for real, so that what runs after the commit (mail and refund tasks) is enqueued.
-pytestmark = pytest.mark.django_db(transaction=True)
+# What runs after a commit (mail and refund tasks) is enqueued when the code's transaction ends.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("commit_hooks")]
 
 Status = Registration.Status
 MAIL_TASK = "registrations.tasks.send_registration_mail"
