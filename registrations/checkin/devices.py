@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import qrcode
 import qrcode.image.svg
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -124,7 +124,7 @@ def create_device(
     activity_ids: Iterable[int],
     *,
     name: str = "",
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     expires_at: dt.datetime | None = None,
     with_token: bool = False,
     now: dt.datetime | None = None,

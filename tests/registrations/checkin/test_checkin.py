@@ -16,8 +16,10 @@ from registrations.checkin.services import Scan
 from registrations.models import CheckIn, Registration, ScanLog
 from tests.registrations.test_concurrency import database, run_at_once  # noqa: F401  (fixture)
 
-# Engine-dependent, so CI runs it on SQLite too: the redeem is plain SQL (registrations/checkin/sql.py)
-# under row locks.
+# Engine-dependent, so CI runs it on SQLite too: the reads of a redeem are plain SQL
+# (registrations/checkin/sql.py) under row locks.
+
+
 pytestmark = pytest.mark.engine_dependent
 
 Status = Registration.Status
