@@ -915,6 +915,8 @@ def load_held_attendance(programme: Programme) -> None:
             activity.registrations.filter(status=Registration.Status.CONFIRMED)
             .exclude(email="")
             .exclude(email__in=held_emails)
+            # They signed up at the same moment: the same order every time, so the same came.
+            .order_by("created_at", "pk")
         )
         registrations = confirmed + _held_registrations(
             activity, _held_parties(spec, people, sum(r.party_size for r in confirmed))
