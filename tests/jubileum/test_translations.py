@@ -71,6 +71,7 @@ def test_every_string_marked_for_translation_is_in_the_catalogue(tmp_path):
         "events",
         "registrations",
         "budget",
+        "demo",
         "templates",
         "locale",
     ]:
