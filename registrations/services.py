@@ -19,7 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Activity, Question
-from jubileum.lib.errors import DomainError
+from registrations.errors import InvalidState, RegistrationError
 from registrations.models import Answer, Invitation, Payment, Registration, RosterEntry
 
 logger = logging.getLogger(__name__)
@@ -28,12 +28,6 @@ Status = Registration.Status
 
 # How long places are held while someone pays (Stripe's minimum Checkout expiry).
 PAYMENT_HOLD = dt.timedelta(minutes=30)
-
-
-class RegistrationError(DomainError):
-    code = "registration_error"
-    status = 409
-    message = _("Dit kan niet met deze aanmelding.")
 
 
 class RegistrationClosed(RegistrationError):
@@ -80,11 +74,6 @@ class CancellationClosed(RegistrationError):
 class OfferExpired(RegistrationError):
     code = "offer_expired"
     message = _("Dit aanbod is verlopen; de plaats is aan de volgende op de wachtlijst gegeven.")
-
-
-class InvalidState(RegistrationError):
-    code = "invalid_state"
-    message = _("Dat kan niet meer met deze aanmelding.")
 
 
 class InvalidAnswer(RegistrationError):
@@ -190,12 +179,9 @@ def _needs_approval(activity: Activity, email: str, invitation: Invitation | Non
 def _admit(registration: Registration, activity: Activity, now: dt.datetime) -> None:
     """Give the party its places: confirmed, or held while they pay."""
     if activity.price > 0:
-        registration.status = Status.PENDING_PAYMENT
-        registration.hold_expires_at = now + PAYMENT_HOLD
+        registration.hold_for_payment(now + PAYMENT_HOLD)
     else:
-        registration.status = Status.CONFIRMED
-        registration.confirmed_at = now
-        registration.hold_expires_at = None
+        registration.confirm(now)
 
 
 def _send_after_commit(
@@ -327,12 +313,11 @@ def register(
             invitation=invitation,
         )
         if _needs_approval(activity, email, invitation):
-            registration.status = Status.PENDING_APPROVAL
+            registration.await_approval()
         elif _fits_after_waitlist(activity, sign_up.party_size, now):
             _admit(registration, activity, now)
         elif activity.waitlist_enabled:
-            registration.status = Status.WAITLISTED
-            registration.waitlisted_at = now
+            registration.waitlist(now)
         else:
             raise ActivityFull(details={"places_left": places_free(activity, now)})
         registration.save()
@@ -347,9 +332,7 @@ def register(
 def _expire_lapsed(activity: Activity, now: dt.datetime) -> None:
     """Mark offers and payment holds whose time has passed as expired (tidying only: they
     stopped counting against capacity the moment they lapsed)."""
-    activity.registrations.filter(
-        status__in=[Status.OFFERED, Status.PENDING_PAYMENT], hold_expires_at__lte=now
-    ).update(status=Status.EXPIRED, updated_at=now)
+    activity.registrations.expire_lapsed(now)
 
 
 def _offer_to_waitlist(
@@ -368,13 +351,12 @@ def _offer_to_waitlist(
     for registration in waiting.order_by("waitlisted_at", "pk"):
         if registration.party_size > free:
             continue
-        registration.status = Status.OFFERED
         # An offer never outlives the moment sign-up closes: nobody claims a past activity.
-        registration.hold_expires_at = min(
+        until = min(
             now + dt.timedelta(hours=activity.programme.offer_valid_hours),
             activity.registration_closes_at or activity.starts_at,
         )
-        registration.save(update_fields=["status", "hold_expires_at", "updated_at"])
+        registration.save(update_fields=[*registration.offer(until), "updated_at"])
         _send_after_commit(registration, "offer")
         offered.append(registration)
         free -= registration.party_size
@@ -397,14 +379,7 @@ def tidy_activities(*, now: dt.datetime | None = None) -> int:
     """Expire lapsed offers and holds everywhere and pass their places on; returns how many
     activities were looked at. Safe to run as often as you like."""
     now = now or timezone.now()
-    activity_ids = (
-        Registration.objects.filter(
-            status__in=[Status.OFFERED, Status.PENDING_PAYMENT], hold_expires_at__lte=now
-        )
-        .values_list("activity_id", flat=True)
-        .distinct()
-    )
-    ids = list(activity_ids)
+    ids = list(Registration.objects.lapsed(now).values_list("activity_id", flat=True).distinct())
     for activity_id in ids:
         offer_freed_places(activity_id, now=now)
     return len(ids)
@@ -424,8 +399,7 @@ def claim_offer(registration_id: int, *, now: dt.datetime | None = None) -> Regi
         if registration.status != Status.OFFERED:
             raise InvalidState()
         if not registration.holds_places(now):
-            registration.status = Status.EXPIRED
-            registration.save(update_fields=["status", "updated_at"])
+            registration.save(update_fields=[*registration.expire(), "updated_at"])
             _offer_freed_places(activity, now)
             expired = True
         else:
@@ -454,9 +428,7 @@ def cancel(
             raise InvalidState()
         if not by_organiser and not activity.cancellation_is_open(now):
             raise CancellationClosed()
-        registration.status = Status.CANCELLED
-        registration.cancelled_at = now
-        registration.hold_expires_at = None
+        registration.cancel(now)
         registration.save()
         # Before the e-mail is enqueued: the cancellation e-mail says what will be refunded.
         payments.refund_paid(registration, Payment.RefundReason.CANCELLED, now)
@@ -475,17 +447,14 @@ def cancel_activity(activity_id: int, *, now: dt.datetime | None = None) -> list
     with transaction.atomic():
         activity = _lock_activity(activity_id)
         if activity.status != Activity.Status.CANCELLED:
-            activity.status = Activity.Status.CANCELLED
-            activity.save(update_fields=["status", "updated_at"])
+            activity.save(update_fields=[*activity.cancel(), "updated_at"])
         active = activity.registrations.select_for_update().filter(
             status__in=Registration.ACTIVE_STATUSES
         )
         cancelled = list(active.order_by("pk"))
         for registration in cancelled:
             registration.activity = activity
-            registration.status = Status.CANCELLED
-            registration.cancelled_at = now
-            registration.hold_expires_at = None
+            registration.cancel(now)
             registration.save()
             payments.refund_paid(registration, Payment.RefundReason.ACTIVITY_CANCELLED, now)
             _send_after_commit(registration, "cancelled")
@@ -551,8 +520,7 @@ def approve(registration_id: int, *, now: dt.datetime | None = None) -> Registra
         if _fits(activity, registration.party_size, now) or not activity.waitlist_enabled:
             _admit(registration, activity, now)
         else:
-            registration.status = Status.WAITLISTED
-            registration.waitlisted_at = now
+            registration.waitlist(now)
         registration.save()
         _send_after_commit(registration, mail_kind(registration))
     return registration
@@ -564,8 +532,7 @@ def decline(registration_id: int, *, now: dt.datetime | None = None) -> Registra
         registration, _activity = _lock_registration(registration_id)
         if registration.status != Status.PENDING_APPROVAL:
             raise InvalidState()
-        registration.status = Status.CANCELLED
-        registration.cancelled_at = now
+        registration.cancel(now)
         registration.save()
         _send_after_commit(registration, "declined")
     return registration
@@ -619,9 +586,7 @@ def move(
         if held and not _fits(target, registration.party_size, now):
             if not target.waitlist_enabled:
                 raise NotEnoughPlaces(details={"places_left": places_free(target, now)})
-            registration.status = Status.WAITLISTED
-            registration.waitlisted_at = now
-            registration.hold_expires_at = None
+            registration.waitlist(now)
         registration.save()
         _send_after_commit(registration, mail_kind(registration))
         if held:

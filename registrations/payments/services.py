@@ -219,7 +219,7 @@ def _new_attempt(registration: Registration, amount: Decimal, now: dt.datetime) 
         payment.checkout_url = reverse(
             "registrations:demo_payment", kwargs={"session_id": session_id}
         )
-        payment.status = PaymentStatus.OPEN
+        payment.mark_open()
     payment.save()
     return payment
 
@@ -275,8 +275,7 @@ def _create_session(payment: Payment, registration: Registration, activity: Acti
             payment.checkout_session_id = session.id
             payment.checkout_url = session.url
             if payment.status in (PaymentStatus.CREATED, PaymentStatus.FAILED):
-                payment.status = PaymentStatus.OPEN
-                payment.failure = ""
+                payment.mark_open()
             payment.save()
     return payment
 
@@ -286,9 +285,7 @@ def _fail_created(payment_id: int, why: str) -> None:
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.status == PaymentStatus.CREATED:
-            payment.status = PaymentStatus.FAILED
-            payment.failure = why[:200]
-            payment.save(update_fields=["status", "failure", "updated_at"])
+            payment.save(update_fields=[*payment.mark_failed(why), "updated_at"])
 
 
 def cancel_payment(registration_id: int, *, now: dt.datetime | None = None) -> int:
@@ -320,9 +317,7 @@ def close_attempts(registration: Registration, now: dt.datetime) -> None:
 def _close_attempt(payment: Payment, why: str, now: dt.datetime) -> None:
     """Mark an attempt expired and, after the commit, close its Stripe session so it cannot be
     paid any more. Should it be paid all the same, the money handler refunds or admits it."""
-    payment.status = PaymentStatus.EXPIRED
-    payment.failure = why[:200]
-    payment.save(update_fields=["status", "failure", "updated_at"])
+    payment.save(update_fields=[*payment.mark_expired(why), "updated_at"])
     if payment.checkout_session_id and not payment.demo:
         payment_id = payment.pk
         transaction.on_commit(lambda: expire_checkout_session.enqueue(payment_id=payment_id))
@@ -426,8 +421,7 @@ def _session_processing(session: dict[str, Any], now: dt.datetime) -> str:
         payment, _registration, _activity = _lock_payment(payment)
         if payment.is_paid or payment.status == PaymentStatus.PROCESSING:
             return "unchanged"
-        payment.status = PaymentStatus.PROCESSING
-        payment.save(update_fields=["status", "updated_at"])
+        payment.save(update_fields=[*payment.mark_processing(), "updated_at"])
     return "processing"
 
 
@@ -448,9 +442,7 @@ def _session_paid(session: dict[str, Any], now: dt.datetime) -> str:
                 to_cents(payment.amount),
             )
             payment.amount = _cents_to_euro(received)
-        payment.status = PaymentStatus.PAID
-        payment.paid_at = now
-        payment.payment_intent_id = _stripe_id(session.get("payment_intent"))
+        payment.mark_paid(now, _stripe_id(session.get("payment_intent")))
         if payment.checkout_session_id is None and session.get("id"):
             payment.checkout_session_id = session["id"]
         payment.save()
@@ -484,16 +476,13 @@ def _admit_paid(
         return "refunded: registration no longer active"
     late = not registration.holds_places(now)
     if not late or services._fits(activity, registration.party_size, now):
-        registration.status = Status.CONFIRMED
-        registration.confirmed_at = now
-        registration.hold_expires_at = None
+        registration.confirm(now)
         registration.save()
         services._send_after_commit(registration, "confirmation")
         return "confirmed after the hold expired" if late else "confirmed"
     # Too late and the places went to someone else: the party is not admitted.
     if registration.status != Status.EXPIRED:
-        registration.status = Status.EXPIRED
-        registration.save(update_fields=["status", "updated_at"])
+        registration.save(update_fields=[*registration.expire(), "updated_at"])
     _request_refund(payment, Reason.LATE_NO_PLACE, now, mail="late_payment_refunded")
     return "refunded: paid after the hold expired and no place was free"
 
@@ -506,9 +495,7 @@ def _session_failed(session: dict[str, Any], now: dt.datetime) -> str:
         payment, _registration, _activity = _lock_payment(payment)
         if payment.is_paid:
             return "unchanged: paid before"
-        payment.status = PaymentStatus.FAILED
-        payment.failure = "payment failed"
-        payment.save(update_fields=["status", "failure", "updated_at"])
+        payment.save(update_fields=[*payment.mark_failed("payment failed"), "updated_at"])
     return "failed"
 
 
@@ -521,9 +508,7 @@ def _session_expired(session: dict[str, Any], now: dt.datetime) -> str:
         # Events may come out of order: an expiry after the payment changes nothing.
         if payment.is_paid or payment.status not in Payment.UNSETTLED_STATUSES:
             return "unchanged"
-        payment.status = PaymentStatus.EXPIRED
-        payment.failure = "session expired"
-        payment.save(update_fields=["status", "failure", "updated_at"])
+        payment.save(update_fields=[*payment.mark_expired("session expired"), "updated_at"])
     return "expired"
 
 
@@ -562,9 +547,7 @@ def _request_refund(payment: Payment, reason: str, now: dt.datetime, *, mail: st
     as the cancellation, says so already)."""
     if payment.refund_requested_at is not None or not payment.is_paid:
         return False
-    payment.refund_reason = reason
-    payment.refund_requested_at = now
-    payment.save(update_fields=["refund_reason", "refund_requested_at", "updated_at"])
+    payment.save(update_fields=[*payment.request_refund(reason, now), "updated_at"])
     payment_id = payment.pk
     transaction.on_commit(lambda: refund_payment.enqueue(payment_id=payment_id))
     if mail:
@@ -646,15 +629,7 @@ def _record_refund(payment: Payment, total: Decimal, refund_id: str, now: dt.dat
         growth = total - payment.refunded_amount
         if growth <= 0:
             return "unchanged: refund known"
-        payment.refunded_amount = total
-        payment.refunded_at = now
-        payment.refund_id = refund_id or payment.refund_id
-        if payment.refund_requested_at is None:
-            # Refunded in Stripe's dashboard: an organiser did it there.
-            payment.refund_requested_at = now
-            payment.refund_reason = Reason.ORGANISER
-        if total >= payment.amount:
-            payment.status = PaymentStatus.REFUNDED
+        payment.record_refund(total, refund_id, now)
         payment.save()
         ticket_income_refunded.send(
             sender=Payment,
