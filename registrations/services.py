@@ -1,10 +1,9 @@
 """Registration workflows: sign up, waitlist offers, claims, changes, cancellation, approval.
 
-Every workflow that can change who holds places locks the activity row first
-(`select_for_update()` inside `transaction.atomic()`; on SQLite the immediate transaction
-already serialises writers), then counts places with the same query the listings use. Two
-sign-ups for the last place therefore queue up behind each other and the second one sees the
-first. Mail goes out after the commit, through a background task that takes ids.
+Every workflow that can change who holds places locks the activity row first (`locking`), then
+counts places with the same query the listings use (`capacity`). Two sign-ups for the last
+place therefore queue up behind each other and the second one sees the first. Mail goes out
+after the commit, through a background task that takes ids (`notify`).
 """
 
 from __future__ import annotations
@@ -19,15 +18,21 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Activity, Question
+from registrations.capacity import (
+    PAYMENT_HOLD,
+    fits,
+    fits_after_waitlist,
+    offer_freed_places,
+    places_free,
+)
 from registrations.errors import InvalidState, RegistrationError
+from registrations.locking import lock_activity, lock_registration
 from registrations.models import Answer, Invitation, Payment, Registration, RosterEntry
+from registrations.notify import mail_kind, send_after_commit
 
 logger = logging.getLogger(__name__)
 
 Status = Registration.Status
-
-# How long places are held while someone pays (Stripe's minimum Checkout expiry).
-PAYMENT_HOLD = dt.timedelta(minutes=30)
 
 
 class RegistrationClosed(RegistrationError):
@@ -116,55 +121,6 @@ class SignUpResult:
     created: bool  # False: this e-mail address was already registered; that one is returned
 
 
-def _lock_activity(activity_id: int) -> Activity:
-    # The activity row only (not its programme: sign-ups for other activities go on), and
-    # NO KEY: workflows still queue behind each other, but a door scan may insert its log row
-    # (a foreign key to the activity) meanwhile.
-    return (
-        Activity.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("programme")
-        .get(pk=activity_id)
-    )
-
-
-def _lock_registration(registration_id: int) -> tuple[Registration, Activity]:
-    """Lock the activity first, then the registration: one lock order everywhere."""
-    while True:
-        activity_id = Registration.objects.values_list("activity_id", flat=True).get(
-            pk=registration_id
-        )
-        activity = _lock_activity(activity_id)
-        registration = Registration.objects.select_for_update().get(pk=registration_id)
-        # The activity was read before any lock: a concurrent move may have taken the party to
-        # another activity since. Holding the wrong activity's lock would let both overbook.
-        if registration.activity_id == activity.pk:
-            registration.activity = activity
-            return registration, activity
-
-
-def places_free(activity: Activity, now: dt.datetime) -> int | None:
-    """Free places now, or None for an unlimited activity. Call with the activity locked."""
-    if activity.capacity is None:
-        return None
-    taken = Activity.objects.with_places_taken(now).get(pk=activity.pk).places_taken
-    return max(activity.capacity - taken, 0)
-
-
-def _fits(activity: Activity, party_size: int, now: dt.datetime) -> bool:
-    free = places_free(activity, now)
-    return free is None or party_size <= free
-
-
-def _fits_after_waitlist(activity: Activity, party_size: int, now: dt.datetime) -> bool:
-    """Whether a newcomer's party fits once the waitlist has had its turn.
-
-    Places an expired offer or payment hold left behind are free the moment it expires, but
-    nobody has offered them on yet if no tidy-up has run; the waitlist gets them before a
-    newcomer does. Call with the activity locked."""
-    _offers, free = _offer_to_waitlist(activity, now)
-    return free is None or party_size <= free
-
-
 def _needs_approval(activity: Activity, email: str, invitation: Invitation | None) -> bool:
     if activity.audience == Activity.Audience.PUBLIC or invitation is not None:
         return False
@@ -182,35 +138,6 @@ def _admit(registration: Registration, activity: Activity, now: dt.datetime) -> 
         registration.hold_for_payment(now + PAYMENT_HOLD)
     else:
         registration.confirm(now)
-
-
-def _send_after_commit(
-    registration: Registration, kind: str | None, *, force: bool = False
-) -> None:
-    """Enqueue the e-mail once the transaction commits. `force` sends it again even if this
-    news went out before (the mail log otherwise skips repeats)."""
-    from registrations.tasks import send_registration_mail
-
-    if kind is None:
-        return
-    registration_id = registration.pk
-    transaction.on_commit(
-        lambda: send_registration_mail.enqueue(
-            registration_id=registration_id, kind=kind, force=force
-        )
-    )
-
-
-def mail_kind(registration: Registration) -> str | None:
-    """Which e-mail tells the person where they stand now (None: expired, nothing to tell)."""
-    return {
-        Status.CONFIRMED: "confirmation",
-        Status.WAITLISTED: "waitlisted",
-        Status.PENDING_APPROVAL: "pending_approval",
-        Status.PENDING_PAYMENT: "pending_payment",
-        Status.OFFERED: "offer",
-        Status.CANCELLED: "cancelled",
-    }.get(registration.current_status())
 
 
 def _answer_error(question: Question, message: str | Promise) -> InvalidAnswer:
@@ -267,9 +194,9 @@ def register(
     now = now or timezone.now()
     email = sign_up.email.strip()
     with transaction.atomic():
-        activity = _lock_activity(activity_id)
+        activity = lock_activity(activity_id)
         # A lapsed offer or hold is no registration to hand back: its owner starts afresh.
-        _expire_lapsed(activity, now)
+        activity.registrations.expire_lapsed(now)
         existing = (
             activity.registrations.filter(
                 email__iexact=email, status__in=Registration.ACTIVE_STATUSES
@@ -280,7 +207,7 @@ def register(
         if existing is not None:
             # The issue promises the e-mail again; the form's per-IP limit keeps this from
             # becoming a way to flood someone's inbox.
-            _send_after_commit(existing, mail_kind(existing), force=True)
+            send_after_commit(existing, mail_kind(existing), force=True)
             return SignUpResult(existing, created=False)
         if not activity.registration_is_open(now):
             raise RegistrationClosed(details={"activity_id": activity.pk})
@@ -314,7 +241,7 @@ def register(
         )
         if _needs_approval(activity, email, invitation):
             registration.await_approval()
-        elif _fits_after_waitlist(activity, sign_up.party_size, now):
+        elif fits_after_waitlist(activity, sign_up.party_size, now):
             _admit(registration, activity, now)
         elif activity.waitlist_enabled:
             registration.waitlist(now)
@@ -325,54 +252,8 @@ def register(
             Answer(registration=registration, question=question, value=value)
             for question, value in checked_answers.items()
         )
-        _send_after_commit(registration, mail_kind(registration))
+        send_after_commit(registration, mail_kind(registration))
     return SignUpResult(registration, created=True)
-
-
-def _expire_lapsed(activity: Activity, now: dt.datetime) -> None:
-    """Mark offers and payment holds whose time has passed as expired (tidying only: they
-    stopped counting against capacity the moment they lapsed)."""
-    activity.registrations.expire_lapsed(now)
-
-
-def _offer_to_waitlist(
-    activity: Activity, now: dt.datetime
-) -> tuple[list[Registration], int | None]:
-    """Offer free places to the waitlist in order, skipping parties that do not fit; returns
-    the offers made and the places still free after them (None: unlimited).
-
-    Call with the activity locked."""
-    _expire_lapsed(activity, now)
-    free = places_free(activity, now)
-    offered: list[Registration] = []
-    if free is None or free == 0 or activity.status != Activity.Status.PUBLISHED:
-        return offered, free
-    waiting = activity.registrations.select_for_update().filter(status=Status.WAITLISTED)
-    for registration in waiting.order_by("waitlisted_at", "pk"):
-        if registration.party_size > free:
-            continue
-        # An offer never outlives the moment sign-up closes: nobody claims a past activity.
-        until = min(
-            now + dt.timedelta(hours=activity.programme.offer_valid_hours),
-            activity.registration_closes_at or activity.starts_at,
-        )
-        registration.save(update_fields=[*registration.offer(until), "updated_at"])
-        _send_after_commit(registration, "offer")
-        offered.append(registration)
-        free -= registration.party_size
-        if free == 0:
-            break
-    return offered, free
-
-
-def _offer_freed_places(activity: Activity, now: dt.datetime) -> list[Registration]:
-    return _offer_to_waitlist(activity, now)[0]
-
-
-def offer_freed_places(activity_id: int, *, now: dt.datetime | None = None) -> list[Registration]:
-    now = now or timezone.now()
-    with transaction.atomic():
-        return _offer_freed_places(_lock_activity(activity_id), now)
 
 
 def tidy_activities(*, now: dt.datetime | None = None) -> int:
@@ -381,7 +262,8 @@ def tidy_activities(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     ids = list(Registration.objects.lapsed(now).values_list("activity_id", flat=True).distinct())
     for activity_id in ids:
-        offer_freed_places(activity_id, now=now)
+        with transaction.atomic():
+            offer_freed_places(lock_activity(activity_id), now)
     return len(ids)
 
 
@@ -389,7 +271,7 @@ def claim_offer(registration_id: int, *, now: dt.datetime | None = None) -> Regi
     """Take up a waitlist offer in time: the places become the party's."""
     now = now or timezone.now()
     with transaction.atomic():
-        registration, activity = _lock_registration(registration_id)
+        registration, activity = lock_registration(registration_id)
         if registration.status == Status.CONFIRMED or (
             registration.status == Status.PENDING_PAYMENT and registration.holds_places(now)
         ):
@@ -400,12 +282,12 @@ def claim_offer(registration_id: int, *, now: dt.datetime | None = None) -> Regi
             raise InvalidState()
         if not registration.holds_places(now):
             registration.save(update_fields=[*registration.expire(), "updated_at"])
-            _offer_freed_places(activity, now)
+            offer_freed_places(activity, now)
             expired = True
         else:
             _admit(registration, activity, now)
             registration.save()
-            _send_after_commit(registration, mail_kind(registration))
+            send_after_commit(registration, mail_kind(registration))
             expired = False
     if expired:
         raise OfferExpired()
@@ -421,7 +303,7 @@ def cancel(
 
     now = now or timezone.now()
     with transaction.atomic():
-        registration, activity = _lock_registration(registration_id)
+        registration, activity = lock_registration(registration_id)
         if registration.status == Status.CANCELLED:
             return registration
         if not registration.is_active:
@@ -432,8 +314,8 @@ def cancel(
         registration.save()
         # Before the e-mail is enqueued: the cancellation e-mail says what will be refunded.
         payments.refund_paid(registration, Payment.RefundReason.CANCELLED, now)
-        _send_after_commit(registration, "cancelled")
-        _offer_freed_places(activity, now)
+        send_after_commit(registration, "cancelled")
+        offer_freed_places(activity, now)
     return registration
 
 
@@ -445,7 +327,7 @@ def cancel_activity(activity_id: int, *, now: dt.datetime | None = None) -> list
 
     now = now or timezone.now()
     with transaction.atomic():
-        activity = _lock_activity(activity_id)
+        activity = lock_activity(activity_id)
         if activity.status != Activity.Status.CANCELLED:
             activity.save(update_fields=[*activity.cancel(), "updated_at"])
         active = activity.registrations.select_for_update().filter(
@@ -457,7 +339,7 @@ def cancel_activity(activity_id: int, *, now: dt.datetime | None = None) -> list
             registration.cancel(now)
             registration.save()
             payments.refund_paid(registration, Payment.RefundReason.ACTIVITY_CANCELLED, now)
-            _send_after_commit(registration, "cancelled")
+            send_after_commit(registration, "cancelled")
     return cancelled
 
 
@@ -467,7 +349,7 @@ def change_party_size(
     """Change how many people come. Growing needs free places; shrinking frees them."""
     now = now or timezone.now()
     with transaction.atomic():
-        registration, activity = _lock_registration(registration_id)
+        registration, activity = lock_registration(registration_id)
         if not registration.is_active:
             raise InvalidState()
         if party_size < 1 or party_size > activity.max_party_size:
@@ -485,8 +367,8 @@ def change_party_size(
         registration.party_size = party_size
         registration.save(update_fields=["party_size", "updated_at"])
         if growth < 0:
-            _offer_freed_places(activity, now)
-        _send_after_commit(registration, mail_kind(registration))
+            offer_freed_places(activity, now)
+        send_after_commit(registration, mail_kind(registration))
     return registration
 
 
@@ -514,27 +396,27 @@ def approve(registration_id: int, *, now: dt.datetime | None = None) -> Registra
     waitlist (or, without one, confirmed anyway: the organiser decided)."""
     now = now or timezone.now()
     with transaction.atomic():
-        registration, activity = _lock_registration(registration_id)
+        registration, activity = lock_registration(registration_id)
         if registration.status != Status.PENDING_APPROVAL:
             raise InvalidState()
-        if _fits(activity, registration.party_size, now) or not activity.waitlist_enabled:
+        if fits(activity, registration.party_size, now) or not activity.waitlist_enabled:
             _admit(registration, activity, now)
         else:
             registration.waitlist(now)
         registration.save()
-        _send_after_commit(registration, mail_kind(registration))
+        send_after_commit(registration, mail_kind(registration))
     return registration
 
 
 def decline(registration_id: int, *, now: dt.datetime | None = None) -> Registration:
     now = now or timezone.now()
     with transaction.atomic():
-        registration, _activity = _lock_registration(registration_id)
+        registration, _activity = lock_registration(registration_id)
         if registration.status != Status.PENDING_APPROVAL:
             raise InvalidState()
         registration.cancel(now)
         registration.save()
-        _send_after_commit(registration, "declined")
+        send_after_commit(registration, "declined")
     return registration
 
 
@@ -554,7 +436,7 @@ def move(
         )
         if from_activity_id == to_activity_id:
             return Registration.objects.get(pk=registration_id)
-        locked = {pk: _lock_activity(pk) for pk in sorted({from_activity_id, to_activity_id})}
+        locked = {pk: lock_activity(pk) for pk in sorted({from_activity_id, to_activity_id})}
         source, target = locked[from_activity_id], locked[to_activity_id]
         if source.programme_id != target.programme_id:
             raise InvalidState(message=_("Verplaatsen kan alleen binnen hetzelfde programma."))
@@ -583,14 +465,14 @@ def move(
             )
         held = registration.holds_places(now)
         registration.activity = target
-        if held and not _fits(target, registration.party_size, now):
+        if held and not fits(target, registration.party_size, now):
             if not target.waitlist_enabled:
                 raise NotEnoughPlaces(details={"places_left": places_free(target, now)})
             registration.waitlist(now)
         registration.save()
-        _send_after_commit(registration, mail_kind(registration))
+        send_after_commit(registration, mail_kind(registration))
         if held:
-            _offer_freed_places(source, now)
+            offer_freed_places(source, now)
     return registration
 
 
@@ -599,7 +481,7 @@ def delete_personal_data(registration_id: int, *, now: dt.datetime | None = None
     coming (see Registration.may_delete_personal_data)."""
     now = now or timezone.now()
     with transaction.atomic():
-        registration, _activity = _lock_registration(registration_id)
+        registration, _activity = lock_registration(registration_id)
         if registration.anonymised_at:
             return
         if not registration.may_delete_personal_data(now):

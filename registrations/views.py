@@ -36,7 +36,7 @@ from jubileum.lib.ratelimit import (
     too_many_requests,
 )
 from jubileum.templatetags.jubileum_format import euro, moment
-from registrations import services
+from registrations import notify, services
 from registrations.answers import shown_answers
 from registrations.forms import ConfirmForm, PartySizeForm, SignUpForm
 from registrations.links import registration_for_token
@@ -400,7 +400,7 @@ def resend(request: HttpRequest, registration: Registration) -> HttpResponse:
     limit, window = RESEND_RATE_LIMIT
     if not hit("resend", str(registration.pk), limit=limit, window=window):
         return too_many_requests(request, seconds_left(window))
-    kind = services.mail_kind(registration)
+    kind = notify.mail_kind(registration)
     if registration.anonymised_at or kind is None:
         messages.error(request, _("Voor deze aanmelding sturen we geen e-mail meer."))
     else:

@@ -8,7 +8,7 @@ all call with the same event shape (`{"id", "type", "data": {"object": ...}}`):
 
 - money in: lock the activity, then the registration (the lock order of every workflow), then
   the payment. A payment within its hold confirms; one that arrives after the hold lapsed
-  confirms if places are free (`services.places_free`), else it is refunded with an e-mail.
+  confirms if places are free (`capacity.fits`), else it is refunded with an e-mail.
   A second payment for a registration already paid is refunded: nobody pays twice.
 - refunds are asked for inside the transaction that decides them and carried out after the
   commit by a task (Stripe is slow and may be down; the task retries); Stripe's answer or its
@@ -36,8 +36,11 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import Activity
 from jubileum.lib.money import CENT, to_cents
-from registrations import services
+from registrations.capacity import PAYMENT_HOLD, fits
+from registrations.errors import RegistrationError
+from registrations.locking import lock_payment, lock_registration
 from registrations.models import Payment, Registration, StripeEvent
+from registrations.notify import send_after_commit
 from registrations.payments import gateway as stripe_gateway
 from registrations.signals import ticket_income_received, ticket_income_refunded
 
@@ -50,7 +53,7 @@ Reason = Payment.RefundReason
 # Stripe wants a Checkout Session to live at least 30 minutes by its own clock; one minute more
 # keeps a request from a server whose clock runs a little behind from being refused. A payment
 # made in that last minute arrives after the hold and takes the late-payment path.
-CHECKOUT_EXPIRY = services.PAYMENT_HOLD + dt.timedelta(minutes=1)
+CHECKOUT_EXPIRY = PAYMENT_HOLD + dt.timedelta(minutes=1)
 # An open session this close to its end is not worth sending anyone to.
 REUSE_MARGIN = dt.timedelta(minutes=2)
 # A session whose creation never got an answer (a crash between our row and Stripe's reply) is
@@ -64,7 +67,7 @@ DEMO_OUTCOMES = {
 }
 
 
-class PaymentError(services.RegistrationError):
+class PaymentError(RegistrationError):
     code = "payment_error"
     message = _("Betalen kan nu niet voor deze aanmelding.")
 
@@ -155,7 +158,7 @@ def start_payment(registration_id: int, *, now: dt.datetime | None = None) -> Pa
     """
     now = now or timezone.now()
     with transaction.atomic():
-        registration, activity = services._lock_registration(registration_id)
+        registration, activity = lock_registration(registration_id)
         _check_payable(registration, activity, now)
         amount = total_price(registration)
         payment = _reusable_attempt(registration, amount, now)
@@ -293,7 +296,7 @@ def cancel_payment(registration_id: int, *, now: dt.datetime | None = None) -> i
     (they may pay again, change the party size or cancel). Returns how many attempts closed."""
     now = now or timezone.now()
     with transaction.atomic():
-        registration, _activity = services._lock_registration(registration_id)
+        registration, _activity = lock_registration(registration_id)
         unsettled = registration.payments.select_for_update().filter(
             status__in=[PaymentStatus.CREATED, PaymentStatus.OPEN]
         )
@@ -397,14 +400,6 @@ def _find_payment(session: dict[str, Any]) -> Payment | None:
     return None
 
 
-def _lock_payment(payment: Payment) -> tuple[Payment, Registration, Activity]:
-    """Lock activity, registration, payment: the lock order of every workflow."""
-    registration, activity = services._lock_registration(payment.registration_id)
-    payment = Payment.objects.select_for_update().get(pk=payment.pk)
-    payment.registration = registration
-    return payment, registration, activity
-
-
 def _session_completed(session: dict[str, Any], now: dt.datetime) -> str:
     if session.get("payment_status") in ("paid", "no_payment_required"):
         return _session_paid(session, now)
@@ -418,7 +413,7 @@ def _session_processing(session: dict[str, Any], now: dt.datetime) -> str:
     if payment is None:
         return _unknown(session)
     with transaction.atomic():
-        payment, _registration, _activity = _lock_payment(payment)
+        payment, _registration, _activity = lock_payment(payment)
         if payment.is_paid or payment.status == PaymentStatus.PROCESSING:
             return "unchanged"
         payment.save(update_fields=[*payment.mark_processing(), "updated_at"])
@@ -430,7 +425,7 @@ def _session_paid(session: dict[str, Any], now: dt.datetime) -> str:
     if payment is None:
         return _unknown(session)
     with transaction.atomic():
-        payment, registration, activity = _lock_payment(payment)
+        payment, registration, activity = lock_payment(payment)
         if payment.is_paid:
             return "unchanged: paid before"
         received = session.get("amount_total")
@@ -475,10 +470,10 @@ def _admit_paid(
         _request_refund(payment, Reason.NOT_ADMITTED, now, mail="refunded")
         return "refunded: registration no longer active"
     late = not registration.holds_places(now)
-    if not late or services._fits(activity, registration.party_size, now):
+    if not late or fits(activity, registration.party_size, now):
         registration.confirm(now)
         registration.save()
-        services._send_after_commit(registration, "confirmation")
+        send_after_commit(registration, "confirmation")
         return "confirmed after the hold expired" if late else "confirmed"
     # Too late and the places went to someone else: the party is not admitted.
     if registration.status != Status.EXPIRED:
@@ -492,7 +487,7 @@ def _session_failed(session: dict[str, Any], now: dt.datetime) -> str:
     if payment is None:
         return _unknown(session)
     with transaction.atomic():
-        payment, _registration, _activity = _lock_payment(payment)
+        payment, _registration, _activity = lock_payment(payment)
         if payment.is_paid:
             return "unchanged: paid before"
         payment.save(update_fields=[*payment.mark_failed("payment failed"), "updated_at"])
@@ -504,7 +499,7 @@ def _session_expired(session: dict[str, Any], now: dt.datetime) -> str:
     if payment is None:
         return _unknown(session)
     with transaction.atomic():
-        payment, _registration, _activity = _lock_payment(payment)
+        payment, _registration, _activity = lock_payment(payment)
         # Events may come out of order: an expiry after the payment changes nothing.
         if payment.is_paid or payment.status not in Payment.UNSETTLED_STATUSES:
             return "unchanged"
@@ -551,7 +546,7 @@ def _request_refund(payment: Payment, reason: str, now: dt.datetime, *, mail: st
     payment_id = payment.pk
     transaction.on_commit(lambda: refund_payment.enqueue(payment_id=payment_id))
     if mail:
-        services._send_after_commit(payment.registration, mail)
+        send_after_commit(payment.registration, mail)
     return True
 
 
@@ -571,7 +566,7 @@ def refund(payment_id: int, *, now: dt.datetime | None = None) -> Payment:
     """An organiser gives a payment back in full (the registration itself stays as it is)."""
     now = now or timezone.now()
     with transaction.atomic():
-        payment, _registration, _activity = _lock_payment(Payment.objects.get(pk=payment_id))
+        payment, _registration, _activity = lock_payment(Payment.objects.get(pk=payment_id))
         if not payment.is_paid or payment.refunded_amount >= payment.amount:
             raise NotRefundable()
         _request_refund(payment, Reason.ORGANISER, now, mail="refunded")
@@ -622,7 +617,7 @@ def _record_refund(payment: Payment, total: Decimal, refund_id: str, now: dt.dat
     """Record that `total` of a payment has been refunded so far; only the growth is new income
     to subtract, so Stripe's answer and its `charge.refunded` event count once together."""
     with transaction.atomic():
-        payment, registration, activity = _lock_payment(payment)
+        payment, registration, activity = lock_payment(payment)
         if not payment.is_paid:
             return "ignored: not paid"
         total = min(total, payment.amount)

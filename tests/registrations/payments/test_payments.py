@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from events.models import Activity, ProgrammeRole
-from registrations import emails, services
+from registrations import capacity, emails, services
 from registrations.models import Payment, Registration
 from registrations.payments import services as payments
 from registrations.services import SignUp
@@ -116,7 +116,7 @@ def test_checkout_session_asks_for_the_total_in_eur_by_ideal_or_card(
     assert payment.checkout_url.startswith("https://checkout.stripe.com/")
     assert payment.amount == Decimal("55.00")
     # The hold is what it was: paying does not buy time.
-    assert reload(registration).hold_expires_at == now + services.PAYMENT_HOLD
+    assert reload(registration).hold_expires_at == now + capacity.PAYMENT_HOLD
 
 
 def test_a_second_click_returns_the_open_session(paid_activity, stripe_api):
@@ -162,7 +162,7 @@ def test_stripe_down_keeps_the_hold_and_leaves_a_failed_attempt(paid_activity, s
     assert attempt.checkout_session_id is None
     registration = reload(registration)
     assert registration.status == Status.PENDING_PAYMENT
-    assert registration.hold_expires_at == now + services.PAYMENT_HOLD
+    assert registration.hold_expires_at == now + capacity.PAYMENT_HOLD
 
     stripe_api.down = False
     retry = payments.start_payment(registration.pk)

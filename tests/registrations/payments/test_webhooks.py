@@ -11,7 +11,7 @@ from django.db import OperationalError
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
-from registrations import services
+from registrations import capacity, locking, services
 from registrations.models import Payment, Registration, StripeEvent
 from registrations.payments import services as payments
 from registrations.services import SignUp
@@ -209,7 +209,7 @@ def test_a_locked_database_answers_503_so_stripe_retries(pending, monkeypatch, i
         raise OperationalError("database is locked")
 
     with monkeypatch.context() as patch:
-        patch.setattr(services, "_lock_registration", locked)
+        patch.setattr(locking, "lock_registration", locked)
         response = post_event(Client(raise_request_exception=False), body)
 
     assert response.status_code == 503
@@ -270,7 +270,7 @@ def test_late_payment_without_a_free_place_is_refunded_with_an_email(
     assert payment.refund_reason == Payment.RefundReason.LATE_NO_PLACE
     assert mails(registration)[-1] == "late_payment_refunded"
     assert refund_tasks() == [payment.pk]
-    assert services.places_free(paid_activity, payment.paid_at) == 0
+    assert capacity.places_free(paid_activity, payment.paid_at) == 0
 
     # The refund task runs: Stripe refunds the whole amount, the budget hears it once, and
     # Stripe's own charge.refunded event afterwards changes nothing more.
