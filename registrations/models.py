@@ -525,6 +525,14 @@ class Payment(models.Model):
 
     # --- Reading ---
 
+    def stripe_metadata(self) -> dict[str, str]:
+        """The ids we give Stripe with this attempt's session and refunds, to find it by."""
+        return {
+            "registration_id": str(self.registration_id),
+            "payment_id": str(self.pk),
+            "activity_id": str(self.registration.activity_id),
+        }
+
     def is_open(self, now: dt.datetime | None = None) -> bool:
         """A session the person can still go back to."""
         now = now or timezone.now()

@@ -29,6 +29,7 @@ from registrations.errors import InvalidState, RegistrationError
 from registrations.locking import lock_activity, lock_registration
 from registrations.models import Answer, Invitation, Payment, Registration, RosterEntry
 from registrations.notify import mail_kind, send_after_commit
+from registrations.payments import services as payments
 
 logger = logging.getLogger(__name__)
 
@@ -299,8 +300,6 @@ def cancel(
 ) -> Registration:
     """Cancel a registration and offer its places to the waitlist; what was paid is refunded
     in full (after the commit) and unfinished payments are closed."""
-    from registrations.payments import services as payments
-
     now = now or timezone.now()
     with transaction.atomic():
         registration, activity = lock_registration(registration_id)
@@ -323,8 +322,6 @@ def cancel_activity(activity_id: int, *, now: dt.datetime | None = None) -> list
     """An organiser calls an activity off: every active registration is cancelled, whatever
     was paid is refunded, and everyone gets an e-mail. Returns the registrations cancelled.
     Safe to repeat: a second run finds nobody left to cancel."""
-    from registrations.payments import services as payments
-
     now = now or timezone.now()
     with transaction.atomic():
         activity = lock_activity(activity_id)

@@ -34,6 +34,7 @@ from events.models import Activity
 from jubileum.lib.errors import DomainError
 from registrations import emails
 from registrations.models import Message, MessageRecipient, Registration
+from registrations.tasks import SENDING_ERRORS, send_message_batch
 
 logger = logging.getLogger(__name__)
 
@@ -161,8 +162,6 @@ def send_message(
 
 
 def _enqueue_batches(message_id: int, recipient_ids: list[int]) -> None:
-    from registrations.tasks import send_message_batch
-
     for chunk in batched(recipient_ids, BATCH_SIZE):
         send_message_batch.enqueue(message_id=message_id, recipient_ids=list(chunk))
 
@@ -241,8 +240,6 @@ def _send_one(recipient: MessageRecipient, *, final: bool) -> str | None:
     claimed = _move(pk, Delivery.QUEUED, Delivery.SENDING, attempts=F("attempts") + 1)
     if not claimed:
         return None
-    from registrations.tasks import SENDING_ERRORS
-
     try:
         mail.send(using=emails.MAILER)
     except AnymailRecipientsRefused as error:

@@ -29,20 +29,21 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Activity
 from jubileum.lib.money import CENT, to_cents
+from registrations import tasks
 from registrations.capacity import PAYMENT_HOLD, fits
 from registrations.errors import RegistrationError
 from registrations.locking import lock_payment, lock_registration
 from registrations.models import Payment, Registration, StripeEvent
 from registrations.notify import send_after_commit
 from registrations.payments import gateway as stripe_gateway
-from registrations.signals import ticket_income_received, ticket_income_refunded
+from registrations.payments import refunds
+from registrations.signals import ticket_income_received
 
 logger = logging.getLogger(__name__)
 
@@ -237,15 +238,6 @@ def _language(code: str) -> str:
     return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
-def _metadata(payment: Payment) -> dict[str, str]:
-    registration = payment.registration
-    return {
-        "registration_id": str(registration.pk),
-        "payment_id": str(payment.pk),
-        "activity_id": str(registration.activity_id),
-    }
-
-
 def _create_session(payment: Payment, registration: Registration, activity: Activity) -> Payment:
     """Ask Stripe for the session, outside any transaction (no lock waits on the network)."""
     manage_url = _manage_url(registration)
@@ -256,7 +248,7 @@ def _create_session(payment: Payment, registration: Registration, activity: Acti
             quantity=registration.party_size,
             locale=_language(registration.language),
             client_reference_id=f"registration-{registration.pk}",
-            metadata=_metadata(payment),
+            metadata=payment.stripe_metadata(),
             customer_email=registration.email,
             success_url=f"{manage_url}?betaling=klaar",
             cancel_url=f"{manage_url}?betaling=afgebroken",
@@ -323,25 +315,7 @@ def _close_attempt(payment: Payment, why: str, now: dt.datetime) -> None:
     payment.save(update_fields=[*payment.mark_expired(why), "updated_at"])
     if payment.checkout_session_id and not payment.demo:
         payment_id = payment.pk
-        transaction.on_commit(lambda: expire_checkout_session.enqueue(payment_id=payment_id))
-
-
-@task()
-def expire_checkout_session(*, payment_id: int) -> bool:
-    """Close a Stripe session we no longer want paid. Best effort: a session that cannot be
-    closed (already paid, already expired, Stripe down) is left to the money handler and to
-    Stripe's own expiry."""
-    session_id = (
-        Payment.objects.filter(pk=payment_id).values_list("checkout_session_id", flat=True).first()
-    )
-    if not session_id:
-        return False
-    try:
-        stripe_gateway.expire_checkout_session(session_id)
-    except stripe_gateway.StripeError as error:
-        logger.info("Checkout Session %s not expired: %r", session_id, error)
-        return False
-    return True
+        transaction.on_commit(lambda: tasks.expire_checkout_session.enqueue(payment_id=payment_id))
 
 
 # --- Events: the one entry point for Stripe, the demo page and reconciliation ------------------
@@ -513,10 +487,10 @@ def _charge_refunded(charge: dict[str, Any], now: dt.datetime) -> str:
     payment = Payment.objects.filter(payment_intent_id=intent).first() if intent else None
     if payment is None:
         return _unknown(charge)
-    refunds = (charge.get("refunds") or {}).get("data") or []
-    refund_id = _stripe_id(refunds[0]) if refunds else ""
+    listed = (charge.get("refunds") or {}).get("data") or []
+    refund_id = _stripe_id(listed[0]) if listed else ""
     total = _cents_to_euro(int(charge.get("amount_refunded") or 0))
-    return _record_refund(payment, total, refund_id, now)
+    return refunds.record_refund(payment, total, refund_id, now)
 
 
 def _unknown(obj: dict[str, Any]) -> str:
@@ -544,7 +518,7 @@ def _request_refund(payment: Payment, reason: str, now: dt.datetime, *, mail: st
         return False
     payment.save(update_fields=[*payment.request_refund(reason, now), "updated_at"])
     payment_id = payment.pk
-    transaction.on_commit(lambda: refund_payment.enqueue(payment_id=payment_id))
+    transaction.on_commit(lambda: tasks.refund_payment.enqueue(payment_id=payment_id))
     if mail:
         send_after_commit(payment.registration, mail)
     return True
@@ -571,70 +545,6 @@ def refund(payment_id: int, *, now: dt.datetime | None = None) -> Payment:
             raise NotRefundable()
         _request_refund(payment, Reason.ORGANISER, now, mail="refunded")
     return payment
-
-
-@task()
-def refund_payment(*, payment_id: int, attempt: int = 1) -> str:
-    """Carry out a refund that was asked for; retried while Stripe cannot be reached."""
-    from registrations.tasks import schedule_retry
-
-    try:
-        return execute_refund(payment_id)
-    except stripe_gateway.StripeError:
-        schedule_retry(refund_payment, attempt, payment_id=payment_id)
-        raise
-
-
-def execute_refund(payment_id: int, *, now: dt.datetime | None = None) -> str:
-    now = now or timezone.now()
-    payment = Payment.objects.get(pk=payment_id)
-    if not payment.is_paid or payment.refund_requested_at is None:
-        return "nothing to refund"
-    remaining = payment.amount - payment.refunded_amount
-    if remaining <= 0:
-        return "refunded before"
-    if payment.demo:
-        refund_id = f"re_demo_{payment.pk}"
-    else:
-        if not payment.payment_intent_id:
-            logger.error("Payment %s has no PaymentIntent to refund", payment.pk)
-            return "no PaymentIntent"
-        answer = stripe_gateway.create_refund(
-            payment_intent=payment.payment_intent_id,
-            amount_cents=to_cents(remaining),
-            metadata=_metadata(payment),
-            # Per amount already refunded: a retry of this refund is the same request.
-            idempotency_key=f"{payment.idempotency_key}-refund-{to_cents(payment.refunded_amount)}",
-        )
-        refund_id = str(answer.get("id") or "")
-        if answer.get("status") in ("failed", "canceled"):
-            logger.error("Refund %s of payment %s: %s", refund_id, payment.pk, answer["status"])
-            return f"refund {answer['status']}"
-    return _record_refund(payment, payment.refunded_amount + remaining, refund_id, now)
-
-
-def _record_refund(payment: Payment, total: Decimal, refund_id: str, now: dt.datetime) -> str:
-    """Record that `total` of a payment has been refunded so far; only the growth is new income
-    to subtract, so Stripe's answer and its `charge.refunded` event count once together."""
-    with transaction.atomic():
-        payment, registration, activity = lock_payment(payment)
-        if not payment.is_paid:
-            return "ignored: not paid"
-        total = min(total, payment.amount)
-        growth = total - payment.refunded_amount
-        if growth <= 0:
-            return "unchanged: refund known"
-        payment.record_refund(total, refund_id, now)
-        payment.save()
-        ticket_income_refunded.send(
-            sender=Payment,
-            activity=activity,
-            amount=growth,
-            source=f"refund:{payment.pk}:{to_cents(total)}",
-            date=timezone.localdate(now),
-            description=f"{activity.title}: terugbetaling (aanmelding {registration.pk})",
-        )
-    return f"refunded {growth}"
 
 
 # --- Demo mode ---------------------------------------------------------------------------------
@@ -664,7 +574,7 @@ def demo_event(payment: Payment, outcome: str, *, now: dt.datetime | None = None
         "amount_total": to_cents(payment.amount),
         "currency": "eur",
         "client_reference_id": f"registration-{payment.registration_id}",
-        "metadata": _metadata(payment),
+        "metadata": payment.stripe_metadata(),
         "mode": "payment",
         "payment_intent": f"pi_demo_{payment.pk}" if paid else None,
         "payment_status": "paid" if paid else "unpaid",
@@ -732,7 +642,7 @@ def reconcile(*, now: dt.datetime | None = None) -> list[str]:
     for payment in to_refund.select_related("registration").order_by("pk"):
         before = (payment.status, payment.registration.status)
         try:
-            execute_refund(payment.pk, now=now)
+            refunds.execute_refund(payment.pk, now=now)
         except stripe_gateway.StripeError as error:
             changes.append(
                 f"payment {payment.pk}: refund not made, Stripe did not answer "

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from events.models import Activity, ProgrammeRole
-from registrations import capacity, emails, services
+from registrations import capacity, emails, services, tasks
 from registrations.models import Payment, Registration
 from registrations.payments import services as payments
 from registrations.services import SignUp
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 Status = Registration.Status
 MAIL_TASK = "registrations.tasks.send_registration_mail"
-REFUND_TASK = "registrations.payments.services.refund_payment"
+REFUND_TASK = "registrations.tasks.refund_payment"
 
 
 def mails(registration: Registration) -> list[str]:
@@ -264,11 +264,9 @@ def test_cancelling_the_payment_closes_the_stripe_session(client, paid_activity,
     assert "De betaling is afgebroken" in response.content.decode()
     assert reload(payment).status == Payment.Status.EXPIRED
     assert reload(registration).status == Status.PENDING_PAYMENT
-    [task] = DBTaskResult.objects.filter(
-        task_path="registrations.payments.services.expire_checkout_session"
-    )
+    [task] = DBTaskResult.objects.filter(task_path="registrations.tasks.expire_checkout_session")
     assert task.args_kwargs["kwargs"] == {"payment_id": payment.pk}
-    payments.expire_checkout_session.call(payment_id=payment.pk)
+    tasks.expire_checkout_session.call(payment_id=payment.pk)
     assert stripe_api.made("POST", f"/v1/checkout/sessions/{payment.checkout_session_id}/expire")
 
 
@@ -290,7 +288,7 @@ def test_cancelling_a_paid_registration_refunds_it_in_full(
     message = emails.cancelled(reload(registration))
     assert "je krijgt € 55,00 terug" in message.body
 
-    payments.refund_payment.call(payment_id=payment.pk)
+    tasks.refund_payment.call(payment_id=payment.pk)
 
     [refund] = stripe_api.made("POST", "/v1/refunds")
     assert refund.params["amount"] == "5500"
@@ -304,7 +302,7 @@ def test_cancelling_a_paid_registration_refunds_it_in_full(
         ("refunded", Decimal("55.00")),
     ]
     # Running the task again refunds nothing more.
-    payments.refund_payment.call(payment_id=payment.pk)
+    tasks.refund_payment.call(payment_id=payment.pk)
     assert len(stripe_api.made("POST", "/v1/refunds")) == 1
 
 
@@ -315,7 +313,7 @@ def test_a_refund_waits_while_stripe_is_down(client, paid_activity, stripe_api):
     stripe_api.down = True
 
     with pytest.raises(payments.stripe_gateway.StripeError):
-        payments.refund_payment.call(payment_id=payment.pk)
+        tasks.refund_payment.call(payment_id=payment.pk)
 
     assert reload(payment).refunded_amount == 0
     assert refund_tasks() == [payment.pk, payment.pk]  # the retry is queued
@@ -515,7 +513,7 @@ def test_demo_refund_needs_no_stripe(client, demo, paid_activity, income):
     client.post(registration.payments.get().checkout_url, {"outcome": "paid"})
     services.cancel(registration.pk)
 
-    payments.refund_payment.call(payment_id=registration.payments.get().pk)
+    tasks.refund_payment.call(payment_id=registration.payments.get().pk)
 
     assert registration.payments.get().status == Payment.Status.REFUNDED
     assert [kind for kind, _kw in income] == ["received", "refunded"]

@@ -13,6 +13,7 @@ from django_tasks_db.models import DBTaskResult
 
 from registrations import capacity, locking, services
 from registrations.models import Payment, Registration, StripeEvent
+from registrations.payments import refunds
 from registrations.payments import services as payments
 from registrations.services import SignUp
 from tests.fixtures.stripe.helpers import (
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 Status = Registration.Status
 MAIL_TASK = "registrations.tasks.send_registration_mail"
-REFUND_TASK = "registrations.payments.services.refund_payment"
+REFUND_TASK = "registrations.tasks.refund_payment"
 
 
 def mails(registration: Registration) -> list[str]:
@@ -274,7 +275,7 @@ def test_late_payment_without_a_free_place_is_refunded_with_an_email(
 
     # The refund task runs: Stripe refunds the whole amount, the budget hears it once, and
     # Stripe's own charge.refunded event afterwards changes nothing more.
-    payments.execute_refund(payment.pk)
+    refunds.execute_refund(payment.pk)
     refund = stripe_api.made("POST", "/v1/refunds")[0]
     assert refund.params["amount"] == "5500"
     assert refund.params["payment_intent"] == payment.payment_intent_id
