@@ -41,6 +41,7 @@ from registrations.answers import shown_answers
 from registrations.forms import ConfirmForm, PartySizeForm, SignUpForm
 from registrations.links import registration_for_token
 from registrations.models import Payment, Registration
+from registrations.payments import demo
 from registrations.payments import services as payments
 from registrations.tasks import send_registration_mail
 from registrations.tickets import qr_svg
@@ -491,15 +492,15 @@ def demo_payment(request: HttpRequest, session_id: str) -> HttpResponse:
     """The stand-in for Stripe Checkout in demo mode (404 otherwise): its buttons send the
     event Stripe would send, through the same handler as the webhook."""
     try:
-        payment = payments.demo_payment(session_id)
+        payment = demo.demo_payment(session_id)
     except payments.UnknownPayment:
         raise Http404 from None
     registration = payment.registration
     if request.method == "POST":
         outcome = request.POST.get("outcome", "")
-        if outcome not in payments.DEMO_OUTCOMES:
+        if outcome not in demo.DEMO_OUTCOMES:
             return HttpResponse(status=400)
-        payments.complete_demo_payment(session_id, outcome)
+        demo.complete_demo_payment(session_id, outcome)
         if outcome == "paid":
             messages.success(request, DEMO_MESSAGES[outcome])
         else:

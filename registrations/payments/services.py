@@ -1,21 +1,14 @@
-"""Payment workflows: paying for a registration, what Stripe tells us, refunds, reconciliation.
+"""Paying for a registration, and asking for the money back.
 
 A paid registration is `pending_payment` with places held until `hold_expires_at`. Paying is a
 Checkout Session per attempt (`Payment`), each with its own idempotency key; a second click on
-"Betalen" while a session is open returns that session. What happens to the money is decided
-by one set of handlers that the Stripe webhook, the demo payment page and `reconcile_payments`
-all call with the same event shape (`{"id", "type", "data": {"object": ...}}`):
+"Betalen" while a session is open returns that session. What Stripe then reports is handled in
+`stripe_events`; without Stripe keys a page of ours stands in for Checkout (`demo`); and
+`reconcile` asks Stripe about whatever a missed webhook left open.
 
-- money in: lock the activity, then the registration (the lock order of every workflow), then
-  the payment. A payment within its hold confirms; one that arrives after the hold lapsed
-  confirms if places are free (`capacity.fits`), else it is refunded with an e-mail.
-  A second payment for a registration already paid is refunded: nobody pays twice.
-- refunds are asked for inside the transaction that decides them and carried out after the
-  commit by a task (Stripe is slow and may be down; the task retries); Stripe's answer or its
-  `charge.refunded` event records them, whichever comes first, counted once.
-
-Ticket income goes to the budget through `registrations.signals`, sent inside the transaction
-that records the money.
+Refunds are asked for here, inside the transaction that decides them, and carried out after
+the commit by a task (`tasks.refund_payment`, which calls `refunds`): Stripe is slow and may be
+down, and the task retries.
 """
 
 from __future__ import annotations
@@ -25,10 +18,9 @@ import logging
 import secrets
 import uuid
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -36,14 +28,12 @@ from django.utils.translation import gettext_lazy as _
 from events.models import Activity
 from jubileum.lib.money import CENT, to_cents
 from registrations import tasks
-from registrations.capacity import PAYMENT_HOLD, fits
+from registrations.capacity import PAYMENT_HOLD
 from registrations.errors import RegistrationError
 from registrations.locking import lock_payment, lock_registration
-from registrations.models import Payment, Registration, StripeEvent
+from registrations.models import Payment, Registration
 from registrations.notify import send_after_commit
 from registrations.payments import gateway as stripe_gateway
-from registrations.payments import refunds
-from registrations.signals import ticket_income_received
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +50,6 @@ REUSE_MARGIN = dt.timedelta(minutes=2)
 # A session whose creation never got an answer (a crash between our row and Stripe's reply) is
 # retried with the same idempotency key for this long; later it is given up.
 CREATED_REUSE_WINDOW = dt.timedelta(minutes=10)
-
-DEMO_OUTCOMES = {
-    "paid": "checkout.session.completed",
-    "failed": "checkout.session.async_payment_failed",
-    "expired": "checkout.session.expired",
-}
 
 
 class PaymentError(RegistrationError):
@@ -135,17 +119,6 @@ def payment_of(registration: Registration) -> Payment | None:
 
     Reads `registration.payments.all()`, so a list page can prefetch them."""
     return paid_payment(registration) or latest_attempt(registration)
-
-
-def _cents_to_euro(cents: int) -> Decimal:
-    return (Decimal(cents) / 100).quantize(CENT)
-
-
-def _stripe_id(value: Any) -> str:
-    """An id from a field Stripe may send as an id or as an expanded object."""
-    if isinstance(value, dict):
-        return str(value.get("id") or "")
-    return str(value or "")
 
 
 # --- Paying ------------------------------------------------------------------------------------
@@ -259,7 +232,7 @@ def _create_session(payment: Payment, registration: Registration, activity: Acti
         logger.warning(
             "Checkout Session for payment %s not created: %r", payment.pk, error, exc_info=True
         )
-        _fail_created(payment.pk, f"session not created: {type(error).__name__}")
+        fail_created(payment.pk, f"session not created: {type(error).__name__}")
         raise PaymentUnavailable() from error
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
@@ -275,7 +248,7 @@ def _create_session(payment: Payment, registration: Registration, activity: Acti
     return payment
 
 
-def _fail_created(payment_id: int, why: str) -> None:
+def fail_created(payment_id: int, why: str) -> None:
     """An attempt that never got its session is failed (saved, so the history shows it)."""
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment_id)
@@ -311,206 +284,17 @@ def close_attempts(registration: Registration, now: dt.datetime) -> None:
 
 def _close_attempt(payment: Payment, why: str, now: dt.datetime) -> None:
     """Mark an attempt expired and, after the commit, close its Stripe session so it cannot be
-    paid any more. Should it be paid all the same, the money handler refunds or admits it."""
+    paid any more. Should it be paid all the same, `stripe_events` refunds or admits it."""
     payment.save(update_fields=[*payment.mark_expired(why), "updated_at"])
     if payment.checkout_session_id and not payment.demo:
         payment_id = payment.pk
         transaction.on_commit(lambda: tasks.expire_checkout_session.enqueue(payment_id=payment_id))
 
 
-# --- Events: the one entry point for Stripe, the demo page and reconciliation ------------------
-
-
-def process_event(event: dict[str, Any]) -> str:
-    """Handle one verified event once; returns what was done.
-
-    The event id is stored in the same transaction as what the event changed, so a second
-    delivery finds it and changes nothing, while an event whose handling failed (a locked
-    database, say) is not stored and Stripe's retry is handled in full.
-    """
-    event_id = str(event.get("id") or "")
-    event_type = str(event.get("type") or "")
-    if not event_id:
-        raise ValueError("event without id")
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = StripeEvent.objects.create(event_id=event_id, type=event_type)
-        except IntegrityError:
-            logger.info("Stripe event %s (%s) handled before; ignored", event_id, event_type)
-            return "duplicate"
-        outcome = handle_event(event)
-        record.outcome = outcome[:200]
-        record.save(update_fields=["outcome"])
-    logger.info("Stripe event %s (%s): %s", event_id, event_type, outcome)
-    return outcome
-
-
-def handle_event(event: dict[str, Any], *, now: dt.datetime | None = None) -> str:
-    now = now or timezone.now()
-    event_type = str(event.get("type") or "")
-    obj = (event.get("data") or {}).get("object") or {}
-    handler = _HANDLERS.get(event_type)
-    if handler is None:
-        logger.info("Stripe event %s of type %s ignored", event.get("id"), event_type)
-        return f"ignored: {event_type}"
-    return handler(obj, now)
-
-
-def _find_payment(session: dict[str, Any]) -> Payment | None:
-    """Our attempt for a Checkout Session: by its id, else by the metadata we gave it (a
-    session whose creation answer never reached us)."""
-    session_id = session.get("id")
-    if session_id:
-        payment = Payment.objects.filter(checkout_session_id=session_id).first()
-        if payment is not None:
-            return payment
-    metadata = session.get("metadata") or {}
-    payment_id, registration_id = metadata.get("payment_id"), metadata.get("registration_id")
-    if str(payment_id).isdigit() and str(registration_id).isdigit():
-        return Payment.objects.filter(
-            pk=int(payment_id), registration_id=int(registration_id)
-        ).first()
-    return None
-
-
-def _session_completed(session: dict[str, Any], now: dt.datetime) -> str:
-    if session.get("payment_status") in ("paid", "no_payment_required"):
-        return _session_paid(session, now)
-    return _session_processing(session, now)
-
-
-def _session_processing(session: dict[str, Any], now: dt.datetime) -> str:
-    """Checkout is done but the money is not in yet (a bank transfer kind of method): wait for
-    `async_payment_succeeded` or `..._failed`."""
-    payment = _find_payment(session)
-    if payment is None:
-        return _unknown(session)
-    with transaction.atomic():
-        payment, _registration, _activity = lock_payment(payment)
-        if payment.is_paid or payment.status == PaymentStatus.PROCESSING:
-            return "unchanged"
-        payment.save(update_fields=[*payment.mark_processing(), "updated_at"])
-    return "processing"
-
-
-def _session_paid(session: dict[str, Any], now: dt.datetime) -> str:
-    payment = _find_payment(session)
-    if payment is None:
-        return _unknown(session)
-    with transaction.atomic():
-        payment, registration, activity = lock_payment(payment)
-        if payment.is_paid:
-            return "unchanged: paid before"
-        received = session.get("amount_total")
-        if received is not None and _cents_to_euro(received) != payment.amount:
-            logger.warning(
-                "Payment %s: session paid %s cents, expected %s",
-                payment.pk,
-                received,
-                to_cents(payment.amount),
-            )
-            payment.amount = _cents_to_euro(received)
-        payment.mark_paid(now, _stripe_id(session.get("payment_intent")))
-        if payment.checkout_session_id is None and session.get("id"):
-            payment.checkout_session_id = session["id"]
-        payment.save()
-        ticket_income_received.send(
-            sender=Payment,
-            activity=activity,
-            amount=payment.amount,
-            source=f"payment:{payment.pk}",
-            date=timezone.localdate(now),
-            description=f"{activity.title}: {registration.party_size} x {activity.price} "
-            f"(aanmelding {registration.pk})",
-        )
-        return _admit_paid(payment, registration, activity, now)
-
-
-def _admit_paid(
-    payment: Payment, registration: Registration, activity: Activity, now: dt.datetime
-) -> str:
-    """The money is in: give the party its places, or give the money back."""
-    paid_before = registration.payments.exclude(pk=payment.pk).filter(
-        paid_at__isnull=False, refund_requested_at__isnull=True
-    )
-    if paid_before.exists():
-        _request_refund(payment, Reason.DUPLICATE, now, mail="refunded")
-        return "refunded: paid twice"
-    if registration.status == Status.CONFIRMED:
-        return "paid"
-    attendable = activity.status == Activity.Status.PUBLISHED and not activity.is_past(now)
-    if registration.status not in (Status.PENDING_PAYMENT, Status.EXPIRED) or not attendable:
-        _request_refund(payment, Reason.NOT_ADMITTED, now, mail="refunded")
-        return "refunded: registration no longer active"
-    late = not registration.holds_places(now)
-    if not late or fits(activity, registration.party_size, now):
-        registration.confirm(now)
-        registration.save()
-        send_after_commit(registration, "confirmation")
-        return "confirmed after the hold expired" if late else "confirmed"
-    # Too late and the places went to someone else: the party is not admitted.
-    if registration.status != Status.EXPIRED:
-        registration.save(update_fields=[*registration.expire(), "updated_at"])
-    _request_refund(payment, Reason.LATE_NO_PLACE, now, mail="late_payment_refunded")
-    return "refunded: paid after the hold expired and no place was free"
-
-
-def _session_failed(session: dict[str, Any], now: dt.datetime) -> str:
-    payment = _find_payment(session)
-    if payment is None:
-        return _unknown(session)
-    with transaction.atomic():
-        payment, _registration, _activity = lock_payment(payment)
-        if payment.is_paid:
-            return "unchanged: paid before"
-        payment.save(update_fields=[*payment.mark_failed("payment failed"), "updated_at"])
-    return "failed"
-
-
-def _session_expired(session: dict[str, Any], now: dt.datetime) -> str:
-    payment = _find_payment(session)
-    if payment is None:
-        return _unknown(session)
-    with transaction.atomic():
-        payment, _registration, _activity = lock_payment(payment)
-        # Events may come out of order: an expiry after the payment changes nothing.
-        if payment.is_paid or payment.status not in Payment.UNSETTLED_STATUSES:
-            return "unchanged"
-        payment.save(update_fields=[*payment.mark_expired("session expired"), "updated_at"])
-    return "expired"
-
-
-def _charge_refunded(charge: dict[str, Any], now: dt.datetime) -> str:
-    """A refund on the charge, ours or one made in Stripe's dashboard."""
-    intent = _stripe_id(charge.get("payment_intent"))
-    payment = Payment.objects.filter(payment_intent_id=intent).first() if intent else None
-    if payment is None:
-        return _unknown(charge)
-    listed = (charge.get("refunds") or {}).get("data") or []
-    refund_id = _stripe_id(listed[0]) if listed else ""
-    total = _cents_to_euro(int(charge.get("amount_refunded") or 0))
-    return refunds.record_refund(payment, total, refund_id, now)
-
-
-def _unknown(obj: dict[str, Any]) -> str:
-    logger.info("Stripe %s %s is not one of ours; ignored", obj.get("object"), obj.get("id"))
-    return "ignored: unknown object"
-
-
-_HANDLERS = {
-    "checkout.session.completed": _session_completed,
-    "checkout.session.async_payment_succeeded": _session_paid,
-    "checkout.session.async_payment_failed": _session_failed,
-    "checkout.session.expired": _session_expired,
-    "charge.refunded": _charge_refunded,
-}
-
-
 # --- Refunds -----------------------------------------------------------------------------------
 
 
-def _request_refund(payment: Payment, reason: str, now: dt.datetime, *, mail: str | None) -> bool:
+def request_refund(payment: Payment, reason: str, now: dt.datetime, *, mail: str | None) -> bool:
     """Ask for the whole payment back, after the commit. Call with the registration and the
     payment locked. `mail` names the e-mail that tells the person (None: another e-mail, such
     as the cancellation, says so already)."""
@@ -532,7 +316,7 @@ def refund_paid(registration: Registration, reason: str, now: dt.datetime) -> bo
     paid = registration.payments.select_for_update().filter(paid_at__isnull=False)
     for payment in paid:
         payment.registration = registration
-        asked = _request_refund(payment, reason, now, mail=None) or asked
+        asked = request_refund(payment, reason, now, mail=None) or asked
     return asked
 
 
@@ -543,122 +327,5 @@ def refund(payment_id: int, *, now: dt.datetime | None = None) -> Payment:
         payment, _registration, _activity = lock_payment(Payment.objects.get(pk=payment_id))
         if not payment.is_paid or payment.refunded_amount >= payment.amount:
             raise NotRefundable()
-        _request_refund(payment, Reason.ORGANISER, now, mail="refunded")
+        request_refund(payment, Reason.ORGANISER, now, mail="refunded")
     return payment
-
-
-# --- Demo mode ---------------------------------------------------------------------------------
-
-
-def demo_payment(session_id: str) -> Payment:
-    """The demo attempt behind a demo page; only while demo mode is on."""
-    if not settings.PAYMENTS_DEMO_MODE:
-        raise UnknownPayment()
-    payment = (
-        Payment.objects.select_related("registration__activity__programme")
-        .filter(checkout_session_id=session_id, demo=True)
-        .first()
-    )
-    if payment is None:
-        raise UnknownPayment()
-    return payment
-
-
-def demo_event(payment: Payment, outcome: str, *, now: dt.datetime | None = None) -> dict:
-    """The event Stripe would send for this outcome, in the shape of a real one."""
-    now = now or timezone.now()
-    paid = outcome == "paid"
-    session = {
-        "id": payment.checkout_session_id,
-        "object": "checkout.session",
-        "amount_total": to_cents(payment.amount),
-        "currency": "eur",
-        "client_reference_id": f"registration-{payment.registration_id}",
-        "metadata": payment.stripe_metadata(),
-        "mode": "payment",
-        "payment_intent": f"pi_demo_{payment.pk}" if paid else None,
-        "payment_status": "paid" if paid else "unpaid",
-        "status": {"paid": "complete", "expired": "expired"}.get(outcome, "open"),
-        "livemode": False,
-    }
-    return {
-        "id": f"evt_demo_{uuid.uuid4().hex}",
-        "object": "event",
-        "type": DEMO_OUTCOMES[outcome],
-        "created": int(now.timestamp()),
-        "livemode": False,
-        "data": {"object": session},
-    }
-
-
-def complete_demo_payment(session_id: str, outcome: str) -> Payment:
-    """A button on the demo page: the same handling as Stripe's webhook, minus the signature."""
-    if outcome not in DEMO_OUTCOMES:
-        raise ValueError(outcome)
-    payment = demo_payment(session_id)
-    process_event(demo_event(payment, outcome))
-    return Payment.objects.select_related("registration").get(pk=payment.pk)
-
-
-# --- Reconciliation ----------------------------------------------------------------------------
-
-
-def apply_session(session: dict[str, Any], *, now: dt.datetime | None = None) -> str | None:
-    """Bring our attempt in line with a Checkout Session as Stripe reports it now."""
-    now = now or timezone.now()
-    status = session.get("status")
-    if status == "complete":
-        return _session_completed(session, now)
-    if status == "expired":
-        return _session_expired(session, now)
-    return None
-
-
-def reconcile(*, now: dt.datetime | None = None) -> list[str]:
-    """Ask Stripe about every attempt still unsettled here (a webhook that never came) and
-    about refunds not yet carried out; returns a line for each change."""
-    now = now or timezone.now()
-    changes: list[str] = []
-    unsettled = Payment.objects.filter(
-        demo=False, status__in=Payment.UNSETTLED_STATUSES
-    ).select_related("registration")
-    for payment in unsettled.order_by("pk"):
-        before = (payment.status, payment.registration.status)
-        if not payment.checkout_session_id:
-            if payment.created_at < now - CREATED_REUSE_WINDOW:
-                _fail_created(payment.pk, "session never created")
-                changes.append(_change_line(payment, before))
-            continue
-        try:
-            session = stripe_gateway.retrieve_checkout_session(payment.checkout_session_id)
-        except stripe_gateway.StripeError as error:
-            changes.append(f"payment {payment.pk}: Stripe did not answer ({type(error).__name__})")
-            continue
-        apply_session(session, now=now)
-        changes.append(_change_line(payment, before))
-    to_refund = Payment.objects.filter(
-        demo=False, paid_at__isnull=False, refund_requested_at__isnull=False
-    ).exclude(status=PaymentStatus.REFUNDED)
-    for payment in to_refund.select_related("registration").order_by("pk"):
-        before = (payment.status, payment.registration.status)
-        try:
-            refunds.execute_refund(payment.pk, now=now)
-        except stripe_gateway.StripeError as error:
-            changes.append(
-                f"payment {payment.pk}: refund not made, Stripe did not answer "
-                f"({type(error).__name__})"
-            )
-            continue
-        changes.append(_change_line(payment, before))
-    return [line for line in changes if line]
-
-
-def _change_line(payment: Payment, before: tuple[str, str]) -> str:
-    now_payment = Payment.objects.select_related("registration").get(pk=payment.pk)
-    after = (now_payment.status, now_payment.registration.status)
-    if after == before:
-        return ""
-    return (
-        f"payment {payment.pk} (registration {payment.registration_id}): "
-        f"payment {before[0]} -> {after[0]}, registration {before[1]} -> {after[1]}"
-    )

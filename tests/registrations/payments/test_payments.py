@@ -16,8 +16,10 @@ from django_tasks_db.models import DBTaskResult
 
 from events.models import Activity, ProgrammeRole
 from registrations import capacity, emails, services, tasks
-from registrations.models import Payment, Registration
+from registrations.models import Payment, Registration, StripeEvent
+from registrations.payments import gateway, stripe_events
 from registrations.payments import services as payments
+from registrations.payments.demo import demo_event
 from registrations.services import SignUp
 from tests.fixtures.stripe.helpers import event, paid_session, post_event
 from tests.registrations.test_concurrency import database, run_at_once  # noqa: F401
@@ -312,7 +314,7 @@ def test_a_refund_waits_while_stripe_is_down(client, paid_activity, stripe_api):
     services.cancel(registration.pk)
     stripe_api.down = True
 
-    with pytest.raises(payments.stripe_gateway.StripeError):
+    with pytest.raises(gateway.StripeError):
         tasks.refund_payment.call(payment_id=payment.pk)
 
     assert reload(payment).refunded_amount == 0
@@ -475,7 +477,7 @@ def demo(settings):
 def test_demo_payment_goes_through_the_webhook_handler(
     client, demo, paid_activity, income, outcome, status, payment_status, monkeypatch
 ):
-    monkeypatch.setattr(payments.stripe_gateway, "_client", None)  # no Stripe call at all
+    monkeypatch.setattr(gateway, "_client", None)  # no Stripe call at all
     registration = sign_up(paid_activity)
 
     to_demo = client.post(manage_url(registration, "pay"))
@@ -494,7 +496,7 @@ def test_demo_payment_goes_through_the_webhook_handler(
     assert payment.status == payment_status
     assert payment.demo
     assert len(income) == (1 if outcome == "paid" else 0)
-    assert payments.StripeEvent.objects.get().event_id.startswith("evt_demo_")
+    assert StripeEvent.objects.get().event_id.startswith("evt_demo_")
 
 
 def test_demo_page_is_gone_when_demo_mode_is_off(client, demo, paid_activity, settings):
@@ -537,11 +539,11 @@ def test_a_late_payment_and_a_new_sign_up_never_overbook(make_activity, settings
     Registration.objects.filter(pk=late.pk).update(
         hold_expires_at=timezone.now() - dt.timedelta(minutes=1)
     )
-    body = payments.demo_event(payment, "paid")
+    body = demo_event(payment, "paid")
 
     results = run_at_once(
         [
-            lambda: payments.process_event(body),
+            lambda: stripe_events.process_event(body),
             lambda: sign_up(activity, party_size=2, email="new@example.org").status,
         ]
     )
