@@ -15,10 +15,19 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from jubileum.lib.colours import contrast_ratio_with_white, is_readable_on_white_text
+from jubileum.lib.errors import DomainError
 
 hex_colour = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", _("Geef een kleur als #RRGGBB, bijvoorbeeld #B41E1E.")
 )
+
+
+class InvalidTransition(DomainError):
+    """A status change `Activity.TRANSITIONS` does not allow from the current status."""
+
+    code = "invalid_state"
+    status = 409
+    message = _("Dit botst met de huidige stand van zaken.")
 
 
 class ProgrammeQuerySet(models.QuerySet):
@@ -214,6 +223,14 @@ class Activity(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # The status changes a workflow makes: calling the activity off (what follows for its
+    # registrations is registrations.services.cancel_activity). Publishing is an edit.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.DRAFT: frozenset({Status.CANCELLED}),
+        Status.PUBLISHED: frozenset({Status.CANCELLED}),
+        Status.CANCELLED: frozenset(),
+    }
+
     objects = ActivityQuerySet.as_manager()
 
     class Meta:
@@ -274,6 +291,16 @@ class Activity(models.Model):
             )
         if errors:
             raise ValidationError(errors)
+
+    def cancel(self) -> list[str]:
+        """Call the activity off. Like every transition method it checks `TRANSITIONS`, sets
+        the fields on the instance and returns their names; the caller saves."""
+        if self.Status.CANCELLED not in self.TRANSITIONS.get(self.status, ()):
+            raise InvalidTransition(
+                details={"model": "activity", "from": self.status, "to": self.Status.CANCELLED}
+            )
+        self.status = self.Status.CANCELLED
+        return ["status"]
 
     # Figures derived from stored times; `places_taken` comes from
     # ActivityQuerySet.with_places_taken() and is counted on demand otherwise.

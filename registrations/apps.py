@@ -1,3 +1,4 @@
+from anymail.signals import tracking
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -7,8 +8,7 @@ class RegistrationsConfig(AppConfig):
     verbose_name = _("Aanmeldingen")
 
     def ready(self) -> None:
-        from anymail.signals import tracking
-
+        # Not at the top: this module is loaded before the app registry, messaging needs models.
         from registrations.backoffice import messaging
 
         # Deliveries, bounces and complaints reported by the ESP's webhook (/anymail/<esp>/...).

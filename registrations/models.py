@@ -1,8 +1,21 @@
-"""Registrations: one party for one activity, the member roster and personal invitations."""
+"""Registrations: one party for one activity, the member roster and personal invitations.
+
+Models own their state changes. Each model with a workflow status writes down, once, which
+status may follow which (`TRANSITIONS`), and changes its status only through a method named
+for the transition (`Registration.confirm`, `Payment.mark_paid`, ...). Such a method checks the
+table first and raises `errors.InvalidTransition` without touching anything if the move is not
+allowed; otherwise it sets the status and every field that belongs to the transition (the
+times, the reason) on the instance. It does not save: the service that called it holds the
+locks and saves inside its transaction. It returns the names of the fields it set, for
+`save(update_fields=[...])`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Mapping
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -12,12 +25,33 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from events.models import Activity, Programme, Question
+from registrations.errors import InvalidTransition
 from registrations.tokens import new_manage_token, new_ticket_code
+
+
+def _check_transition(
+    model: type[models.Model], table: Mapping[str, Collection[str]], source: str, target: str
+) -> None:
+    if target not in table.get(source, ()):
+        raise InvalidTransition(
+            details={"model": model._meta.model_name, "from": source, "to": target}
+        )
 
 
 class Brigade(models.TextChoices):
     SOEST = "soest", _("Soest")
     SOESTERBERG = "soesterberg", _("Soesterberg")
+
+
+class RegistrationQuerySet(models.QuerySet):
+    def lapsed(self, now: dt.datetime) -> RegistrationQuerySet:
+        """Offers and payment holds whose time has passed (no longer counting against capacity,
+        whether or not anything has marked them expired yet)."""
+        return self.filter(status__in=Registration.HELD_STATUSES, hold_expires_at__lte=now)
+
+    def expire_lapsed(self, now: dt.datetime) -> int:
+        """`Registration.expire` for every lapsed offer and hold here, in one UPDATE."""
+        return self.lapsed(now).update(status=Registration.Status.EXPIRED, updated_at=now)
 
 
 class Registration(models.Model):
@@ -43,6 +77,36 @@ class Registration(models.Model):
         Status.WAITLISTED,
         Status.OFFERED,
     )
+    # Places kept until `hold_expires_at`.
+    HELD_STATUSES = (Status.OFFERED, Status.PENDING_PAYMENT)
+
+    # Which status may follow which (DESIGN.md's state diagram); "" is a new, unsaved party.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        "": frozenset(
+            {Status.PENDING_APPROVAL, Status.CONFIRMED, Status.PENDING_PAYMENT, Status.WAITLISTED}
+        ),
+        Status.PENDING_APPROVAL: frozenset(
+            {Status.CONFIRMED, Status.PENDING_PAYMENT, Status.WAITLISTED, Status.CANCELLED}
+        ),
+        Status.WAITLISTED: frozenset({Status.OFFERED, Status.CANCELLED}),
+        # WAITLISTED from any state that holds places: moved to a full activity (services.move).
+        Status.OFFERED: frozenset(
+            {
+                Status.CONFIRMED,
+                Status.PENDING_PAYMENT,
+                Status.EXPIRED,
+                Status.WAITLISTED,
+                Status.CANCELLED,
+            }
+        ),
+        Status.PENDING_PAYMENT: frozenset(
+            {Status.CONFIRMED, Status.EXPIRED, Status.WAITLISTED, Status.CANCELLED}
+        ),
+        Status.CONFIRMED: frozenset({Status.WAITLISTED, Status.CANCELLED}),
+        # Paid after the hold lapsed while a place was still free.
+        Status.EXPIRED: frozenset({Status.CONFIRMED}),
+        Status.CANCELLED: frozenset(),
+    }
 
     activity = models.ForeignKey(
         Activity,
@@ -90,6 +154,8 @@ class Registration(models.Model):
 
     history = HistoricalRecords()
 
+    objects = RegistrationQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at"]
         verbose_name = _("aanmelding")
@@ -102,12 +168,61 @@ class Registration(models.Model):
     def __str__(self) -> str:
         return f"{self.contact_name} ({self.party_size}) — {self.activity}"
 
+    # --- Transitions (see the module's docstring) ---
+
+    def _move_to(self, status: str) -> None:
+        _check_transition(type(self), self.TRANSITIONS, self.status, status)
+        self.status = status
+
+    def await_approval(self) -> list[str]:
+        """A new party an organiser has to let in (services.approve or decline)."""
+        self._move_to(self.Status.PENDING_APPROVAL)
+        return ["status"]
+
+    def confirm(self, now: dt.datetime) -> list[str]:
+        self._move_to(self.Status.CONFIRMED)
+        self.confirmed_at = now
+        self.hold_expires_at = None
+        return ["status", "confirmed_at", "hold_expires_at"]
+
+    def hold_for_payment(self, until: dt.datetime) -> list[str]:
+        """The places are the party's until `until`, while they pay."""
+        self._move_to(self.Status.PENDING_PAYMENT)
+        self.hold_expires_at = until
+        return ["status", "hold_expires_at"]
+
+    def waitlist(self, now: dt.datetime) -> list[str]:
+        """To the end of the waitlist; any places held are let go."""
+        self._move_to(self.Status.WAITLISTED)
+        self.waitlisted_at = now
+        self.hold_expires_at = None
+        return ["status", "waitlisted_at", "hold_expires_at"]
+
+    def offer(self, until: dt.datetime) -> list[str]:
+        """Freed places, kept for this waiting party until `until`."""
+        self._move_to(self.Status.OFFERED)
+        self.hold_expires_at = until
+        return ["status", "hold_expires_at"]
+
+    def expire(self) -> list[str]:
+        """An offer or payment hold ran out (`hold_expires_at` stays: it says when)."""
+        self._move_to(self.Status.EXPIRED)
+        return ["status"]
+
+    def cancel(self, now: dt.datetime) -> list[str]:
+        self._move_to(self.Status.CANCELLED)
+        self.cancelled_at = now
+        self.hold_expires_at = None
+        return ["status", "cancelled_at", "hold_expires_at"]
+
+    # --- Reading ---
+
     def holds_places(self, now: dt.datetime | None = None) -> bool:
         """Whether this party counts against capacity now (mirrors with_places_taken)."""
         now = now or timezone.now()
         if self.status == self.Status.CONFIRMED:
             return True
-        if self.status in (self.Status.OFFERED, self.Status.PENDING_PAYMENT):
+        if self.status in self.HELD_STATUSES:
             return self.hold_expires_at is not None and self.hold_expires_at > now
         return False
 
@@ -118,7 +233,7 @@ class Registration(models.Model):
     def current_status(self, now: dt.datetime | None = None) -> str:
         """The status as it stands now: an offer or payment hold whose time has passed is
         expired even when no job has marked it yet."""
-        held = self.status in (self.Status.OFFERED, self.Status.PENDING_PAYMENT)
+        held = self.status in self.HELD_STATUSES
         return self.Status.EXPIRED if held and not self.holds_places(now) else self.status
 
     def may_delete_personal_data(self, now: dt.datetime | None = None) -> bool:
@@ -274,6 +389,22 @@ class Payment(models.Model):
     # Attempts that may still turn into money.
     UNSETTLED_STATUSES = (Status.CREATED, Status.OPEN, Status.PROCESSING)
 
+    # Which status may follow which. Stripe reports what happened to a session whatever we
+    # thought of it, so an attempt we failed or closed may still turn out processing or paid;
+    # once paid, only a refund follows.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.CREATED: frozenset(
+            {Status.OPEN, Status.PROCESSING, Status.PAID, Status.FAILED, Status.EXPIRED}
+        ),
+        Status.OPEN: frozenset({Status.PROCESSING, Status.PAID, Status.FAILED, Status.EXPIRED}),
+        Status.PROCESSING: frozenset({Status.PAID, Status.FAILED, Status.EXPIRED}),
+        # OPEN: the session whose creation we gave up on exists after all.
+        Status.FAILED: frozenset({Status.OPEN, Status.PROCESSING, Status.PAID, Status.FAILED}),
+        Status.EXPIRED: frozenset({Status.PROCESSING, Status.PAID, Status.FAILED}),
+        Status.PAID: frozenset({Status.REFUNDED}),
+        Status.REFUNDED: frozenset(),
+    }
+
     registration = models.ForeignKey(
         Registration,
         on_delete=models.PROTECT,
@@ -342,6 +473,82 @@ class Payment(models.Model):
     @property
     def is_refunding(self) -> bool:
         return self.refund_requested_at is not None and self.refunded_amount < self.amount
+
+    # --- Transitions (see the module's docstring) ---
+
+    def _move_to(self, status: str) -> None:
+        _check_transition(type(self), self.TRANSITIONS, self.status, status)
+        self.status = status
+
+    def mark_open(self) -> list[str]:
+        """The Checkout Session exists (its id and address are set by whoever learnt them)."""
+        self._move_to(self.Status.OPEN)
+        self.failure = ""
+        return ["status", "failure"]
+
+    def mark_processing(self) -> list[str]:
+        """Checkout is done but the money is not in yet."""
+        self._move_to(self.Status.PROCESSING)
+        return ["status"]
+
+    def mark_paid(self, now: dt.datetime, payment_intent_id: str) -> list[str]:
+        self._move_to(self.Status.PAID)
+        self.paid_at = now
+        self.payment_intent_id = payment_intent_id
+        return ["status", "paid_at", "payment_intent_id"]
+
+    def mark_failed(self, why: str) -> list[str]:
+        self._move_to(self.Status.FAILED)
+        self.failure = why[:200]
+        return ["status", "failure"]
+
+    def mark_expired(self, why: str) -> list[str]:
+        """Closed, by Stripe's expiry or by us: it can no longer be paid (should it be all the
+        same, the payment is handled as a late one)."""
+        self._move_to(self.Status.EXPIRED)
+        self.failure = why[:200]
+        return ["status", "failure"]
+
+    def request_refund(self, reason: str, now: dt.datetime) -> list[str]:
+        """Ask for the whole payment back (carried out later; see `record_refund`)."""
+        if not self.is_paid or self.refund_requested_at is not None:
+            raise InvalidTransition(
+                details={"model": "payment", "from": self.status, "to": "refund_requested"}
+            )
+        self.refund_reason = reason
+        self.refund_requested_at = now
+        return ["refund_reason", "refund_requested_at"]
+
+    def record_refund(self, total: Decimal, refund_id: str, now: dt.datetime) -> list[str]:
+        """`total` has been refunded so far (more than before, at most the amount): refunded
+        in full, the payment is REFUNDED. A refund nobody asked for here was made in Stripe's
+        dashboard, by an organiser."""
+        if self.status != self.Status.PAID or not self.refunded_amount < total <= self.amount:
+            raise InvalidTransition(
+                details={"model": "payment", "from": self.status, "to": "refunded"}
+            )
+        fields = ["refunded_amount", "refunded_at", "refund_id"]
+        if total == self.amount:
+            self._move_to(self.Status.REFUNDED)
+            fields.append("status")
+        self.refunded_amount = total
+        self.refunded_at = now
+        self.refund_id = refund_id or self.refund_id
+        if self.refund_requested_at is None:
+            self.refund_requested_at = now
+            self.refund_reason = self.RefundReason.ORGANISER
+            fields += ["refund_requested_at", "refund_reason"]
+        return fields
+
+    # --- Reading ---
+
+    def stripe_metadata(self) -> dict[str, str]:
+        """The ids we give Stripe with this attempt's session and refunds, to find it by."""
+        return {
+            "registration_id": str(self.registration_id),
+            "payment_id": str(self.pk),
+            "activity_id": str(self.registration.activity_id),
+        }
 
     def is_open(self, now: dt.datetime | None = None) -> bool:
         """A session the person can still go back to."""
@@ -579,9 +786,25 @@ class Message(models.Model):
         return self.subject
 
 
+class MessageRecipientQuerySet(models.QuerySet):
+    def move(self, source: str | Collection[str], target: str, **fields: Any) -> int:
+        """Compare-and-set: the rows here still in `source` (a status, or any of several) go to
+        `target`, with `fields` set too, in one UPDATE that only one worker can win; returns how
+        many moved (0: they had moved on). Raises InvalidTransition for a move that
+        MessageRecipient.TRANSITIONS does not allow."""
+        sources = {source} if isinstance(source, str) else set(source)
+        for status in sources:
+            _check_transition(self.model, MessageRecipient.TRANSITIONS, status, target)
+        fields.setdefault("updated_at", timezone.now())
+        return self.filter(status__in=sources).update(status=target, **fields)
+
+
 class MessageRecipient(models.Model):
     """One person a Message goes to, and what became of it (the provider's tracking webhook
-    reports deliveries, bounces and complaints by `provider_message_id`)."""
+    reports deliveries, bounces and complaints by `provider_message_id`).
+
+    Several workers may handle the same row, so its status changes only by compare-and-set:
+    `MessageRecipient.objects.filter(...).move(source, target)`."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Wacht op verzenden")
@@ -595,6 +818,22 @@ class MessageRecipient(models.Model):
         BOUNCED = "bounced", _("Onbestelbaar")
         COMPLAINED = "complained", _("Gemeld als spam")
 
+    # Which status may follow which. Sending: claimed, then sent, refused (bounced), failed, or
+    # back in the queue for a retry. Tracking events may come twice or out of order: a repeat
+    # writes the same status again, and a late "delivered" never hides a bounce or complaint.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.QUEUED: frozenset({Status.SENDING, Status.SKIPPED, Status.FAILED}),
+        Status.SENDING: frozenset({Status.SENT, Status.QUEUED, Status.FAILED, Status.BOUNCED}),
+        Status.SENT: frozenset(
+            {Status.DELIVERED, Status.FAILED, Status.BOUNCED, Status.COMPLAINED}
+        ),
+        Status.DELIVERED: frozenset({Status.DELIVERED, Status.BOUNCED, Status.COMPLAINED}),
+        Status.FAILED: frozenset({Status.FAILED, Status.BOUNCED}),
+        Status.BOUNCED: frozenset({Status.BOUNCED}),
+        Status.COMPLAINED: frozenset({Status.COMPLAINED}),
+        Status.SKIPPED: frozenset(),
+    }
+
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="recipients")
     registration = models.ForeignKey(
         Registration, on_delete=models.CASCADE, related_name="message_deliveries"
@@ -607,6 +846,8 @@ class MessageRecipient(models.Model):
     detail = models.CharField(_("toelichting"), max_length=300, blank=True)
     sent_at = models.DateTimeField(_("verstuurd op"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MessageRecipientQuerySet.as_manager()
 
     class Meta:
         ordering = ["message", "id"]

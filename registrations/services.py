@@ -1,10 +1,9 @@
 """Registration workflows: sign up, waitlist offers, claims, changes, cancellation, approval.
 
-Every workflow that can change who holds places locks the activity row first
-(`select_for_update()` inside `transaction.atomic()`; on SQLite the immediate transaction
-already serialises writers), then counts places with the same query the listings use. Two
-sign-ups for the last place therefore queue up behind each other and the second one sees the
-first. Mail goes out after the commit, through a background task that takes ids.
+Every workflow that can change who holds places locks the activity row first (`locking`), then
+counts places with the same query the listings use (`capacity`). Two sign-ups for the last
+place therefore queue up behind each other and the second one sees the first. Mail goes out
+after the commit, through a background task that takes ids (`notify`).
 """
 
 from __future__ import annotations
@@ -19,21 +18,22 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Activity, Question
-from jubileum.lib.errors import DomainError
+from registrations.capacity import (
+    PAYMENT_HOLD,
+    fits,
+    fits_after_waitlist,
+    offer_freed_places,
+    places_free,
+)
+from registrations.errors import InvalidState, RegistrationError
+from registrations.locking import lock_activity, lock_registration
 from registrations.models import Answer, Invitation, Payment, Registration, RosterEntry
+from registrations.notify import mail_kind, send_after_commit
+from registrations.payments import services as payments
 
 logger = logging.getLogger(__name__)
 
 Status = Registration.Status
-
-# How long places are held while someone pays (Stripe's minimum Checkout expiry).
-PAYMENT_HOLD = dt.timedelta(minutes=30)
-
-
-class RegistrationError(DomainError):
-    code = "registration_error"
-    status = 409
-    message = _("Dit kan niet met deze aanmelding.")
 
 
 class RegistrationClosed(RegistrationError):
@@ -82,11 +82,6 @@ class OfferExpired(RegistrationError):
     message = _("Dit aanbod is verlopen; de plaats is aan de volgende op de wachtlijst gegeven.")
 
 
-class InvalidState(RegistrationError):
-    code = "invalid_state"
-    message = _("Dat kan niet meer met deze aanmelding.")
-
-
 class InvalidAnswer(RegistrationError):
     """An answer to an extra question is missing, unknown or not one of the choices;
     `details["question"]` names the question (its id)."""
@@ -128,55 +123,6 @@ class SignUpResult:
     created: bool  # False: this e-mail address was already registered; that one is returned
 
 
-def _lock_activity(activity_id: int) -> Activity:
-    # The activity row only (not its programme: sign-ups for other activities go on), and
-    # NO KEY: workflows still queue behind each other, but a door scan may insert its log row
-    # (a foreign key to the activity) meanwhile.
-    return (
-        Activity.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("programme")
-        .get(pk=activity_id)
-    )
-
-
-def _lock_registration(registration_id: int) -> tuple[Registration, Activity]:
-    """Lock the activity first, then the registration: one lock order everywhere."""
-    while True:
-        activity_id = Registration.objects.values_list("activity_id", flat=True).get(
-            pk=registration_id
-        )
-        activity = _lock_activity(activity_id)
-        registration = Registration.objects.select_for_update().get(pk=registration_id)
-        # The activity was read before any lock: a concurrent move may have taken the party to
-        # another activity since. Holding the wrong activity's lock would let both overbook.
-        if registration.activity_id == activity.pk:
-            registration.activity = activity
-            return registration, activity
-
-
-def places_free(activity: Activity, now: dt.datetime) -> int | None:
-    """Free places now, or None for an unlimited activity. Call with the activity locked."""
-    if activity.capacity is None:
-        return None
-    taken = Activity.objects.with_places_taken(now).get(pk=activity.pk).places_taken
-    return max(activity.capacity - taken, 0)
-
-
-def _fits(activity: Activity, party_size: int, now: dt.datetime) -> bool:
-    free = places_free(activity, now)
-    return free is None or party_size <= free
-
-
-def _fits_after_waitlist(activity: Activity, party_size: int, now: dt.datetime) -> bool:
-    """Whether a newcomer's party fits once the waitlist has had its turn.
-
-    Places an expired offer or payment hold left behind are free the moment it expires, but
-    nobody has offered them on yet if no tidy-up has run; the waitlist gets them before a
-    newcomer does. Call with the activity locked."""
-    _offers, free = _offer_to_waitlist(activity, now)
-    return free is None or party_size <= free
-
-
 def _needs_approval(activity: Activity, email: str, invitation: Invitation | None) -> bool:
     if activity.audience == Activity.Audience.PUBLIC or invitation is not None:
         return False
@@ -191,42 +137,9 @@ def _needs_approval(activity: Activity, email: str, invitation: Invitation | Non
 def _admit(registration: Registration, activity: Activity, now: dt.datetime) -> None:
     """Give the party its places: confirmed, or held while they pay."""
     if activity.price > 0:
-        registration.status = Status.PENDING_PAYMENT
-        registration.hold_expires_at = now + PAYMENT_HOLD
+        registration.hold_for_payment(now + PAYMENT_HOLD)
     else:
-        registration.status = Status.CONFIRMED
-        registration.confirmed_at = now
-        registration.hold_expires_at = None
-
-
-def _send_after_commit(
-    registration: Registration, kind: str | None, *, force: bool = False
-) -> None:
-    """Enqueue the e-mail once the transaction commits. `force` sends it again even if this
-    news went out before (the mail log otherwise skips repeats)."""
-    from registrations.tasks import send_registration_mail
-
-    if kind is None:
-        return
-    registration_id = registration.pk
-    transaction.on_commit(
-        lambda: send_registration_mail.enqueue(
-            registration_id=registration_id, kind=kind, force=force
-        )
-    )
-
-
-def mail_kind(registration: Registration) -> str | None:
-    """Which e-mail tells the person where they stand now (None: expired, nothing to tell)."""
-    kinds: dict[str, str] = {
-        Status.CONFIRMED: "confirmation",
-        Status.WAITLISTED: "waitlisted",
-        Status.PENDING_APPROVAL: "pending_approval",
-        Status.PENDING_PAYMENT: "pending_payment",
-        Status.OFFERED: "offer",
-        Status.CANCELLED: "cancelled",
-    }
-    return kinds.get(registration.current_status())
+        registration.confirm(now)
 
 
 def _answer_error(question: Question, message: str | Promise) -> InvalidAnswer:
@@ -283,9 +196,9 @@ def register(
     now = now or timezone.now()
     email = sign_up.email.strip()
     with transaction.atomic():
-        activity = _lock_activity(activity_id)
+        activity = lock_activity(activity_id)
         # A lapsed offer or hold is no registration to hand back: its owner starts afresh.
-        _expire_lapsed(activity, now)
+        activity.registrations.expire_lapsed(now)
         existing = (
             activity.registrations.filter(
                 email__iexact=email, status__in=Registration.ACTIVE_STATUSES
@@ -296,7 +209,7 @@ def register(
         if existing is not None:
             # The issue promises the e-mail again; the form's per-IP limit keeps this from
             # becoming a way to flood someone's inbox.
-            _send_after_commit(existing, mail_kind(existing), force=True)
+            send_after_commit(existing, mail_kind(existing), force=True)
             return SignUpResult(existing, created=False)
         if not activity.registration_is_open(now):
             raise RegistrationClosed(details={"activity_id": activity.pk})
@@ -329,12 +242,11 @@ def register(
             invitation=invitation,
         )
         if _needs_approval(activity, email, invitation):
-            registration.status = Status.PENDING_APPROVAL
-        elif _fits_after_waitlist(activity, sign_up.party_size, now):
+            registration.await_approval()
+        elif fits_after_waitlist(activity, sign_up.party_size, now):
             _admit(registration, activity, now)
         elif activity.waitlist_enabled:
-            registration.status = Status.WAITLISTED
-            registration.waitlisted_at = now
+            registration.waitlist(now)
         else:
             raise ActivityFull(details={"places_left": places_free(activity, now)})
         registration.save()
@@ -342,73 +254,18 @@ def register(
             Answer(registration=registration, question=question, value=value)
             for question, value in checked_answers.items()
         )
-        _send_after_commit(registration, mail_kind(registration))
+        send_after_commit(registration, mail_kind(registration))
     return SignUpResult(registration, created=True)
-
-
-def _expire_lapsed(activity: Activity, now: dt.datetime) -> None:
-    """Mark offers and payment holds whose time has passed as expired (tidying only: they
-    stopped counting against capacity the moment they lapsed)."""
-    activity.registrations.filter(
-        status__in=[Status.OFFERED, Status.PENDING_PAYMENT], hold_expires_at__lte=now
-    ).update(status=Status.EXPIRED, updated_at=now)
-
-
-def _offer_to_waitlist(
-    activity: Activity, now: dt.datetime
-) -> tuple[list[Registration], int | None]:
-    """Offer free places to the waitlist in order, skipping parties that do not fit; returns
-    the offers made and the places still free after them (None: unlimited).
-
-    Call with the activity locked."""
-    _expire_lapsed(activity, now)
-    free = places_free(activity, now)
-    offered: list[Registration] = []
-    if free is None or free == 0 or activity.status != Activity.Status.PUBLISHED:
-        return offered, free
-    waiting = activity.registrations.select_for_update().filter(status=Status.WAITLISTED)
-    for registration in waiting.order_by("waitlisted_at", "pk"):
-        if registration.party_size > free:
-            continue
-        registration.status = Status.OFFERED
-        # An offer never outlives the moment sign-up closes: nobody claims a past activity.
-        registration.hold_expires_at = min(
-            now + dt.timedelta(hours=activity.programme.offer_valid_hours),
-            activity.registration_closes_at or activity.starts_at,
-        )
-        registration.save(update_fields=["status", "hold_expires_at", "updated_at"])
-        _send_after_commit(registration, "offer")
-        offered.append(registration)
-        free -= registration.party_size
-        if free == 0:
-            break
-    return offered, free
-
-
-def _offer_freed_places(activity: Activity, now: dt.datetime) -> list[Registration]:
-    return _offer_to_waitlist(activity, now)[0]
-
-
-def offer_freed_places(activity_id: int, *, now: dt.datetime | None = None) -> list[Registration]:
-    now = now or timezone.now()
-    with transaction.atomic():
-        return _offer_freed_places(_lock_activity(activity_id), now)
 
 
 def tidy_activities(*, now: dt.datetime | None = None) -> int:
     """Expire lapsed offers and holds everywhere and pass their places on; returns how many
     activities were looked at. Safe to run as often as you like."""
     now = now or timezone.now()
-    activity_ids = (
-        Registration.objects.filter(
-            status__in=[Status.OFFERED, Status.PENDING_PAYMENT], hold_expires_at__lte=now
-        )
-        .values_list("activity_id", flat=True)
-        .distinct()
-    )
-    ids = list(activity_ids)
+    ids = list(Registration.objects.lapsed(now).values_list("activity_id", flat=True).distinct())
     for activity_id in ids:
-        offer_freed_places(activity_id, now=now)
+        with transaction.atomic():
+            offer_freed_places(lock_activity(activity_id), now)
     return len(ids)
 
 
@@ -416,7 +273,7 @@ def claim_offer(registration_id: int, *, now: dt.datetime | None = None) -> Regi
     """Take up a waitlist offer in time: the places become the party's."""
     now = now or timezone.now()
     with transaction.atomic():
-        registration, activity = _lock_registration(registration_id)
+        registration, activity = lock_registration(registration_id)
         if registration.status == Status.CONFIRMED or (
             registration.status == Status.PENDING_PAYMENT and registration.holds_places(now)
         ):
@@ -426,14 +283,13 @@ def claim_offer(registration_id: int, *, now: dt.datetime | None = None) -> Regi
         if registration.status != Status.OFFERED:
             raise InvalidState()
         if not registration.holds_places(now):
-            registration.status = Status.EXPIRED
-            registration.save(update_fields=["status", "updated_at"])
-            _offer_freed_places(activity, now)
+            registration.save(update_fields=[*registration.expire(), "updated_at"])
+            offer_freed_places(activity, now)
             expired = True
         else:
             _admit(registration, activity, now)
             registration.save()
-            _send_after_commit(registration, mail_kind(registration))
+            send_after_commit(registration, mail_kind(registration))
             expired = False
     if expired:
         raise OfferExpired()
@@ -445,25 +301,21 @@ def cancel(
 ) -> Registration:
     """Cancel a registration and offer its places to the waitlist; what was paid is refunded
     in full (after the commit) and unfinished payments are closed."""
-    from registrations.payments import services as payments
-
     now = now or timezone.now()
     with transaction.atomic():
-        registration, activity = _lock_registration(registration_id)
+        registration, activity = lock_registration(registration_id)
         if registration.status == Status.CANCELLED:
             return registration
         if not registration.is_active:
             raise InvalidState()
         if not by_organiser and not activity.cancellation_is_open(now):
             raise CancellationClosed()
-        registration.status = Status.CANCELLED
-        registration.cancelled_at = now
-        registration.hold_expires_at = None
+        registration.cancel(now)
         registration.save()
         # Before the e-mail is enqueued: the cancellation e-mail says what will be refunded.
         payments.refund_paid(registration, Payment.RefundReason.CANCELLED, now)
-        _send_after_commit(registration, "cancelled")
-        _offer_freed_places(activity, now)
+        send_after_commit(registration, "cancelled")
+        offer_freed_places(activity, now)
     return registration
 
 
@@ -471,26 +323,21 @@ def cancel_activity(activity_id: int, *, now: dt.datetime | None = None) -> list
     """An organiser calls an activity off: every active registration is cancelled, whatever
     was paid is refunded, and everyone gets an e-mail. Returns the registrations cancelled.
     Safe to repeat: a second run finds nobody left to cancel."""
-    from registrations.payments import services as payments
-
     now = now or timezone.now()
     with transaction.atomic():
-        activity = _lock_activity(activity_id)
+        activity = lock_activity(activity_id)
         if activity.status != Activity.Status.CANCELLED:
-            activity.status = Activity.Status.CANCELLED
-            activity.save(update_fields=["status", "updated_at"])
+            activity.save(update_fields=[*activity.cancel(), "updated_at"])
         active = activity.registrations.select_for_update().filter(
             status__in=Registration.ACTIVE_STATUSES
         )
         cancelled = list(active.order_by("pk"))
         for registration in cancelled:
             registration.activity = activity
-            registration.status = Status.CANCELLED
-            registration.cancelled_at = now
-            registration.hold_expires_at = None
+            registration.cancel(now)
             registration.save()
             payments.refund_paid(registration, Payment.RefundReason.ACTIVITY_CANCELLED, now)
-            _send_after_commit(registration, "cancelled")
+            send_after_commit(registration, "cancelled")
     return cancelled
 
 
@@ -500,7 +347,7 @@ def change_party_size(
     """Change how many people come. Growing needs free places; shrinking frees them."""
     now = now or timezone.now()
     with transaction.atomic():
-        registration, activity = _lock_registration(registration_id)
+        registration, activity = lock_registration(registration_id)
         if not registration.is_active:
             raise InvalidState()
         if party_size < 1 or party_size > activity.max_party_size:
@@ -518,8 +365,8 @@ def change_party_size(
         registration.party_size = party_size
         registration.save(update_fields=["party_size", "updated_at"])
         if growth < 0:
-            _offer_freed_places(activity, now)
-        _send_after_commit(registration, mail_kind(registration))
+            offer_freed_places(activity, now)
+        send_after_commit(registration, mail_kind(registration))
     return registration
 
 
@@ -547,29 +394,27 @@ def approve(registration_id: int, *, now: dt.datetime | None = None) -> Registra
     waitlist (or, without one, confirmed anyway: the organiser decided)."""
     now = now or timezone.now()
     with transaction.atomic():
-        registration, activity = _lock_registration(registration_id)
+        registration, activity = lock_registration(registration_id)
         if registration.status != Status.PENDING_APPROVAL:
             raise InvalidState()
-        if _fits(activity, registration.party_size, now) or not activity.waitlist_enabled:
+        if fits(activity, registration.party_size, now) or not activity.waitlist_enabled:
             _admit(registration, activity, now)
         else:
-            registration.status = Status.WAITLISTED
-            registration.waitlisted_at = now
+            registration.waitlist(now)
         registration.save()
-        _send_after_commit(registration, mail_kind(registration))
+        send_after_commit(registration, mail_kind(registration))
     return registration
 
 
 def decline(registration_id: int, *, now: dt.datetime | None = None) -> Registration:
     now = now or timezone.now()
     with transaction.atomic():
-        registration, _activity = _lock_registration(registration_id)
+        registration, _activity = lock_registration(registration_id)
         if registration.status != Status.PENDING_APPROVAL:
             raise InvalidState()
-        registration.status = Status.CANCELLED
-        registration.cancelled_at = now
+        registration.cancel(now)
         registration.save()
-        _send_after_commit(registration, "declined")
+        send_after_commit(registration, "declined")
     return registration
 
 
@@ -589,7 +434,7 @@ def move(
         )
         if from_activity_id == to_activity_id:
             return Registration.objects.get(pk=registration_id)
-        locked = {pk: _lock_activity(pk) for pk in sorted({from_activity_id, to_activity_id})}
+        locked = {pk: lock_activity(pk) for pk in sorted({from_activity_id, to_activity_id})}
         source, target = locked[from_activity_id], locked[to_activity_id]
         if source.programme_id != target.programme_id:
             raise InvalidState(message=_("Verplaatsen kan alleen binnen hetzelfde programma."))
@@ -618,16 +463,14 @@ def move(
             )
         held = registration.holds_places(now)
         registration.activity = target
-        if held and not _fits(target, registration.party_size, now):
+        if held and not fits(target, registration.party_size, now):
             if not target.waitlist_enabled:
                 raise NotEnoughPlaces(details={"places_left": places_free(target, now)})
-            registration.status = Status.WAITLISTED
-            registration.waitlisted_at = now
-            registration.hold_expires_at = None
+            registration.waitlist(now)
         registration.save()
-        _send_after_commit(registration, mail_kind(registration))
+        send_after_commit(registration, mail_kind(registration))
         if held:
-            _offer_freed_places(source, now)
+            offer_freed_places(source, now)
     return registration
 
 
@@ -636,7 +479,7 @@ def delete_personal_data(registration_id: int, *, now: dt.datetime | None = None
     coming (see Registration.may_delete_personal_data)."""
     now = now or timezone.now()
     with transaction.atomic():
-        registration, _activity = _lock_registration(registration_id)
+        registration, _activity = lock_registration(registration_id)
         if registration.anonymised_at:
             return
         if not registration.may_delete_personal_data(now):

@@ -1,5 +1,6 @@
-"""Background work of the registrations app: the mail tasks (which take ids, never model
-instances) and the daily reminders.
+"""Background work of the registrations app: the mail tasks, the payment tasks (closing a
+Checkout Session, carrying out a refund) and the daily reminders. Tasks take ids, never model
+instances.
 
 Neither Django's tasks framework nor django-tasks-db 0.13 retries a failed task (the worker
 marks it FAILED and moves on), so a mail task that meets a mail-server or ESP error enqueues
@@ -23,7 +24,10 @@ from django.tasks import Task, task
 from django.utils import timezone
 
 from events.models import Activity
-from registrations.models import MailKind, Registration
+from registrations import emails
+from registrations.models import MailKind, Payment, Registration
+from registrations.payments import gateway as stripe_gateway
+from registrations.payments.refunds import execute_refund
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +83,6 @@ def send_registration_mail(
     *, registration_id: int, kind: str, force: bool = False, attempt: int = 1
 ) -> bool:
     """Send one registration e-mail (see `emails.send`; `force` is the resend on request)."""
-    from registrations import emails
-
     try:
         return emails.send(registration_id, kind, force=force)
     except SENDING_ERRORS:
@@ -96,12 +98,38 @@ def send_registration_mail(
 
 @task()
 def send_invitation_mail(*, invitation_id: int, force: bool = False, attempt: int = 1) -> bool:
-    from registrations import emails
-
     try:
         return emails.send_invitation(invitation_id, force=force)
     except SENDING_ERRORS:
         schedule_retry(send_invitation_mail, attempt, invitation_id=invitation_id, force=force)
+        raise
+
+
+@task()
+def expire_checkout_session(*, payment_id: int) -> bool:
+    """Close a Stripe session we no longer want paid. Best effort: a session that cannot be
+    closed (already paid, already expired, Stripe down) is left to the money handler and to
+    Stripe's own expiry."""
+    session_id = (
+        Payment.objects.filter(pk=payment_id).values_list("checkout_session_id", flat=True).first()
+    )
+    if not session_id:
+        return False
+    try:
+        stripe_gateway.expire_checkout_session(session_id)
+    except stripe_gateway.StripeError as error:
+        logger.info("Checkout Session %s not expired: %r", session_id, error)
+        return False
+    return True
+
+
+@task()
+def refund_payment(*, payment_id: int, attempt: int = 1) -> str:
+    """Carry out a refund that was asked for; retried while Stripe cannot be reached."""
+    try:
+        return execute_refund(payment_id)
+    except stripe_gateway.StripeError:
+        schedule_retry(refund_payment, attempt, payment_id=payment_id)
         raise
 
 
@@ -162,7 +190,7 @@ def send_message_batch(*, message_id: int, recipient_ids: list[int], attempt: in
     Those the provider refused for now are retried by a later task with only their ids; on the
     last attempt (or where the backend cannot wait) they are marked failed instead.
     """
-    from registrations.backoffice import messaging
+    from registrations.backoffice import messaging  # a cycle: messaging enqueues this task
 
     final = attempt >= MAX_ATTEMPTS or not send_message_batch.get_backend().supports_defer
     result = messaging.send_batch(message_id, recipient_ids, final=final)

@@ -30,11 +30,12 @@ from events.views import registration_status
 from jubileum.lib import ratelimit
 from jubileum.lib.http import see_other
 from jubileum.templatetags.jubileum_format import euro, moment
-from registrations import services
+from registrations import notify, services
 from registrations.answers import shown_answers
 from registrations.forms import ConfirmForm, PartySizeForm, SignUpForm
 from registrations.links import registration_for_token
 from registrations.models import Payment, Registration
+from registrations.payments import demo
 from registrations.payments import services as payments
 from registrations.tasks import send_registration_mail
 from registrations.tickets import qr_svg
@@ -377,7 +378,7 @@ def cancel(request: HttpRequest, registration: Registration) -> HttpResponse:
 @personal
 def resend(request: HttpRequest, registration: Registration) -> HttpResponse:
     ratelimit.limit(request, "resend", key=str(registration.pk))
-    kind = services.mail_kind(registration)
+    kind = notify.mail_kind(registration)
     if registration.anonymised_at or kind is None:
         messages.error(request, _("Voor deze aanmelding sturen we geen e-mail meer."))
     else:
@@ -468,15 +469,15 @@ def demo_payment(request: HttpRequest, session_id: str) -> HttpResponse:
     """The stand-in for Stripe Checkout in demo mode (404 otherwise): its buttons send the
     event Stripe would send, through the same handler as the webhook."""
     try:
-        payment = payments.demo_payment(session_id)
+        payment = demo.demo_payment(session_id)
     except payments.UnknownPayment:
         raise Http404 from None
     registration = payment.registration
     if request.method == "POST":
         outcome = request.POST.get("outcome", "")
-        if outcome not in payments.DEMO_OUTCOMES:
+        if outcome not in demo.DEMO_OUTCOMES:
             return HttpResponse(status=400)
-        payments.complete_demo_payment(session_id, outcome)
+        demo.complete_demo_payment(session_id, outcome)
         if outcome == "paid":
             messages.success(request, DEMO_MESSAGES[outcome])
         else:

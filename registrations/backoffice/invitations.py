@@ -7,8 +7,10 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Activity
+from registrations.errors import InvalidState
+from registrations.locking import lock_activity
 from registrations.models import Invitation, RosterEntry
-from registrations.services import InvalidState
+from registrations.tasks import send_invitation_mail
 
 
 def invite_roster(activity_id: int) -> list[Invitation]:
@@ -18,11 +20,9 @@ def invite_roster(activity_id: int) -> list[Invitation]:
     e-mail address, case-insensitively) gets no second one and no second e-mail, so pressing
     the button again only reaches people added to the roster since.
     """
-    from registrations.tasks import send_invitation_mail
-
     with transaction.atomic():
         # The lock makes two presses at once queue up, so the second sees the first's rows.
-        activity = Activity.objects.select_for_update(no_key=True).get(pk=activity_id)
+        activity = lock_activity(activity_id)
         if activity.audience == Activity.Audience.PUBLIC:
             raise InvalidState(
                 message=_(

@@ -34,6 +34,7 @@ from events.models import Activity
 from jubileum.lib.errors import DomainError
 from registrations import emails
 from registrations.models import Message, MessageRecipient, Registration
+from registrations.tasks import SENDING_ERRORS, send_message_batch
 
 logger = logging.getLogger(__name__)
 
@@ -161,8 +162,6 @@ def send_message(
 
 
 def _enqueue_batches(message_id: int, recipient_ids: list[int]) -> None:
-    from registrations.tasks import send_message_batch
-
     for chunk in batched(recipient_ids, BATCH_SIZE):
         send_message_batch.enqueue(message_id=message_id, recipient_ids=list(chunk))
 
@@ -214,10 +213,9 @@ def _skip_reason(recipient: MessageRecipient) -> str | None:
     return None
 
 
-def _update(pk: int, *, only_if: str, **fields: Any) -> bool:
-    """Change one row if it is still in the status `only_if`; False when it had moved on."""
-    fields.setdefault("updated_at", timezone.now())
-    return bool(MessageRecipient.objects.filter(pk=pk, status=only_if).update(**fields))
+def _move(pk: int, source: str, target: str, **fields: Any) -> bool:
+    """Move one row on if it is still in `source`; False when it had moved on."""
+    return bool(MessageRecipient.objects.filter(pk=pk).move(source, target, **fields))
 
 
 def _describe(error: BaseException) -> str:
@@ -230,28 +228,24 @@ def _send_one(recipient: MessageRecipient, *, final: bool) -> str | None:
     pk = recipient.pk
     reason = _skip_reason(recipient)
     if reason is not None:
-        skipped = _update(pk, only_if=Delivery.QUEUED, status=Delivery.SKIPPED, detail=reason)
+        skipped = _move(pk, Delivery.QUEUED, Delivery.SKIPPED, detail=reason)
         return Delivery.SKIPPED if skipped else None
     try:
         # Built before the claim: a broken template must not leave a row claimed and unsent.
         mail = message_mail(recipient.message, recipient.registration)
     except Exception as error:
         logger.exception("Message %s: cannot build the e-mail for %s", recipient.message_id, pk)
-        _update(pk, only_if=Delivery.QUEUED, status=Delivery.FAILED, detail=_describe(error))
+        _move(pk, Delivery.QUEUED, Delivery.FAILED, detail=_describe(error))
         return Delivery.FAILED
-    claimed = _update(
-        pk, only_if=Delivery.QUEUED, status=Delivery.SENDING, attempts=F("attempts") + 1
-    )
+    claimed = _move(pk, Delivery.QUEUED, Delivery.SENDING, attempts=F("attempts") + 1)
     if not claimed:
         return None
-    from registrations.tasks import SENDING_ERRORS
-
     try:
         mail.send(using=emails.MAILER)
     except AnymailRecipientsRefused as error:
         # The provider will not send to this address (invalid, suppressed after earlier
         # bounces): trying again later would only be refused again.
-        _update(pk, only_if=Delivery.SENDING, status=Delivery.BOUNCED, detail=_describe(error))
+        _move(pk, Delivery.SENDING, Delivery.BOUNCED, detail=_describe(error))
         return Delivery.BOUNCED
     except SENDING_ERRORS as error:
         status = Delivery.FAILED if final else Delivery.QUEUED
@@ -262,17 +256,17 @@ def _send_one(recipient: MessageRecipient, *, final: bool) -> str | None:
             "giving up" if final else "will retry",
             exc_info=True,
         )
-        _update(pk, only_if=Delivery.SENDING, status=status, detail=_describe(error))
+        _move(pk, Delivery.SENDING, status, detail=_describe(error))
         return status
     except Exception as error:
         # A bug, not the provider: a retry would not mend it.
         logger.exception("Message %s to recipient %s failed", recipient.message_id, pk)
-        _update(pk, only_if=Delivery.SENDING, status=Delivery.FAILED, detail=_describe(error))
+        _move(pk, Delivery.SENDING, Delivery.FAILED, detail=_describe(error))
         return Delivery.FAILED
-    _update(
+    _move(
         pk,
-        only_if=Delivery.SENDING,
-        status=Delivery.SENT,
+        Delivery.SENDING,
+        Delivery.SENT,
         provider_message_id=_provider_message_id(mail),
         sent_at=timezone.now(),
         detail="",
@@ -324,9 +318,9 @@ def record_tracking_event(
         return 0
     status, replaces = tracked
     detail = event.description or event.mta_response or event.reject_reason or ""
-    changed = MessageRecipient.objects.filter(
-        provider_message_id=str(event.message_id), status__in=replaces
-    ).update(status=status, detail=str(detail)[:DETAIL_LENGTH], updated_at=timezone.now())
+    changed = MessageRecipient.objects.filter(provider_message_id=str(event.message_id)).move(
+        replaces, status, detail=str(detail)[:DETAIL_LENGTH]
+    )
     if changed:
         logger.info(
             "%s tracking: message %s is now %s", esp_name, event.message_id, event.event_type

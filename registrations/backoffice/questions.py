@@ -26,6 +26,7 @@ from events.access import get_activity_for_organiser, get_programme_for_organise
 from events.models import Activity, Programme, Question
 from jubileum.lib.errors import DomainError
 from jubileum.lib.http import see_other
+from registrations.locking import lock_activity
 from registrations.models import Answer
 
 # --- Changing questions ----------------------------------------------------------------------
@@ -51,17 +52,13 @@ class QuestionGone(QuestionError):
     message = gettext_lazy("Deze vraag bestaat niet meer; iemand anders heeft haar verwijderd.")
 
 
-def _lock_activity(activity_id: int) -> None:
-    # Sign-ups check and store their answers holding this lock (services.register), so no
-    # answer can arrive between the check below and the save.
-    Activity.objects.select_for_update(no_key=True).only("pk").get(pk=activity_id)
-
-
 def save_question(question: Question) -> Question:
     """Save a new or changed question (validated already: `Question.clean`). A question that
     has answers keeps its kind: its answers would no longer fit it."""
     with transaction.atomic():
-        _lock_activity(question.activity_id)
+        # Sign-ups check and store their answers holding this lock (services.register), so no
+        # answer can arrive between the check below and the save.
+        lock_activity(question.activity_id)
         if question.pk is not None:
             stored = Question.objects.filter(pk=question.pk).values_list("kind", flat=True)
             kind = stored.first()
@@ -76,7 +73,7 @@ def save_question(question: Question) -> Question:
 def delete_question(question: Question) -> int:
     """Delete a question and every answer to it; returns how many answers went."""
     with transaction.atomic():
-        _lock_activity(question.activity_id)
+        lock_activity(question.activity_id)
         answers = Answer.objects.filter(question_id=question.pk).count()
         Question.objects.filter(pk=question.pk).delete()
     return answers

@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from events.models import Activity
-from registrations import services
+from registrations import capacity, locking, services
 from registrations.checkin import devices, sql
 from registrations.models import CheckIn, Registration, ScanLog, ScannerDevice
 from registrations.tokens import TICKET_PREFIX
@@ -484,7 +484,7 @@ def walk_in(device: ScannerDevice, data: WalkIn, *, now: dt.datetime | None = No
     remain. A repeated nonce returns the first answer."""
     now = now or timezone.now()
     with transaction.atomic():
-        activity = services._lock_activity(data.activity_id)
+        activity = locking.lock_activity(data.activity_id)
         first = _replayed(device, data.nonce)
         if first is not None:
             return _log_replay(first, Scan(activity_id=activity.pk, nonce=data.nonce))
@@ -499,7 +499,7 @@ def walk_in(device: ScannerDevice, data: WalkIn, *, now: dt.datetime | None = No
             registration = None
             answer = _answer(Result.NOT_YET_OPEN, None)
         else:
-            free = services.places_free(activity, now)
+            free = capacity.places_free(activity, now)
             if free is not None and data.party_size > free:
                 raise WalkInFull(details={"places_left": free})
             registration = Registration.objects.create(

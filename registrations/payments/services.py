@@ -1,21 +1,14 @@
-"""Payment workflows: paying for a registration, what Stripe tells us, refunds, reconciliation.
+"""Paying for a registration, and asking for the money back.
 
 A paid registration is `pending_payment` with places held until `hold_expires_at`. Paying is a
 Checkout Session per attempt (`Payment`), each with its own idempotency key; a second click on
-"Betalen" while a session is open returns that session. What happens to the money is decided
-by one set of handlers that the Stripe webhook, the demo payment page and `reconcile_payments`
-all call with the same event shape (`{"id", "type", "data": {"object": ...}}`):
+"Betalen" while a session is open returns that session. What Stripe then reports is handled in
+`stripe_events`; without Stripe keys a page of ours stands in for Checkout (`demo`); and
+`reconcile` asks Stripe about whatever a missed webhook left open.
 
-- money in: lock the activity, then the registration (the lock order of every workflow), then
-  the payment. A payment within its hold confirms; one that arrives after the hold lapsed
-  confirms if places are free (`services.places_free`), else it is refunded with an e-mail.
-  A second payment for a registration already paid is refunded: nobody pays twice.
-- refunds are asked for inside the transaction that decides them and carried out after the
-  commit by a task (Stripe is slow and may be down; the task retries); Stripe's answer or its
-  `charge.refunded` event records them, whichever comes first, counted once.
-
-Ticket income goes to the budget through `registrations.signals`, sent inside the transaction
-that records the money.
+Refunds are asked for here, inside the transaction that decides them, and carried out after
+the commit by a task (`tasks.refund_payment`, which calls `refunds`): Stripe is slow and may be
+down, and the task retries.
 """
 
 from __future__ import annotations
@@ -25,21 +18,22 @@ import logging
 import secrets
 import uuid
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.tasks import task
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Activity
 from jubileum.lib.money import CENT, to_cents
-from registrations import services
-from registrations.models import Payment, Registration, StripeEvent
+from registrations import tasks
+from registrations.capacity import PAYMENT_HOLD
+from registrations.errors import RegistrationError
+from registrations.locking import lock_payment, lock_registration
+from registrations.models import Payment, Registration
+from registrations.notify import send_after_commit
 from registrations.payments import gateway as stripe_gateway
-from registrations.signals import ticket_income_received, ticket_income_refunded
 
 logger = logging.getLogger(__name__)
 
@@ -50,21 +44,15 @@ Reason = Payment.RefundReason
 # Stripe wants a Checkout Session to live at least 30 minutes by its own clock; one minute more
 # keeps a request from a server whose clock runs a little behind from being refused. A payment
 # made in that last minute arrives after the hold and takes the late-payment path.
-CHECKOUT_EXPIRY = services.PAYMENT_HOLD + dt.timedelta(minutes=1)
+CHECKOUT_EXPIRY = PAYMENT_HOLD + dt.timedelta(minutes=1)
 # An open session this close to its end is not worth sending anyone to.
 REUSE_MARGIN = dt.timedelta(minutes=2)
 # A session whose creation never got an answer (a crash between our row and Stripe's reply) is
 # retried with the same idempotency key for this long; later it is given up.
 CREATED_REUSE_WINDOW = dt.timedelta(minutes=10)
 
-DEMO_OUTCOMES = {
-    "paid": "checkout.session.completed",
-    "failed": "checkout.session.async_payment_failed",
-    "expired": "checkout.session.expired",
-}
 
-
-class PaymentError(services.RegistrationError):
+class PaymentError(RegistrationError):
     code = "payment_error"
     message = _("Betalen kan nu niet voor deze aanmelding.")
 
@@ -133,17 +121,6 @@ def payment_of(registration: Registration) -> Payment | None:
     return paid_payment(registration) or latest_attempt(registration)
 
 
-def _cents_to_euro(cents: int) -> Decimal:
-    return (Decimal(cents) / 100).quantize(CENT)
-
-
-def _stripe_id(value: Any) -> str:
-    """An id from a field Stripe may send as an id or as an expanded object."""
-    if isinstance(value, dict):
-        return str(value.get("id") or "")
-    return str(value or "")
-
-
 # --- Paying ------------------------------------------------------------------------------------
 
 
@@ -155,7 +132,7 @@ def start_payment(registration_id: int, *, now: dt.datetime | None = None) -> Pa
     """
     now = now or timezone.now()
     with transaction.atomic():
-        registration, activity = services._lock_registration(registration_id)
+        registration, activity = lock_registration(registration_id)
         _check_payable(registration, activity, now)
         amount = total_price(registration)
         payment = _reusable_attempt(registration, amount, now)
@@ -219,7 +196,7 @@ def _new_attempt(registration: Registration, amount: Decimal, now: dt.datetime) 
         payment.checkout_url = reverse(
             "registrations:demo_payment", kwargs={"session_id": session_id}
         )
-        payment.status = PaymentStatus.OPEN
+        payment.mark_open()
     payment.save()
     return payment
 
@@ -234,15 +211,6 @@ def _language(code: str) -> str:
     return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
-def _metadata(payment: Payment) -> dict[str, str]:
-    registration = payment.registration
-    return {
-        "registration_id": str(registration.pk),
-        "payment_id": str(payment.pk),
-        "activity_id": str(registration.activity_id),
-    }
-
-
 def _create_session(payment: Payment, registration: Registration, activity: Activity) -> Payment:
     """Ask Stripe for the session, outside any transaction (no lock waits on the network)."""
     manage_url = _manage_url(registration)
@@ -254,7 +222,7 @@ def _create_session(payment: Payment, registration: Registration, activity: Acti
             quantity=registration.party_size,
             locale=_language(registration.language),
             client_reference_id=f"registration-{registration.pk}",
-            metadata=_metadata(payment),
+            metadata=payment.stripe_metadata(),
             customer_email=registration.email,
             success_url=f"{manage_url}?betaling=klaar",
             cancel_url=f"{manage_url}?betaling=afgebroken",
@@ -265,7 +233,7 @@ def _create_session(payment: Payment, registration: Registration, activity: Acti
         logger.warning(
             "Checkout Session for payment %s not created: %r", payment.pk, error, exc_info=True
         )
-        _fail_created(payment.pk, f"session not created: {type(error).__name__}")
+        fail_created(payment.pk, f"session not created: {type(error).__name__}")
         raise PaymentUnavailable() from error
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
@@ -276,20 +244,17 @@ def _create_session(payment: Payment, registration: Registration, activity: Acti
             payment.checkout_session_id = session.id
             payment.checkout_url = session.url
             if payment.status in (PaymentStatus.CREATED, PaymentStatus.FAILED):
-                payment.status = PaymentStatus.OPEN
-                payment.failure = ""
+                payment.mark_open()
             payment.save()
     return payment
 
 
-def _fail_created(payment_id: int, why: str) -> None:
+def fail_created(payment_id: int, why: str) -> None:
     """An attempt that never got its session is failed (saved, so the history shows it)."""
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.status == PaymentStatus.CREATED:
-            payment.status = PaymentStatus.FAILED
-            payment.failure = why[:200]
-            payment.save(update_fields=["status", "failure", "updated_at"])
+            payment.save(update_fields=[*payment.mark_failed(why), "updated_at"])
 
 
 def cancel_payment(registration_id: int, *, now: dt.datetime | None = None) -> int:
@@ -297,7 +262,7 @@ def cancel_payment(registration_id: int, *, now: dt.datetime | None = None) -> i
     (they may pay again, change the party size or cancel). Returns how many attempts closed."""
     now = now or timezone.now()
     with transaction.atomic():
-        registration, _activity = services._lock_registration(registration_id)
+        registration, _activity = lock_registration(registration_id)
         unsettled = registration.payments.select_for_update().filter(
             status__in=[PaymentStatus.CREATED, PaymentStatus.OPEN]
         )
@@ -320,256 +285,27 @@ def close_attempts(registration: Registration, now: dt.datetime) -> None:
 
 def _close_attempt(payment: Payment, why: str, now: dt.datetime) -> None:
     """Mark an attempt expired and, after the commit, close its Stripe session so it cannot be
-    paid any more. Should it be paid all the same, the money handler refunds or admits it."""
-    payment.status = PaymentStatus.EXPIRED
-    payment.failure = why[:200]
-    payment.save(update_fields=["status", "failure", "updated_at"])
+    paid any more. Should it be paid all the same, `stripe_events` refunds or admits it."""
+    payment.save(update_fields=[*payment.mark_expired(why), "updated_at"])
     if payment.checkout_session_id and not payment.demo:
         payment_id = payment.pk
-        transaction.on_commit(lambda: expire_checkout_session.enqueue(payment_id=payment_id))
-
-
-@task()
-def expire_checkout_session(*, payment_id: int) -> bool:
-    """Close a Stripe session we no longer want paid. Best effort: a session that cannot be
-    closed (already paid, already expired, Stripe down) is left to the money handler and to
-    Stripe's own expiry."""
-    session_id = (
-        Payment.objects.filter(pk=payment_id).values_list("checkout_session_id", flat=True).first()
-    )
-    if not session_id:
-        return False
-    try:
-        stripe_gateway.expire_checkout_session(session_id)
-    except stripe_gateway.StripeError as error:
-        logger.info("Checkout Session %s not expired: %r", session_id, error)
-        return False
-    return True
-
-
-# --- Events: the one entry point for Stripe, the demo page and reconciliation ------------------
-
-
-def process_event(event: dict[str, Any]) -> str:
-    """Handle one verified event once; returns what was done.
-
-    The event id is stored in the same transaction as what the event changed, so a second
-    delivery finds it and changes nothing, while an event whose handling failed (a locked
-    database, say) is not stored and Stripe's retry is handled in full.
-    """
-    event_id = str(event.get("id") or "")
-    event_type = str(event.get("type") or "")
-    if not event_id:
-        raise ValueError("event without id")
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = StripeEvent.objects.create(event_id=event_id, type=event_type)
-        except IntegrityError:
-            logger.info("Stripe event %s (%s) handled before; ignored", event_id, event_type)
-            return "duplicate"
-        outcome = handle_event(event)
-        record.outcome = outcome[:200]
-        record.save(update_fields=["outcome"])
-    logger.info("Stripe event %s (%s): %s", event_id, event_type, outcome)
-    return outcome
-
-
-def handle_event(event: dict[str, Any], *, now: dt.datetime | None = None) -> str:
-    now = now or timezone.now()
-    event_type = str(event.get("type") or "")
-    obj = (event.get("data") or {}).get("object") or {}
-    handler = _HANDLERS.get(event_type)
-    if handler is None:
-        logger.info("Stripe event %s of type %s ignored", event.get("id"), event_type)
-        return f"ignored: {event_type}"
-    return handler(obj, now)
-
-
-def _find_payment(session: dict[str, Any]) -> Payment | None:
-    """Our attempt for a Checkout Session: by its id, else by the metadata we gave it (a
-    session whose creation answer never reached us)."""
-    session_id = session.get("id")
-    if session_id:
-        payment = Payment.objects.filter(checkout_session_id=session_id).first()
-        if payment is not None:
-            return payment
-    metadata = session.get("metadata") or {}
-    payment_id, registration_id = metadata.get("payment_id"), metadata.get("registration_id")
-    if str(payment_id).isdigit() and str(registration_id).isdigit():
-        return Payment.objects.filter(
-            pk=int(str(payment_id)), registration_id=int(str(registration_id))
-        ).first()
-    return None
-
-
-def _lock_payment(payment: Payment) -> tuple[Payment, Registration, Activity]:
-    """Lock activity, registration, payment: the lock order of every workflow."""
-    registration, activity = services._lock_registration(payment.registration_id)
-    payment = Payment.objects.select_for_update().get(pk=payment.pk)
-    payment.registration = registration
-    return payment, registration, activity
-
-
-def _session_completed(session: dict[str, Any], now: dt.datetime) -> str:
-    if session.get("payment_status") in ("paid", "no_payment_required"):
-        return _session_paid(session, now)
-    return _session_processing(session, now)
-
-
-def _session_processing(session: dict[str, Any], now: dt.datetime) -> str:
-    """Checkout is done but the money is not in yet (a bank transfer kind of method): wait for
-    `async_payment_succeeded` or `..._failed`."""
-    payment = _find_payment(session)
-    if payment is None:
-        return _unknown(session)
-    with transaction.atomic():
-        payment, _registration, _activity = _lock_payment(payment)
-        if payment.is_paid or payment.status == PaymentStatus.PROCESSING:
-            return "unchanged"
-        payment.status = PaymentStatus.PROCESSING
-        payment.save(update_fields=["status", "updated_at"])
-    return "processing"
-
-
-def _session_paid(session: dict[str, Any], now: dt.datetime) -> str:
-    payment = _find_payment(session)
-    if payment is None:
-        return _unknown(session)
-    with transaction.atomic():
-        payment, registration, activity = _lock_payment(payment)
-        if payment.is_paid:
-            return "unchanged: paid before"
-        received = session.get("amount_total")
-        if received is not None and _cents_to_euro(received) != payment.amount:
-            logger.warning(
-                "Payment %s: session paid %s cents, expected %s",
-                payment.pk,
-                received,
-                to_cents(payment.amount),
-            )
-            payment.amount = _cents_to_euro(received)
-        payment.status = PaymentStatus.PAID
-        payment.paid_at = now
-        payment.payment_intent_id = _stripe_id(session.get("payment_intent"))
-        if payment.checkout_session_id is None and session.get("id"):
-            payment.checkout_session_id = session["id"]
-        payment.save()
-        ticket_income_received.send(
-            sender=Payment,
-            activity=activity,
-            amount=payment.amount,
-            source=f"payment:{payment.pk}",
-            date=timezone.localdate(now),
-            description=f"{activity.title}: {registration.party_size} x {activity.price} "
-            f"(aanmelding {registration.pk})",
-        )
-        return _admit_paid(payment, registration, activity, now)
-
-
-def _admit_paid(
-    payment: Payment, registration: Registration, activity: Activity, now: dt.datetime
-) -> str:
-    """The money is in: give the party its places, or give the money back."""
-    paid_before = registration.payments.exclude(pk=payment.pk).filter(
-        paid_at__isnull=False, refund_requested_at__isnull=True
-    )
-    if paid_before.exists():
-        _request_refund(payment, Reason.DUPLICATE, now, mail="refunded")
-        return "refunded: paid twice"
-    if registration.status == Status.CONFIRMED:
-        return "paid"
-    attendable = activity.status == Activity.Status.PUBLISHED and not activity.is_past(now)
-    if registration.status not in (Status.PENDING_PAYMENT, Status.EXPIRED) or not attendable:
-        _request_refund(payment, Reason.NOT_ADMITTED, now, mail="refunded")
-        return "refunded: registration no longer active"
-    late = not registration.holds_places(now)
-    if not late or services._fits(activity, registration.party_size, now):
-        registration.status = Status.CONFIRMED
-        registration.confirmed_at = now
-        registration.hold_expires_at = None
-        registration.save()
-        services._send_after_commit(registration, "confirmation")
-        return "confirmed after the hold expired" if late else "confirmed"
-    # Too late and the places went to someone else: the party is not admitted.
-    if registration.status != Status.EXPIRED:
-        registration.status = Status.EXPIRED
-        registration.save(update_fields=["status", "updated_at"])
-    _request_refund(payment, Reason.LATE_NO_PLACE, now, mail="late_payment_refunded")
-    return "refunded: paid after the hold expired and no place was free"
-
-
-def _session_failed(session: dict[str, Any], now: dt.datetime) -> str:
-    payment = _find_payment(session)
-    if payment is None:
-        return _unknown(session)
-    with transaction.atomic():
-        payment, _registration, _activity = _lock_payment(payment)
-        if payment.is_paid:
-            return "unchanged: paid before"
-        payment.status = PaymentStatus.FAILED
-        payment.failure = "payment failed"
-        payment.save(update_fields=["status", "failure", "updated_at"])
-    return "failed"
-
-
-def _session_expired(session: dict[str, Any], now: dt.datetime) -> str:
-    payment = _find_payment(session)
-    if payment is None:
-        return _unknown(session)
-    with transaction.atomic():
-        payment, _registration, _activity = _lock_payment(payment)
-        # Events may come out of order: an expiry after the payment changes nothing.
-        if payment.is_paid or payment.status not in Payment.UNSETTLED_STATUSES:
-            return "unchanged"
-        payment.status = PaymentStatus.EXPIRED
-        payment.failure = "session expired"
-        payment.save(update_fields=["status", "failure", "updated_at"])
-    return "expired"
-
-
-def _charge_refunded(charge: dict[str, Any], now: dt.datetime) -> str:
-    """A refund on the charge, ours or one made in Stripe's dashboard."""
-    intent = _stripe_id(charge.get("payment_intent"))
-    payment = Payment.objects.filter(payment_intent_id=intent).first() if intent else None
-    if payment is None:
-        return _unknown(charge)
-    refunds = (charge.get("refunds") or {}).get("data") or []
-    refund_id = _stripe_id(refunds[0]) if refunds else ""
-    total = _cents_to_euro(int(charge.get("amount_refunded") or 0))
-    return _record_refund(payment, total, refund_id, now)
-
-
-def _unknown(obj: dict[str, Any]) -> str:
-    logger.info("Stripe %s %s is not one of ours; ignored", obj.get("object"), obj.get("id"))
-    return "ignored: unknown object"
-
-
-_HANDLERS = {
-    "checkout.session.completed": _session_completed,
-    "checkout.session.async_payment_succeeded": _session_paid,
-    "checkout.session.async_payment_failed": _session_failed,
-    "checkout.session.expired": _session_expired,
-    "charge.refunded": _charge_refunded,
-}
+        transaction.on_commit(lambda: tasks.expire_checkout_session.enqueue(payment_id=payment_id))
 
 
 # --- Refunds -----------------------------------------------------------------------------------
 
 
-def _request_refund(payment: Payment, reason: str, now: dt.datetime, *, mail: str | None) -> bool:
+def request_refund(payment: Payment, reason: str, now: dt.datetime, *, mail: str | None) -> bool:
     """Ask for the whole payment back, after the commit. Call with the registration and the
     payment locked. `mail` names the e-mail that tells the person (None: another e-mail, such
     as the cancellation, says so already)."""
     if payment.refund_requested_at is not None or not payment.is_paid:
         return False
-    payment.refund_reason = reason
-    payment.refund_requested_at = now
-    payment.save(update_fields=["refund_reason", "refund_requested_at", "updated_at"])
+    payment.save(update_fields=[*payment.request_refund(reason, now), "updated_at"])
     payment_id = payment.pk
-    transaction.on_commit(lambda: refund_payment.enqueue(payment_id=payment_id))
+    transaction.on_commit(lambda: tasks.refund_payment.enqueue(payment_id=payment_id))
     if mail:
-        services._send_after_commit(payment.registration, mail)
+        send_after_commit(payment.registration, mail)
     return True
 
 
@@ -581,7 +317,7 @@ def refund_paid(registration: Registration, reason: str, now: dt.datetime) -> bo
     paid = registration.payments.select_for_update().filter(paid_at__isnull=False)
     for payment in paid:
         payment.registration = registration
-        asked = _request_refund(payment, reason, now, mail=None) or asked
+        asked = request_refund(payment, reason, now, mail=None) or asked
     return asked
 
 
@@ -589,197 +325,8 @@ def refund(payment_id: int, *, now: dt.datetime | None = None) -> Payment:
     """An organiser gives a payment back in full (the registration itself stays as it is)."""
     now = now or timezone.now()
     with transaction.atomic():
-        payment, _registration, _activity = _lock_payment(Payment.objects.get(pk=payment_id))
+        payment, _registration, _activity = lock_payment(Payment.objects.get(pk=payment_id))
         if not payment.is_paid or payment.refunded_amount >= payment.amount:
             raise NotRefundable()
-        _request_refund(payment, Reason.ORGANISER, now, mail="refunded")
+        request_refund(payment, Reason.ORGANISER, now, mail="refunded")
     return payment
-
-
-@task()
-def refund_payment(*, payment_id: int, attempt: int = 1) -> str:
-    """Carry out a refund that was asked for; retried while Stripe cannot be reached."""
-    from registrations.tasks import schedule_retry
-
-    try:
-        return execute_refund(payment_id)
-    except stripe_gateway.StripeError:
-        schedule_retry(refund_payment, attempt, payment_id=payment_id)
-        raise
-
-
-def execute_refund(payment_id: int, *, now: dt.datetime | None = None) -> str:
-    now = now or timezone.now()
-    payment = Payment.objects.get(pk=payment_id)
-    if not payment.is_paid or payment.refund_requested_at is None:
-        return "nothing to refund"
-    remaining = payment.amount - payment.refunded_amount
-    if remaining <= 0:
-        return "refunded before"
-    if payment.demo:
-        refund_id = f"re_demo_{payment.pk}"
-    else:
-        if not payment.payment_intent_id:
-            logger.error("Payment %s has no PaymentIntent to refund", payment.pk)
-            return "no PaymentIntent"
-        answer = stripe_gateway.create_refund(
-            payment_intent=payment.payment_intent_id,
-            amount_cents=to_cents(remaining),
-            metadata=_metadata(payment),
-            # Per amount already refunded: a retry of this refund is the same request.
-            idempotency_key=f"{payment.idempotency_key}-refund-{to_cents(payment.refunded_amount)}",
-        )
-        refund_id = str(answer.get("id") or "")
-        if answer.get("status") in ("failed", "canceled"):
-            logger.error("Refund %s of payment %s: %s", refund_id, payment.pk, answer["status"])
-            return f"refund {answer['status']}"
-    return _record_refund(payment, payment.refunded_amount + remaining, refund_id, now)
-
-
-def _record_refund(payment: Payment, total: Decimal, refund_id: str, now: dt.datetime) -> str:
-    """Record that `total` of a payment has been refunded so far; only the growth is new income
-    to subtract, so Stripe's answer and its `charge.refunded` event count once together."""
-    with transaction.atomic():
-        payment, registration, activity = _lock_payment(payment)
-        if not payment.is_paid:
-            return "ignored: not paid"
-        total = min(total, payment.amount)
-        growth = total - payment.refunded_amount
-        if growth <= 0:
-            return "unchanged: refund known"
-        payment.refunded_amount = total
-        payment.refunded_at = now
-        payment.refund_id = refund_id or payment.refund_id
-        if payment.refund_requested_at is None:
-            # Refunded in Stripe's dashboard: an organiser did it there.
-            payment.refund_requested_at = now
-            payment.refund_reason = Reason.ORGANISER
-        if total >= payment.amount:
-            payment.status = PaymentStatus.REFUNDED
-        payment.save()
-        ticket_income_refunded.send(
-            sender=Payment,
-            activity=activity,
-            amount=growth,
-            source=f"refund:{payment.pk}:{to_cents(total)}",
-            date=timezone.localdate(now),
-            description=f"{activity.title}: terugbetaling (aanmelding {registration.pk})",
-        )
-    return f"refunded {growth}"
-
-
-# --- Demo mode ---------------------------------------------------------------------------------
-
-
-def demo_payment(session_id: str) -> Payment:
-    """The demo attempt behind a demo page; only while demo mode is on."""
-    if not settings.PAYMENTS_DEMO_MODE:
-        raise UnknownPayment()
-    payment = (
-        Payment.objects.select_related("registration__activity__programme")
-        .filter(checkout_session_id=session_id, demo=True)
-        .first()
-    )
-    if payment is None:
-        raise UnknownPayment()
-    return payment
-
-
-def demo_event(payment: Payment, outcome: str, *, now: dt.datetime | None = None) -> dict:
-    """The event Stripe would send for this outcome, in the shape of a real one."""
-    now = now or timezone.now()
-    paid = outcome == "paid"
-    session = {
-        "id": payment.checkout_session_id,
-        "object": "checkout.session",
-        "amount_total": to_cents(payment.amount),
-        "currency": "eur",
-        "client_reference_id": f"registration-{payment.registration_id}",
-        "metadata": _metadata(payment),
-        "mode": "payment",
-        "payment_intent": f"pi_demo_{payment.pk}" if paid else None,
-        "payment_status": "paid" if paid else "unpaid",
-        "status": {"paid": "complete", "expired": "expired"}.get(outcome, "open"),
-        "livemode": False,
-    }
-    return {
-        "id": f"evt_demo_{uuid.uuid4().hex}",
-        "object": "event",
-        "type": DEMO_OUTCOMES[outcome],
-        "created": int(now.timestamp()),
-        "livemode": False,
-        "data": {"object": session},
-    }
-
-
-def complete_demo_payment(session_id: str, outcome: str) -> Payment:
-    """A button on the demo page: the same handling as Stripe's webhook, minus the signature."""
-    if outcome not in DEMO_OUTCOMES:
-        raise ValueError(outcome)
-    payment = demo_payment(session_id)
-    process_event(demo_event(payment, outcome))
-    return Payment.objects.select_related("registration").get(pk=payment.pk)
-
-
-# --- Reconciliation ----------------------------------------------------------------------------
-
-
-def apply_session(session: dict[str, Any], *, now: dt.datetime | None = None) -> str | None:
-    """Bring our attempt in line with a Checkout Session as Stripe reports it now."""
-    now = now or timezone.now()
-    status = session.get("status")
-    if status == "complete":
-        return _session_completed(session, now)
-    if status == "expired":
-        return _session_expired(session, now)
-    return None
-
-
-def reconcile(*, now: dt.datetime | None = None) -> list[str]:
-    """Ask Stripe about every attempt still unsettled here (a webhook that never came) and
-    about refunds not yet carried out; returns a line for each change."""
-    now = now or timezone.now()
-    changes: list[str] = []
-    unsettled = Payment.objects.filter(
-        demo=False, status__in=Payment.UNSETTLED_STATUSES
-    ).select_related("registration")
-    for payment in unsettled.order_by("pk"):
-        before = (payment.status, payment.registration.status)
-        if not payment.checkout_session_id:
-            if payment.created_at < now - CREATED_REUSE_WINDOW:
-                _fail_created(payment.pk, "session never created")
-                changes.append(_change_line(payment, before))
-            continue
-        try:
-            session = stripe_gateway.retrieve_checkout_session(payment.checkout_session_id)
-        except stripe_gateway.StripeError as error:
-            changes.append(f"payment {payment.pk}: Stripe did not answer ({type(error).__name__})")
-            continue
-        apply_session(session, now=now)
-        changes.append(_change_line(payment, before))
-    to_refund = Payment.objects.filter(
-        demo=False, paid_at__isnull=False, refund_requested_at__isnull=False
-    ).exclude(status=PaymentStatus.REFUNDED)
-    for payment in to_refund.select_related("registration").order_by("pk"):
-        before = (payment.status, payment.registration.status)
-        try:
-            execute_refund(payment.pk, now=now)
-        except stripe_gateway.StripeError as error:
-            changes.append(
-                f"payment {payment.pk}: refund not made, Stripe did not answer "
-                f"({type(error).__name__})"
-            )
-            continue
-        changes.append(_change_line(payment, before))
-    return [line for line in changes if line]
-
-
-def _change_line(payment: Payment, before: tuple[str, str]) -> str:
-    now_payment = Payment.objects.select_related("registration").get(pk=payment.pk)
-    after = (now_payment.status, now_payment.registration.status)
-    if after == before:
-        return ""
-    return (
-        f"payment {payment.pk} (registration {payment.registration_id}): "
-        f"payment {before[0]} -> {after[0]}, registration {before[1]} -> {after[1]}"
-    )

@@ -2,7 +2,7 @@
 refunded.
 
 Nothing in a body counts until its `Stripe-Signature` checks out against the endpoint secret
-(400 otherwise, nothing changed). A verified event is handled once (`payments.process_event`);
+(400 otherwise, nothing changed). A verified event is handled once (`stripe_events.process_event`);
 a repeat is acknowledged with 200 and changes nothing. When handling fails (the database is
 locked, say) the error propagates to a 500, so Stripe delivers the event again later; its id
 is only stored together with what it changed.
@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from registrations.payments import gateway as stripe_gateway
-from registrations.payments import services as payments
+from registrations.payments import stripe_events
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         logger.warning("Stripe webhook refused: %s", error)
         return JsonResponse({"error": "invalid signature or payload"}, status=400)
     try:
-        outcome = payments.process_event(event)
+        outcome = stripe_events.process_event(event)
     except Exception:
         logger.exception("Stripe event %s (%s) not handled", event.get("id"), event.get("type"))
         raise

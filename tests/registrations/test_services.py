@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from events.models import Activity
-from registrations import services
+from registrations import capacity, notify, services
 from registrations.models import Invitation, Registration, RosterEntry
 from registrations.services import SignUp
 from tests.registrations.conftest import MAIL_TASK
@@ -215,7 +215,7 @@ def test_same_email_after_a_lapsed_payment_hold_is_a_new_registration(
     first = register(dinner, django_capture_on_commit_callbacks).registration
     assert first.status == Status.PENDING_PAYMENT
 
-    later = now + services.PAYMENT_HOLD + dt.timedelta(seconds=1)
+    later = now + capacity.PAYMENT_HOLD + dt.timedelta(seconds=1)
     with django_capture_on_commit_callbacks(execute=True):
         result = services.register(dinner.pk, sign_up(), now=later)
 
@@ -226,7 +226,7 @@ def test_same_email_after_a_lapsed_payment_hold_is_a_new_registration(
 def test_expired_registration_has_no_mail_to_resend(make_registration, now):
     lapsed = make_registration(status=Status.OFFERED, hold_expires_at=now - dt.timedelta(seconds=1))
     assert lapsed.current_status(now) == Status.EXPIRED
-    assert services.mail_kind(lapsed) is None
+    assert notify.mail_kind(lapsed) is None
 
 
 def test_personal_data_can_be_deleted_only_once_it_no_longer_serves(
@@ -688,7 +688,7 @@ def test_claim_for_paid_activity_holds_places_for_payment(offer, now):
     claimed = services.claim_offer(offered.pk)
 
     assert claimed.status == Status.PENDING_PAYMENT
-    assert claimed.hold_expires_at == now + services.PAYMENT_HOLD
+    assert claimed.hold_expires_at == now + capacity.PAYMENT_HOLD
 
 
 @pytest.mark.parametrize("price", [Decimal("0"), Decimal("7.50")])
@@ -778,7 +778,7 @@ def test_move_refuses_targets_nobody_can_attend(
 def test_move_refuses_a_payment_in_progress_to_another_price(make_activity, make_registration, now):
     dinner = make_activity(price=Decimal("27.50"))
     party = make_registration(
-        activity=dinner, status=Status.PENDING_PAYMENT, hold_expires_at=now + services.PAYMENT_HOLD
+        activity=dinner, status=Status.PENDING_PAYMENT, hold_expires_at=now + capacity.PAYMENT_HOLD
     )
     with pytest.raises(services.InvalidState):
         services.move(party.pk, make_activity(price=Decimal("30.00")).pk)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from registrations.payments import services as payments
+from registrations.payments import reconcile
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         if settings.PAYMENTS_DEMO_MODE:
             self.stdout.write("Payments run in demo mode: there is nothing to reconcile.")
             return
-        changes = payments.reconcile()
+        changes = reconcile.reconcile()
         for line in changes:
             self.stdout.write(line)
         if not changes:

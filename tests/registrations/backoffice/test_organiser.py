@@ -399,7 +399,7 @@ def test_cancelling_the_activity_tells_everyone_refunds_the_paid_and_closes_the_
     refunds = [
         result.kwargs["payment_id"]
         for result in tasks.results
-        if result.task.module_path == "registrations.payments.services.refund_payment"
+        if result.task.module_path == "registrations.tasks.refund_payment"
     ]
     assert refunds == [payment.pk]
     payment.refresh_from_db()

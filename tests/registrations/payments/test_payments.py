@@ -15,9 +15,11 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from events.models import Activity, ProgrammeRole
-from registrations import emails, services
-from registrations.models import Payment, Registration
+from registrations import capacity, emails, services, tasks
+from registrations.models import Payment, Registration, StripeEvent
+from registrations.payments import gateway, stripe_events
 from registrations.payments import services as payments
+from registrations.payments.demo import demo_event
 from registrations.services import SignUp
 from tests.fixtures.stripe.helpers import event, paid_session, post_event
 from tests.registrations.test_concurrency import database, run_at_once  # noqa: F401
@@ -28,7 +30,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("commit_hooks")]
 
 Status = Registration.Status
 MAIL_TASK = "registrations.tasks.send_registration_mail"
-REFUND_TASK = "registrations.payments.services.refund_payment"
+REFUND_TASK = "registrations.tasks.refund_payment"
 
 
 def mails(registration: Registration) -> list[str]:
@@ -116,7 +118,7 @@ def test_checkout_session_asks_for_the_total_in_eur_by_ideal_or_card(
     assert payment.checkout_url.startswith("https://checkout.stripe.com/")
     assert payment.amount == Decimal("55.00")
     # The hold is what it was: paying does not buy time.
-    assert reload(registration).hold_expires_at == now + services.PAYMENT_HOLD
+    assert reload(registration).hold_expires_at == now + capacity.PAYMENT_HOLD
 
 
 def test_a_second_click_returns_the_open_session(paid_activity, stripe_api):
@@ -162,7 +164,7 @@ def test_stripe_down_keeps_the_hold_and_leaves_a_failed_attempt(paid_activity, s
     assert attempt.checkout_session_id is None
     registration = reload(registration)
     assert registration.status == Status.PENDING_PAYMENT
-    assert registration.hold_expires_at == now + services.PAYMENT_HOLD
+    assert registration.hold_expires_at == now + capacity.PAYMENT_HOLD
 
     stripe_api.down = False
     retry = payments.start_payment(registration.pk)
@@ -264,11 +266,9 @@ def test_cancelling_the_payment_closes_the_stripe_session(client, paid_activity,
     assert "De betaling is afgebroken" in response.content.decode()
     assert reload(payment).status == Payment.Status.EXPIRED
     assert reload(registration).status == Status.PENDING_PAYMENT
-    [task] = DBTaskResult.objects.filter(
-        task_path="registrations.payments.services.expire_checkout_session"
-    )
+    [task] = DBTaskResult.objects.filter(task_path="registrations.tasks.expire_checkout_session")
     assert task.args_kwargs["kwargs"] == {"payment_id": payment.pk}
-    payments.expire_checkout_session.call(payment_id=payment.pk)
+    tasks.expire_checkout_session.call(payment_id=payment.pk)
     assert stripe_api.made("POST", f"/v1/checkout/sessions/{payment.checkout_session_id}/expire")
 
 
@@ -290,7 +290,7 @@ def test_cancelling_a_paid_registration_refunds_it_in_full(
     message = emails.cancelled(reload(registration))
     assert "je krijgt € 55,00 terug" in message.body
 
-    payments.refund_payment.call(payment_id=payment.pk)
+    tasks.refund_payment.call(payment_id=payment.pk)
 
     [refund] = stripe_api.made("POST", "/v1/refunds")
     assert refund.params["amount"] == "5500"
@@ -304,7 +304,7 @@ def test_cancelling_a_paid_registration_refunds_it_in_full(
         ("refunded", Decimal("55.00")),
     ]
     # Running the task again refunds nothing more.
-    payments.refund_payment.call(payment_id=payment.pk)
+    tasks.refund_payment.call(payment_id=payment.pk)
     assert len(stripe_api.made("POST", "/v1/refunds")) == 1
 
 
@@ -314,8 +314,8 @@ def test_a_refund_waits_while_stripe_is_down(client, paid_activity, stripe_api):
     services.cancel(registration.pk)
     stripe_api.down = True
 
-    with pytest.raises(payments.stripe_gateway.StripeError):
-        payments.refund_payment.call(payment_id=payment.pk)
+    with pytest.raises(gateway.StripeError):
+        tasks.refund_payment.call(payment_id=payment.pk)
 
     assert reload(payment).refunded_amount == 0
     assert refund_tasks() == [payment.pk, payment.pk]  # the retry is queued
@@ -477,7 +477,7 @@ def demo(settings):
 def test_demo_payment_goes_through_the_webhook_handler(
     client, demo, paid_activity, income, outcome, status, payment_status, monkeypatch
 ):
-    monkeypatch.setattr(payments.stripe_gateway, "_client", None)  # no Stripe call at all
+    monkeypatch.setattr(gateway, "_client", None)  # no Stripe call at all
     registration = sign_up(paid_activity)
 
     to_demo = client.post(manage_url(registration, "pay"))
@@ -496,7 +496,7 @@ def test_demo_payment_goes_through_the_webhook_handler(
     assert payment.status == payment_status
     assert payment.demo
     assert len(income) == (1 if outcome == "paid" else 0)
-    assert payments.StripeEvent.objects.get().event_id.startswith("evt_demo_")
+    assert StripeEvent.objects.get().event_id.startswith("evt_demo_")
 
 
 def test_demo_page_is_gone_when_demo_mode_is_off(client, demo, paid_activity, settings):
@@ -515,7 +515,7 @@ def test_demo_refund_needs_no_stripe(client, demo, paid_activity, income):
     client.post(registration.payments.get().checkout_url, {"outcome": "paid"})
     services.cancel(registration.pk)
 
-    payments.refund_payment.call(payment_id=registration.payments.get().pk)
+    tasks.refund_payment.call(payment_id=registration.payments.get().pk)
 
     assert registration.payments.get().status == Payment.Status.REFUNDED
     assert [kind for kind, _kw in income] == ["received", "refunded"]
@@ -539,11 +539,11 @@ def test_a_late_payment_and_a_new_sign_up_never_overbook(make_activity, settings
     Registration.objects.filter(pk=late.pk).update(
         hold_expires_at=timezone.now() - dt.timedelta(minutes=1)
     )
-    body = payments.demo_event(payment, "paid")
+    body = demo_event(payment, "paid")
 
     results = run_at_once(
         [
-            lambda: payments.process_event(body),
+            lambda: stripe_events.process_event(body),
             lambda: sign_up(activity, party_size=2, email="new@example.org").status,
         ]
     )

@@ -11,8 +11,9 @@ from django.db import OperationalError
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
-from registrations import services
+from registrations import capacity, locking, services
 from registrations.models import Payment, Registration, StripeEvent
+from registrations.payments import refunds
 from registrations.payments import services as payments
 from registrations.services import SignUp
 from tests.fixtures.stripe.helpers import (
@@ -31,7 +32,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("commit_hooks")]
 
 Status = Registration.Status
 MAIL_TASK = "registrations.tasks.send_registration_mail"
-REFUND_TASK = "registrations.payments.services.refund_payment"
+REFUND_TASK = "registrations.tasks.refund_payment"
 
 
 def mails(registration: Registration) -> list[str]:
@@ -209,7 +210,7 @@ def test_a_locked_database_answers_503_so_stripe_retries(pending, monkeypatch, i
         raise OperationalError("database is locked")
 
     with monkeypatch.context() as patch:
-        patch.setattr(services, "_lock_registration", locked)
+        patch.setattr(locking, "lock_registration", locked)
         response = post_event(Client(raise_request_exception=False), body)
 
     assert response.status_code == 503
@@ -270,11 +271,11 @@ def test_late_payment_without_a_free_place_is_refunded_with_an_email(
     assert payment.refund_reason == Payment.RefundReason.LATE_NO_PLACE
     assert mails(registration)[-1] == "late_payment_refunded"
     assert refund_tasks() == [payment.pk]
-    assert services.places_free(paid_activity, payment.paid_at) == 0
+    assert capacity.places_free(paid_activity, payment.paid_at) == 0
 
     # The refund task runs: Stripe refunds the whole amount, the budget hears it once, and
     # Stripe's own charge.refunded event afterwards changes nothing more.
-    payments.execute_refund(payment.pk)
+    refunds.execute_refund(payment.pk)
     refund = stripe_api.made("POST", "/v1/refunds")[0]
     assert refund.params["amount"] == "5500"
     assert refund.params["payment_intent"] == payment.payment_intent_id

@@ -1,0 +1,402 @@
+"""The guarded status transitions of the models: every allowed one sets the fields that belong
+to it (and saves nothing), every forbidden one raises and leaves the instance as it was."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from events.models import Activity
+from events.models import InvalidTransition as ActivityTransitionError
+from registrations.errors import InvalidState, InvalidTransition, RegistrationError
+from registrations.models import Message, MessageRecipient, Payment, Registration
+
+Status = Registration.Status
+PaymentStatus = Payment.Status
+Delivery = MessageRecipient.Status
+
+NOW = timezone.make_aware(dt.datetime(2027, 1, 15, 12, 0))
+EARLIER = NOW - dt.timedelta(hours=3)
+UNTIL = NOW + dt.timedelta(minutes=30)
+
+
+def _state(instance) -> dict:
+    return {**model_to_dict(instance), "status": instance.status}
+
+
+# --- Registration ------------------------------------------------------------------------------
+
+# What each target status is reached by, and what the fields it sets must then hold.
+REGISTRATION_MOVES = {
+    Status.PENDING_APPROVAL: (lambda r: r.await_approval(), {}),
+    Status.CONFIRMED: (lambda r: r.confirm(NOW), {"confirmed_at": NOW, "hold_expires_at": None}),
+    Status.PENDING_PAYMENT: (lambda r: r.hold_for_payment(UNTIL), {"hold_expires_at": UNTIL}),
+    Status.WAITLISTED: (lambda r: r.waitlist(NOW), {"waitlisted_at": NOW, "hold_expires_at": None}),
+    Status.OFFERED: (lambda r: r.offer(UNTIL), {"hold_expires_at": UNTIL}),
+    # The hold's end stays (the test sees it untouched): it says when the offer or hold ran out.
+    Status.EXPIRED: (lambda r: r.expire(), {}),
+    Status.CANCELLED: (lambda r: r.cancel(NOW), {"cancelled_at": NOW, "hold_expires_at": None}),
+}
+REGISTRATION_ALLOWED = [
+    (source, target)
+    for source, targets in Registration.TRANSITIONS.items()
+    for target in sorted(targets)
+]
+REGISTRATION_FORBIDDEN = [
+    (source, target)
+    for source, target in itertools.product(Registration.TRANSITIONS, REGISTRATION_MOVES)
+    if target not in Registration.TRANSITIONS[source]
+]
+
+
+def _registration(status: str) -> Registration:
+    return Registration(
+        status=status,
+        contact_name="Inwoner",
+        email="inwoner@example.org",
+        party_size=2,
+        consent_at=EARLIER,
+        hold_expires_at=EARLIER,
+    )
+
+
+def test_the_registration_table_follows_the_design():
+    assert Registration.TRANSITIONS[Status.PENDING_APPROVAL] >= {
+        Status.CONFIRMED,
+        Status.PENDING_PAYMENT,
+    }
+    assert Registration.TRANSITIONS[Status.WAITLISTED] >= {Status.OFFERED}
+    assert Registration.TRANSITIONS[Status.OFFERED] >= {Status.CONFIRMED, Status.PENDING_PAYMENT}
+    assert Status.EXPIRED in Registration.TRANSITIONS[Status.PENDING_PAYMENT]
+    for active in Registration.ACTIVE_STATUSES:
+        assert Status.CANCELLED in Registration.TRANSITIONS[active]
+    assert set(Registration.TRANSITIONS) == {"", *Status.values}
+
+
+@pytest.mark.parametrize(("source", "target"), REGISTRATION_ALLOWED)
+def test_an_allowed_registration_transition_sets_its_fields(source, target):
+    registration = _registration(source)
+    before = _state(registration)
+    move, expected = REGISTRATION_MOVES[target]
+
+    fields = move(registration)
+
+    assert registration.status == target
+    assert set(fields) == {"status", *expected}
+    for name, value in expected.items():
+        assert getattr(registration, name) == value
+    after = _state(registration)
+    untouched = set(before) - set(fields)
+    assert {name: after[name] for name in untouched} == {name: before[name] for name in untouched}
+    assert registration.pk is None  # nothing saved
+
+
+@pytest.mark.parametrize(("source", "target"), REGISTRATION_FORBIDDEN)
+def test_a_forbidden_registration_transition_raises_and_changes_nothing(source, target):
+    registration = _registration(source)
+    before = _state(registration)
+    move, _expected = REGISTRATION_MOVES[target]
+
+    with pytest.raises(InvalidTransition) as raised:
+        move(registration)
+
+    assert _state(registration) == before
+    assert raised.value.details == {"model": "registration", "from": source, "to": target}
+
+
+def test_a_cancelled_registration_cannot_be_confirmed():
+    registration = _registration(Status.CANCELLED)
+
+    with pytest.raises(InvalidTransition):
+        registration.confirm(NOW)
+
+    assert registration.status == Status.CANCELLED
+    assert registration.confirmed_at is None
+
+
+def test_a_forbidden_transition_is_the_invalid_state_the_views_and_api_know():
+    with pytest.raises(InvalidState) as raised:
+        _registration(Status.CANCELLED).waitlist(NOW)
+
+    error = raised.value
+    assert isinstance(error, RegistrationError)
+    assert (error.code, error.status) == ("invalid_state", 409)
+    assert str(error) == "Dat kan niet meer met deze aanmelding."
+
+
+@pytest.mark.django_db
+def test_expire_lapsed_expires_only_offers_and_holds_whose_time_has_passed(
+    activity, make_registration
+):
+    lapsed_offer = make_registration(status=Status.OFFERED, hold_expires_at=EARLIER)
+    lapsed_hold = make_registration(status=Status.PENDING_PAYMENT, hold_expires_at=NOW)
+    running = make_registration(status=Status.OFFERED, hold_expires_at=UNTIL)
+    confirmed = make_registration(status=Status.CONFIRMED, hold_expires_at=EARLIER)
+
+    assert activity.registrations.expire_lapsed(NOW) == 2
+
+    statuses = dict(activity.registrations.values_list("pk", "status"))
+    assert statuses == {
+        lapsed_offer.pk: Status.EXPIRED,
+        lapsed_hold.pk: Status.EXPIRED,
+        running.pk: Status.OFFERED,
+        confirmed.pk: Status.CONFIRMED,
+    }
+
+
+# --- Payment -----------------------------------------------------------------------------------
+
+PAYMENT_MOVES = {
+    PaymentStatus.OPEN: (lambda p: p.mark_open(), {"failure": ""}),
+    PaymentStatus.PROCESSING: (lambda p: p.mark_processing(), {}),
+    PaymentStatus.PAID: (
+        lambda p: p.mark_paid(NOW, "pi_123"),
+        {"paid_at": NOW, "payment_intent_id": "pi_123"},
+    ),
+    PaymentStatus.FAILED: (
+        lambda p: p.mark_failed("payment failed"),
+        {"failure": "payment failed"},
+    ),
+    PaymentStatus.EXPIRED: (
+        lambda p: p.mark_expired("session expired"),
+        {"failure": "session expired"},
+    ),
+    PaymentStatus.REFUNDED: (
+        lambda p: p.record_refund(Decimal("25.00"), "re_1", NOW),
+        {"refunded_amount": Decimal("25.00"), "refunded_at": NOW, "refund_id": "re_1"},
+    ),
+}
+PAYMENT_ALLOWED = [
+    (source, target)
+    for source, targets in Payment.TRANSITIONS.items()
+    for target in sorted(targets)
+]
+PAYMENT_FORBIDDEN = [
+    (source, target)
+    for source, target in itertools.product(Payment.TRANSITIONS, PAYMENT_MOVES)
+    if target not in Payment.TRANSITIONS[source]
+]
+
+
+def _payment(status: str) -> Payment:
+    paid = status in (PaymentStatus.PAID, PaymentStatus.REFUNDED)
+    return Payment(
+        status=status,
+        amount=Decimal("25.00"),
+        idempotency_key="jubileum-checkout-test",
+        failure="session not created: APIConnectionError",
+        paid_at=EARLIER if paid else None,
+        refunded_amount=Decimal("25.00") if status == PaymentStatus.REFUNDED else Decimal("0"),
+        # Asked for by an organiser: a refund recorded now was asked for, not made in Stripe.
+        refund_requested_at=EARLIER if paid else None,
+        refund_reason=Payment.RefundReason.ORGANISER if paid else "",
+    )
+
+
+def test_the_payment_table_ends_in_money_or_nothing():
+    assert Payment.TRANSITIONS[PaymentStatus.PAID] == {PaymentStatus.REFUNDED}
+    assert Payment.TRANSITIONS[PaymentStatus.REFUNDED] == frozenset()
+    # Stripe may report a payment for a session we closed: the late payment is still money.
+    assert PaymentStatus.PAID in Payment.TRANSITIONS[PaymentStatus.EXPIRED]
+    assert set(Payment.TRANSITIONS) == set(PaymentStatus.values)
+
+
+@pytest.mark.parametrize(("source", "target"), PAYMENT_ALLOWED)
+def test_an_allowed_payment_transition_sets_its_fields(source, target):
+    payment = _payment(source)
+    before = _state(payment)
+    move, expected = PAYMENT_MOVES[target]
+
+    fields = move(payment)
+
+    assert payment.status == target
+    assert set(fields) == {"status", *expected}
+    for name, value in expected.items():
+        assert getattr(payment, name) == value
+    after = _state(payment)
+    untouched = set(before) - set(fields)
+    assert {name: after[name] for name in untouched} == {name: before[name] for name in untouched}
+
+
+@pytest.mark.parametrize(("source", "target"), PAYMENT_FORBIDDEN)
+def test_a_forbidden_payment_transition_raises_and_changes_nothing(source, target):
+    payment = _payment(source)
+    before = _state(payment)
+    move, _expected = PAYMENT_MOVES[target]
+
+    with pytest.raises(InvalidTransition):
+        move(payment)
+
+    assert _state(payment) == before
+
+
+def test_a_paid_payment_cannot_be_opened_again():
+    payment = _payment(PaymentStatus.PAID)
+
+    with pytest.raises(InvalidTransition) as raised:
+        payment.mark_open()
+
+    assert payment.status == PaymentStatus.PAID
+    assert raised.value.details == {"model": "payment", "from": "paid", "to": "open"}
+
+
+def test_the_failure_is_cut_to_what_the_column_holds():
+    payment = _payment(PaymentStatus.CREATED)
+
+    payment.mark_failed("x" * 300)
+
+    assert payment.failure == "x" * 200
+
+
+def test_a_partial_refund_keeps_the_payment_paid():
+    payment = _payment(PaymentStatus.PAID)
+
+    fields = payment.record_refund(Decimal("10.00"), "re_1", NOW)
+
+    assert payment.status == PaymentStatus.PAID
+    assert (payment.refunded_amount, payment.refunded_at, payment.refund_id) == (
+        Decimal("10.00"),
+        NOW,
+        "re_1",
+    )
+    assert set(fields) == {"refunded_amount", "refunded_at", "refund_id"}
+
+    fields = payment.record_refund(Decimal("25.00"), "", NOW)
+
+    assert payment.status == PaymentStatus.REFUNDED
+    assert payment.refund_id == "re_1"  # no new id: the one known stays
+    assert "status" in fields
+
+
+def test_a_refund_made_in_stripes_dashboard_is_recorded_as_the_organisers():
+    payment = _payment(PaymentStatus.PAID)
+    payment.refund_requested_at, payment.refund_reason = None, ""
+
+    fields = payment.record_refund(Decimal("25.00"), "re_2", NOW)
+
+    assert payment.refund_requested_at == NOW
+    assert payment.refund_reason == Payment.RefundReason.ORGANISER
+    assert {"refund_requested_at", "refund_reason"} <= set(fields)
+
+
+@pytest.mark.parametrize(
+    ("status", "total"),
+    [
+        (PaymentStatus.OPEN, Decimal("25.00")),  # never paid
+        (PaymentStatus.EXPIRED, Decimal("25.00")),
+        (PaymentStatus.REFUNDED, Decimal("25.00")),  # refunded in full before
+        (PaymentStatus.PAID, Decimal("0.00")),  # nothing new
+        (PaymentStatus.PAID, Decimal("25.01")),  # more than was paid
+    ],
+)
+def test_a_refund_that_cannot_be_raises_and_changes_nothing(status, total):
+    payment = _payment(status)
+    before = _state(payment)
+
+    with pytest.raises(InvalidTransition):
+        payment.record_refund(total, "re_3", NOW)
+
+    assert _state(payment) == before
+
+
+def test_a_refund_is_requested_once_and_only_of_money_that_came_in():
+    payment = _payment(PaymentStatus.PAID)
+    payment.refund_requested_at, payment.refund_reason = None, ""
+
+    fields = payment.request_refund(Payment.RefundReason.CANCELLED, NOW)
+
+    assert (payment.refund_reason, payment.refund_requested_at) == ("cancelled", NOW)
+    assert set(fields) == {"refund_reason", "refund_requested_at"}
+    with pytest.raises(InvalidTransition):
+        payment.request_refund(Payment.RefundReason.DUPLICATE, NOW)
+    assert payment.refund_reason == "cancelled"
+
+    unpaid = _payment(PaymentStatus.OPEN)
+    with pytest.raises(InvalidTransition):
+        unpaid.request_refund(Payment.RefundReason.CANCELLED, NOW)
+    assert unpaid.refund_requested_at is None
+
+
+# --- Activity ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [Activity.Status.DRAFT, Activity.Status.PUBLISHED])
+def test_an_activity_is_called_off_from_draft_or_published(status):
+    activity = Activity(status=status)
+
+    assert activity.cancel() == ["status"]
+    assert activity.status == Activity.Status.CANCELLED
+
+
+def test_a_cancelled_activity_cannot_be_cancelled_again():
+    activity = Activity(status=Activity.Status.CANCELLED)
+
+    with pytest.raises(ActivityTransitionError) as raised:
+        activity.cancel()
+
+    assert activity.status == Activity.Status.CANCELLED
+    assert (raised.value.code, raised.value.status) == ("invalid_state", 409)
+
+
+# --- Message recipients (compare-and-set) ------------------------------------------------------
+
+
+@pytest.fixture
+def recipient(activity, make_registration) -> MessageRecipient:
+    message = Message.objects.create(
+        activity=activity, audience=Message.Audience.CONFIRMED, subject="Parkeren", body="..."
+    )
+    return MessageRecipient.objects.create(message=message, registration=make_registration())
+
+
+MESSAGE_ALLOWED = [
+    (source, target)
+    for source, targets in MessageRecipient.TRANSITIONS.items()
+    for target in sorted(targets)
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("source", "target"), MESSAGE_ALLOWED)
+def test_an_allowed_recipient_move_changes_the_row(recipient, source, target):
+    MessageRecipient.objects.filter(pk=recipient.pk).update(status=source)
+
+    moved = MessageRecipient.objects.filter(pk=recipient.pk).move(source, target, detail="x")
+
+    assert moved == 1
+    recipient.refresh_from_db()
+    assert (recipient.status, recipient.detail) == (target, "x")
+
+
+@pytest.mark.django_db
+def test_a_recipient_that_moved_on_is_left_alone(recipient):
+    claimed = MessageRecipient.objects.filter(pk=recipient.pk)
+
+    assert claimed.move(Delivery.QUEUED, Delivery.SENDING) == 1
+    assert claimed.move(Delivery.QUEUED, Delivery.SENDING) == 0  # another worker had it
+    recipient.refresh_from_db()
+    assert recipient.status == Delivery.SENDING
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("sources", "target"),
+    [
+        (Delivery.SENT, Delivery.QUEUED),  # sent is never sent again
+        (Delivery.SKIPPED, Delivery.SENDING),
+        ({Delivery.SENT, Delivery.BOUNCED}, Delivery.DELIVERED),  # a late delivery
+    ],
+)
+def test_a_forbidden_recipient_move_raises_and_changes_nothing(recipient, sources, target):
+    MessageRecipient.objects.filter(pk=recipient.pk).update(status=Delivery.SENT)
+
+    with pytest.raises(InvalidTransition):
+        MessageRecipient.objects.filter(pk=recipient.pk).move(sources, target)
+
+    recipient.refresh_from_db()
+    assert recipient.status == Delivery.SENT
