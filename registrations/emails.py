@@ -34,7 +34,7 @@ from django.utils.html import format_html
 
 from events.calendar import build_calendar
 from registrations.answers import shown_answers
-from registrations.models import Invitation, MailKind, Registration, SentMail
+from registrations.models import Invitation, MailKind, Message, Registration, SentMail
 from registrations.tickets import qr_png
 
 logger = logging.getLogger(__name__)
@@ -282,6 +282,13 @@ def late_payment_refunded(registration: Registration) -> TicketMessage:
 
 def declined(registration: Registration) -> TicketMessage:
     return _registration_mail("declined", registration)
+
+
+def organiser_message(message: Message, registration: Registration) -> TicketMessage:
+    """An organiser's message to one recipient: their subject and text as they wrote it (plain
+    text; escaped in the HTML part), then the activity and the personal link in the
+    recipient's language. From the site's sender, Reply-To the programme's organiser."""
+    return _registration_mail("message", registration, extra={"message": message})
 
 
 def reminder(registration: Registration) -> TicketMessage:

@@ -166,13 +166,6 @@ def _enqueue_batches(message_id: int, recipient_ids: list[int]) -> None:
         send_message_batch.enqueue(message_id=message_id, recipient_ids=list(chunk))
 
 
-def message_mail(message: Message, registration: Registration) -> emails.TicketMessage:
-    """The e-mail for one recipient: the organiser's subject and text as they wrote it (plain
-    text; escaped in the HTML part), then the activity and the personal link in the
-    recipient's language. From the site's sender, Reply-To the programme's organiser."""
-    return emails._registration_mail("message", registration, extra={"message": message})
-
-
 @dataclass
 class BatchResult:
     sent: int = 0
@@ -232,7 +225,7 @@ def _send_one(recipient: MessageRecipient, *, final: bool) -> str | None:
         return Delivery.SKIPPED if skipped else None
     try:
         # Built before the claim: a broken template must not leave a row claimed and unsent.
-        mail = message_mail(recipient.message, recipient.registration)
+        mail = emails.organiser_message(recipient.message, recipient.registration)
     except Exception as error:
         logger.exception("Message %s: cannot build the e-mail for %s", recipient.message_id, pk)
         _move(pk, Delivery.QUEUED, Delivery.FAILED, detail=_describe(error))

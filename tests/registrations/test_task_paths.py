@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
-moved = importlib.import_module("registrations.migrations.0007_payment_tasks_moved")
+moved = importlib.import_module("registrations.migrations.0009_payment_tasks_moved")
 
 REFUND = "registrations.tasks.refund_payment"
 EXPIRE = "registrations.tasks.expire_checkout_session"
