@@ -277,10 +277,6 @@ class ExpenseOut(Schema):
         return _money(obj.counted_amount)
 
     @staticmethod
-    def resolve_needs_approval(obj: Expense) -> bool:
-        return services.needs_approval(obj)
-
-    @staticmethod
     def resolve_approved_by(obj: Expense) -> str | None:
         return _person(obj.approved_by)
 

@@ -57,6 +57,29 @@ from django.db.models.lookups import GreaterThan
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from budget.errors import (
+    AmountNotPositive,
+    AmountTooLarge,
+    AmountTooPrecise,
+    ApproverNotOrganiser,
+    AttachmentTooLarge,
+    InvalidAmount,
+    InvalidAttachment,
+    InvalidField,
+    InvalidVatRate,
+    NotAnOrganiser,
+    TicketIncomeLocked,
+    UnknownActivity,
+    UnknownCategory,
+)
+
+# Raised by the Expense model's transitions, or caught by the callers: they may keep naming
+# them from here.
+from budget.errors import ApprovalRequired as ApprovalRequired
+from budget.errors import BudgetError as BudgetError
+from budget.errors import OwnExpense as OwnExpense
+from budget.errors import StatusBackwards as StatusBackwards
+from budget.errors import UnknownStatus as UnknownStatus
 from budget.models import (
     CENT,
     DEFAULT_CATEGORIES,
@@ -68,11 +91,9 @@ from budget.models import (
     Expense,
     Income,
     VatRate,
-    vat_on,
 )
 from events.access import programmes_for
 from events.models import Activity, Programme
-from jubileum.lib.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -84,134 +105,12 @@ MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
 # What a sum is computed as in the database; wide enough for any number of expenses.
 MONEY = DecimalField(max_digits=16, decimal_places=2)
 
-# The date each status step keeps.
-STEP_DATES = {
-    Status.COMMITTED: "committed_on",
-    Status.INVOICED: "invoiced_on",
-    Status.PAID: "paid_on",
-}
-
 # Attachments are recognised by their first bytes, never by name or the browser's content type.
 SIGNATURES: list[tuple[bytes, str, str]] = [
     (b"%PDF-", "application/pdf", ".pdf"),
     (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
 ]
-
-
-# --- Errors ------------------------------------------------------------------------------------
-
-
-class BudgetError(DomainError):
-    code = "budget_error"
-    status = 409
-    message = _("Dit kan niet met dit budget.")
-
-
-class InvalidAmount(BudgetError):
-    code = "invalid_amount"
-    status = 422
-    message = _("Dit is geen geldig bedrag. Schrijf het als 1234.56.")
-
-
-class AmountNotPositive(InvalidAmount):
-    code = "amount_not_positive"
-    message = _("Het bedrag moet groter zijn dan nul.")
-
-
-class AmountTooPrecise(InvalidAmount):
-    code = "amount_too_precise"
-    message = _("Een bedrag heeft hoogstens twee cijfers achter de komma (hele centen).")
-
-
-class AmountTooLarge(InvalidAmount):
-    code = "amount_too_large"
-    message = _("Dit bedrag is te groot.")
-
-
-class InvalidVatRate(BudgetError):
-    code = "invalid_vat_rate"
-    status = 422
-    message = _("Het btw-tarief moet 0, 9 of 21 % zijn.")
-
-
-class InvalidField(BudgetError):
-    code = "invalid_field"
-    status = 422
-    message = _("Niet alle velden zijn goed ingevuld.")
-
-
-class UnknownCategory(BudgetError):
-    code = "unknown_category"
-    status = 422
-    message = _("Kies een categorie van dit budget.")
-
-
-class UnknownActivity(BudgetError):
-    code = "unknown_activity"
-    status = 422
-    message = _("Kies een activiteit van dit programma.")
-
-
-class UnknownStatus(BudgetError):
-    code = "unknown_status"
-    status = 422
-    message = _("Deze status bestaat niet. Kies gepland, besteld, gefactureerd of betaald.")
-
-
-class StatusBackwards(BudgetError):
-    code = "status_backwards"
-    message = _(
-        "Een uitgave gaat alleen vooruit (gepland, besteld, gefactureerd, betaald); "
-        "terug naar een eerdere status kan niet."
-    )
-
-
-class ApprovalRequired(BudgetError):
-    code = "approval_required"
-    message = _(
-        "Deze uitgave is hoger dan de goedkeuringsgrens. Een tweede organisator moet haar eerst "
-        "goedkeuren; daarna kan ze verder dan gepland."
-    )
-
-
-class OwnExpense(BudgetError):
-    code = "own_expense"
-    status = 403
-    message = _(
-        "Je kunt een uitgave die je zelf hebt ingevoerd niet zelf goedkeuren; "
-        "vraag een andere organisator."
-    )
-
-
-class NotAnOrganiser(BudgetError):
-    code = "not_an_organiser"
-    status = 403
-    message = _("Alleen een organisator van dit programma kan dit doen.")
-
-
-class ApproverNotOrganiser(NotAnOrganiser):
-    code = "approver_not_organiser"
-    message = _("Alleen een organisator van dit programma kan uitgaven goedkeuren.")
-
-
-class InvalidAttachment(BudgetError):
-    code = "invalid_attachment"
-    status = 422
-    message = _("Een bijlage moet een PDF-, PNG- of JPEG-bestand zijn.")
-
-
-class AttachmentTooLarge(InvalidAttachment):
-    code = "attachment_too_large"
-    message = _("Een bijlage mag hoogstens 10 MB groot zijn.")
-
-
-class TicketIncomeLocked(BudgetError):
-    code = "ticket_income_locked"
-    message = _(
-        "Kaartverkoop wordt vanzelf uit de betalingen geboekt en kan niet met de hand worden "
-        "gewijzigd."
-    )
 
 
 # --- Input -------------------------------------------------------------------------------------
@@ -317,12 +216,6 @@ def _activity(budget: Budget, value: Any) -> Activity | None:
         return Activity.objects.get(pk=int(activity_id), programme_id=budget.programme_id)
     except (Activity.DoesNotExist, TypeError, ValueError):
         raise UnknownActivity from None
-
-
-def _status(value: Any) -> str:
-    if value not in Status.values:
-        raise UnknownStatus(details={"allowed": Status.values})
-    return str(value)
 
 
 # --- Access and locking ------------------------------------------------------------------------
@@ -484,19 +377,6 @@ def _refuse_unknown(fields: dict[str, Any], allowed: set[str]) -> None:
         raise TypeError(f"unknown fields: {', '.join(sorted(unknown))}")
 
 
-def counted_amount(expense: Expense, budget: Budget) -> Decimal:
-    """What the expense weighs against this budget (including or excluding VAT)."""
-    vat = vat_on(expense.amount_excl_vat, expense.vat_rate)
-    return expense.amount_excl_vat + vat if budget.includes_vat else expense.amount_excl_vat
-
-
-def needs_approval(expense: Expense, budget: Budget | None = None) -> bool:
-    """Whether the expense is above the budget's approval threshold (counted as the budget
-    counts: including or excluding VAT). Needing approval and having it are separate facts."""
-    budget = budget or expense.budget
-    return counted_amount(expense, budget) > budget.approval_threshold
-
-
 def _apply_expense_fields(expense: Expense, budget: Budget, fields: dict[str, Any]) -> None:
     if "supplier" in fields:
         expense.supplier = _text(fields["supplier"], "supplier", 200, required=True)
@@ -518,36 +398,8 @@ def _apply_expense_fields(expense: Expense, budget: Budget, fields: dict[str, An
         expense.activity = _activity(budget, fields["activity"])
 
 
-def _advance(
-    expense: Expense,
-    budget: Budget,
-    to_status: str,
-    on_date: dt.date | None,
-) -> bool:
-    """Move the expense forward to `to_status`; False when it is there already."""
-    to_status = _status(to_status)
-    order = [str(status) for status in Expense.STATUS_ORDER]
-    current, target = order.index(expense.status), order.index(to_status)
-    if target == current:
-        return False
-    if target < current:
-        raise StatusBackwards(details={"from": expense.status, "to": to_status})
-    if needs_approval(expense, budget) and expense.approved_by_id is None:
-        raise ApprovalRequired(
-            details={
-                "approval_threshold": f"{budget.approval_threshold:.2f}",
-                "counted_amount": f"{counted_amount(expense, budget):.2f}",
-            }
-        )
-    day = _date(on_date, "on_date") if on_date is not None else timezone.localdate()
-    # A step skipped over (planned straight to paid) is dated with the step that passed it; a
-    # date already kept stays.
-    for status in order[current + 1 : target + 1]:
-        field = STEP_DATES[Status(status)]
-        if getattr(expense, field) is None:
-            setattr(expense, field, day)
-    expense.status = to_status
-    return True
+def _step_date(on_date: Any) -> dt.date:
+    return timezone.localdate() if on_date is None else _date(on_date, "on_date")
 
 
 def record_expense(
@@ -574,7 +426,7 @@ def record_expense(
         _require_organiser(budget, by)
         expense = Expense(budget=budget, recorded_by=by, vat_rate=VatRate.HIGH)
         _apply_expense_fields(expense, budget, fields)
-        _advance(expense, budget, status, status_date)
+        expense.advance_to(status, on=_step_date(status_date))
         _save(expense, by)
         check_alerts(budget.pk)
     return expense
@@ -598,13 +450,12 @@ def update_expense(
     with transaction.atomic():
         expense, budget = _lock_expense(expense_id)
         _require_organiser(budget, by)
-        counted_before = counted_amount(expense, budget)
+        counted_before = expense.counted_amount
         _apply_expense_fields(expense, budget, fields)
-        if expense.approved_by_id is not None and counted_amount(expense, budget) > counted_before:
-            expense.approved_by = None
-            expense.approved_at = None
+        if expense.counted_amount > counted_before:
+            expense.withdraw_approval()
         if status is not None:
-            _advance(expense, budget, status, status_date)
+            expense.advance_to(status, on=_step_date(status_date))
         _save(expense, by)
         check_alerts(budget.pk)
     return expense
@@ -622,7 +473,7 @@ def advance_expense(
     with transaction.atomic():
         expense, budget = _lock_expense(expense_id)
         _require_organiser(budget, by)
-        if _advance(expense, budget, to_status, on_date):
+        if expense.advance_to(to_status, on=_step_date(on_date)):
             _save(expense, by)
             check_alerts(budget.pk)
     return expense
@@ -635,11 +486,7 @@ def approve_expense(expense_id: int, *, by: AbstractBaseUser) -> Expense:
         expense, budget = _lock_expense(expense_id)
         if not is_organiser(budget.programme_id, by):
             raise ApproverNotOrganiser
-        if expense.recorded_by_id == by.pk:
-            raise OwnExpense
-        if expense.approved_by_id is None:
-            expense.approved_by = by
-            expense.approved_at = timezone.now()
+        if expense.approve(by=by, now=timezone.now()):
             _save(expense, by)
     return expense
 

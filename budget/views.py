@@ -142,7 +142,7 @@ def dashboard(request: HttpRequest, programme_slug: str) -> HttpResponse:
 def _expense_list(budget: Budget, filters: dict[str, Any]) -> QuerySet[Expense]:
     return (
         Expense.objects.filter(budget=budget, **filters)
-        .select_related("category", "activity")
+        .select_related("budget", "category", "activity")
         .order_by("-date", "-pk")
     )
 
@@ -187,10 +187,6 @@ def expenses(request: HttpRequest, programme_slug: str) -> HttpResponse:
             form = ExpenseForm(budget=budget)
     filter_form = ExpenseFilterForm(request.GET, budget=budget)
     page = _page_of(_expense_list(budget, filter_form.filters()), request)
-    for item in page.object_list:
-        item.awaiting_approval = item.approved_by_id is None and services.needs_approval(
-            item, budget
-        )
     query = request.GET.copy()
     query.pop("pagina", None)
     context = _context(
@@ -316,7 +312,7 @@ def _render_expense(
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
-    waiting = services.needs_approval(expense)
+    waiting = expense.needs_approval
     return render(
         request,
         "budget/expense.html",
@@ -363,7 +359,7 @@ def edit_expense(request: HttpRequest, programme_slug: str, expense_id: int) -> 
         if not form.has_changed():
             messages.info(request, _("Je hebt niets gewijzigd."))
             return _see_other(page)
-        was_approved = current.approved_by_id is not None
+        was_approved = current.is_approved
         try:
             updated = services.update_expense(
                 current.pk,
@@ -376,7 +372,7 @@ def edit_expense(request: HttpRequest, programme_slug: str, expense_id: int) -> 
             message = _("De uitgave “%(description)s” is gewijzigd.") % {
                 "description": updated.description
             }
-            if was_approved and updated.approved_by_id is None:
+            if was_approved and not updated.is_approved:
                 # The service withdraws an approval when the counted amount goes up.
                 message += " " + _(
                     "Het bedrag is hoger geworden, dus de goedkeuring is ingetrokken: een "

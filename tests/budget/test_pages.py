@@ -81,7 +81,7 @@ def make_expense(budget, organiser, second_organiser, catering):
         status = values.pop("status", Status.PLANNED)
         made = services.record_expense(budget, by=organiser, **values)
         if status != Status.PLANNED:
-            if services.needs_approval(made):
+            if made.needs_approval:
                 services.approve_expense(made.pk, by=second_organiser)
             made = services.advance_expense(made.pk, status, by=organiser, on_date=values["date"])
         return made

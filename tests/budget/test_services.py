@@ -213,12 +213,12 @@ def test_unknown_status_is_refused(make_expense, organiser):
 def test_needs_approval_counts_as_the_budget_counts(make_expense, budget):
     # 460.00 + 9 % = 501.40: above the threshold including VAT, not excluding it.
     expense = make_expense(amount_excl_vat=Decimal("460.00"), vat_rate=9)
-    assert services.needs_approval(expense)
+    assert expense.needs_approval
     budget.includes_vat = False
     budget.save()
     expense.refresh_from_db()
-    assert not services.needs_approval(expense)
-    assert not services.needs_approval(make_expense(amount_excl_vat=Decimal("500.00")))
+    assert not expense.needs_approval
+    assert not make_expense(amount_excl_vat=Decimal("500.00")).needs_approval
 
 
 def test_large_expense_cannot_move_past_planned_without_approval(

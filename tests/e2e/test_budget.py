@@ -59,7 +59,7 @@ def budget(programme: Programme, organiser, django_user_model) -> Budget:
             amount_excl_vat=Decimal(amount),
             vat_rate=rate,
         )
-        if services.needs_approval(expense):
+        if expense.needs_approval:
             services.approve_expense(expense.pk, by=second)
         services.advance_expense(
             expense.pk, status, by=organiser, on_date=expense.date + dt.timedelta(days=10)
