@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from budget import services
+from budget.inputs import parse_amount
 from budget.models import Income
 from events.models import Activity
 
@@ -30,7 +31,7 @@ def record_ticket_income(
         raise ValueError("ticket income needs a source, so that it is recorded once")
     return services._record_ticket_income(
         activity=activity,
-        amount=services.parse_amount(amount, allow_negative=True),
+        amount=parse_amount(amount, allow_negative=True),
         source=source[:100],
         date=date,
         description=description,

@@ -35,7 +35,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any
 
@@ -59,14 +59,10 @@ from django.utils.translation import gettext_lazy as _
 
 from budget.errors import (
     AmountNotPositive,
-    AmountTooLarge,
-    AmountTooPrecise,
     ApproverNotOrganiser,
     AttachmentTooLarge,
-    InvalidAmount,
     InvalidAttachment,
     InvalidField,
-    InvalidVatRate,
     NotAnOrganiser,
     TicketIncomeLocked,
     UnknownActivity,
@@ -80,6 +76,14 @@ from budget.errors import BudgetError as BudgetError
 from budget.errors import OwnExpense as OwnExpense
 from budget.errors import StatusBackwards as StatusBackwards
 from budget.errors import UnknownStatus as UnknownStatus
+from budget.inputs import (
+    ExpenseChange,
+    ExpenseInput,
+    IncomeChange,
+    IncomeInput,
+    max_length,
+    parse_amount,
+)
 from budget.models import (
     CENT,
     DEFAULT_CATEGORIES,
@@ -90,7 +94,6 @@ from budget.models import (
     Category,
     Expense,
     Income,
-    VatRate,
 )
 from events.access import programmes_for
 from events.models import Activity, Programme
@@ -99,8 +102,6 @@ logger = logging.getLogger(__name__)
 
 Status = Expense.Status
 ZERO = Decimal("0.00")
-# DecimalField(max_digits=10, decimal_places=2): below one hundred million euros.
-MAX_AMOUNT = Decimal("99999999.99")
 MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
 # What a sum is computed as in the database; wide enough for any number of expenses.
 MONEY = DecimalField(max_digits=16, decimal_places=2)
@@ -114,90 +115,25 @@ SIGNATURES: list[tuple[bytes, str, str]] = [
 
 
 # --- Input -------------------------------------------------------------------------------------
+# Expenses and income arrive typed and checked (budget.inputs); what is left to check here needs
+# the database.
 
 
-def parse_amount(value: Any, *, allow_negative: bool = False) -> Decimal:
-    """A money amount as Decimal with two places; refuses floats, fractions of cents and zero.
-
-    Accepts a Decimal, an int or a string such as "12.50" (a form or API field). Negative
-    amounts only with `allow_negative` (a refund).
-    """
-    if isinstance(value, bool | float) or value is None:
-        # A float has already lost the cents (0.1 + 0.2); money never travels as one.
-        raise InvalidAmount
-    try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except InvalidOperation:
-        raise InvalidAmount from None
-    if not amount.is_finite():
-        raise InvalidAmount
-    if abs(amount) > MAX_AMOUNT:
-        raise AmountTooLarge
-    if amount != amount.quantize(CENT):
-        raise AmountTooPrecise(details={"amount": str(amount)})
-    if amount == 0 or (amount < 0 and not allow_negative):
-        raise AmountNotPositive
-    return amount.quantize(CENT)
-
-
-def _vat_rate(value: Any) -> int:
-    try:
-        rate = int(value)
-    except (TypeError, ValueError):
-        raise InvalidVatRate from None
-    if isinstance(value, bool) or (rate != value and str(rate) != str(value).strip()):
-        raise InvalidVatRate
-    if rate not in VatRate.values:
-        raise InvalidVatRate(details={"allowed": VatRate.values})
-    return rate
-
-
-def _date(value: Any, field: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        value = timezone.localdate(value) if timezone.is_aware(value) else value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise InvalidField(details={"field": field, "reason": "date"})
-
-
-# How the fields are called in messages; `details.field` keeps the field's own name.
-FIELD_LABELS = {
-    "supplier": _("leverancier"),
-    "description": _("omschrijving"),
-    "invoice_number": _("factuurnummer"),
-    "name": _("naam"),
-    "category": _("categorie"),
-    "date": _("datum"),
-    "amount_excl_vat": _("bedrag excl. btw"),
-    "amount": _("bedrag"),
-    "kind": _("soort"),
-}
-
-
-def _missing(field: str) -> InvalidField:
-    label = FIELD_LABELS.get(field, field)
-    return InvalidField(
-        _("Vul dit veld in: %(field)s.") % {"field": label},
-        details={"field": field, "reason": "required"},
-    )
-
-
-def _text(value: Any, field: str, max_length: int, *, required: bool) -> str:
-    text = "" if value is None else str(value).strip()
-    if required and not text:
-        raise _missing(field)
-    if len(text) > max_length:
+def _category_name(value: Any) -> str:
+    name = "" if value is None else str(value).strip()
+    if not name:
+        raise InvalidField(
+            _("Vul dit veld in: %(field)s.") % {"field": _("naam")},
+            details={"field": "name", "reason": "required"},
+        )
+    limit = max_length(Category, "name")
+    if len(name) > limit:
         raise InvalidField(
             _("Dit veld is te lang (hoogstens %(max)s tekens): %(field)s.")
-            % {"field": FIELD_LABELS.get(field, field), "max": max_length},
-            details={"field": field, "reason": "too_long", "max_length": max_length},
+            % {"field": _("naam"), "max": limit},
+            details={"field": "name", "reason": "too_long", "max_length": limit},
         )
-    return text
+    return name
 
 
 def _category(budget: Budget, value: Any) -> Category:
@@ -280,6 +216,13 @@ def budget_for_programme(programme: Programme) -> Budget:
 BUDGET_FIELDS = {"total", "includes_vat", "approval_threshold", "warning_percentage"}
 
 
+def _refuse_unknown(fields: dict[str, Any], allowed: set[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        # A programming error, not bad input: the caller passed a field no form has.
+        raise TypeError(f"unknown fields: {', '.join(sorted(unknown))}")
+
+
 def update_budget(budget_id: int, *, by: AbstractBaseUser, **fields: Any) -> Budget:
     """Change the total, the VAT setting, the approval threshold or the warning percentage."""
     _refuse_unknown(fields, BUDGET_FIELDS)
@@ -319,7 +262,7 @@ def save_category(
     with transaction.atomic():
         budget = _lock_budget(budget.pk)
         _require_organiser(budget, by)
-        name = _text(name, "name", 100, required=True)
+        name = _category_name(name)
         planned = None if planned_amount in (None, "") else parse_amount(planned_amount)
         if category_id is None:
             position = budget.categories.count() + 1
@@ -358,74 +301,39 @@ def set_allocation(
 
 # --- Expenses ----------------------------------------------------------------------------------
 
-EXPENSE_FIELDS = {
-    "category",
-    "activity",
-    "supplier",
-    "description",
-    "invoice_number",
-    "date",
-    "amount_excl_vat",
-    "vat_rate",
-}
+
+def _apply(row: Expense | Income, budget: Budget, change: ExpenseChange | IncomeChange) -> None:
+    values = change.changes()
+    if "category_id" in values:
+        row.category = _category(budget, values.pop("category_id"))
+    if "activity_id" in values:
+        row.activity = _activity(budget, values.pop("activity_id"))
+    for name, value in values.items():
+        setattr(row, name, value)
 
 
-def _refuse_unknown(fields: dict[str, Any], allowed: set[str]) -> None:
-    unknown = set(fields) - allowed
-    if unknown:
-        # A programming error, not bad input: the caller passed a field no form has.
-        raise TypeError(f"unknown fields: {', '.join(sorted(unknown))}")
-
-
-def _apply_expense_fields(expense: Expense, budget: Budget, fields: dict[str, Any]) -> None:
-    if "supplier" in fields:
-        expense.supplier = _text(fields["supplier"], "supplier", 200, required=True)
-    if "description" in fields:
-        expense.description = _text(fields["description"], "description", 300, required=True)
-    if "invoice_number" in fields:
-        expense.invoice_number = _text(
-            fields["invoice_number"], "invoice_number", 100, required=False
-        )
-    if "date" in fields:
-        expense.date = _date(fields["date"], "date")
-    if "amount_excl_vat" in fields:
-        expense.amount_excl_vat = parse_amount(fields["amount_excl_vat"])
-    if "vat_rate" in fields:
-        expense.vat_rate = _vat_rate(fields["vat_rate"])
-    if "category" in fields:
-        expense.category = _category(budget, fields["category"])
-    if "activity" in fields:
-        expense.activity = _activity(budget, fields["activity"])
-
-
-def _step_date(on_date: Any) -> dt.date:
-    return timezone.localdate() if on_date is None else _date(on_date, "on_date")
+def _step_date(on_date: dt.date | None) -> dt.date:
+    return timezone.localdate() if on_date is None else on_date
 
 
 def record_expense(
     budget: Budget,
+    expense_input: ExpenseInput,
     *,
     by: AbstractBaseUser,
     status: str = Status.PLANNED,
     status_date: dt.date | None = None,
-    **fields: Any,
 ) -> Expense:
     """Record an expense as `by` (an organiser of the programme).
 
-    Required: category, supplier, description, date, amount_excl_vat; optional: activity,
-    invoice_number, vat_rate (21 by default). A `status` beyond planned records a step already
-    taken (a receipt already paid), dated `status_date` (today by default) and subject to the
-    approval rule like any step.
+    A `status` beyond planned records a step already taken (a receipt already paid), dated
+    `status_date` (today by default) and subject to the approval rule like any step.
     """
-    _refuse_unknown(fields, EXPENSE_FIELDS)
-    missing = {"category", "supplier", "description", "date", "amount_excl_vat"} - set(fields)
-    if missing:
-        raise _missing(sorted(missing)[0])
     with transaction.atomic():
         budget = _lock_budget(budget.pk)
         _require_organiser(budget, by)
-        expense = Expense(budget=budget, recorded_by=by, vat_rate=VatRate.HIGH)
-        _apply_expense_fields(expense, budget, fields)
+        expense = Expense(budget=budget, recorded_by=by)
+        _apply(expense, budget, ExpenseChange.every_field(expense_input))
         expense.advance_to(status, on=_step_date(status_date))
         _save(expense, by)
         check_alerts(budget.pk)
@@ -434,24 +342,24 @@ def record_expense(
 
 def update_expense(
     expense_id: int,
+    change: ExpenseChange,
     *,
     by: AbstractBaseUser,
     status: str | None = None,
     status_date: dt.date | None = None,
-    **fields: Any,
 ) -> Expense:
-    """Change an expense's fields and, with `status`, move it forward in the same step.
+    """Change the fields of the expense that `change` names and, with `status`, move it forward
+    in the same step.
 
     An approval covers the amount approved: raising the counted amount of an approved expense
     withdraws the approval, so it is back in the approval queue and cannot take its next step
     until a second organiser approves again. Lowering it keeps the approval.
     """
-    _refuse_unknown(fields, EXPENSE_FIELDS)
     with transaction.atomic():
         expense, budget = _lock_expense(expense_id)
         _require_organiser(budget, by)
         counted_before = expense.counted_amount
-        _apply_expense_fields(expense, budget, fields)
+        _apply(expense, budget, change)
         if expense.counted_amount > counted_before:
             expense.withdraw_approval()
         if status is not None:
@@ -558,46 +466,22 @@ def add_attachment(
 
 # --- Income ------------------------------------------------------------------------------------
 
-INCOME_FIELDS = {"kind", "activity", "description", "date", "amount"}
 
-
-def _apply_income_fields(income: Income, budget: Budget, fields: dict[str, Any]) -> None:
-    if "kind" in fields:
-        if fields["kind"] not in Income.Kind.values:
-            raise InvalidField(details={"field": "kind", "allowed": Income.Kind.values})
-        income.kind = fields["kind"]
-    if "description" in fields:
-        income.description = _text(fields["description"], "description", 300, required=True)
-    if "date" in fields:
-        income.date = _date(fields["date"], "date")
-    if "amount" in fields:
-        income.amount = parse_amount(fields["amount"])
-    if "activity" in fields:
-        income.activity = _activity(budget, fields["activity"])
-
-
-def record_income(budget: Budget, *, by: AbstractBaseUser, **fields: Any) -> Income:
-    """Record income by hand: sponsorship, a gift, other (kind), or ticket sales at the door.
-
-    Required: kind, description, date, amount (positive); optional: activity.
-    """
-    _refuse_unknown(fields, INCOME_FIELDS)
-    missing = {"kind", "description", "date", "amount"} - set(fields)
-    if missing:
-        raise _missing(sorted(missing)[0])
+def record_income(budget: Budget, income_input: IncomeInput, *, by: AbstractBaseUser) -> Income:
+    """Record income by hand: sponsorship, a gift, other (kind), or ticket sales at the door."""
     with transaction.atomic():
         budget = _lock_budget(budget.pk)
         _require_organiser(budget, by)
         income = Income(budget=budget, recorded_by=by)
-        _apply_income_fields(income, budget, fields)
+        _apply(income, budget, IncomeChange.every_field(income_input))
         _save(income, by)
         check_alerts(budget.pk)
     return income
 
 
-def update_income(income_id: int, *, by: AbstractBaseUser, **fields: Any) -> Income:
-    """Change a line of income recorded by hand; ticket income from payments is not editable."""
-    _refuse_unknown(fields, INCOME_FIELDS)
+def update_income(income_id: int, change: IncomeChange, *, by: AbstractBaseUser) -> Income:
+    """Change the fields of a line of income recorded by hand that `change` names; ticket income
+    from payments is not editable."""
     with transaction.atomic():
         budget_id = Income.objects.values_list("budget_id", flat=True).get(pk=income_id)
         budget = _lock_budget(budget_id)
@@ -605,7 +489,7 @@ def update_income(income_id: int, *, by: AbstractBaseUser, **fields: Any) -> Inc
         _require_organiser(budget, by)
         if income.source:
             raise TicketIncomeLocked
-        _apply_income_fields(income, budget, fields)
+        _apply(income, budget, change)
         _save(income, by)
         check_alerts(budget.pk)
     return income

@@ -165,11 +165,13 @@ def expenses(request: HttpRequest, programme_slug: str) -> HttpResponse:
     form = ExpenseForm(request.POST if write else None, budget=budget)
     added: Expense | None = None
     if write and form.is_valid():
-        fields = dict(form.cleaned_data)
-        status = fields.pop("status")
         try:
             added = services.record_expense(
-                budget, by=request.user, status=status, status_date=fields["date"], **fields
+                budget,
+                form.expense_input(),
+                by=request.user,
+                status=form.cleaned_data["status"],
+                status_date=form.cleaned_data["date"],
             )
         except services.BudgetError as error:
             form.add_error(None, str(error))
@@ -361,11 +363,7 @@ def edit_expense(request: HttpRequest, programme_slug: str, expense_id: int) -> 
             return _see_other(page)
         was_approved = current.is_approved
         try:
-            updated = services.update_expense(
-                current.pk,
-                by=request.user,
-                **{name: form.cleaned_data[name] for name in form.changed_data},
-            )
+            updated = services.update_expense(current.pk, form.expense_change(), by=request.user)
         except services.BudgetError as error:
             form.add_error(None, str(error))
         else:
@@ -514,7 +512,7 @@ def income(request: HttpRequest, programme_slug: str) -> HttpResponse:
     form = IncomeForm(request.POST if write else None, budget=budget)
     if write and form.is_valid():
         try:
-            added = services.record_income(budget, by=request.user, **form.cleaned_data)
+            added = services.record_income(budget, form.income_input(), by=request.user)
         except services.BudgetError as error:
             form.add_error(None, str(error))
         else:
@@ -566,11 +564,7 @@ def edit_income(request: HttpRequest, programme_slug: str, income_id: int) -> Ht
             messages.info(request, _("Je hebt niets gewijzigd."))
             return _see_other(income_page)
         try:
-            updated = services.update_income(
-                current.pk,
-                by=request.user,
-                **{name: form.cleaned_data[name] for name in form.changed_data},
-            )
+            updated = services.update_income(current.pk, form.income_change(), by=request.user)
         except services.BudgetError as error:
             form.add_error(None, str(error))
         else:

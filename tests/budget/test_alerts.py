@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 
 from budget import emails, services
-from budget.models import Budget, BudgetAlert, Expense
+from budget.inputs import ExpenseChange, ExpenseInput, IncomeInput
+from budget.models import Budget, BudgetAlert, Expense, Income
 from budget.tasks import send_budget_alert_mail
 from events.models import ProgrammeRole
 
@@ -41,13 +42,15 @@ def organisers(programme):
 def _spend(budget, by, amount: str) -> Expense:
     return services.record_expense(
         budget,
+        ExpenseInput(
+            category_id=budget.categories.first().pk,
+            supplier="Leverancier",
+            description="Regel",
+            date=dt.date(2027, 1, 1),
+            amount_excl_vat=Decimal(amount),
+            vat_rate=0,
+        ),
         by=by,
-        category=budget.categories.first(),
-        supplier="Leverancier",
-        description="Regel",
-        date=dt.date(2027, 1, 1),
-        amount_excl_vat=amount,
-        vat_rate=0,
     )
 
 
@@ -107,9 +110,13 @@ def test_falling_back_below_removes_the_alert_and_crossing_again_mails_again(
     anne = organisers[0]
     expense = _spend(budget, anne, "850.00")
     assert BudgetAlert.objects.filter(percentage=80).exists()
-    services.update_expense(expense.pk, by=anne, amount_excl_vat="500.00")
+    services.update_expense(
+        expense.pk, ExpenseChange.of(amount_excl_vat=Decimal("500.00")), by=anne
+    )
     assert not BudgetAlert.objects.exists()
-    services.update_expense(expense.pk, by=anne, amount_excl_vat="900.00")
+    services.update_expense(
+        expense.pk, ExpenseChange.of(amount_excl_vat=Decimal("900.00")), by=anne
+    )
     assert BudgetAlert.objects.filter(percentage=80).exists()
 
 
@@ -118,7 +125,14 @@ def test_income_lowers_the_forecast(budget, organisers, tasks):
     _spend(budget, anne, "900.00")
     assert BudgetAlert.objects.filter(percentage=80).exists()
     services.record_income(
-        budget, by=anne, kind="sponsorship", description="Sponsor", date="2027-01-01", amount="300"
+        budget,
+        IncomeInput(
+            kind=Income.Kind.SPONSORSHIP,
+            description="Sponsor",
+            date=dt.date(2027, 1, 1),
+            amount=Decimal("300"),
+        ),
+        by=anne,
     )
     assert not BudgetAlert.objects.exists()
 
@@ -143,6 +157,8 @@ def test_no_mail_when_the_alert_is_gone(budget, organisers, tasks, commit):
     with commit(execute=True):
         expense = _spend(budget, organisers[0], "1200.00")
     alert_id = _alert_ids(tasks)[0]
-    services.update_expense(expense.pk, by=organisers[0], amount_excl_vat="10.00")
+    services.update_expense(
+        expense.pk, ExpenseChange.of(amount_excl_vat=Decimal("10.00")), by=organisers[0]
+    )
     assert emails.send_alert(alert_id) is False
     assert len(mail.outbox) == 0

@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from budget import services
+from budget import errors, services
 from budget.income import record_ticket_income
+from budget.inputs import IncomeChange
 from budget.models import Budget, Income
 from registrations.signals import ticket_income_received, ticket_income_refunded
 
@@ -78,7 +79,7 @@ def test_programme_without_budget_gets_one_rather_than_losing_income(programme, 
 
 
 def test_ticket_income_refuses_fractions_of_cents_and_a_missing_source(budget, activity):
-    with pytest.raises(services.AmountTooPrecise):
+    with pytest.raises(errors.AmountTooPrecise):
         record_ticket_income(
             activity=activity,
             amount=Decimal("1.005"),
@@ -104,5 +105,7 @@ def test_ticket_income_cannot_be_edited_by_hand(budget, activity, django_user_mo
     ProgrammeRole.objects.create(user=organiser, programme=budget.programme, role="organiser")
     _send(ticket_income_received, activity, "55.00", "payment:1")
     with pytest.raises(services.TicketIncomeLocked):
-        services.update_income(Income.objects.get().pk, by=organiser, amount="1.00")
+        services.update_income(
+            Income.objects.get().pk, IncomeChange.of(amount=Decimal("1.00")), by=organiser
+        )
     assert Income.objects.get().amount == Decimal("55.00")

@@ -21,6 +21,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from budget import services
+from budget.inputs import ExpenseInput, IncomeInput
 from budget.models import Budget, Expense, Income
 from events.models import Activity, Programme, ProgrammeRole
 from registrations.models import CheckIn, Registration
@@ -165,16 +166,18 @@ def held(make_activity, make_registration, organiser, programme):
     def expense(category, amount, vat, status, activity=None):
         services.record_expense(
             budget,
+            ExpenseInput(
+                category_id=categories[category].pk,
+                activity_id=activity and activity.pk,
+                supplier="Leverancier",
+                description=f"{category} {amount}",
+                date=dt.date(2027, 1, 15),
+                amount_excl_vat=Decimal(amount),
+                vat_rate=vat,
+            ),
             by=organiser,
             status=status,
             status_date=dt.date(2027, 1, 20),
-            category=categories[category],
-            activity=activity,
-            supplier="Leverancier",
-            description=f"{category} {amount}",
-            date=dt.date(2027, 1, 15),
-            amount_excl_vat=Decimal(amount),
-            vat_rate=vat,
         )
 
     expense("Catering", "200.00", 9, Expense.Status.PAID, dinner)  # 218.00
@@ -183,20 +186,24 @@ def held(make_activity, make_registration, organiser, programme):
     expense("Promotie en drukwerk", "80.00", 0, Expense.Status.PLANNED, afternoon)  # 80.00
     services.record_income(
         budget,
+        IncomeInput(
+            kind=Income.Kind.SPONSORSHIP,
+            description="Bijdrage bakkerij",
+            date=dt.date(2027, 1, 10),
+            amount=Decimal("150.00"),
+        ),
         by=organiser,
-        kind=Income.Kind.SPONSORSHIP,
-        description="Bijdrage bakkerij",
-        date=dt.date(2027, 1, 10),
-        amount="150.00",
     )
     services.record_income(
         budget,
+        IncomeInput(
+            kind=Income.Kind.TICKETS,
+            description="Kaarten aan de deur",
+            date=dt.date(2027, 1, 10),
+            amount=Decimal("40.00"),
+            activity_id=dinner.pk,
+        ),
         by=organiser,
-        kind=Income.Kind.TICKETS,
-        description="Kaarten aan de deur",
-        date=dt.date(2027, 1, 10),
-        amount="40.00",
-        activity=dinner,
     )
     return programme
 
