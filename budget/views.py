@@ -37,15 +37,16 @@ from budget.forms import (
     IncomeForm,
 )
 from budget.models import Attachment, Budget, Expense, Income
+from budget.tables import category_table
 from events.access import get_programme_for_organiser, may_change
 from events.models import Activity, Programme
 from jubileum.lib.money import format_euro
+from jubileum.lib.spreadsheets import XLSX_CONTENT_TYPE
 from jubileum.templatetags.jubileum_format import moment
 
 User = get_user_model()
 
 EXPENSES_PER_PAGE = 50
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _see_other(url: str) -> HttpResponseRedirect:
@@ -123,6 +124,7 @@ def dashboard(request: HttpRequest, programme_slug: str) -> HttpResponse:
         )
     budget.programme = programme
     summary = services.summarise(budget)
+    expenses_url = reverse("budget:expenses", args=[programme.slug])
     return render(
         request,
         "budget/dashboard.html",
@@ -132,6 +134,12 @@ def dashboard(request: HttpRequest, programme_slug: str) -> HttpResponse:
             budget,
             summary=summary,
             charts=_charts(summary, budget) if summary.expense_count else [],
+            category_table=category_table(
+                summary,
+                id="categories",
+                caption_hidden=True,
+                link=lambda line: f"{expenses_url}?category={line.id}",
+            ),
         ),
     )
 
@@ -613,4 +621,4 @@ def export_csv(request: HttpRequest, programme_slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def export_xlsx(request: HttpRequest, programme_slug: str) -> HttpResponse:
-    return _export(request, programme_slug, exports.ledger_xlsx, "xlsx", XLSX)
+    return _export(request, programme_slug, exports.ledger_xlsx, "xlsx", XLSX_CONTENT_TYPE)

@@ -191,3 +191,26 @@ def test_ledger_rows_take_one_query(budget, django_assert_num_queries):
     Expense.objects.update(activity=None)
     with django_assert_num_queries(1):
         exports.ledger_rows(budget)
+
+
+def test_a_supplier_that_looks_like_a_formula_stays_text(budget, people):
+    supplier = "=1+2"
+    services.record_expense(
+        budget,
+        ExpenseInput(
+            category_id=budget.categories.get(name="Catering").pk,
+            supplier=supplier,
+            description="@SUM(A1:A9)",
+            date=dt.date(2027, 2, 1),
+            amount_excl_vat=Decimal("1.00"),
+        ),
+        by=people[0],
+    )
+    text = exports.ledger_csv(budget).decode("utf-8")
+    table = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
+    assert table[-2][1:3] == ["'=1+2", "'@SUM(A1:A9)"]
+    sheet = load_workbook(io.BytesIO(exports.ledger_xlsx(budget)))["Uitgaven"]
+    values = list(sheet.iter_rows())
+    supplier_cell, description_cell = values[-2][1], values[-2][2]
+    assert (supplier_cell.value, supplier_cell.data_type) == (supplier, "s")
+    assert (description_cell.value, description_cell.data_type) == ("@SUM(A1:A9)", "s")
