@@ -30,8 +30,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Lower
 from django.utils import formats, timezone
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -327,105 +325,6 @@ def programme_report(programme: Programme, *, now: dt.datetime | None = None) ->
 
 # --- Charts ------------------------------------------------------------------------------------
 
-# The parts of a bar of persons: key (for the CSS legend key), fill, outline. Each differs by
-# pattern or shade as well as colour, and the legend and the table say which is which.
-ATTENDED = ("attended", "#1b4f72", None)
-NO_SHOW = ("no-show", "url(#{id}-hatch)", "#1b4f72")
-UPCOMING = ("upcoming", "#9cc3e6", "#1b4f72")
-
-
-@dataclass(frozen=True)
-class PersonsBar:
-    label: str
-    parts: tuple[int, int, int]  # attended, no-show, registered for an activity still to come
-    figure: str  # the bar's figures in words, shown beside its label
-    mark: int | None = None  # places, drawn as a line across the bar
-
-
-def _short(text: str, length: int = 58) -> str:
-    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
-
-
-def _persons_chart(
-    *,
-    chart_id: str,
-    title: str,
-    description: str,
-    bars: list[PersonsBar],
-    part_labels: tuple[str, str, str],
-    mark_label: str,
-) -> str:
-    """Horizontal stacked bars of persons, each with its label above it; an SVG string."""
-    left, right, top_margin, row_height, bar_height = 8, 16, 30, 52, 18
-    plot = charts.WIDTH - left - right
-    height = top_margin + row_height * max(len(bars), 1) + 6
-    maximum = max([sum(bar.parts) for bar in bars] + [bar.mark or 0 for bar in bars] + [1])
-    top, step = charts._scale_top(Decimal(maximum))
-
-    def x(persons: Decimal | int) -> float:
-        return left + float(Decimal(persons) / top) * plot
-
-    parts = charts._svg_open(chart_id, height, title, description)
-    parts.append(
-        f'<defs><pattern id="{chart_id}-hatch" width="6" height="6" '
-        'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
-        '<rect width="6" height="6" fill="#ffffff"/>'
-        '<line x1="0" y1="0" x2="0" y2="6" stroke="#1b4f72" stroke-width="2.5"/>'
-        "</pattern></defs>"
-    )
-    parts.append('<g class="chart__grid" aria-hidden="true">')
-    tick = Decimal(0)
-    while tick <= top:
-        tx = charts._f(x(tick))
-        parts.append(
-            f'<line x1="{tx}" y1="{top_margin - 6}" x2="{tx}" y2="{height - 4}" '
-            'stroke="#e0e0e0" stroke-width="1"/>'
-            f'<text x="{tx}" y="{top_margin - 12}" text-anchor="middle" font-size="12" '
-            f'fill="#4d4d4d">{escape(formats.number_format(int(tick), force_grouping=True))}'
-            "</text>"
-        )
-        tick += step
-    parts.append("</g>")
-    styles = [ATTENDED, NO_SHOW, UPCOMING]
-    for index, bar in enumerate(bars):
-        row_top = top_margin + index * row_height
-        bar_top = row_top + 22
-        parts.append('<g class="chart__row">')
-        parts.append(
-            f'<text x="{left}" y="{row_top + 15}" font-size="13" fill="#1b1b1b">'
-            f"{escape(_short(bar.label))}</text>"
-            f'<text x="{charts.WIDTH - right}" y="{row_top + 15}" text-anchor="end" '
-            f'font-size="12" fill="#4d4d4d">{escape(bar.figure)}</text>'
-        )
-        start = 0
-        for (key, fill, stroke), label, persons in zip(styles, part_labels, bar.parts, strict=True):
-            if persons <= 0:
-                continue
-            width = max(x(start + persons) - x(start), 1.5)
-            outline = f' stroke="{stroke}" stroke-width="1.5"' if stroke else ""
-            parts.append(
-                f'<rect class="chart__{key}" x="{charts._f(x(start))}" y="{bar_top}" '
-                f'width="{charts._f(width)}" height="{bar_height}" '
-                f'fill="{fill.format(id=chart_id)}"{outline}>'
-                f"<title>{escape(bar.label)}{charts._DASH}{escape(label)}: {persons}</title></rect>"
-            )
-            start += persons
-        if bar.mark is not None:
-            mark = charts._f(x(bar.mark))
-            parts.append(
-                f'<line class="chart__target" x1="{mark}" y1="{bar_top - 5}" x2="{mark}" '
-                f'y2="{bar_top + bar_height + 5}" stroke="#1b1b1b" stroke-width="3">'
-                f"<title>{escape(bar.label)}{charts._DASH}{escape(mark_label)}: "
-                f"{bar.mark}</title></line>"
-            )
-        parts.append("</g>")
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _date(value: dt.datetime) -> str:
-    return formats.date_format(timezone.localtime(value), "j M Y")
-
 
 def attendance_chart(report: ProgrammeReport) -> charts.Chart:
     """Per activity that takes registrations: who came, who did not, who is still to come."""
@@ -441,7 +340,7 @@ def attendance_chart(report: ProgrammeReport) -> charts.Chart:
                 "registered": row.registered,
             }
             parts = (row.attended, row.no_show, 0)
-        bars.append(PersonsBar(row.title, parts, figure, row.capacity))
+        bars.append(charts.PersonsBar(row.title, parts, figure, row.capacity))
     title = _("Aanwezig per activiteit")
     description = _(
         "Liggende balken per activiteit, in personen: aanwezig (donker), niet gekomen "
@@ -458,7 +357,7 @@ def attendance_chart(report: ProgrammeReport) -> charts.Chart:
             "rate": formats.number_format(report.attendance_rate, 1),
         }
     labels = (_("aanwezig"), _("niet gekomen"), _("aangemeld, nog niet geweest"))
-    svg = _persons_chart(
+    svg = charts.persons_svg(
         chart_id="chart-attendance",
         title=title,
         description=description,
@@ -466,12 +365,12 @@ def attendance_chart(report: ProgrammeReport) -> charts.Chart:
         part_labels=labels,
         mark_label=_("plaatsen"),
     )
-    dash = charts._DASH.strip()
+    dash = charts.DASH.strip()
     return charts.Chart(
         id="chart-attendance",
         title=title,
         description=description,
-        svg=mark_safe(svg),  # every text in it went through escape()
+        svg=svg,
         caption=_("Aanwezig per activiteit in cijfers"),
         headers=[
             _("Activiteit"),
@@ -506,7 +405,7 @@ def attendance_chart(report: ProgrammeReport) -> charts.Chart:
 def kinds_chart(report: ProgrammeReport) -> charts.Chart:
     """Per kind of attendee: persons who came, and persons registered who did not (yet)."""
     bars = [
-        PersonsBar(
+        charts.PersonsBar(
             row.label,
             (row.attended, max(row.registered - row.attended, 0), 0),
             _("%(attended)s van %(registered)s aanwezig")
@@ -525,7 +424,7 @@ def kinds_chart(report: ProgrammeReport) -> charts.Chart:
             "kind": largest.label.lower(),
             "persons": largest.registered,
         }
-    svg = _persons_chart(
+    svg = charts.persons_svg(
         chart_id="chart-kinds",
         title=title,
         description=description,
@@ -537,7 +436,7 @@ def kinds_chart(report: ProgrammeReport) -> charts.Chart:
         id="chart-kinds",
         title=title,
         description=description,
-        svg=mark_safe(svg),  # every text in it went through escape()
+        svg=svg,
         caption=_("Inwoners en leden in cijfers"),
         headers=[_("Soort deelnemer"), _("Aangemeld"), _("Aanwezig")],
         rows=[[row.label, str(row.registered), str(row.attended)] for row in report.kinds],

@@ -17,8 +17,7 @@ from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
-from budget import report
-from budget.views import _charts as budget_charts
+from budget import charts, report
 from events.access import get_programme_for_organiser, may_change
 from jubileum.lib.spreadsheets import XLSX_CONTENT_TYPE
 
@@ -36,7 +35,7 @@ def programme_report(request: HttpRequest, programme_slug: str) -> HttpResponse:
     figures = report.programme_report(programme)
     money_charts = []
     if figures.summary is not None and figures.budget is not None and figures.summary.expense_count:
-        money_charts = budget_charts(figures.summary, figures.budget)
+        money_charts = charts.budget_charts(figures.summary, figures.budget)
     response = render(
         request,
         "organiser/report.html",

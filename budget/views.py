@@ -87,30 +87,6 @@ def _context(request: HttpRequest, programme: Programme, budget: Budget, **extra
 # --- Dashboard -------------------------------------------------------------------------------
 
 
-def _charts(summary: services.BudgetSummary, budget: Budget) -> list[charts.Chart]:
-    bars = [
-        charts.CategoryBar(
-            label=row.name,
-            paid=row.paid,
-            committed=row.open_commitments,
-            planned=row.planned,
-            budgeted=row.planned_amount,
-        )
-        for row in summary.per_category
-    ]
-    series = [
-        charts.Series(
-            _("Betaald"), "paid", [(point.date, point.paid) for point in summary.over_time]
-        ),
-        charts.Series(
-            _("Verwacht (als alles gepland en besteld is betaald)"),
-            "forecast",
-            [(point.date, point.forecast) for point in summary.over_time],
-        ),
-    ]
-    return [charts.category_chart(bars), charts.cumulative_chart(series, budget.total)]
-
-
 @login_required
 @require_GET
 def dashboard(request: HttpRequest, programme_slug: str) -> HttpResponse:
@@ -133,7 +109,7 @@ def dashboard(request: HttpRequest, programme_slug: str) -> HttpResponse:
             programme,
             budget,
             summary=summary,
-            charts=_charts(summary, budget) if summary.expense_count else [],
+            charts=charts.budget_charts(summary, budget) if summary.expense_count else [],
             category_table=category_table(
                 summary,
                 id="categories",
