@@ -34,6 +34,7 @@ from budget.inputs import (
     parse_vat_rate,
 )
 from budget.models import Budget, Expense, Income, VatRate
+from budget.summary import BudgetSummary, summarise
 from events.access import get_programme_for_organiser
 from events.api import MAX_ID
 from events.models import Programme
@@ -163,7 +164,7 @@ class BudgetSummaryOut(Schema):
     over_time: list[OverTimeOut]
 
 
-def _summary_body(budget: Budget, summary: services.BudgetSummary) -> dict[str, Any]:
+def _summary_body(budget: Budget, summary: BudgetSummary) -> dict[str, Any]:
     percentage = summary.forecast_percentage
     return {
         "programme": budget.programme.slug,
@@ -442,7 +443,7 @@ def get_budget(request: HttpRequest, slug: str = SLUG) -> dict[str, Any]:
     """Budget, planned, committed, invoiced, paid, income, remaining and forecast, per category,
     per activity and over time, as on the budget page."""
     budget = _budget(request, slug)
-    return _summary_body(budget, services.summarise(budget))
+    return _summary_body(budget, summarise(budget))
 
 
 @router.get(

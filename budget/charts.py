@@ -25,7 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from budget.models import Budget
-from budget.services import BudgetSummary
+from budget.summary import BudgetSummary
 from jubileum.lib.money import format_euro
 
 ZERO = Decimal("0.00")
@@ -276,6 +276,7 @@ def category_chart(bars: list[CategoryBar], *, chart_id: str = "chart-categories
         ("committed", _("besteld"), "#5b9bd5", ""),
         ("planned", _("gepland"), f"url(#{chart_id}-hatch)", "#1b4f72"),
     ]
+    target = _("begroot")
     rows = []
     for index, bar in enumerate(bars):
         row_top = top_margin + index * row_height
@@ -332,7 +333,7 @@ def category_chart(bars: list[CategoryBar], *, chart_id: str = "chart-categories
                 "#1b1b1b",
                 width="3",
                 css_class="chart__target",
-                title=f"{bar.label}{DASH}{_('begroot')}: {format_euro(bar.budgeted)}",
+                title=f"{bar.label}{DASH}{target}: {format_euro(bar.budgeted)}",
             )
         rows.append(BarRow(labels, blocks, mark))
     drawing = Drawing(chart_id, height, title, description, hatch=True, grid=grid, rows=rows)
@@ -527,6 +528,7 @@ def cumulative_chart(
     ]
     grid.append(Tick(Rule(str(left_margin), axis_y, str(WIDTH - right), axis_y, "#4d4d4d")))
 
+    budget_word = _("Budget")
     budget_line = Rule(
         str(left_margin),
         _f(y(total)),
@@ -536,7 +538,7 @@ def cumulative_chart(
         width="2.5",
         dash="10 5",
         css_class="chart__budget",
-        title=f"{_('Budget')}: {format_euro(total)}",
+        title=f"{budget_word}: {format_euro(total)}",
     )
     budget_label = Label(
         str(WIDTH - right),

@@ -20,6 +20,7 @@ from simple_history.models import HistoricalRecords
 
 from budget.errors import ApprovalRequired, OwnExpense, StatusBackwards, UnknownStatus
 from events.models import Activity, Programme
+from jubileum.lib import storage
 
 CENT = Decimal("0.01")
 
@@ -303,9 +304,7 @@ class Expense(models.Model):
 
 def private_storage():
     # The lazy proxy follows changes to STORAGES (tests point it at a temporary folder).
-    from jubileum.lib.storage import private_storage
-
-    return private_storage
+    return storage.private_storage
 
 
 def attachment_path(attachment: Attachment, filename: str) -> str:

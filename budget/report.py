@@ -4,7 +4,7 @@ reached, and what it cost, as a printable page and as an Excel workbook.
 It lives in the budget app because it joins the registrations' figures with the budget's (apps
 depend one way: budget → registrations → events). Every figure is a sum in the database, so the
 report takes a fixed number of queries however many registrations and check-ins there are. The
-money comes from `budget.services.summarise`, the same figures as the budget dashboard.
+money comes from `budget.summary.summarise`, the same figures as the budget dashboard.
 
 What the figures mean:
 
@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy
 
 from budget import charts, exports
 from budget.models import CENT, Budget, Income
-from budget.services import ActivityLine, BudgetSummary, summarise
+from budget.summary import ActivityLine, BudgetSummary, summarise
 from budget.tables import category_table
 from events.models import Activity, Programme
 from jubileum.lib.tables import (

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.utils.translation import gettext as _
 
-from budget.services import BudgetSummary, CategoryLine
+from budget.summary import BudgetSummary, CategoryLine
 from jubileum.lib.tables import Column, Format, Table
 
 EURO = Format.EURO

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from budget import charts, exports, services
+from budget.errors import BudgetError
 from budget.forms import (
     AdvanceForm,
     AttachmentForm,
@@ -37,6 +38,7 @@ from budget.forms import (
     IncomeForm,
 )
 from budget.models import Attachment, Budget, Expense, Income
+from budget.summary import summarise
 from budget.tables import category_table
 from events.access import get_programme_for_organiser, may_change
 from events.models import Activity, Programme
@@ -99,7 +101,7 @@ def dashboard(request: HttpRequest, programme_slug: str) -> HttpResponse:
             {"programme": programme, "may_change": may_change(programme)},
         )
     budget.programme = programme
-    summary = services.summarise(budget)
+    summary = summarise(budget)
     expenses_url = reverse("budget:expenses", args=[programme.slug])
     return render(
         request,
@@ -157,7 +159,7 @@ def expenses(request: HttpRequest, programme_slug: str) -> HttpResponse:
                 status=form.cleaned_data["status"],
                 status_date=form.cleaned_data["date"],
             )
-        except services.BudgetError as error:
+        except BudgetError as error:
             form.add_error(None, str(error))
         else:
             if not request.htmx:
@@ -190,13 +192,13 @@ def expenses(request: HttpRequest, programme_slug: str) -> HttpResponse:
     if request.htmx and not request.htmx.history_restore_request:
         if write:
             if added is not None:
-                context["summary"] = services.summarise(budget)
+                context["summary"] = summarise(budget)
             # htmx swaps only 2xx answers, so a refused form comes back as 200 with its errors.
             response = render(request, "budget/expenses.html#add", context)
         else:
             response = render(request, "budget/expenses.html#list", context)
     else:
-        context["summary"] = services.summarise(budget)
+        context["summary"] = summarise(budget)
         response = render(request, "budget/expenses.html", context, status=422 if write else 200)
     # The same URL answers with a page or a fragment: caches must keep them apart.
     patch_vary_headers(response, ["HX-Request"])
@@ -315,7 +317,7 @@ def _render_expense(
             attachments=list(expense.attachments.select_related("uploaded_by")),
             history=_history(expense),
             error=error,
-            summary=services.summarise(budget),
+            summary=summarise(budget),
         ),
         status=status,
     )
@@ -348,7 +350,7 @@ def edit_expense(request: HttpRequest, programme_slug: str, expense_id: int) -> 
         was_approved = current.is_approved
         try:
             updated = services.update_expense(current.pk, form.expense_change(), by=request.user)
-        except services.BudgetError as error:
+        except BudgetError as error:
             form.add_error(None, str(error))
         else:
             message = _("De uitgave “%(description)s” is gewijzigd.") % {
@@ -372,7 +374,7 @@ def edit_expense(request: HttpRequest, programme_slug: str, expense_id: int) -> 
             budget,
             expense=current,
             form=form,
-            summary=services.summarise(budget),
+            summary=summarise(budget),
         ),
         status=422 if write else 200,
     )
@@ -392,7 +394,7 @@ def advance(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpR
                 by=request.user,
                 on_date=form.cleaned_data["on_date"],
             )
-        except services.BudgetError as error:
+        except BudgetError as error:
             messages.error(request, str(error))
         else:
             messages.success(
@@ -411,7 +413,7 @@ def approve(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpR
     current = _get_expense_for_organiser(budget, expense_id)
     try:
         services.approve_expense(current.pk, by=request.user)
-    except services.BudgetError as error:
+    except BudgetError as error:
         messages.error(request, str(error))
     else:
         messages.success(
@@ -435,7 +437,7 @@ def upload(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpRe
             services.add_attachment(
                 current.pk, form.cleaned_data["file"], form.cleaned_data["kind"], by=request.user
             )
-        except services.BudgetError as error:
+        except BudgetError as error:
             form.add_error("file", str(error))
         else:
             messages.success(
@@ -481,7 +483,7 @@ def approvals(request: HttpRequest, programme_slug: str) -> HttpResponse:
     return render(
         request,
         "budget/approvals.html",
-        _context(request, programme, budget, queue=queue, summary=services.summarise(budget)),
+        _context(request, programme, budget, queue=queue, summary=summarise(budget)),
     )
 
 
@@ -497,7 +499,7 @@ def income(request: HttpRequest, programme_slug: str) -> HttpResponse:
     if write and form.is_valid():
         try:
             added = services.record_income(budget, form.income_input(), by=request.user)
-        except services.BudgetError as error:
+        except BudgetError as error:
             form.add_error(None, str(error))
         else:
             messages.success(
@@ -506,7 +508,7 @@ def income(request: HttpRequest, programme_slug: str) -> HttpResponse:
                 % {"description": added.description, "amount": format_euro(added.amount)},
             )
             return _see_other(reverse("budget:income", args=[programme.slug]))
-    summary = services.summarise(budget)
+    summary = summarise(budget)
     other = (
         Income.objects.filter(budget=budget)
         .exclude(kind=Income.Kind.TICKETS)
@@ -549,7 +551,7 @@ def edit_income(request: HttpRequest, programme_slug: str, income_id: int) -> Ht
             return _see_other(income_page)
         try:
             updated = services.update_income(current.pk, form.income_change(), by=request.user)
-        except services.BudgetError as error:
+        except BudgetError as error:
             form.add_error(None, str(error))
         else:
             messages.success(
@@ -567,7 +569,7 @@ def edit_income(request: HttpRequest, programme_slug: str, income_id: int) -> Ht
             budget,
             income=current,
             form=form,
-            summary=services.summarise(budget),
+            summary=summarise(budget),
         ),
         status=422 if write else 200,
     )

@@ -10,6 +10,7 @@ from django.core import mail
 from budget import emails, services
 from budget.inputs import ExpenseChange, ExpenseInput, IncomeInput
 from budget.models import Budget, BudgetAlert, Expense, Income
+from budget.summary import summarise
 from budget.tasks import send_budget_alert_mail
 from events.models import ProgrammeRole
 
@@ -74,7 +75,7 @@ def test_crossing_80_then_100_mails_once_each(
         _spend(budget, anne, "200.00")  # 105 %
     assert sorted(BudgetAlert.objects.values_list("percentage", flat=True)) == [80, 100]
     assert len(_alert_ids(tasks)) == 2
-    summary = services.summarise(budget)
+    summary = summarise(budget)
     assert summary.alerts == [80, 100]
     assert summary.over_budget
 

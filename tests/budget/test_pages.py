@@ -14,7 +14,7 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from budget import services
+from budget import errors, services
 from budget.inputs import ExpenseChange, ExpenseInput, IncomeInput
 from budget.models import Attachment, Budget, Category, Expense, Income
 from events.models import ProgrammeRole
@@ -930,7 +930,7 @@ def test_service_refusal_on_the_edit_page_shows_its_message(
     client, budget, organiser, expense, monkeypatch
 ):
     def refuse(*args, **kwargs):
-        raise services.NotAnOrganiser
+        raise errors.NotAnOrganiser
 
     monkeypatch.setattr(services, "update_expense", refuse)
     client.force_login(organiser)

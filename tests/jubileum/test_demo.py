@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from budget.models import Budget, BudgetAlert, Category, Expense, Income
-from budget.services import approval_queue, summarise
+from budget.services import approval_queue
+from budget.summary import summarise
 from events.models import Activity, Programme, Question
 from jubileum.demo import PROGRAMME_SLUG, anchor_saturday
 from registrations.models import Registration
