@@ -200,7 +200,7 @@ def in_process(args: argparse.Namespace) -> int:
         from django.test import Client
         from django.urls import NoReverseMatch, reverse
 
-        from budget.services import summarise
+        from budget.summary import summarise
 
         user = get_user_model().objects.create_user(username="bench", email="bench@example.org")
         client = Client(HTTP_HOST="localhost")

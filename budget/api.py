@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema, Status
@@ -25,7 +25,16 @@ from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from budget import services
+from budget.inputs import (
+    ExpenseChange,
+    ExpenseInput,
+    IncomeInput,
+    max_length,
+    parse_amount,
+    parse_vat_rate,
+)
 from budget.models import Budget, Expense, Income, VatRate
+from budget.summary import BudgetSummary, summarise
 from events.access import get_programme_for_organiser
 from events.api import MAX_ID
 from events.models import Programme
@@ -155,7 +164,7 @@ class BudgetSummaryOut(Schema):
     over_time: list[OverTimeOut]
 
 
-def _summary_body(budget: Budget, summary: services.BudgetSummary) -> dict[str, Any]:
+def _summary_body(budget: Budget, summary: BudgetSummary) -> dict[str, Any]:
     percentage = summary.forecast_percentage
     return {
         "programme": budget.programme.slug,
@@ -277,10 +286,6 @@ class ExpenseOut(Schema):
         return _money(obj.counted_amount)
 
     @staticmethod
-    def resolve_needs_approval(obj: Expense) -> bool:
-        return services.needs_approval(obj)
-
-    @staticmethod
     def resolve_approved_by(obj: Expense) -> str | None:
         return _person(obj.approved_by)
 
@@ -327,12 +332,16 @@ def money_in(description: str) -> Any:
     return Field(..., pattern=MONEY_INPUT_PATTERN, description=description, examples=["1234.50"])
 
 
+def text_in(model: type[Model], field: str, **kwargs: Any) -> Any:
+    return Field(max_length=max_length(model, field), **kwargs)
+
+
 class ExpenseIn(StrictIn):
     category_id: int = Field(ge=1, le=MAX_ID)
     activity_id: int | None = Field(None, ge=1, le=MAX_ID)
-    supplier: str = Field(min_length=1, max_length=200)
-    description: str = Field(min_length=1, max_length=300)
-    invoice_number: str = Field("", max_length=100)
+    supplier: str = text_in(Expense, "supplier", min_length=1)
+    description: str = text_in(Expense, "description", min_length=1)
+    invoice_number: str = text_in(Expense, "invoice_number", default="")
     date: dt.date
     amount_excl_vat: str = money_in("EUR excluding VAT, at most two decimals, e.g. `1234.50`.")
     vat_rate: int = Field(VatRate.HIGH, description="0, 9 or 21 (%).")
@@ -343,13 +352,30 @@ class ExpenseIn(StrictIn):
     )
     status_date: dt.date | None = Field(None, description="Date of that step; today if empty.")
 
+    def to_input(self) -> ExpenseInput:
+        """The typed input, through the amount and VAT rules (422 with the rule's code)."""
+        return ExpenseInput(
+            category_id=self.category_id,
+            activity_id=self.activity_id,
+            supplier=self.supplier,
+            description=self.description,
+            invoice_number=self.invoice_number,
+            date=self.date,
+            amount_excl_vat=parse_amount(self.amount_excl_vat),
+            vat_rate=parse_vat_rate(self.vat_rate),
+        )
+
+
+# Fields of an expense that cannot be empty: null for one of them leaves it as it is.
+KEPT_WHEN_NULL = {"category_id", "supplier", "description", "date", "amount_excl_vat", "vat_rate"}
+
 
 class ExpensePatchIn(StrictIn):
     category_id: int | None = Field(None, ge=1, le=MAX_ID)
     activity_id: int | None = Field(None, ge=1, le=MAX_ID)
-    supplier: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = Field(None, min_length=1, max_length=300)
-    invoice_number: str | None = Field(None, max_length=100)
+    supplier: str | None = text_in(Expense, "supplier", default=None, min_length=1)
+    description: str | None = text_in(Expense, "description", default=None, min_length=1)
+    invoice_number: str | None = text_in(Expense, "invoice_number", default=None)
     date: dt.date | None = None
     amount_excl_vat: str | None = Field(None, pattern=MONEY_INPUT_PATTERN)
     vat_rate: int | None = None
@@ -358,13 +384,38 @@ class ExpensePatchIn(StrictIn):
     )
     status_date: dt.date | None = Field(None, description="Date of that step; today if empty.")
 
+    def to_change(self) -> ExpenseChange:
+        """The fields sent (others stay), typed as `ExpenseIn.to_input` types them."""
+        fields = self.model_dump(exclude_unset=True, exclude={"status", "status_date"})
+        fields = {
+            key: value
+            for key, value in fields.items()
+            if value is not None or key not in KEPT_WHEN_NULL
+        }
+        if "invoice_number" in fields:
+            fields["invoice_number"] = fields["invoice_number"] or ""
+        if "amount_excl_vat" in fields:
+            fields["amount_excl_vat"] = parse_amount(fields["amount_excl_vat"])
+        if "vat_rate" in fields:
+            fields["vat_rate"] = parse_vat_rate(fields["vat_rate"])
+        return ExpenseChange.of(**fields)
+
 
 class IncomeIn(StrictIn):
     kind: Income.Kind = Field(description="`sponsorship`, `other`, or `tickets` sold at the door.")
     activity_id: int | None = Field(None, ge=1, le=MAX_ID)
-    description: str = Field(min_length=1, max_length=300)
+    description: str = text_in(Income, "description", min_length=1)
     date: dt.date
     amount: str = money_in("EUR, positive, at most two decimals.")
+
+    def to_input(self) -> IncomeInput:
+        return IncomeInput(
+            kind=self.kind,
+            activity_id=self.activity_id,
+            description=self.description,
+            date=self.date,
+            amount=parse_amount(self.amount),
+        )
 
 
 class ExpenseFilters(Schema):
@@ -392,7 +443,7 @@ def get_budget(request: HttpRequest, slug: str = SLUG) -> dict[str, Any]:
     """Budget, planned, committed, invoiced, paid, income, remaining and forecast, per category,
     per activity and over time, as on the budget page."""
     budget = _budget(request, slug)
-    return _summary_body(budget, services.summarise(budget))
+    return _summary_body(budget, summarise(budget))
 
 
 @router.get(
@@ -430,13 +481,12 @@ def create_expense(request: HttpRequest, payload: ExpenseIn, slug: str = SLUG) -
     """Organisers only. 422 for a bad amount (`amount_too_precise`, `amount_not_positive`), VAT
     rate (`invalid_vat_rate`), category or activity of another programme."""
     budget = _budget(request, slug, write=True)
-    fields = payload.model_dump(exclude={"category_id", "activity_id"})
     expense = services.record_expense(
         budget,
+        payload.to_input(),
         by=request.auth,
-        category=payload.category_id,
-        activity=payload.activity_id,
-        **fields,
+        status=payload.status,
+        status_date=payload.status_date,
     )
     return Status(201, _expenses(budget).get(pk=expense.pk))
 
@@ -458,14 +508,13 @@ def change_expense(
     or neither. Raising the amount of an approved expense withdraws the approval."""
     budget = _budget(request, slug, write=True)
     expense = _expenses(budget).get(pk=id)
-    fields = payload.model_dump(exclude_unset=True)
-    for key in ("category_id", "activity_id"):
-        if key in fields:
-            fields[key.removesuffix("_id")] = fields.pop(key)
-    for key in ("supplier", "description", "date", "amount_excl_vat", "vat_rate", "category"):
-        if key in fields and fields[key] is None:
-            fields.pop(key)
-    services.update_expense(expense.pk, by=request.auth, **fields)
+    services.update_expense(
+        expense.pk,
+        payload.to_change(),
+        by=request.auth,
+        status=payload.status,
+        status_date=payload.status_date,
+    )
     return _expenses(budget).get(pk=id)
 
 
@@ -514,6 +563,5 @@ def list_income(request: HttpRequest, slug: str = SLUG) -> QuerySet[Income]:
 def create_income(request: HttpRequest, payload: IncomeIn, slug: str = SLUG) -> Status:
     """Organisers only: sponsorship, a gift, other income, or ticket sales at the door."""
     budget = _budget(request, slug, write=True)
-    fields = payload.model_dump(exclude={"activity_id"})
-    income = services.record_income(budget, by=request.auth, activity=payload.activity_id, **fields)
+    income = services.record_income(budget, payload.to_input(), by=request.auth)
     return Status(201, Income.objects.select_related("activity", "recorded_by").get(pk=income.pk))

@@ -31,6 +31,7 @@ def _default_categories(sender, instance, created: bool, raw: bool = False, **kw
     # Every new budget starts with the default categories, however it is made (page, admin,
     # demo, ticket income for a programme without one); fixtures (`raw`) bring their own.
     if created and not raw:
+        # apps.py loads before the models; the services import them.
         from budget.services import ensure_default_categories
 
         ensure_default_categories(instance)

@@ -1,10 +1,12 @@
-"""Charts for the budget dashboard, drawn on the server as inline SVG.
+"""Charts for the budget dashboard and the programme report, drawn on the server as inline SVG.
 
-No chart library and nothing from another host: each chart is a small SVG string with
-role="img", a <title> and a <desc>, and carries its figures as a table (`Chart.headers`,
-`Chart.rows`) that the page shows beside it, so a screen reader (or anyone who prefers numbers)
-reads the same figures. Series differ by pattern and dash as well as colour, and the legend and
-the table name them in words, so colour is never the only carrier of meaning.
+No chart library and nothing from another host. Python works out the geometry: where each
+grid line, bar, line and label goes (the `Drawing` dataclasses below); the template
+`components/charts/drawing.svg.html` draws it, escaping every text as any template does. Each
+chart has role="img", a <title> and a <desc>, and carries its figures as a table
+(`Chart.headers`, `Chart.rows`) that the page shows beside it, so a screen reader (or anyone who
+prefers numbers) reads the same figures. Series differ by pattern and dash as well as colour,
+and the legend and the table name them in words, so colour is never the only carrier of meaning.
 
 Money stays Decimal in the data and the tables; it becomes float only to place pixels.
 """
@@ -12,21 +14,29 @@ Money stays Decimal in the data and the tables; it becomes float only to place p
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.template.loader import render_to_string
 from django.utils import formats, timezone
-from django.utils.html import conditional_escape, escape
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from budget.models import Budget
+from budget.summary import BudgetSummary
 from jubileum.lib.money import format_euro
 
 ZERO = Decimal("0.00")
-_DASH = " \u2013 "
+DASH = " \u2013 "
 
 # Width of every chart in SVG units; the page scales it to the column it sits in.
 WIDTH = 640
+TEMPLATE = "components/charts/drawing.svg.html"
+
+
+# --- What a chart shows ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,14 @@ class CategoryBar:
     @property
     def forecast(self) -> Decimal:
         return self.paid + self.committed + self.planned
+
+
+@dataclass(frozen=True)
+class PersonsBar:
+    label: str
+    parts: tuple[int, int, int]  # attended, no-show, registered for an activity still to come
+    figure: str  # the bar's figures in words, shown beside its label
+    mark: int | None = None  # places, drawn as a line across the bar
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,95 @@ class Chart:
         )
 
 
+# --- Where it goes: the geometry the template draws --------------------------------------------
+# Coordinates are text already, as they appear in the SVG (one decimal for computed positions).
+
+
+@dataclass(frozen=True)
+class Label:
+    x: str
+    y: str
+    text: str
+    size: int
+    fill: str
+    anchor: str = ""
+    css_class: str = ""
+    weight: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A straight line; with a `title`, one that says what it marks."""
+
+    x1: str
+    y1: str
+    x2: str
+    y2: str
+    stroke: str
+    width: str = "1"
+    dash: str = ""
+    css_class: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Tick:
+    rule: Rule
+    label: Label | None = None
+
+
+@dataclass(frozen=True)
+class Block:
+    """One part of a bar: `key` names it for the legend (class `chart__<key>`)."""
+
+    key: str
+    x: str
+    y: str
+    width: str
+    height: str
+    fill: str
+    title: str
+    stroke: str = ""
+
+
+@dataclass(frozen=True)
+class BarRow:
+    labels: list[Label]
+    blocks: list[Block]
+    mark: Rule | None = None
+
+
+@dataclass(frozen=True)
+class Path:
+    css_class: str
+    d: str
+    stroke: str
+    width: str
+    title: str
+    dash: str = ""
+
+
+@dataclass(frozen=True)
+class Drawing:
+    id: str
+    height: int
+    title: str
+    description: str
+    width: int = WIDTH
+    hatch: bool = False  # defines the pattern `<id>-hatch` that planned and no-show parts use
+    grid: Sequence[Tick] = ()
+    rows: Sequence[BarRow] = ()
+    rules: Sequence[Rule] = ()
+    labels: Sequence[Label] = ()
+    paths: Sequence[Path] = ()
+
+    def svg(self) -> SafeString:
+        return render_to_string(TEMPLATE, {"drawing": self})
+
+
+# --- Scales ------------------------------------------------------------------------------------
+
+
 def _euros(amount: Decimal) -> str:
     """An axis label: whole euros without the cents ("€ 2.000"), else as everywhere."""
     text = format_euro(amount)
@@ -110,18 +217,23 @@ def _scale_top(maximum: Decimal) -> tuple[Decimal, Decimal]:
     return top, step
 
 
-def _svg_open(chart_id: str, height: int, title: str, description: str) -> list[str]:
-    return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart__svg" id="{chart_id}-svg" '
-        f'viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-labelledby="{chart_id}-title {chart_id}-desc" focusable="false">',
-        f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
-    ]
+def _ticks(top: Decimal, step: Decimal) -> list[Decimal]:
+    ticks, tick = [], ZERO
+    while tick <= top:
+        ticks.append(tick)
+        tick += step
+    return ticks
 
 
 def _f(value: float) -> str:
     return f"{value:.1f}"
+
+
+def _short(text: str, length: int = 58) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+# --- Charts ------------------------------------------------------------------------------------
 
 
 def category_chart(bars: list[CategoryBar], *, chart_id: str = "chart-categories") -> Chart:
@@ -144,84 +256,95 @@ def category_chart(bars: list[CategoryBar], *, chart_id: str = "chart-categories
     )
     if over:
         description += " " + _("Boven het begrote bedrag: %(names)s.") % {"names": ", ".join(over)}
-    parts = _svg_open(chart_id, height, title, description)
-    parts.append(
-        f'<defs><pattern id="{chart_id}-hatch" width="6" height="6" '
-        'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
-        '<rect width="6" height="6" fill="#ffffff"/>'
-        '<line x1="0" y1="0" x2="0" y2="6" stroke="#1b4f72" stroke-width="2.5"/>'
-        "</pattern></defs>"
-    )
-    # Grid and axis labels along the top.
-    tick = ZERO
-    parts.append('<g class="chart__grid" aria-hidden="true">')
-    while tick <= top:
-        tx = _f(x(tick))
-        parts.append(
-            f'<line x1="{tx}" y1="{top_margin - 6}" x2="{tx}" y2="{height - 8}" '
-            'stroke="#d0d0d0" stroke-width="1"/>'
-            f'<text x="{tx}" y="{top_margin - 12}" text-anchor="middle" '
-            f'class="chart__tick" font-size="12" fill="#4d4d4d">{escape(_euros(tick))}</text>'
+    grid = [
+        Tick(
+            Rule(_f(x(tick)), str(top_margin - 6), _f(x(tick)), str(height - 8), "#d0d0d0"),
+            Label(
+                _f(x(tick)),
+                str(top_margin - 12),
+                _euros(tick),
+                12,
+                "#4d4d4d",
+                anchor="middle",
+                css_class="chart__tick",
+            ),
         )
-        tick += step
-    parts.append("</g>")
-
+        for tick in _ticks(top, step)
+    ]
     segments = [
-        ("paid", _("betaald"), "#1b4f72", None),
-        ("committed", _("besteld"), "#5b9bd5", None),
+        ("paid", _("betaald"), "#1b4f72", ""),
+        ("committed", _("besteld"), "#5b9bd5", ""),
         ("planned", _("gepland"), f"url(#{chart_id}-hatch)", "#1b4f72"),
     ]
+    target = _("begroot")
+    rows = []
     for index, bar in enumerate(bars):
         row_top = top_margin + index * row_height
         bar_top = row_top + (row_height - bar_height) / 2
-        parts.append('<g class="chart__row">')
-        parts.append(
-            f'<text x="{label_width - 10}" y="{_f(row_top + row_height / 2 - 3)}" '
-            f'text-anchor="end" font-size="14" fill="#1b1b1b">{escape(bar.label)}</text>'
-        )
         figure = format_euro(bar.forecast)
         if bar.budgeted is not None:
             figure = _("%(forecast)s van %(budgeted)s") % {
                 "forecast": figure,
                 "budgeted": format_euro(bar.budgeted),
             }
-        parts.append(
-            f'<text x="{label_width - 10}" y="{_f(row_top + row_height / 2 + 13)}" '
-            f'text-anchor="end" font-size="12" fill="#4d4d4d">{escape(figure)}</text>'
-        )
-        start = ZERO
+        labels = [
+            Label(
+                str(label_width - 10),
+                _f(row_top + row_height / 2 - 3),
+                bar.label,
+                14,
+                "#1b1b1b",
+                anchor="end",
+            ),
+            Label(
+                str(label_width - 10),
+                _f(row_top + row_height / 2 + 13),
+                figure,
+                12,
+                "#4d4d4d",
+                anchor="end",
+            ),
+        ]
+        blocks, start = [], ZERO
         for name, label, fill, stroke in segments:
             amount = getattr(bar, name)
             if amount <= 0:
                 continue
-            left, width = x(start), x(start + amount) - x(start)
-            outline = f' stroke="{stroke}" stroke-width="1.5"' if stroke else ""
-            parts.append(
-                f'<rect class="chart__{name}" x="{_f(left)}" y="{_f(bar_top)}" '
-                f'width="{_f(max(width, 1.5))}" height="{bar_height}" fill="{fill}"{outline}>'
-                f"<title>{escape(bar.label)}{_DASH}{escape(label)}: "
-                f"{escape(format_euro(amount))}</title></rect>"
+            blocks.append(
+                Block(
+                    key=name,
+                    x=_f(x(start)),
+                    y=_f(bar_top),
+                    width=_f(max(x(start + amount) - x(start), 1.5)),
+                    height=str(bar_height),
+                    fill=fill,
+                    stroke=stroke,
+                    title=f"{bar.label}{DASH}{label}: {format_euro(amount)}",
+                )
             )
             start += amount
+        mark = None
         if bar.budgeted is not None:
-            mark = _f(x(bar.budgeted))
-            parts.append(
-                f'<line class="chart__target" x1="{mark}" y1="{_f(bar_top - 6)}" x2="{mark}" '
-                f'y2="{_f(bar_top + bar_height + 6)}" stroke="#1b1b1b" stroke-width="3">'
-                f"<title>{escape(bar.label)}{_DASH}{escape(_('begroot'))}: "
-                f"{escape(format_euro(bar.budgeted))}</title></line>"
+            mark = Rule(
+                _f(x(bar.budgeted)),
+                _f(bar_top - 6),
+                _f(x(bar.budgeted)),
+                _f(bar_top + bar_height + 6),
+                "#1b1b1b",
+                width="3",
+                css_class="chart__target",
+                title=f"{bar.label}{DASH}{target}: {format_euro(bar.budgeted)}",
             )
-        parts.append("</g>")
-    parts.append("</svg>")
+        rows.append(BarRow(labels, blocks, mark))
+    drawing = Drawing(chart_id, height, title, description, hatch=True, grid=grid, rows=rows)
 
-    headers = [_("Categorie"), _("Betaald"), _("Besteld"), _("Gepland"), _("Begroot")]
-    rows = [
+    rows_table = [
         [
             bar.label,
             format_euro(bar.paid),
             format_euro(bar.committed),
             format_euro(bar.planned),
-            format_euro(bar.budgeted) if bar.budgeted is not None else _DASH.strip(),
+            format_euro(bar.budgeted) if bar.budgeted is not None else DASH.strip(),
         ]
         for bar in bars
     ]
@@ -229,10 +352,10 @@ def category_chart(bars: list[CategoryBar], *, chart_id: str = "chart-categories
         id=chart_id,
         title=title,
         description=description,
-        svg=mark_safe("".join(parts)),  # every text above went through escape()
+        svg=drawing.svg(),
         caption=_("Uitgaven per categorie in cijfers"),
-        headers=headers,
-        rows=rows,
+        headers=[_("Categorie"), _("Betaald"), _("Besteld"), _("Gepland"), _("Begroot")],
+        rows=rows_table,
         legend=[
             ("paid", _("Betaald")),
             ("committed", _("Besteld (nog niet betaald)")),
@@ -240,6 +363,92 @@ def category_chart(bars: list[CategoryBar], *, chart_id: str = "chart-categories
             ("target", _("Begroot bedrag van de categorie")),
         ],
     )
+
+
+# The parts of a bar of persons: key (for the CSS legend key), fill, outline. Each differs by
+# pattern or shade as well as colour, and the legend and the table say which is which.
+PERSONS_PARTS = [
+    ("attended", "#1b4f72", ""),
+    ("no-show", "url(#{id}-hatch)", "#1b4f72"),
+    ("upcoming", "#9cc3e6", "#1b4f72"),
+]
+
+
+def persons_svg(
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+    bars: list[PersonsBar],
+    part_labels: tuple[str, str, str],
+    mark_label: str,
+) -> SafeString:
+    """Horizontal stacked bars of persons, each with its label above it (the report's charts of
+    attendance)."""
+    left, right, top_margin, row_height, bar_height = 8, 16, 30, 52, 18
+    plot = WIDTH - left - right
+    height = top_margin + row_height * max(len(bars), 1) + 6
+    maximum = max([sum(bar.parts) for bar in bars] + [bar.mark or 0 for bar in bars] + [1])
+    top, step = _scale_top(Decimal(maximum))
+
+    def x(persons: Decimal | int) -> float:
+        return left + float(Decimal(persons) / top) * plot
+
+    grid = [
+        Tick(
+            Rule(_f(x(tick)), str(top_margin - 6), _f(x(tick)), str(height - 4), "#e0e0e0"),
+            Label(
+                _f(x(tick)),
+                str(top_margin - 12),
+                formats.number_format(int(tick), force_grouping=True),
+                12,
+                "#4d4d4d",
+                anchor="middle",
+            ),
+        )
+        for tick in _ticks(top, step)
+    ]
+    rows = []
+    for index, bar in enumerate(bars):
+        row_top = top_margin + index * row_height
+        bar_top = row_top + 22
+        labels = [
+            Label(str(left), str(row_top + 15), _short(bar.label), 13, "#1b1b1b"),
+            Label(str(WIDTH - right), str(row_top + 15), bar.figure, 12, "#4d4d4d", anchor="end"),
+        ]
+        blocks, start = [], 0
+        for (key, fill, stroke), label, persons in zip(
+            PERSONS_PARTS, part_labels, bar.parts, strict=True
+        ):
+            if persons <= 0:
+                continue
+            blocks.append(
+                Block(
+                    key=key,
+                    x=_f(x(start)),
+                    y=str(bar_top),
+                    width=_f(max(x(start + persons) - x(start), 1.5)),
+                    height=str(bar_height),
+                    fill=fill.format(id=chart_id),
+                    stroke=stroke,
+                    title=f"{bar.label}{DASH}{label}: {persons}",
+                )
+            )
+            start += persons
+        mark = None
+        if bar.mark is not None:
+            mark = Rule(
+                _f(x(bar.mark)),
+                str(bar_top - 5),
+                _f(x(bar.mark)),
+                str(bar_top + bar_height + 5),
+                "#1b1b1b",
+                width="3",
+                css_class="chart__target",
+                title=f"{bar.label}{DASH}{mark_label}: {bar.mark}",
+            )
+        rows.append(BarRow(labels, blocks, mark))
+    return Drawing(chart_id, height, title, description, hatch=True, grid=grid, rows=rows).svg()
 
 
 def _month_ticks(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -252,6 +461,10 @@ def _month_ticks(first: dt.date, last: dt.date) -> list[dt.date]:
     # Keep at most seven labels so they never overlap.
     every = max(1, -(-len(months) // 7))
     return months[::every]
+
+
+# How each series is drawn; any other is a thin grey line.
+STROKES = {"paid": ("#1b4f72", "3", ""), "forecast": ("#5b9bd5", "3", "6 4")}
 
 
 def cumulative_chart(
@@ -290,63 +503,74 @@ def cumulative_chart(
     ]
     if finals:
         description += " " + "; ".join(finals) + "."
-    parts = _svg_open(chart_id, height, title, description)
 
-    parts.append('<g class="chart__grid" aria-hidden="true">')
-    tick = ZERO
-    while tick <= top:
-        ty = _f(y(tick))
-        parts.append(
-            f'<line x1="{left_margin}" y1="{ty}" x2="{WIDTH - right}" y2="{ty}" '
-            'stroke="#d0d0d0" stroke-width="1"/>'
-            f'<text x="{left_margin - 8}" y="{_f(y(tick) + 4)}" text-anchor="end" '
-            f'font-size="12" fill="#4d4d4d">{escape(_euros(tick))}</text>'
+    axis_y = str(top_margin + plot_height)
+    grid = [
+        Tick(
+            Rule(str(left_margin), _f(y(tick)), str(WIDTH - right), _f(y(tick)), "#d0d0d0"),
+            Label(str(left_margin - 8), _f(y(tick) + 4), _euros(tick), 12, "#4d4d4d", anchor="end"),
         )
-        tick += step
-    for month in _month_ticks(first, last):
-        mx = _f(x(month))
-        parts.append(
-            f'<line x1="{mx}" y1="{top_margin + plot_height}" x2="{mx}" '
-            f'y2="{top_margin + plot_height + 5}" stroke="#4d4d4d" stroke-width="1"/>'
-            f'<text x="{mx}" y="{top_margin + plot_height + 20}" text-anchor="middle" '
-            f'font-size="12" fill="#4d4d4d">{escape(formats.date_format(month, "M Y"))}</text>'
+        for tick in _ticks(top, step)
+    ]
+    grid += [
+        Tick(
+            Rule(_f(x(month)), axis_y, _f(x(month)), str(top_margin + plot_height + 5), "#4d4d4d"),
+            Label(
+                _f(x(month)),
+                str(top_margin + plot_height + 20),
+                formats.date_format(month, "M Y"),
+                12,
+                "#4d4d4d",
+                anchor="middle",
+            ),
         )
-    parts.append(
-        f'<line x1="{left_margin}" y1="{top_margin + plot_height}" x2="{WIDTH - right}" '
-        f'y2="{top_margin + plot_height}" stroke="#4d4d4d" stroke-width="1"/>'
-    )
-    parts.append("</g>")
+        for month in _month_ticks(first, last)
+    ]
+    grid.append(Tick(Rule(str(left_margin), axis_y, str(WIDTH - right), axis_y, "#4d4d4d")))
 
-    budget_y = _f(y(total))
-    parts.append(
-        f'<line class="chart__budget" x1="{left_margin}" y1="{budget_y}" x2="{WIDTH - right}" '
-        f'y2="{budget_y}" stroke="#a4161a" stroke-width="2.5" stroke-dasharray="10 5">'
-        f"<title>{escape(_('Budget'))}: {escape(format_euro(total))}</title></line>"
-        f'<text x="{WIDTH - right}" y="{_f(y(total) - 7)}" text-anchor="end" font-size="13" '
-        f'font-weight="600" fill="#a4161a">'
-        f"{escape(_('Budget %(total)s') % {'total': format_euro(total)})}</text>"
+    budget_word = _("Budget")
+    budget_line = Rule(
+        str(left_margin),
+        _f(y(total)),
+        str(WIDTH - right),
+        _f(y(total)),
+        "#a4161a",
+        width="2.5",
+        dash="10 5",
+        css_class="chart__budget",
+        title=f"{budget_word}: {format_euro(total)}",
     )
-
-    strokes = {
-        "paid": 'stroke="#1b4f72" stroke-width="3"',
-        "forecast": 'stroke="#5b9bd5" stroke-width="3" stroke-dasharray="6 4"',
-    }
+    budget_label = Label(
+        str(WIDTH - right),
+        _f(y(total) - 7),
+        _("Budget %(total)s") % {"total": format_euro(total)},
+        13,
+        "#a4161a",
+        anchor="end",
+        weight="600",
+    )
+    paths = []
     for line in series:
         if not line.points:
             continue
-        stroke = strokes.get(line.css_class, 'stroke="#4d4d4d" stroke-width="2"')
+        stroke, width, dash = STROKES.get(line.css_class, ("#4d4d4d", "2", ""))
         (day, amount), rest = line.points[0], line.points[1:]
-        path = [f"M{_f(x(day))},{_f(y(ZERO))}", f"V{_f(y(amount))}"]
+        steps = [f"M{_f(x(day))},{_f(y(ZERO))}", f"V{_f(y(amount))}"]
         for day, amount in rest:
-            path.append(f"H{_f(x(day))}")
-            path.append(f"V{_f(y(amount))}")
-        path.append(f"H{_f(x(last))}")
-        parts.append(
-            f'<path class="chart__line chart__line--{escape(line.css_class)}" '
-            f'd="{" ".join(path)}" fill="none" {stroke} stroke-linejoin="round">'
-            f"<title>{escape(line.label)}</title></path>"
-        )
-    parts.append("</svg>")
+            steps.append(f"H{_f(x(day))}")
+            steps.append(f"V{_f(y(amount))}")
+        steps.append(f"H{_f(x(last))}")
+        paths.append(Path(line.css_class, " ".join(steps), stroke, width, line.label, dash))
+    drawing = Drawing(
+        chart_id,
+        height,
+        title,
+        description,
+        grid=grid,
+        rules=[budget_line],
+        labels=[budget_label],
+        paths=paths,
+    )
 
     # The table: one row per date, each line's running total carried forward. With a few
     # hundred dates, formatting is most of the chart's time: "j F Y" is the day before "F Y",
@@ -367,7 +591,7 @@ def cumulative_chart(
         id=chart_id,
         title=title,
         description=description,
-        svg=mark_safe("".join(parts)),  # every text above went through escape()
+        svg=drawing.svg(),
         caption=_("Opgeteld bedrag per datum"),
         headers=headers,
         rows=rows,
@@ -376,3 +600,27 @@ def cumulative_chart(
             ("budget", _("Totaal budget (%(total)s)") % {"total": format_euro(total)}),
         ],
     )
+
+
+def budget_charts(summary: BudgetSummary, budget: Budget) -> list[Chart]:
+    """The budget's two charts (the dashboard and the programme report): spending per
+    category, and spending over time against the budget."""
+    bars = [
+        CategoryBar(
+            label=row.name,
+            paid=row.paid,
+            committed=row.open_commitments,
+            planned=row.planned,
+            budgeted=row.planned_amount,
+        )
+        for row in summary.per_category
+    ]
+    series = [
+        Series(_("Betaald"), "paid", [(point.date, point.paid) for point in summary.over_time]),
+        Series(
+            _("Verwacht (als alles gepland en besteld is betaald)"),
+            "forecast",
+            [(point.date, point.forecast) for point in summary.over_time],
+        ),
+    ]
+    return [category_chart(bars), cumulative_chart(series, budget.total)]

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 
 from budget.models import BudgetAlert
-from budget.services import _totals
+from budget.summary import totals
 from events.models import ProgrammeRole
 
 logger = logging.getLogger(__name__)
@@ -57,12 +57,12 @@ def threshold_alert(alert: BudgetAlert, recipients: list[str]) -> EmailMultiAlte
     programme = budget.programme
     language = settings.LANGUAGE_CODE
     with translation.override(language):
-        totals = _totals(budget)
+        figures = totals(budget)
         context = {
             "alert": alert,
             "budget": budget,
             "programme": programme,
-            "totals": totals,
+            "totals": figures,
             "over_budget": alert.percentage >= 100,
             "language": language,
             "budget_url": site_url() + _budget_path(programme.slug),

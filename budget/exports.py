@@ -8,12 +8,12 @@ setting) is stated in the column heading, in a line above the table (XLSX) and i
 
 CSV is written for Dutch Excel: UTF-8 with a byte-order mark (else Excel guesses the encoding),
 `;` between fields and a decimal comma. The XLSX holds real numbers with a euro format and real
-dates; a second sheet lists the income.
+dates; a second sheet lists the income. Every cell goes through `jubileum.lib.spreadsheets`, so
+a text such as a supplier "=..." stays text and never runs as a formula.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from dataclasses import dataclass
@@ -22,13 +22,18 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from budget.models import Budget, Expense, Income
-
-EURO_FORMAT = '"€" #,##0.00;[Red]"€" -#,##0.00'
-DATE_FORMAT = "DD-MM-YYYY"
+from jubileum.lib.spreadsheets import (
+    DATE_FORMAT,
+    EURO_FORMAT,
+    append_row,
+    csv_bytes,
+    dutch_date,
+    dutch_number,
+    safe_cell,
+    set_widths,
+)
 
 
 @dataclass(frozen=True)
@@ -125,10 +130,28 @@ def ledger_filename(budget: Budget, extension: str) -> str:
     return f"grootboek-{budget.programme.slug}-{mode}-{today}.{extension}"
 
 
-def _dutch(amount: Decimal) -> str:
-    # Plain digits with a decimal comma and no thousands separator: what Dutch Excel reads as a
-    # number (a "." would be taken for a thousands separator).
-    return f"{amount:.2f}".replace(".", ",")
+def _cells(row: LedgerRow) -> list[object]:
+    return [
+        row.date,
+        row.supplier,
+        row.description,
+        row.invoice_number,
+        row.category,
+        row.activity,
+        row.amount_excl_vat,
+        row.vat,
+        row.amount_incl_vat,
+        row.status,
+        row.approved_by,
+    ]
+
+
+def _csv_cell(value: object) -> str:
+    if isinstance(value, Decimal):
+        return dutch_number(value)
+    if isinstance(value, dt.date):
+        return dutch_date(value)
+    return safe_cell(str(value))
 
 
 def ledger_csv(budget: Budget) -> bytes:
@@ -136,46 +159,25 @@ def ledger_csv(budget: Budget) -> bytes:
     totals row at the bottom. Which amount counts is marked in its column heading."""
     rows = ledger_rows(budget)
     totals = ledger_totals(rows)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(headings(budget))
-    for row in rows:
-        writer.writerow(
-            [
-                row.date.strftime("%d-%m-%Y"),
-                row.supplier,
-                row.description,
-                row.invoice_number,
-                row.category,
-                row.activity,
-                _dutch(row.amount_excl_vat),
-                _dutch(row.vat),
-                _dutch(row.amount_incl_vat),
-                row.status,
-                row.approved_by,
-            ]
-        )
-    writer.writerow(
+    return csv_bytes(
         [
-            _("Totaal"),
-            "",
-            vat_mode_note(budget),
-            "",
-            "",
-            "",
-            _dutch(totals.amount_excl_vat),
-            _dutch(totals.vat),
-            _dutch(totals.amount_incl_vat),
-            "",
-            "",
+            [safe_cell(heading) for heading in headings(budget)],
+            *([_csv_cell(value) for value in _cells(row)] for row in rows),
+            [
+                _("Totaal"),
+                "",
+                safe_cell(vat_mode_note(budget)),
+                "",
+                "",
+                "",
+                dutch_number(totals.amount_excl_vat),
+                dutch_number(totals.vat),
+                dutch_number(totals.amount_incl_vat),
+                "",
+                "",
+            ],
         ]
     )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _widen(sheet, widths: list[int]) -> None:
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
 
 
 def ledger_xlsx(budget: Budget) -> bytes:
@@ -186,36 +188,16 @@ def ledger_xlsx(budget: Budget) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Uitgaven")
-    bold = Font(bold=True)
+    money = {7: EURO_FORMAT, 8: EURO_FORMAT, 9: EURO_FORMAT}
 
-    sheet.append([f"{budget.programme.name}: {vat_mode_note(budget)}"])
-    sheet["A1"].font = bold
-    sheet.append(headings(budget))
-    for cell in sheet[2]:
-        cell.font = bold
+    append_row(sheet, [f"{budget.programme.name}: {vat_mode_note(budget)}"], bold=True)
+    append_row(sheet, headings(budget), bold=True)
     for row in rows:
-        sheet.append(
-            [
-                row.date,
-                row.supplier,
-                row.description,
-                row.invoice_number,
-                row.category,
-                row.activity,
-                row.amount_excl_vat,
-                row.vat,
-                row.amount_incl_vat,
-                row.status,
-                row.approved_by,
-            ]
-        )
-        line = sheet.max_row
-        sheet.cell(line, 1).number_format = DATE_FORMAT
-        for column in (7, 8, 9):
-            sheet.cell(line, column).number_format = EURO_FORMAT
+        append_row(sheet, _cells(row), formats={1: DATE_FORMAT, **money})
     # Values, not formulas: a reader that does not calculate (a script, a preview) sees the same
     # totals as Excel.
-    sheet.append(
+    append_row(
+        sheet,
         [
             _("Totaal"),
             None,
@@ -226,41 +208,42 @@ def ledger_xlsx(budget: Budget) -> bytes:
             totals.amount_excl_vat,
             totals.vat,
             totals.amount_incl_vat,
-        ]
+        ],
+        formats=money,
+        bold=True,
     )
-    line = sheet.max_row
-    for column in range(1, 10):
-        sheet.cell(line, column).font = bold
-    for column in (7, 8, 9):
-        sheet.cell(line, column).number_format = EURO_FORMAT
     sheet.freeze_panes = "A3"
-    _widen(sheet, [12, 28, 40, 16, 22, 28, 18, 12, 18, 14, 22])
+    set_widths(sheet, [12, 28, 40, 16, 22, 28, 18, 12, 18, 14, 22])
 
     income_sheet = workbook.create_sheet(_("Inkomsten"))
-    income_sheet.append([_("Datum"), _("Soort"), _("Omschrijving"), _("Activiteit"), _("Bedrag")])
-    for cell in income_sheet[1]:
-        cell.font = bold
+    append_row(
+        income_sheet,
+        [_("Datum"), _("Soort"), _("Omschrijving"), _("Activiteit"), _("Bedrag")],
+        bold=True,
+    )
     income = Income.objects.filter(budget=budget).select_related("activity").order_by("date", "pk")
     income_total = Decimal("0.00")
     for line_item in income:
-        income_sheet.append(
+        append_row(
+            income_sheet,
             [
                 line_item.date,
                 str(line_item.get_kind_display()),
                 line_item.description,
                 line_item.activity.title if line_item.activity else "",
                 line_item.amount,
-            ]
+            ],
+            formats={1: DATE_FORMAT, 5: EURO_FORMAT},
         )
-        income_sheet.cell(income_sheet.max_row, 1).number_format = DATE_FORMAT
-        income_sheet.cell(income_sheet.max_row, 5).number_format = EURO_FORMAT
         income_total += line_item.amount
-    income_sheet.append([_("Totaal"), None, None, None, income_total])
-    income_sheet.cell(income_sheet.max_row, 1).font = bold
-    income_sheet.cell(income_sheet.max_row, 5).font = bold
-    income_sheet.cell(income_sheet.max_row, 5).number_format = EURO_FORMAT
+    append_row(
+        income_sheet,
+        [_("Totaal"), None, None, None, income_total],
+        formats={5: EURO_FORMAT},
+        bold=True,
+    )
     income_sheet.freeze_panes = "A2"
-    _widen(income_sheet, [12, 16, 40, 28, 14])
+    set_widths(income_sheet, [12, 16, 40, 28, 14])
 
     buffer = io.BytesIO()
     workbook.save(buffer)

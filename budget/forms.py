@@ -1,9 +1,12 @@
-"""Forms of the budget pages. They check the shape of the input and say in plain Dutch what is
-wrong; whether an amount, a status step or an approval is allowed is `budget.services`' call."""
+"""Forms of the budget pages. They check the input and say in plain Dutch what is wrong, with the
+rules of `budget.inputs` (an amount, a text's length), and hand the services the typed input
+(`ExpenseInput`, `ExpenseChange`, ...) built from `cleaned_data`; whether a status step or an
+approval is allowed is `budget.services`' call."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -12,12 +15,31 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from budget.models import CENT, Attachment, Budget, Category, Expense, Income, VatRate
+from budget.errors import InvalidAmount
+from budget.inputs import (
+    ExpenseChange,
+    ExpenseInput,
+    IncomeChange,
+    IncomeInput,
+    max_length,
+    parse_amount,
+)
+from budget.models import Attachment, Budget, Category, Expense, Income, VatRate
 from events.models import Activity
 
 _AMOUNT = re.compile(r"^\d+(?:[.,]\d+)?$")
-# Largest amount the money columns hold (10 digits, 2 of them cents).
-MAX_AMOUNT = Decimal("99999999.99")
+
+
+def _pk(choice: Category | Activity | None) -> int | None:
+    return None if choice is None else choice.pk
+
+
+def _only(complete: ExpenseInput | IncomeInput, names: list[str]) -> dict[str, Any]:
+    """The input's values of the form fields in `names`; a form field holds a choice
+    ("category"), the input its id ("category_id")."""
+    return {
+        key: value for key, value in asdict(complete).items() if key.removesuffix("_id") in names
+    }
 
 
 def _optional_activity_field() -> forms.ModelChoiceField:
@@ -53,9 +75,10 @@ class AmountField(forms.Field):
     default_error_messages = {
         "required": _("Vul het bedrag in."),
         "invalid": _("Vul het bedrag in als getal, bijvoorbeeld 125,50."),
-        "too_precise": _("Een bedrag heeft hoogstens twee cijfers achter de komma."),
-        "not_positive": _("Het bedrag moet groter zijn dan nul."),
-        "too_large": _("Dit bedrag is te groot."),
+        # By the code of the error `parse_amount` raises.
+        "amount_too_precise": _("Een bedrag heeft hoogstens twee cijfers achter de komma."),
+        "amount_not_positive": _("Het bedrag moet groter zijn dan nul."),
+        "amount_too_large": _("Dit bedrag is te groot."),
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -88,19 +111,17 @@ class AmountField(forms.Field):
             amount = Decimal(text)
         except InvalidOperation:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if amount != amount.quantize(CENT):
-            raise forms.ValidationError(self.error_messages["too_precise"], code="too_precise")
-        if amount <= 0:
-            raise forms.ValidationError(self.error_messages["not_positive"], code="not_positive")
-        if amount > MAX_AMOUNT:
-            raise forms.ValidationError(self.error_messages["too_large"], code="too_large")
-        return amount.quantize(CENT)
+        try:
+            return parse_amount(amount)
+        except InvalidAmount as error:
+            message = self.error_messages.get(error.code, self.error_messages["invalid"])
+            raise forms.ValidationError(message, code=error.code) from None
 
 
 class ExpenseForm(forms.Form):
     supplier = forms.CharField(
         label=_("Leverancier"),
-        max_length=200,
+        max_length=max_length(Expense, "supplier"),
         error_messages={
             "required": _("Vul de leverancier in."),
             "max_length": _("De leverancier is hoogstens %(limit_value)d tekens lang."),
@@ -108,7 +129,7 @@ class ExpenseForm(forms.Form):
     )
     description = forms.CharField(
         label=_("Omschrijving"),
-        max_length=300,
+        max_length=max_length(Expense, "description"),
         error_messages={
             "required": _("Vul in waarvoor de uitgave is."),
             "max_length": _("De omschrijving is hoogstens %(limit_value)d tekens lang."),
@@ -141,7 +162,7 @@ class ExpenseForm(forms.Form):
     date = _date_field(help_text=_("De datum van de offerte, bestelling of factuur."))
     invoice_number = forms.CharField(
         label=_("Factuurnummer (niet verplicht)"),
-        max_length=100,
+        max_length=max_length(Expense, "invoice_number"),
         required=False,
         error_messages={
             "max_length": _("Het factuurnummer is hoogstens %(limit_value)d tekens lang."),
@@ -166,6 +187,19 @@ class ExpenseForm(forms.Form):
             programme_id=budget.programme_id
         ).order_by("starts_at", "title")
 
+    def expense_input(self) -> ExpenseInput:
+        data = self.cleaned_data
+        return ExpenseInput(
+            category_id=data["category"].pk,
+            activity_id=_pk(data["activity"]),
+            supplier=data["supplier"],
+            description=data["description"],
+            invoice_number=data["invoice_number"],
+            date=data["date"],
+            amount_excl_vat=data["amount_excl_vat"],
+            vat_rate=data["vat_rate"],
+        )
+
 
 class ExpenseEditForm(ExpenseForm):
     """Correct an expense: the add form, prefilled. The status is not here: it only moves
@@ -176,6 +210,10 @@ class ExpenseEditForm(ExpenseForm):
     def __init__(self, *args: Any, expense: Expense, **kwargs: Any) -> None:
         kwargs["initial"] = model_to_dict(expense, fields=list(self.base_fields))
         super().__init__(*args, budget=expense.budget, **kwargs)
+
+    def expense_change(self) -> ExpenseChange:
+        """The fields that were changed, and only those."""
+        return ExpenseChange.of(**_only(self.expense_input(), self.changed_data))
 
 
 class IncomeForm(forms.Form):
@@ -192,7 +230,7 @@ class IncomeForm(forms.Form):
     )
     description = forms.CharField(
         label=_("Omschrijving"),
-        max_length=300,
+        max_length=max_length(Income, "description"),
         help_text=_("Bijvoorbeeld: bijdrage van de Veiligheidsregio Utrecht."),
         error_messages={
             "required": _("Vul in van wie of waarvoor de inkomst is."),
@@ -210,6 +248,16 @@ class IncomeForm(forms.Form):
             programme_id=budget.programme_id
         ).order_by("starts_at", "title")
 
+    def income_input(self) -> IncomeInput:
+        data = self.cleaned_data
+        return IncomeInput(
+            kind=Income.Kind(data["kind"]),
+            activity_id=_pk(data["activity"]),
+            description=data["description"],
+            date=data["date"],
+            amount=data["amount"],
+        )
+
 
 class IncomeEditForm(IncomeForm):
     """Correct a line of income recorded by hand: the add form, prefilled."""
@@ -217,6 +265,10 @@ class IncomeEditForm(IncomeForm):
     def __init__(self, *args: Any, income: Income, **kwargs: Any) -> None:
         kwargs["initial"] = model_to_dict(income, fields=list(self.base_fields))
         super().__init__(*args, budget=income.budget, **kwargs)
+
+    def income_change(self) -> IncomeChange:
+        """The fields that were changed, and only those."""
+        return IncomeChange.of(**_only(self.income_input(), self.changed_data))
 
 
 class ExpenseFilterForm(forms.Form):

@@ -8,15 +8,19 @@ total, page, API answer and export adds up the same stored cents.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from budget.errors import ApprovalRequired, OwnExpense, StatusBackwards, UnknownStatus
 from events.models import Activity, Programme
+from jubileum.lib import storage
 
 CENT = Decimal("0.01")
 
@@ -138,6 +142,12 @@ class Expense(models.Model):
 
     # Expenses move forward only, one step or more at a time.
     STATUS_ORDER = [Status.PLANNED, Status.COMMITTED, Status.INVOICED, Status.PAID]
+    # The date each step after planning keeps.
+    STEP_DATES = {
+        Status.COMMITTED: "committed_on",
+        Status.INVOICED: "invoiced_on",
+        Status.PAID: "paid_on",
+    }
 
     budget = models.ForeignKey(
         Budget, on_delete=models.PROTECT, related_name="expenses", verbose_name=_("budget")
@@ -218,15 +228,83 @@ class Expense(models.Model):
 
     @property
     def counted_amount(self) -> Decimal:
-        """What this expense weighs against the budget, by the budget's VAT setting."""
-        return self.amount_incl_vat if self.budget.includes_vat else self.amount_excl_vat
+        """What this expense weighs against the budget, by the budget's VAT setting; from the
+        amount and rate as they are now, also when a change is not saved yet."""
+        if not self.budget.includes_vat:
+            return self.amount_excl_vat
+        return self.amount_excl_vat + vat_on(self.amount_excl_vat, self.vat_rate)
+
+    @property
+    def needs_approval(self) -> bool:
+        """Whether the expense is above its budget's approval threshold (counted as the budget
+        counts: including or excluding VAT). Needing approval and having it are separate facts."""
+        return self.counted_amount > self.budget.approval_threshold
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_by_id is not None
+
+    @property
+    def awaiting_approval(self) -> bool:
+        """Needs approval and has none: it is in the approval queue."""
+        return self.needs_approval and not self.is_approved
+
+    def advance_to(self, status: str, *, on: dt.date) -> bool:
+        """Move forward to `status` (planned → committed → invoiced → paid), one step or more;
+        False when it is there already.
+
+        Each step passed keeps its date: one skipped over (planned straight to paid) is dated
+        `on` with the step that passed it; a date already kept stays. Refused, changing nothing:
+        an unknown status, a step backwards, and past `planned` an expense above the approval
+        threshold that has no approval.
+        """
+        if status not in self.Status.values:
+            raise UnknownStatus(details={"allowed": self.Status.values})
+        order = [str(step) for step in self.STATUS_ORDER]
+        current, target = order.index(self.status), order.index(status)
+        if target == current:
+            return False
+        if target < current:
+            raise StatusBackwards(details={"from": self.status, "to": status})
+        if self.needs_approval and not self.is_approved:
+            raise ApprovalRequired(
+                details={
+                    "approval_threshold": f"{self.budget.approval_threshold:.2f}",
+                    "counted_amount": f"{self.counted_amount:.2f}",
+                }
+            )
+        for step in self.STATUS_ORDER[current + 1 : target + 1]:
+            field = self.STEP_DATES[step]
+            if getattr(self, field) is None:
+                setattr(self, field, on)
+        self.status = self.Status(status)
+        return True
+
+    def approve(self, *, by: AbstractBaseUser, now: dt.datetime) -> bool:
+        """Approve as a second organiser, never the one who recorded the expense (whether `by`
+        organises the programme is the service's question). False when it is approved already:
+        the first approval stays."""
+        if by.pk == self.recorded_by_id:
+            raise OwnExpense
+        if self.is_approved:
+            return False
+        self.approved_by = by
+        self.approved_at = now
+        return True
+
+    def withdraw_approval(self) -> bool:
+        """Clear the approval, so the expense waits for a second organiser again; False when it
+        had none."""
+        if not self.is_approved:
+            return False
+        self.approved_by = None
+        self.approved_at = None
+        return True
 
 
 def private_storage():
     # The lazy proxy follows changes to STORAGES (tests point it at a temporary folder).
-    from jubileum.lib.storage import private_storage
-
-    return private_storage
+    return storage.private_storage
 
 
 def attachment_path(attachment: Attachment, filename: str) -> str:

@@ -4,7 +4,7 @@ reached, and what it cost, as a printable page and as an Excel workbook.
 It lives in the budget app because it joins the registrations' figures with the budget's (apps
 depend one way: budget → registrations → events). Every figure is a sum in the database, so the
 report takes a fixed number of queries however many registrations and check-ins there are. The
-money comes from `budget.services.summarise`, the same figures as the budget dashboard.
+money comes from `budget.summary.summarise`, the same figures as the budget dashboard.
 
 What the figures mean:
 
@@ -23,23 +23,32 @@ What the figures mean:
 from __future__ import annotations
 
 import datetime as dt
-import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Lower
 from django.utils import formats, timezone
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
+from django.utils.translation import gettext_lazy
 
 from budget import charts, exports
 from budget.models import CENT, Budget, Income
-from budget.services import ActivityLine, BudgetSummary, summarise
+from budget.summary import ActivityLine, BudgetSummary, summarise
+from budget.tables import category_table
 from events.models import Activity, Programme
+from jubileum.lib.tables import (
+    DASH,
+    Column,
+    Figure,
+    Format,
+    Note,
+    Sheet,
+    Table,
+    csv_document,
+    workbook_bytes,
+)
 from registrations.checkin.services import activities_with_counts
 from registrations.models import CheckIn, Registration
 
@@ -316,105 +325,6 @@ def programme_report(programme: Programme, *, now: dt.datetime | None = None) ->
 
 # --- Charts ------------------------------------------------------------------------------------
 
-# The parts of a bar of persons: key (for the CSS legend key), fill, outline. Each differs by
-# pattern or shade as well as colour, and the legend and the table say which is which.
-ATTENDED = ("attended", "#1b4f72", None)
-NO_SHOW = ("no-show", "url(#{id}-hatch)", "#1b4f72")
-UPCOMING = ("upcoming", "#9cc3e6", "#1b4f72")
-
-
-@dataclass(frozen=True)
-class PersonsBar:
-    label: str
-    parts: tuple[int, int, int]  # attended, no-show, registered for an activity still to come
-    figure: str  # the bar's figures in words, shown beside its label
-    mark: int | None = None  # places, drawn as a line across the bar
-
-
-def _short(text: str, length: int = 58) -> str:
-    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
-
-
-def _persons_chart(
-    *,
-    chart_id: str,
-    title: str,
-    description: str,
-    bars: list[PersonsBar],
-    part_labels: tuple[str, str, str],
-    mark_label: str,
-) -> str:
-    """Horizontal stacked bars of persons, each with its label above it; an SVG string."""
-    left, right, top_margin, row_height, bar_height = 8, 16, 30, 52, 18
-    plot = charts.WIDTH - left - right
-    height = top_margin + row_height * max(len(bars), 1) + 6
-    maximum = max([sum(bar.parts) for bar in bars] + [bar.mark or 0 for bar in bars] + [1])
-    top, step = charts._scale_top(Decimal(maximum))
-
-    def x(persons: Decimal | int) -> float:
-        return left + float(Decimal(persons) / top) * plot
-
-    parts = charts._svg_open(chart_id, height, title, description)
-    parts.append(
-        f'<defs><pattern id="{chart_id}-hatch" width="6" height="6" '
-        'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
-        '<rect width="6" height="6" fill="#ffffff"/>'
-        '<line x1="0" y1="0" x2="0" y2="6" stroke="#1b4f72" stroke-width="2.5"/>'
-        "</pattern></defs>"
-    )
-    parts.append('<g class="chart__grid" aria-hidden="true">')
-    tick = Decimal(0)
-    while tick <= top:
-        tx = charts._f(x(tick))
-        parts.append(
-            f'<line x1="{tx}" y1="{top_margin - 6}" x2="{tx}" y2="{height - 4}" '
-            'stroke="#e0e0e0" stroke-width="1"/>'
-            f'<text x="{tx}" y="{top_margin - 12}" text-anchor="middle" font-size="12" '
-            f'fill="#4d4d4d">{escape(formats.number_format(int(tick), force_grouping=True))}'
-            "</text>"
-        )
-        tick += step
-    parts.append("</g>")
-    styles = [ATTENDED, NO_SHOW, UPCOMING]
-    for index, bar in enumerate(bars):
-        row_top = top_margin + index * row_height
-        bar_top = row_top + 22
-        parts.append('<g class="chart__row">')
-        parts.append(
-            f'<text x="{left}" y="{row_top + 15}" font-size="13" fill="#1b1b1b">'
-            f"{escape(_short(bar.label))}</text>"
-            f'<text x="{charts.WIDTH - right}" y="{row_top + 15}" text-anchor="end" '
-            f'font-size="12" fill="#4d4d4d">{escape(bar.figure)}</text>'
-        )
-        start = 0
-        for (key, fill, stroke), label, persons in zip(styles, part_labels, bar.parts, strict=True):
-            if persons <= 0:
-                continue
-            width = max(x(start + persons) - x(start), 1.5)
-            outline = f' stroke="{stroke}" stroke-width="1.5"' if stroke else ""
-            parts.append(
-                f'<rect class="chart__{key}" x="{charts._f(x(start))}" y="{bar_top}" '
-                f'width="{charts._f(width)}" height="{bar_height}" '
-                f'fill="{fill.format(id=chart_id)}"{outline}>'
-                f"<title>{escape(bar.label)}{charts._DASH}{escape(label)}: {persons}</title></rect>"
-            )
-            start += persons
-        if bar.mark is not None:
-            mark = charts._f(x(bar.mark))
-            parts.append(
-                f'<line class="chart__target" x1="{mark}" y1="{bar_top - 5}" x2="{mark}" '
-                f'y2="{bar_top + bar_height + 5}" stroke="#1b1b1b" stroke-width="3">'
-                f"<title>{escape(bar.label)}{charts._DASH}{escape(mark_label)}: "
-                f"{bar.mark}</title></line>"
-            )
-        parts.append("</g>")
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _date(value: dt.datetime) -> str:
-    return formats.date_format(timezone.localtime(value), "j M Y")
-
 
 def attendance_chart(report: ProgrammeReport) -> charts.Chart:
     """Per activity that takes registrations: who came, who did not, who is still to come."""
@@ -430,7 +340,7 @@ def attendance_chart(report: ProgrammeReport) -> charts.Chart:
                 "registered": row.registered,
             }
             parts = (row.attended, row.no_show, 0)
-        bars.append(PersonsBar(row.title, parts, figure, row.capacity))
+        bars.append(charts.PersonsBar(row.title, parts, figure, row.capacity))
     title = _("Aanwezig per activiteit")
     description = _(
         "Liggende balken per activiteit, in personen: aanwezig (donker), niet gekomen "
@@ -447,7 +357,7 @@ def attendance_chart(report: ProgrammeReport) -> charts.Chart:
             "rate": formats.number_format(report.attendance_rate, 1),
         }
     labels = (_("aanwezig"), _("niet gekomen"), _("aangemeld, nog niet geweest"))
-    svg = _persons_chart(
+    svg = charts.persons_svg(
         chart_id="chart-attendance",
         title=title,
         description=description,
@@ -455,12 +365,12 @@ def attendance_chart(report: ProgrammeReport) -> charts.Chart:
         part_labels=labels,
         mark_label=_("plaatsen"),
     )
-    dash = charts._DASH.strip()
+    dash = charts.DASH.strip()
     return charts.Chart(
         id="chart-attendance",
         title=title,
         description=description,
-        svg=mark_safe(svg),  # every text in it went through escape()
+        svg=svg,
         caption=_("Aanwezig per activiteit in cijfers"),
         headers=[
             _("Activiteit"),
@@ -495,7 +405,7 @@ def attendance_chart(report: ProgrammeReport) -> charts.Chart:
 def kinds_chart(report: ProgrammeReport) -> charts.Chart:
     """Per kind of attendee: persons who came, and persons registered who did not (yet)."""
     bars = [
-        PersonsBar(
+        charts.PersonsBar(
             row.label,
             (row.attended, max(row.registered - row.attended, 0), 0),
             _("%(attended)s van %(registered)s aanwezig")
@@ -514,7 +424,7 @@ def kinds_chart(report: ProgrammeReport) -> charts.Chart:
             "kind": largest.label.lower(),
             "persons": largest.registered,
         }
-    svg = _persons_chart(
+    svg = charts.persons_svg(
         chart_id="chart-kinds",
         title=title,
         description=description,
@@ -526,7 +436,7 @@ def kinds_chart(report: ProgrammeReport) -> charts.Chart:
         id="chart-kinds",
         title=title,
         description=description,
-        svg=mark_safe(svg),  # every text in it went through escape()
+        svg=svg,
         caption=_("Inwoners en leden in cijfers"),
         headers=[_("Soort deelnemer"), _("Aangemeld"), _("Aanwezig")],
         rows=[[row.label, str(row.registered), str(row.attended)] for row in report.kinds],
@@ -537,9 +447,217 @@ def kinds_chart(report: ProgrammeReport) -> charts.Chart:
     )
 
 
-# --- The workbook ------------------------------------------------------------------------------
+# --- Tables ------------------------------------------------------------------------------------
+# Each table of the report, defined once: the page renders it (components/_table.html), the
+# workbook and the CSV file write it (`report_sheets`).
 
-PERCENT_FORMAT = '0.0" %"'
+INT, EURO = Format.INT, Format.EURO
+REPORT_TABLE = "organiser-table report-table"
+# A workbook has no caption to say that the figures are persons.
+PERSONS_REGISTERED = gettext_lazy("Aangemeld (personen)")
+PERSONS_ATTENDED = gettext_lazy("Aanwezig (personen)")
+
+
+def _total(_report: object) -> str:
+    return _("Totaal")
+
+
+def _counted(value: Callable[[ActivityRow], int]) -> Callable[[ActivityRow], int | None]:
+    """Persons of an activity that takes registrations; visitors of one that does not are not
+    counted (None)."""
+    return lambda row: value(row) if row.registration_required else None
+
+
+def _places_blank(row: ActivityRow) -> str:
+    return _("onbeperkt") if row.registration_required else DASH
+
+
+def activities_table(report: ProgrammeReport) -> Table:
+    return Table(
+        id="report-activities",
+        caption=_("Aanmeldingen en opkomst per activiteit, in personen"),
+        css_class=REPORT_TABLE,
+        rows=report.activities,
+        totals=report,
+        columns=[
+            Column(_("Activiteit"), lambda row: row.title, total=_total),
+            Column(_("Datum"), lambda row: timezone.localtime(row.starts_at).date(), Format.DATE),
+            Column(_("Stand"), lambda row: row.status_label, sheet_heading=_("Status")),
+            Column(
+                _("Plaatsen"),
+                lambda row: row.capacity,
+                INT,
+                total=lambda r: r.capacity,
+                blank=_places_blank,
+                note=Note("note-capacity", "2"),
+            ),
+            Column(
+                _("Aangemeld"),
+                _counted(lambda row: row.registered),
+                INT,
+                total=lambda r: r.registered,
+                sheet_heading=PERSONS_REGISTERED,
+            ),
+            Column(
+                _("Aanwezig"),
+                _counted(lambda row: row.attended),
+                INT,
+                total=lambda r: r.attended,
+                sheet_heading=PERSONS_ATTENDED,
+            ),
+            Column(
+                _("Niet gekomen"),
+                lambda row: row.no_show,
+                INT,
+                total=lambda r: r.no_show,
+                sheet_heading=_("Niet gekomen (personen)"),
+            ),
+            Column(
+                _("Opkomst"),
+                lambda row: row.attendance_rate,
+                Format.PERCENTAGE,
+                total=lambda r: r.attendance_rate,
+            ),
+        ],
+    )
+
+
+def kinds_table(report: ProgrammeReport) -> Table:
+    return Table(
+        id="report-kinds",
+        caption=_("Aangemeld en aanwezig per soort deelnemer, in personen"),
+        css_class=REPORT_TABLE,
+        rows=report.kinds,
+        totals=report,
+        columns=[
+            Column(_("Soort deelnemer"), lambda row: row.label, total=_total),
+            Column(
+                _("Aangemeld"),
+                lambda row: row.registered,
+                INT,
+                total=lambda r: r.registered,
+                sheet_heading=PERSONS_REGISTERED,
+            ),
+            Column(
+                _("Aanwezig"),
+                lambda row: row.attended,
+                INT,
+                total=lambda r: r.attended,
+                sheet_heading=PERSONS_ATTENDED,
+            ),
+        ],
+    )
+
+
+def reach_figures(report: ProgrammeReport) -> list[Figure]:
+    reach = report.reach
+    return [
+        Figure(_("Bevestigde aanmeldingen (groepen)"), reach.parties),
+        Figure(_("Unieke e-mailadressen"), reach.addresses),
+        Figure(_("Aanmeldingen zonder e-mailadres (elk één)"), reach.without_address),
+        Figure(_("Unieke mensen bereikt"), reach.unique_people, total=True),
+    ]
+
+
+def costs_table(report: ProgrammeReport) -> Table:
+    return Table(
+        id="report-costs",
+        caption=_("Kosten per activiteit (betaald, gefactureerd en besteld) per aanwezige"),
+        css_class=REPORT_TABLE,
+        rows=report.costs,
+        totals=report,
+        columns=[
+            Column(_("Activiteit"), lambda cost: cost.title, total=_total),
+            Column(_("Kosten"), lambda cost: cost.spending, EURO, total=lambda r: r.spending),
+            Column(
+                _("Aanwezig"),
+                lambda cost: cost.attended,
+                INT,
+                total=lambda r: r.attended,
+                sheet_heading=PERSONS_ATTENDED,
+            ),
+            Column(
+                _("Per bezoeker"),
+                lambda cost: cost.per_attendee,
+                EURO,
+                total=lambda r: r.cost_per_attendee,
+            ),
+        ],
+    )
+
+
+def budget_figures(report: ProgrammeReport, summary: BudgetSummary) -> list[Figure]:
+    """The money in a few figures, for the workbook (the page has the budget's own figures)."""
+    return [
+        Figure(_("Budget"), summary.total, EURO),
+        Figure(_("Inkomsten"), summary.income_total, EURO),
+        Figure(_("Nog vrij"), summary.remaining, EURO),
+        Figure(_("Verwacht over aan het eind"), summary.forecast, EURO),
+        Figure(_("Betaald, gefactureerd en besteld"), report.spending, EURO),
+        Figure(_("Aanwezig (personen)"), report.attended),
+        Figure(_("Kosten per bezoeker"), report.cost_per_attendee, EURO, total=True),
+    ]
+
+
+def income_table(report: ProgrammeReport, summary: BudgetSummary) -> Table:
+    return Table(
+        id="report-income",
+        caption=_("Inkomsten per activiteit"),
+        css_class=REPORT_TABLE,
+        rows=report.income_per_activity,
+        totals=summary,
+        empty=_("Geen inkomsten."),
+        columns=[
+            Column(_("Activiteit"), lambda line: line.title, total=_total),
+            Column(
+                _("Kaartverkoop"),
+                lambda line: line.income_tickets,
+                EURO,
+                total=lambda s: s.income_tickets,
+            ),
+            Column(
+                _("Overige inkomsten"),
+                lambda line: line.income_other,
+                EURO,
+                total=lambda s: s.income_other,
+            ),
+            Column(_("Totaal"), lambda line: line.income, EURO, total=lambda s: s.income_total),
+        ],
+    )
+
+
+def other_income_table(report: ProgrammeReport) -> Table:
+    return Table(
+        id="report-other-income",
+        caption=_("Sponsoring en overige inkomsten"),
+        css_class=REPORT_TABLE,
+        rows=report.other_income,
+        columns=[
+            Column(_("Omschrijving"), lambda income: income.description),
+            Column(_("Datum"), lambda income: income.date, Format.DATE),
+            Column(_("Soort"), lambda income: income.get_kind_display()),
+            Column(_("Activiteit"), lambda income: income.activity and income.activity.title),
+            Column(_("Bedrag"), lambda income: income.amount, EURO),
+        ],
+    )
+
+
+def page_tables(report: ProgrammeReport) -> dict[str, Table]:
+    """The report's tables on its page, by name (money only when there is a budget)."""
+    tables = {"activities": activities_table(report), "kinds": kinds_table(report)}
+    if report.summary is not None:
+        tables |= {
+            "categories": category_table(
+                report.summary, id="report-categories", css_class=REPORT_TABLE
+            ),
+            "costs": costs_table(report),
+            "income": income_table(report, report.summary),
+            "other_income": other_income_table(report),
+        }
+    return tables
+
+
+# --- The workbook and the CSV file ---------------------------------------------------------------
 
 
 def report_filename(programme: Programme, extension: str) -> str:
@@ -547,196 +665,48 @@ def report_filename(programme: Programme, extension: str) -> str:
     return f"verantwoording-{programme.slug}-{timezone.localdate().isoformat()}.{extension}"
 
 
-def _bold_row(sheet, row: int | None = None) -> None:
-    for cell in sheet[row or sheet.max_row]:
-        cell.font = Font(bold=True)
-
-
-def _formats(sheet, columns: dict[int, str]) -> None:
-    """Give the last row's cells in `columns` (1-based) their number format."""
-    line = sheet.max_row
-    for column, number_format in columns.items():
-        sheet.cell(line, column).number_format = number_format
-
-
-def _activities_sheet(sheet, report: ProgrammeReport) -> None:
-    sheet.title = _("Activiteiten")
-    sheet.append([report.programme.name])
-    _bold_row(sheet)
-    sheet.append(
-        [
-            _("Activiteit"),
-            _("Datum"),
-            _("Status"),
-            _("Plaatsen"),
-            _("Aangemeld (personen)"),
-            _("Aanwezig (personen)"),
-            _("Niet gekomen (personen)"),
-            _("Opkomst"),
-        ]
-    )
-    _bold_row(sheet)
-    for row in report.activities:
-        sheet.append(
-            [
-                row.title,
-                timezone.localtime(row.starts_at).date(),
-                row.status_label,
-                row.capacity,
-                row.registered if row.registration_required else None,
-                row.attended if row.registration_required else None,
-                row.no_show,
-                row.attendance_rate,
-            ]
-        )
-        _formats(sheet, {2: exports.DATE_FORMAT, 8: PERCENT_FORMAT})
-    sheet.append(
-        [
-            _("Totaal"),
-            None,
-            None,
-            report.capacity,
-            report.registered,
-            report.attended,
-            report.no_show,
-            report.attendance_rate,
-        ]
-    )
-    _bold_row(sheet)
-    _formats(sheet, {8: PERCENT_FORMAT})
-    sheet.freeze_panes = "A3"
-    exports._widen(sheet, [48, 12, 22, 10, 20, 20, 22, 10])
-
-
-def _reach_sheet(sheet, report: ProgrammeReport) -> None:
-    sheet.append([_("Soort deelnemer"), _("Aangemeld (personen)"), _("Aanwezig (personen)")])
-    _bold_row(sheet)
-    for row in report.kinds:
-        sheet.append([row.label, row.registered, row.attended])
-    sheet.append([_("Totaal"), report.registered, report.attended])
-    _bold_row(sheet)
-    sheet.append([])
-    sheet.append([_("Bevestigde aanmeldingen (groepen)"), report.reach.parties])
-    sheet.append([_("Unieke e-mailadressen"), report.reach.addresses])
-    sheet.append([_("Aanmeldingen zonder e-mailadres (elk één)"), report.reach.without_address])
-    sheet.append([_("Unieke mensen bereikt"), report.reach.unique_people])
-    _bold_row(sheet)
-    exports._widen(sheet, [44, 22, 22])
-
-
-def _budget_sheet(sheet, report: ProgrammeReport) -> None:
+def report_sheets(report: ProgrammeReport) -> list[Sheet]:
+    """The report for a spreadsheet: sheets Activiteiten, Bereik, Budget and Inkomsten, with
+    numbers as numbers (persons as whole numbers, money in euros) and dates as dates."""
     summary, budget = report.summary, report.budget
-    if summary is None or budget is None:
-        sheet.append([_("Dit programma heeft geen budget.")])
-        return
-    euro = exports.EURO_FORMAT
-    sheet.append([exports.vat_mode_note(budget)])
-    _bold_row(sheet)
-    sheet.append(
-        [
-            _("Categorie"),
-            _("Begroot"),
-            _("Betaald"),
-            _("Gefactureerd"),
-            _("Besteld"),
-            _("Gepland"),
-            _("Verwacht totaal"),
-            _("Over van begroot"),
-        ]
-    )
-    _bold_row(sheet)
-    money_columns = dict.fromkeys(range(2, 9), euro)
-    for line in summary.per_category:
-        sheet.append(
-            [
-                line.name,
-                line.planned_amount,
-                line.paid,
-                line.invoiced,
-                line.committed,
-                line.planned,
-                line.forecast,
-                line.remaining,
-            ]
-        )
-        _formats(sheet, money_columns)
-    sheet.append(
-        [
-            _("Totaal"),
-            None,
-            summary.paid,
-            summary.invoiced,
-            summary.committed,
-            summary.planned,
-            summary.expected_spending,
-            None,
-        ]
-    )
-    _bold_row(sheet)
-    _formats(sheet, money_columns)
-    sheet.append([])
-    for label, value in [
-        (_("Budget"), summary.total),
-        (_("Inkomsten"), summary.income_total),
-        (_("Nog vrij"), summary.remaining),
-        (_("Verwacht over aan het eind"), summary.forecast),
-        (_("Betaald, gefactureerd en besteld"), report.spending),
-    ]:
-        sheet.append([label, value])
-        _formats(sheet, {2: euro})
-    sheet.append([_("Aanwezig (personen)"), report.attended])
-    sheet.append([_("Kosten per bezoeker"), report.cost_per_attendee])
-    _formats(sheet, {2: euro})
-    _bold_row(sheet)
-    sheet.append([])
-    sheet.append([_("Activiteit"), _("Kosten"), _("Aanwezig (personen)"), _("Per bezoeker")])
-    _bold_row(sheet)
-    for cost in report.costs:
-        sheet.append([cost.title, cost.spending, cost.attended, cost.per_attendee])
-        _formats(sheet, {2: euro, 4: euro})
-    sheet.freeze_panes = "A3"
-    exports._widen(sheet, [44, 16, 16, 16, 16, 16, 16, 18])
-
-
-def _income_sheet(sheet, report: ProgrammeReport) -> None:
-    summary = report.summary
-    if summary is None:
-        sheet.append([_("Dit programma heeft geen budget.")])
-        return
-    euro = exports.EURO_FORMAT
-    sheet.append([_("Activiteit"), _("Kaartverkoop"), _("Overige inkomsten"), _("Totaal")])
-    _bold_row(sheet)
-    for line in report.income_per_activity:
-        sheet.append([line.title, line.income_tickets, line.income_other, line.income])
-        _formats(sheet, {2: euro, 3: euro, 4: euro})
-    sheet.append([_("Totaal"), summary.income_tickets, summary.income_other, summary.income_total])
-    _bold_row(sheet)
-    _formats(sheet, {2: euro, 3: euro, 4: euro})
-    sheet.append([])
-    sheet.append([_("Datum"), _("Soort"), _("Omschrijving"), _("Activiteit"), _("Bedrag")])
-    _bold_row(sheet)
-    for income in report.other_income:
-        sheet.append(
-            [
-                income.date,
-                str(income.get_kind_display()),
-                income.description,
-                income.activity.title if income.activity else "",
-                income.amount,
-            ]
-        )
-        _formats(sheet, {1: exports.DATE_FORMAT, 5: euro})
-    exports._widen(sheet, [44, 16, 18, 28, 14])
+    no_budget = _("Dit programma heeft geen budget.")
+    return [
+        Sheet(
+            _("Activiteiten"),
+            [report.programme.name, activities_table(report)],
+            widths=[48, 12, 22, 10, 20, 20, 22, 10],
+            freeze="A3",
+        ),
+        Sheet(_("Bereik"), [kinds_table(report), reach_figures(report)], widths=[44, 22, 22]),
+        Sheet(
+            _("Budget"),
+            [no_budget]
+            if summary is None or budget is None
+            else [
+                exports.vat_mode_note(budget),
+                category_table(summary, id="report-categories"),
+                budget_figures(report, summary),
+                costs_table(report),
+            ],
+            widths=[44, 16, 16, 16, 16, 16, 16, 18],
+            freeze=None if summary is None else "A3",
+        ),
+        Sheet(
+            _("Inkomsten"),
+            [no_budget]
+            if summary is None
+            else [income_table(report, summary), other_income_table(report)],
+            widths=[44, 16, 18, 28, 14],
+        ),
+    ]
 
 
 def report_xlsx(report: ProgrammeReport) -> bytes:
-    """The report as an Excel workbook: sheets Activiteiten, Bereik, Budget and Inkomsten, with
-    numbers as numbers (persons as whole numbers, money in a euro format) and dates as dates."""
-    workbook = Workbook()
-    _activities_sheet(workbook.active, report)
-    _reach_sheet(workbook.create_sheet(_("Bereik")), report)
-    _budget_sheet(workbook.create_sheet(_("Budget")), report)
-    _income_sheet(workbook.create_sheet(_("Inkomsten")), report)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """The report as an Excel workbook (see `report_sheets`)."""
+    return workbook_bytes(report_sheets(report))
+
+
+def report_csv(report: ProgrammeReport) -> bytes:
+    """The report as one CSV file for Dutch Excel: the sheets of the workbook one after the
+    other."""
+    return csv_document(report_sheets(report))

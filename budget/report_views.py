@@ -1,11 +1,15 @@
-"""The programme report's pages (/beheer/<programme>/verantwoording/): the printable report and
-its Excel workbook, for the programme's organisers and viewers (reading only: nothing changes).
+"""The programme report's pages (/beheer/<programme>/verantwoording/): the printable report, its
+Excel workbook and the same as CSV, for the programme's organisers and viewers (reading only:
+nothing changes).
 
-Mounted in the organiser namespace (`organiser:report`, `organiser:report_xlsx`) beside the
-programme's other organiser pages; not yours is a 404 (`get_programme_for_organiser`).
+Mounted in the organiser namespace (`organiser:report`, `organiser:report_xlsx`,
+`organiser:report_csv`) beside the programme's other organiser pages; not yours is a 404
+(`get_programme_for_organiser`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -13,10 +17,9 @@ from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
-from budget import report
-from budget.views import XLSX
-from budget.views import _charts as budget_charts
+from budget import charts, report
 from events.access import get_programme_for_organiser, may_change
+from jubileum.lib.spreadsheets import XLSX_CONTENT_TYPE
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -32,7 +35,7 @@ def programme_report(request: HttpRequest, programme_slug: str) -> HttpResponse:
     figures = report.programme_report(programme)
     money_charts = []
     if figures.summary is not None and figures.budget is not None and figures.summary.expense_count:
-        money_charts = budget_charts(figures.summary, figures.budget)
+        money_charts = charts.budget_charts(figures.summary, figures.budget)
     response = render(
         request,
         "organiser/report.html",
@@ -41,6 +44,8 @@ def programme_report(request: HttpRequest, programme_slug: str) -> HttpResponse:
             "may_change": may_change(programme),
             "report": figures,
             "summary": figures.summary,
+            "tables": report.page_tables(figures),
+            "reach": report.reach_figures(figures),
             "attendance_chart": report.attendance_chart(figures),
             "kinds_chart": report.kinds_chart(figures),
             "money_charts": money_charts,
@@ -49,12 +54,23 @@ def programme_report(request: HttpRequest, programme_slug: str) -> HttpResponse:
     return _private(response)
 
 
+def _download(
+    request: HttpRequest, programme_slug: str, make: Any, extension: str, content_type: str
+) -> HttpResponse:
+    programme = get_programme_for_organiser(request.user, programme_slug)
+    response = HttpResponse(make(report.programme_report(programme)), content_type=content_type)
+    filename = report.report_filename(programme, extension)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _private(response)
+
+
 @login_required
 @require_GET
 def programme_report_xlsx(request: HttpRequest, programme_slug: str) -> HttpResponse:
-    programme = get_programme_for_organiser(request.user, programme_slug)
-    figures = report.programme_report(programme)
-    response = HttpResponse(report.report_xlsx(figures), content_type=XLSX)
-    filename = report.report_filename(programme, "xlsx")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return _private(response)
+    return _download(request, programme_slug, report.report_xlsx, "xlsx", XLSX_CONTENT_TYPE)
+
+
+@login_required
+@require_GET
+def programme_report_csv(request: HttpRequest, programme_slug: str) -> HttpResponse:
+    return _download(request, programme_slug, report.report_csv, "csv", "text/csv; charset=utf-8")

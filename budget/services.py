@@ -1,5 +1,6 @@
-"""Budget workflows: expenses and their status steps, approvals, attachments, income, alerts,
-and the summary every budget page, the API and the exports start from.
+"""Budget workflows, the changes: budgets and categories, expenses and their status steps,
+approvals, attachments, income (by hand and from ticket sales) and alerts. What the figures are
+is `budget.summary`'s; what is refused raises an error of `budget.errors`.
 
 Every change locks the budget row first (`select_for_update()` inside `transaction.atomic()`;
 on SQLite the immediate transaction already serialises writers), so two organisers saving at
@@ -7,58 +8,44 @@ once are applied one after the other and the threshold check after each change s
 Every change is made as a person (`by`), which the history (django-simple-history) records as
 the one who made it, also outside a request. Alert e-mails go out after the commit, through a
 task that takes ids.
-
-What the figures mean (`summarise`):
-
-- An expense *counts* against the budget including or excluding VAT, as the budget says
-  (`Budget.includes_vat`); every figure below is a sum of counted amounts.
-- `planned`, `committed`, `invoiced`, `paid`: the expenses in that status. `spent` is `paid`;
-  `open_commitments` is `committed + invoiced` (ordered, not yet paid).
-- `expected_spending`: every expense whatever its status (`planned + committed + invoiced +
-  paid`): what will have been spent once everything planned and committed is paid.
-- `income_total`: ticket sales (refunds subtracted), sponsorship and other income. Income adds
-  to what the programme can spend.
-- `remaining = total + income_total - paid - open_commitments`: what is neither spent nor
-  promised yet. Planned lines are not subtracted: nothing has been ordered for them.
-- `forecast = remaining - planned = total + income_total - expected_spending`: what will remain
-  if everything planned and committed is paid. Negative means over budget.
-- `forecast_percentage = (expected_spending - income_total) / total * 100`: how much of the
-  budget will be used then, one decimal. Alerts fire when it reaches the budget's warning
-  percentage (80 by default) and 100.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import (
-    Count,
-    DecimalField,
-    ExpressionWrapper,
-    F,
-    Q,
-    QuerySet,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Coalesce
-from django.db.models.lookups import GreaterThan
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from budget.errors import (
+    AmountNotPositive,
+    ApproverNotOrganiser,
+    AttachmentTooLarge,
+    InvalidAttachment,
+    InvalidField,
+    NotAnOrganiser,
+    TicketIncomeLocked,
+    UnknownActivity,
+    UnknownCategory,
+)
+from budget.inputs import (
+    ExpenseChange,
+    ExpenseInput,
+    IncomeChange,
+    IncomeInput,
+    max_length,
+    parse_amount,
+)
 from budget.models import (
-    CENT,
     DEFAULT_CATEGORIES,
     ActivityAllocation,
     Attachment,
@@ -67,29 +54,15 @@ from budget.models import (
     Category,
     Expense,
     Income,
-    VatRate,
-    vat_on,
 )
+from budget.summary import counted_expression, totals
+from budget.tasks import send_budget_alert_mail
 from events.access import programmes_for
 from events.models import Activity, Programme
-from jubileum.lib.errors import DomainError
-
-logger = logging.getLogger(__name__)
 
 Status = Expense.Status
 ZERO = Decimal("0.00")
-# DecimalField(max_digits=10, decimal_places=2): below one hundred million euros.
-MAX_AMOUNT = Decimal("99999999.99")
 MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
-# What a sum is computed as in the database; wide enough for any number of expenses.
-MONEY = DecimalField(max_digits=16, decimal_places=2)
-
-# The date each status step keeps.
-STEP_DATES = {
-    Status.COMMITTED: "committed_on",
-    Status.INVOICED: "invoiced_on",
-    Status.PAID: "paid_on",
-}
 
 # Attachments are recognised by their first bytes, never by name or the browser's content type.
 SIGNATURES: list[tuple[bytes, str, str]] = [
@@ -99,206 +72,26 @@ SIGNATURES: list[tuple[bytes, str, str]] = [
 ]
 
 
-# --- Errors ------------------------------------------------------------------------------------
-
-
-class BudgetError(DomainError):
-    code = "budget_error"
-    status = 409
-    message = _("Dit kan niet met dit budget.")
-
-
-class InvalidAmount(BudgetError):
-    code = "invalid_amount"
-    status = 422
-    message = _("Dit is geen geldig bedrag. Schrijf het als 1234.56.")
-
-
-class AmountNotPositive(InvalidAmount):
-    code = "amount_not_positive"
-    message = _("Het bedrag moet groter zijn dan nul.")
-
-
-class AmountTooPrecise(InvalidAmount):
-    code = "amount_too_precise"
-    message = _("Een bedrag heeft hoogstens twee cijfers achter de komma (hele centen).")
-
-
-class AmountTooLarge(InvalidAmount):
-    code = "amount_too_large"
-    message = _("Dit bedrag is te groot.")
-
-
-class InvalidVatRate(BudgetError):
-    code = "invalid_vat_rate"
-    status = 422
-    message = _("Het btw-tarief moet 0, 9 of 21 % zijn.")
-
-
-class InvalidField(BudgetError):
-    code = "invalid_field"
-    status = 422
-    message = _("Niet alle velden zijn goed ingevuld.")
-
-
-class UnknownCategory(BudgetError):
-    code = "unknown_category"
-    status = 422
-    message = _("Kies een categorie van dit budget.")
-
-
-class UnknownActivity(BudgetError):
-    code = "unknown_activity"
-    status = 422
-    message = _("Kies een activiteit van dit programma.")
-
-
-class UnknownStatus(BudgetError):
-    code = "unknown_status"
-    status = 422
-    message = _("Deze status bestaat niet. Kies gepland, besteld, gefactureerd of betaald.")
-
-
-class StatusBackwards(BudgetError):
-    code = "status_backwards"
-    message = _(
-        "Een uitgave gaat alleen vooruit (gepland, besteld, gefactureerd, betaald); "
-        "terug naar een eerdere status kan niet."
-    )
-
-
-class ApprovalRequired(BudgetError):
-    code = "approval_required"
-    message = _(
-        "Deze uitgave is hoger dan de goedkeuringsgrens. Een tweede organisator moet haar eerst "
-        "goedkeuren; daarna kan ze verder dan gepland."
-    )
-
-
-class OwnExpense(BudgetError):
-    code = "own_expense"
-    status = 403
-    message = _(
-        "Je kunt een uitgave die je zelf hebt ingevoerd niet zelf goedkeuren; "
-        "vraag een andere organisator."
-    )
-
-
-class NotAnOrganiser(BudgetError):
-    code = "not_an_organiser"
-    status = 403
-    message = _("Alleen een organisator van dit programma kan dit doen.")
-
-
-class ApproverNotOrganiser(NotAnOrganiser):
-    code = "approver_not_organiser"
-    message = _("Alleen een organisator van dit programma kan uitgaven goedkeuren.")
-
-
-class InvalidAttachment(BudgetError):
-    code = "invalid_attachment"
-    status = 422
-    message = _("Een bijlage moet een PDF-, PNG- of JPEG-bestand zijn.")
-
-
-class AttachmentTooLarge(InvalidAttachment):
-    code = "attachment_too_large"
-    message = _("Een bijlage mag hoogstens 10 MB groot zijn.")
-
-
-class TicketIncomeLocked(BudgetError):
-    code = "ticket_income_locked"
-    message = _(
-        "Kaartverkoop wordt vanzelf uit de betalingen geboekt en kan niet met de hand worden "
-        "gewijzigd."
-    )
-
-
 # --- Input -------------------------------------------------------------------------------------
+# Expenses and income arrive typed and checked (budget.inputs); what is left to check here needs
+# the database.
 
 
-def parse_amount(value: Any, *, allow_negative: bool = False) -> Decimal:
-    """A money amount as Decimal with two places; refuses floats, fractions of cents and zero.
-
-    Accepts a Decimal, an int or a string such as "12.50" (a form or API field). Negative
-    amounts only with `allow_negative` (a refund).
-    """
-    if isinstance(value, bool | float) or value is None:
-        # A float has already lost the cents (0.1 + 0.2); money never travels as one.
-        raise InvalidAmount
-    try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except InvalidOperation:
-        raise InvalidAmount from None
-    if not amount.is_finite():
-        raise InvalidAmount
-    if abs(amount) > MAX_AMOUNT:
-        raise AmountTooLarge
-    if amount != amount.quantize(CENT):
-        raise AmountTooPrecise(details={"amount": str(amount)})
-    if amount == 0 or (amount < 0 and not allow_negative):
-        raise AmountNotPositive
-    return amount.quantize(CENT)
-
-
-def _vat_rate(value: Any) -> int:
-    try:
-        rate = int(value)
-    except (TypeError, ValueError):
-        raise InvalidVatRate from None
-    if isinstance(value, bool) or (rate != value and str(rate) != str(value).strip()):
-        raise InvalidVatRate
-    if rate not in VatRate.values:
-        raise InvalidVatRate(details={"allowed": VatRate.values})
-    return rate
-
-
-def _date(value: Any, field: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        value = timezone.localdate(value) if timezone.is_aware(value) else value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise InvalidField(details={"field": field, "reason": "date"})
-
-
-# How the fields are called in messages; `details.field` keeps the field's own name.
-FIELD_LABELS = {
-    "supplier": _("leverancier"),
-    "description": _("omschrijving"),
-    "invoice_number": _("factuurnummer"),
-    "name": _("naam"),
-    "category": _("categorie"),
-    "date": _("datum"),
-    "amount_excl_vat": _("bedrag excl. btw"),
-    "amount": _("bedrag"),
-    "kind": _("soort"),
-}
-
-
-def _missing(field: str) -> InvalidField:
-    label = FIELD_LABELS.get(field, field)
-    return InvalidField(
-        _("Vul dit veld in: %(field)s.") % {"field": label},
-        details={"field": field, "reason": "required"},
-    )
-
-
-def _text(value: Any, field: str, max_length: int, *, required: bool) -> str:
-    text = "" if value is None else str(value).strip()
-    if required and not text:
-        raise _missing(field)
-    if len(text) > max_length:
+def _category_name(value: Any) -> str:
+    name = "" if value is None else str(value).strip()
+    if not name:
+        raise InvalidField(
+            _("Vul dit veld in: %(field)s.") % {"field": _("naam")},
+            details={"field": "name", "reason": "required"},
+        )
+    limit = max_length(Category, "name")
+    if len(name) > limit:
         raise InvalidField(
             _("Dit veld is te lang (hoogstens %(max)s tekens): %(field)s.")
-            % {"field": FIELD_LABELS.get(field, field), "max": max_length},
-            details={"field": field, "reason": "too_long", "max_length": max_length},
+            % {"field": _("naam"), "max": limit},
+            details={"field": "name", "reason": "too_long", "max_length": limit},
         )
-    return text
+    return name
 
 
 def _category(budget: Budget, value: Any) -> Category:
@@ -317,12 +110,6 @@ def _activity(budget: Budget, value: Any) -> Activity | None:
         return Activity.objects.get(pk=int(activity_id), programme_id=budget.programme_id)
     except (Activity.DoesNotExist, TypeError, ValueError):
         raise UnknownActivity from None
-
-
-def _status(value: Any) -> str:
-    if value not in Status.values:
-        raise UnknownStatus(details={"allowed": Status.values})
-    return str(value)
 
 
 # --- Access and locking ------------------------------------------------------------------------
@@ -387,6 +174,13 @@ def budget_for_programme(programme: Programme) -> Budget:
 BUDGET_FIELDS = {"total", "includes_vat", "approval_threshold", "warning_percentage"}
 
 
+def _refuse_unknown(fields: dict[str, Any], allowed: set[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        # A programming error, not bad input: the caller passed a field no form has.
+        raise TypeError(f"unknown fields: {', '.join(sorted(unknown))}")
+
+
 def update_budget(budget_id: int, *, by: User, **fields: Any) -> Budget:
     """Change the total, the VAT setting, the approval threshold or the warning percentage."""
     _refuse_unknown(fields, BUDGET_FIELDS)
@@ -426,7 +220,7 @@ def save_category(
     with transaction.atomic():
         budget = _lock_budget(budget.pk)
         _require_organiser(budget, by)
-        name = _text(name, "name", 100, required=True)
+        name = _category_name(name)
         planned = None if planned_amount in (None, "") else parse_amount(planned_amount)
         if category_id is None:
             position = budget.categories.count() + 1
@@ -465,116 +259,40 @@ def set_allocation(
 
 # --- Expenses ----------------------------------------------------------------------------------
 
-EXPENSE_FIELDS = {
-    "category",
-    "activity",
-    "supplier",
-    "description",
-    "invoice_number",
-    "date",
-    "amount_excl_vat",
-    "vat_rate",
-}
+
+def _apply(row: Expense | Income, budget: Budget, change: ExpenseChange | IncomeChange) -> None:
+    values = change.changes()
+    if "category_id" in values and isinstance(row, Expense):
+        row.category = _category(budget, values.pop("category_id"))
+    if "activity_id" in values:
+        row.activity = _activity(budget, values.pop("activity_id"))
+    for name, value in values.items():
+        setattr(row, name, value)
 
 
-def _refuse_unknown(fields: dict[str, Any], allowed: set[str]) -> None:
-    unknown = set(fields) - allowed
-    if unknown:
-        # A programming error, not bad input: the caller passed a field no form has.
-        raise TypeError(f"unknown fields: {', '.join(sorted(unknown))}")
-
-
-def counted_amount(expense: Expense, budget: Budget) -> Decimal:
-    """What the expense weighs against this budget (including or excluding VAT)."""
-    vat = vat_on(expense.amount_excl_vat, expense.vat_rate)
-    return expense.amount_excl_vat + vat if budget.includes_vat else expense.amount_excl_vat
-
-
-def needs_approval(expense: Expense, budget: Budget | None = None) -> bool:
-    """Whether the expense is above the budget's approval threshold (counted as the budget
-    counts: including or excluding VAT). Needing approval and having it are separate facts."""
-    budget = budget or expense.budget
-    return counted_amount(expense, budget) > budget.approval_threshold
-
-
-def _apply_expense_fields(expense: Expense, budget: Budget, fields: dict[str, Any]) -> None:
-    if "supplier" in fields:
-        expense.supplier = _text(fields["supplier"], "supplier", 200, required=True)
-    if "description" in fields:
-        expense.description = _text(fields["description"], "description", 300, required=True)
-    if "invoice_number" in fields:
-        expense.invoice_number = _text(
-            fields["invoice_number"], "invoice_number", 100, required=False
-        )
-    if "date" in fields:
-        expense.date = _date(fields["date"], "date")
-    if "amount_excl_vat" in fields:
-        expense.amount_excl_vat = parse_amount(fields["amount_excl_vat"])
-    if "vat_rate" in fields:
-        expense.vat_rate = _vat_rate(fields["vat_rate"])
-    if "category" in fields:
-        expense.category = _category(budget, fields["category"])
-    if "activity" in fields:
-        expense.activity = _activity(budget, fields["activity"])
-
-
-def _advance(
-    expense: Expense,
-    budget: Budget,
-    to_status: str,
-    on_date: dt.date | None,
-) -> bool:
-    """Move the expense forward to `to_status`; False when it is there already."""
-    to_status = _status(to_status)
-    order = [str(status) for status in Expense.STATUS_ORDER]
-    current, target = order.index(expense.status), order.index(to_status)
-    if target == current:
-        return False
-    if target < current:
-        raise StatusBackwards(details={"from": expense.status, "to": to_status})
-    if needs_approval(expense, budget) and expense.approved_by_id is None:
-        raise ApprovalRequired(
-            details={
-                "approval_threshold": f"{budget.approval_threshold:.2f}",
-                "counted_amount": f"{counted_amount(expense, budget):.2f}",
-            }
-        )
-    day = _date(on_date, "on_date") if on_date is not None else timezone.localdate()
-    # A step skipped over (planned straight to paid) is dated with the step that passed it; a
-    # date already kept stays.
-    for status in order[current + 1 : target + 1]:
-        field = STEP_DATES[Status(status)]
-        if getattr(expense, field) is None:
-            setattr(expense, field, day)
-    expense.status = to_status
-    return True
+def _step_date(on_date: dt.date | None) -> dt.date:
+    return timezone.localdate() if on_date is None else on_date
 
 
 def record_expense(
     budget: Budget,
+    expense_input: ExpenseInput,
     *,
     by: User,
     status: str = Status.PLANNED,
     status_date: dt.date | None = None,
-    **fields: Any,
 ) -> Expense:
     """Record an expense as `by` (an organiser of the programme).
 
-    Required: category, supplier, description, date, amount_excl_vat; optional: activity,
-    invoice_number, vat_rate (21 by default). A `status` beyond planned records a step already
-    taken (a receipt already paid), dated `status_date` (today by default) and subject to the
-    approval rule like any step.
+    A `status` beyond planned records a step already taken (a receipt already paid), dated
+    `status_date` (today by default) and subject to the approval rule like any step.
     """
-    _refuse_unknown(fields, EXPENSE_FIELDS)
-    missing = {"category", "supplier", "description", "date", "amount_excl_vat"} - set(fields)
-    if missing:
-        raise _missing(sorted(missing)[0])
     with transaction.atomic():
         budget = _lock_budget(budget.pk)
         _require_organiser(budget, by)
-        expense = Expense(budget=budget, recorded_by=by, vat_rate=VatRate.HIGH)
-        _apply_expense_fields(expense, budget, fields)
-        _advance(expense, budget, status, status_date)
+        expense = Expense(budget=budget, recorded_by=by)
+        _apply(expense, budget, ExpenseChange.every_field(expense_input))
+        expense.advance_to(status, on=_step_date(status_date))
         _save(expense, by)
         check_alerts(budget.pk)
     return expense
@@ -582,29 +300,28 @@ def record_expense(
 
 def update_expense(
     expense_id: int,
+    change: ExpenseChange,
     *,
     by: User,
     status: str | None = None,
     status_date: dt.date | None = None,
-    **fields: Any,
 ) -> Expense:
-    """Change an expense's fields and, with `status`, move it forward in the same step.
+    """Change the fields of the expense that `change` names and, with `status`, move it forward
+    in the same step.
 
     An approval covers the amount approved: raising the counted amount of an approved expense
     withdraws the approval, so it is back in the approval queue and cannot take its next step
     until a second organiser approves again. Lowering it keeps the approval.
     """
-    _refuse_unknown(fields, EXPENSE_FIELDS)
     with transaction.atomic():
         expense, budget = _lock_expense(expense_id)
         _require_organiser(budget, by)
-        counted_before = counted_amount(expense, budget)
-        _apply_expense_fields(expense, budget, fields)
-        if expense.approved_by_id is not None and counted_amount(expense, budget) > counted_before:
-            expense.approved_by = None
-            expense.approved_at = None
+        counted_before = expense.counted_amount
+        _apply(expense, budget, change)
+        if expense.counted_amount > counted_before:
+            expense.withdraw_approval()
         if status is not None:
-            _advance(expense, budget, status, status_date)
+            expense.advance_to(status, on=_step_date(status_date))
         _save(expense, by)
         check_alerts(budget.pk)
     return expense
@@ -622,7 +339,7 @@ def advance_expense(
     with transaction.atomic():
         expense, budget = _lock_expense(expense_id)
         _require_organiser(budget, by)
-        if _advance(expense, budget, to_status, on_date):
+        if expense.advance_to(to_status, on=_step_date(on_date)):
             _save(expense, by)
             check_alerts(budget.pk)
     return expense
@@ -635,20 +352,9 @@ def approve_expense(expense_id: int, *, by: User) -> Expense:
         expense, budget = _lock_expense(expense_id)
         if not is_organiser(budget.programme_id, by):
             raise ApproverNotOrganiser
-        if expense.recorded_by_id == by.pk:
-            raise OwnExpense
-        if expense.approved_by_id is None:
-            expense.approved_by = by
-            expense.approved_at = timezone.now()
+        if expense.approve(by=by, now=timezone.now()):
             _save(expense, by)
     return expense
-
-
-def _counted_expression(budget: Budget, prefix: str = "") -> Any:
-    excl = F(f"{prefix}amount_excl_vat")
-    if not budget.includes_vat:
-        return ExpressionWrapper(excl, output_field=MONEY)
-    return ExpressionWrapper(excl + F(f"{prefix}vat_amount"), output_field=MONEY)
 
 
 def approval_queue(budget: Budget) -> QuerySet[Expense]:
@@ -656,7 +362,7 @@ def approval_queue(budget: Budget) -> QuerySet[Expense]:
     first (any status: one whose amount was raised after approval is here again)."""
     return (
         Expense.objects.filter(budget=budget, approved_by__isnull=True)
-        .annotate(counted=_counted_expression(budget))
+        .annotate(counted=counted_expression(budget))
         .filter(counted__gt=budget.approval_threshold)
         .select_related("category", "activity", "recorded_by")
         .order_by("date", "pk")
@@ -711,46 +417,22 @@ def add_attachment(
 
 # --- Income ------------------------------------------------------------------------------------
 
-INCOME_FIELDS = {"kind", "activity", "description", "date", "amount"}
 
-
-def _apply_income_fields(income: Income, budget: Budget, fields: dict[str, Any]) -> None:
-    if "kind" in fields:
-        if fields["kind"] not in Income.Kind.values:
-            raise InvalidField(details={"field": "kind", "allowed": Income.Kind.values})
-        income.kind = fields["kind"]
-    if "description" in fields:
-        income.description = _text(fields["description"], "description", 300, required=True)
-    if "date" in fields:
-        income.date = _date(fields["date"], "date")
-    if "amount" in fields:
-        income.amount = parse_amount(fields["amount"])
-    if "activity" in fields:
-        income.activity = _activity(budget, fields["activity"])
-
-
-def record_income(budget: Budget, *, by: User, **fields: Any) -> Income:
-    """Record income by hand: sponsorship, a gift, other (kind), or ticket sales at the door.
-
-    Required: kind, description, date, amount (positive); optional: activity.
-    """
-    _refuse_unknown(fields, INCOME_FIELDS)
-    missing = {"kind", "description", "date", "amount"} - set(fields)
-    if missing:
-        raise _missing(sorted(missing)[0])
+def record_income(budget: Budget, income_input: IncomeInput, *, by: User) -> Income:
+    """Record income by hand: sponsorship, a gift, other (kind), or ticket sales at the door."""
     with transaction.atomic():
         budget = _lock_budget(budget.pk)
         _require_organiser(budget, by)
         income = Income(budget=budget, recorded_by=by)
-        _apply_income_fields(income, budget, fields)
+        _apply(income, budget, IncomeChange.every_field(income_input))
         _save(income, by)
         check_alerts(budget.pk)
     return income
 
 
-def update_income(income_id: int, *, by: User, **fields: Any) -> Income:
-    """Change a line of income recorded by hand; ticket income from payments is not editable."""
-    _refuse_unknown(fields, INCOME_FIELDS)
+def update_income(income_id: int, change: IncomeChange, *, by: User) -> Income:
+    """Change the fields of a line of income recorded by hand that `change` names; ticket income
+    from payments is not editable."""
     with transaction.atomic():
         budget_id = Income.objects.values_list("budget_id", flat=True).get(pk=income_id)
         budget = _lock_budget(budget_id)
@@ -758,337 +440,10 @@ def update_income(income_id: int, *, by: User, **fields: Any) -> Income:
         _require_organiser(budget, by)
         if income.source:
             raise TicketIncomeLocked
-        _apply_income_fields(income, budget, fields)
+        _apply(income, budget, change)
         _save(income, by)
         check_alerts(budget.pk)
     return income
-
-
-# --- The summary -------------------------------------------------------------------------------
-
-
-def _money(value: Decimal | None) -> Decimal:
-    return (value or ZERO).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _sum(expression: Any, condition: Q | None = None) -> Sum:
-    # A sum of no rows is NULL; `_money` makes it 0.00 (a Coalesce per figure would only give
-    # Django more to build and compile on every request).
-    return Sum(expression, filter=condition, output_field=MONEY)
-
-
-def _status_fields(amounts: Mapping[str | None, Decimal | None]) -> dict[str, Decimal]:
-    """The `planned`, `committed`, `invoiced` and `paid` fields from {status: amount}.
-
-    The summary sums expenses grouped by status (one sum) rather than with a filtered sum per
-    status: the database adds up the same rows, and Django builds and compiles a quarter of
-    the expressions on every request.
-    """
-    return {status: _money(amounts.get(status)) for status in Expense.STATUS_ORDER}
-
-
-def _percentage(part: Decimal, whole: Decimal) -> Decimal | None:
-    """part / whole as a percentage with one decimal; None when whole is zero and part is not."""
-    if whole <= 0:
-        return ZERO if part <= 0 else None
-    return (part * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
-@dataclass(frozen=True)
-class Totals:
-    """The budget's headline figures (see the module docstring for what each means)."""
-
-    total: Decimal
-    includes_vat: bool
-    planned: Decimal
-    committed: Decimal
-    invoiced: Decimal
-    paid: Decimal
-    income_tickets: Decimal
-    income_other: Decimal
-    expense_count: int
-    awaiting_approval: int
-    warning_percentage: int
-
-    @property
-    def counted_vat_mode(self) -> str:
-        return "incl" if self.includes_vat else "excl"
-
-    @property
-    def spent(self) -> Decimal:
-        return self.paid
-
-    @property
-    def open_commitments(self) -> Decimal:
-        return self.committed + self.invoiced
-
-    @property
-    def expected_spending(self) -> Decimal:
-        return self.planned + self.committed + self.invoiced + self.paid
-
-    @property
-    def income_total(self) -> Decimal:
-        return self.income_tickets + self.income_other
-
-    @property
-    def remaining(self) -> Decimal:
-        return self.total + self.income_total - self.paid - self.open_commitments
-
-    @property
-    def forecast(self) -> Decimal:
-        return self.total + self.income_total - self.expected_spending
-
-    @property
-    def forecast_percentage(self) -> Decimal | None:
-        """Share of the budget used once everything is paid; None: a zero budget with costs."""
-        return _percentage(self.expected_spending - self.income_total, self.total)
-
-    @property
-    def spent_percentage(self) -> Decimal | None:
-        return _percentage(self.paid, self.total)
-
-    @property
-    def over_budget(self) -> bool:
-        return self.forecast < 0
-
-    @property
-    def alert_levels(self) -> list[int]:
-        return sorted({self.warning_percentage, 100})
-
-    @property
-    def alerts(self) -> list[int]:
-        """The alert levels (warning percentage, 100) the forecast has reached."""
-        percentage = self.forecast_percentage
-        return [level for level in self.alert_levels if percentage is None or percentage >= level]
-
-
-@dataclass(frozen=True)
-class CategoryLine:
-    """One category. `forecast` is its expected spending (every status); `remaining` is the
-    planned amount minus that, None without a planned amount."""
-
-    id: int
-    name: str
-    planned_amount: Decimal | None
-    planned: Decimal
-    committed: Decimal
-    invoiced: Decimal
-    paid: Decimal
-
-    @property
-    def open_commitments(self) -> Decimal:
-        return self.committed + self.invoiced
-
-    @property
-    def forecast(self) -> Decimal:
-        return self.planned + self.committed + self.invoiced + self.paid
-
-    @property
-    def remaining(self) -> Decimal | None:
-        return None if self.planned_amount is None else self.planned_amount - self.forecast
-
-    @property
-    def over_plan(self) -> bool:
-        return self.planned_amount is not None and self.forecast > self.planned_amount
-
-
-@dataclass(frozen=True)
-class ActivityLine:
-    """Expenses and income of one activity (`activity_id` None: not tied to an activity).
-
-    `forecast` is the activity's expected spending, `net` that minus its income, and
-    `remaining` the allocation minus `net` (None without an allocation).
-    """
-
-    activity_id: int | None
-    title: str
-    starts_at: dt.datetime | None
-    allocation: Decimal | None
-    planned: Decimal
-    committed: Decimal
-    invoiced: Decimal
-    paid: Decimal
-    income_tickets: Decimal
-    income_other: Decimal
-
-    @property
-    def forecast(self) -> Decimal:
-        return self.planned + self.committed + self.invoiced + self.paid
-
-    @property
-    def income(self) -> Decimal:
-        return self.income_tickets + self.income_other
-
-    @property
-    def net(self) -> Decimal:
-        return self.forecast - self.income
-
-    @property
-    def remaining(self) -> Decimal | None:
-        return None if self.allocation is None else self.allocation - self.net
-
-
-@dataclass(frozen=True)
-class OverTimePoint:
-    """Cumulative counted spending up to and including `date`: `forecast` adds every expense
-    on its own date (whatever its status: what will have been spent), `paid` adds paid expenses
-    on the day they were paid."""
-
-    date: dt.date
-    forecast: Decimal
-    paid: Decimal
-
-
-@dataclass(frozen=True)
-class BudgetSummary(Totals):
-    per_category: list[CategoryLine]
-    per_activity: list[ActivityLine]
-    over_time: list[OverTimePoint]
-
-
-# The budget's expenses summed per activity (None: none) and status: the counted amount, how
-# many, and how many of those await approval. Its income per activity: tickets, other income.
-# The totals and the lines per activity both add these up, so `summarise` fetches them once.
-ExpenseSums = list[tuple[int | None, str, Decimal | None, int, int]]
-IncomeSums = list[tuple[int | None, Decimal | None, Decimal | None]]
-
-
-def _expense_sums(budget: Budget) -> ExpenseSums:
-    counted = _counted_expression(budget)
-    above_threshold = GreaterThan(counted, Value(budget.approval_threshold, output_field=MONEY))
-    return list(
-        Expense.objects.filter(budget=budget)
-        .values_list("activity_id", "status")
-        .annotate(
-            amount=_sum(counted),
-            count=Count("pk"),
-            awaiting=Count("pk", filter=above_threshold & Q(approved_by__isnull=True)),
-        )
-        .order_by()
-    )
-
-
-def _income_sums(budget: Budget) -> IncomeSums:
-    return list(
-        Income.objects.filter(budget=budget)
-        .values_list("activity_id")
-        .annotate(
-            tickets=_sum("amount", Q(kind=Income.Kind.TICKETS)),
-            other=_sum("amount", ~Q(kind=Income.Kind.TICKETS)),
-        )
-        .order_by()
-    )
-
-
-def _totals(
-    budget: Budget, expenses: ExpenseSums | None = None, income: IncomeSums | None = None
-) -> Totals:
-    """The headline figures: the sums per activity added up (fetched unless passed in)."""
-    expenses = _expense_sums(budget) if expenses is None else expenses
-    income = _income_sums(budget) if income is None else income
-    amounts: dict[str | None, Decimal] = {}
-    expense_count = awaiting = 0
-    for _activity_id, status, amount, count, status_awaiting in expenses:
-        amounts[status] = amounts.get(status, ZERO) + _money(amount)
-        expense_count += count
-        awaiting += status_awaiting
-    return Totals(
-        total=budget.total,
-        includes_vat=budget.includes_vat,
-        **_status_fields(amounts),
-        income_tickets=sum((_money(tickets) for _id, tickets, _other in income), ZERO),
-        income_other=sum((_money(other) for _id, _tickets, other in income), ZERO),
-        expense_count=expense_count,
-        awaiting_approval=awaiting,
-        warning_percentage=budget.warning_percentage,
-    )
-
-
-def _per_category(budget: Budget) -> list[CategoryLine]:
-    # One row per category and status; a category without expenses has one, with status None.
-    rows = (
-        Category.objects.filter(budget=budget)
-        .values_list("pk", "name", "planned_amount", "expenses__status")
-        .annotate(amount=_sum(_counted_expression(budget, "expenses__")))
-        .order_by("position", "name", "pk")
-    )
-    categories: dict[int, tuple[str, Decimal | None]] = {}
-    amounts: dict[int, dict[str | None, Decimal | None]] = {}
-    for pk, name, planned_amount, status, amount in rows:
-        categories[pk] = (name, planned_amount)
-        amounts.setdefault(pk, {})[status] = amount
-    return [
-        CategoryLine(id=pk, name=name, planned_amount=planned_amount, **_status_fields(amounts[pk]))
-        for pk, (name, planned_amount) in categories.items()
-    ]
-
-
-def _per_activity(budget: Budget, expenses: ExpenseSums, income: IncomeSums) -> list[ActivityLine]:
-    spent: dict[int | None, dict[str | None, Decimal | None]] = {}
-    for activity_id, status, amount, _count, _awaiting in expenses:
-        spent.setdefault(activity_id, {})[status] = amount
-    earned = {activity_id: (tickets, other) for activity_id, tickets, other in income}
-    activities = (
-        Activity.objects.filter(programme_id=budget.programme_id)
-        .values_list("pk", "title", "starts_at", "allocation__amount")
-        .order_by("starts_at", "pk")
-    )
-
-    def line(activity_id: int | None, title: str, starts_at: Any, allocation: Any) -> ActivityLine:
-        tickets, other = earned.get(activity_id, (None, None))
-        return ActivityLine(
-            activity_id=activity_id,
-            title=title,
-            starts_at=starts_at,
-            allocation=allocation,
-            **_status_fields(spent.get(activity_id, {})),
-            income_tickets=_money(tickets),
-            income_other=_money(other),
-        )
-
-    lines = [line(*activity) for activity in activities]
-    if None in spent or None in earned:
-        lines.append(line(None, str(_("Geen activiteit")), None, None))
-    return lines
-
-
-def _over_time(budget: Budget) -> list[OverTimePoint]:
-    counted = _counted_expression(budget)
-    expected = dict(
-        Expense.objects.filter(budget=budget)
-        .values("date")
-        .annotate(amount=_sum(counted))
-        .order_by()
-        .values_list("date", "amount")
-    )
-    paid = dict(
-        Expense.objects.filter(budget=budget, status=Status.PAID)
-        .annotate(day=Coalesce("paid_on", "date"))
-        .values("day")
-        .annotate(amount=_sum(counted))
-        .order_by()
-        .values_list("day", "amount")
-    )
-    points = []
-    running_expected = running_paid = ZERO
-    for day in sorted(set(expected) | set(paid)):
-        running_expected += _money(expected.get(day))
-        running_paid += _money(paid.get(day))
-        points.append(OverTimePoint(date=day, forecast=running_expected, paid=running_paid))
-    return points
-
-
-def summarise(budget: Budget) -> BudgetSummary:
-    """Every figure of the budget pages, in a fixed number of queries (sums in the database,
-    grouped by status, category, activity and date), however many expenses there are."""
-    expenses, income = _expense_sums(budget), _income_sums(budget)
-    totals = _totals(budget, expenses, income)
-    return BudgetSummary(
-        **{name: getattr(totals, name) for name in Totals.__dataclass_fields__},
-        per_category=_per_category(budget),
-        per_activity=_per_activity(budget, expenses, income),
-        over_time=_over_time(budget),
-    )
 
 
 # --- Alerts ------------------------------------------------------------------------------------
@@ -1104,7 +459,7 @@ def check_alerts(budget_id: int, *, notify: bool = True) -> list[BudgetAlert]:
     """
     with transaction.atomic():
         budget = _lock_budget(budget_id)
-        reached = _totals(budget).alerts
+        reached = totals(budget).alerts
         BudgetAlert.objects.filter(budget=budget).exclude(percentage__in=reached).delete()
         existing = set(
             BudgetAlert.objects.filter(budget=budget).values_list("percentage", flat=True)
@@ -1128,17 +483,24 @@ def check_alerts(budget_id: int, *, notify: bool = True) -> list[BudgetAlert]:
 
 
 def _enqueue_alert_mail(alert_id: int) -> None:
-    from budget.tasks import send_budget_alert_mail
-
     send_budget_alert_mail.enqueue(alert_id=alert_id)
 
 
-# --- Ticket income (see budget.income) -------------------------------------------------------
+# --- Ticket income (see budget.income) ---------------------------------------------------------
 
 
-def _record_ticket_income(
+def record_ticket_income(
     *, activity: Activity, amount: Decimal, source: str, date: dt.date, description: str
 ) -> Income:
+    """Record ticket income for the activity's programme (negative: a refund); once per source.
+
+    A second call with the same `source` returns the line recorded the first time and changes
+    nothing. A programme without a budget gets one (total € 0) rather than losing the income.
+    """
+    if not source:
+        raise ValueError("ticket income needs a source, so that it is recorded once")
+    amount = parse_amount(amount, allow_negative=True)
+    source = source[:100]
     existing = Income.objects.filter(source=source).first()
     if existing is not None:
         return existing

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from django.tasks import task
 
+from budget import emails
 from registrations.tasks import SENDING_ERRORS, schedule_retry
 
 
 @task()
 def send_budget_alert_mail(*, alert_id: int, attempt: int = 1) -> bool:
-    from budget import emails
-
     try:
         return emails.send_alert(alert_id)
     except SENDING_ERRORS:

@@ -31,4 +31,9 @@ report_urlpatterns = [
         report_views.programme_report_xlsx,
         name="report_xlsx",
     ),
+    path(
+        "<slug:programme_slug>/verantwoording/verantwoording.csv",
+        report_views.programme_report_csv,
+        name="report_csv",
+    ),
 ]

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from budget import charts, exports, services
+from budget.errors import BudgetError
 from budget.forms import (
     AdvanceForm,
     AttachmentForm,
@@ -37,16 +38,18 @@ from budget.forms import (
     IncomeForm,
 )
 from budget.models import Attachment, Budget, Expense, Income
+from budget.summary import summarise
+from budget.tables import category_table
 from events.access import get_programme_for_organiser, may_change
 from events.models import Activity, Programme
 from jubileum.lib.http import see_other
 from jubileum.lib.money import format_euro
+from jubileum.lib.spreadsheets import XLSX_CONTENT_TYPE
 from jubileum.templatetags.jubileum_format import moment
 
 User = get_user_model()
 
 EXPENSES_PER_PAGE = 50
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _get_budget_for_organiser(
@@ -80,30 +83,6 @@ def _context(request: HttpRequest, programme: Programme, budget: Budget, **extra
 # --- Dashboard -------------------------------------------------------------------------------
 
 
-def _charts(summary: services.BudgetSummary, budget: Budget) -> list[charts.Chart]:
-    bars = [
-        charts.CategoryBar(
-            label=row.name,
-            paid=row.paid,
-            committed=row.open_commitments,
-            planned=row.planned,
-            budgeted=row.planned_amount,
-        )
-        for row in summary.per_category
-    ]
-    series = [
-        charts.Series(
-            _("Betaald"), "paid", [(point.date, point.paid) for point in summary.over_time]
-        ),
-        charts.Series(
-            _("Verwacht (als alles gepland en besteld is betaald)"),
-            "forecast",
-            [(point.date, point.forecast) for point in summary.over_time],
-        ),
-    ]
-    return [charts.category_chart(bars), charts.cumulative_chart(series, budget.total)]
-
-
 @login_required
 @require_GET
 def dashboard(request: HttpRequest, programme_slug: str) -> HttpResponse:
@@ -116,7 +95,8 @@ def dashboard(request: HttpRequest, programme_slug: str) -> HttpResponse:
             {"programme": programme, "may_change": may_change(programme)},
         )
     budget.programme = programme
-    summary = services.summarise(budget)
+    summary = summarise(budget)
+    expenses_url = reverse("budget:expenses", args=[programme.slug])
     return render(
         request,
         "budget/dashboard.html",
@@ -125,7 +105,13 @@ def dashboard(request: HttpRequest, programme_slug: str) -> HttpResponse:
             programme,
             budget,
             summary=summary,
-            charts=_charts(summary, budget) if summary.expense_count else [],
+            charts=charts.budget_charts(summary, budget) if summary.expense_count else [],
+            category_table=category_table(
+                summary,
+                id="categories",
+                caption_hidden=True,
+                link=lambda line: f"{expenses_url}?category={line.id}",
+            ),
         ),
     )
 
@@ -136,7 +122,7 @@ def dashboard(request: HttpRequest, programme_slug: str) -> HttpResponse:
 def _expense_list(budget: Budget, filters: dict[str, Any]) -> QuerySet[Expense]:
     return (
         Expense.objects.filter(budget=budget, **filters)
-        .select_related("category", "activity")
+        .select_related("budget", "category", "activity")
         .order_by("-date", "-pk")
     )
 
@@ -159,13 +145,15 @@ def expenses(request: HttpRequest, programme_slug: str) -> HttpResponse:
     form = ExpenseForm(request.POST if write else None, budget=budget)
     added: Expense | None = None
     if write and form.is_valid():
-        fields = dict(form.cleaned_data)
-        status = fields.pop("status")
         try:
             added = services.record_expense(
-                budget, by=request.user, status=status, status_date=fields["date"], **fields
+                budget,
+                form.expense_input(),
+                by=request.user,
+                status=form.cleaned_data["status"],
+                status_date=form.cleaned_data["date"],
             )
-        except services.BudgetError as error:
+        except BudgetError as error:
             form.add_error(None, str(error))
         else:
             if not request.htmx:
@@ -181,10 +169,6 @@ def expenses(request: HttpRequest, programme_slug: str) -> HttpResponse:
             form = ExpenseForm(budget=budget)
     filter_form = ExpenseFilterForm(request.GET, budget=budget)
     page = _page_of(_expense_list(budget, filter_form.filters()), request)
-    for item in page.object_list:
-        item.awaiting_approval = item.approved_by_id is None and services.needs_approval(
-            item, budget
-        )
     query = request.GET.copy()
     query.pop("pagina", None)
     context = _context(
@@ -202,13 +186,13 @@ def expenses(request: HttpRequest, programme_slug: str) -> HttpResponse:
     if request.htmx and not request.htmx.history_restore_request:
         if write:
             if added is not None:
-                context["summary"] = services.summarise(budget)
+                context["summary"] = summarise(budget)
             # htmx swaps only 2xx answers, so a refused form comes back as 200 with its errors.
             response = render(request, "budget/expenses.html#add", context)
         else:
             response = render(request, "budget/expenses.html#list", context)
     else:
-        context["summary"] = services.summarise(budget)
+        context["summary"] = summarise(budget)
         response = render(request, "budget/expenses.html", context, status=422 if write else 200)
     # The same URL answers with a page or a fragment: caches must keep them apart.
     patch_vary_headers(response, ["HX-Request"])
@@ -310,7 +294,7 @@ def _render_expense(
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
-    waiting = services.needs_approval(expense)
+    waiting = expense.needs_approval
     return render(
         request,
         "budget/expense.html",
@@ -327,7 +311,7 @@ def _render_expense(
             attachments=list(expense.attachments.select_related("uploaded_by")),
             history=_history(expense),
             error=error,
-            summary=services.summarise(budget),
+            summary=summarise(budget),
         ),
         status=status,
     )
@@ -357,20 +341,16 @@ def edit_expense(request: HttpRequest, programme_slug: str, expense_id: int) -> 
         if not form.has_changed():
             messages.info(request, _("Je hebt niets gewijzigd."))
             return see_other(page)
-        was_approved = current.approved_by_id is not None
+        was_approved = current.is_approved
         try:
-            updated = services.update_expense(
-                current.pk,
-                by=request.user,
-                **{name: form.cleaned_data[name] for name in form.changed_data},
-            )
-        except services.BudgetError as error:
+            updated = services.update_expense(current.pk, form.expense_change(), by=request.user)
+        except BudgetError as error:
             form.add_error(None, str(error))
         else:
             message = _("De uitgave “%(description)s” is gewijzigd.") % {
                 "description": updated.description
             }
-            if was_approved and updated.approved_by_id is None:
+            if was_approved and not updated.is_approved:
                 # The service withdraws an approval when the counted amount goes up.
                 message += " " + _(
                     "Het bedrag is hoger geworden, dus de goedkeuring is ingetrokken: een "
@@ -388,7 +368,7 @@ def edit_expense(request: HttpRequest, programme_slug: str, expense_id: int) -> 
             budget,
             expense=current,
             form=form,
-            summary=services.summarise(budget),
+            summary=summarise(budget),
         ),
         status=422 if write else 200,
     )
@@ -408,7 +388,7 @@ def advance(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpR
                 by=request.user,
                 on_date=form.cleaned_data["on_date"],
             )
-        except services.BudgetError as error:
+        except BudgetError as error:
             messages.error(request, str(error))
         else:
             messages.success(
@@ -427,7 +407,7 @@ def approve(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpR
     current = _get_expense_for_organiser(budget, expense_id)
     try:
         services.approve_expense(current.pk, by=request.user)
-    except services.BudgetError as error:
+    except BudgetError as error:
         messages.error(request, str(error))
     else:
         messages.success(
@@ -451,7 +431,7 @@ def upload(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpRe
             services.add_attachment(
                 current.pk, form.cleaned_data["file"], form.cleaned_data["kind"], by=request.user
             )
-        except services.BudgetError as error:
+        except BudgetError as error:
             form.add_error("file", str(error))
         else:
             messages.success(
@@ -497,7 +477,7 @@ def approvals(request: HttpRequest, programme_slug: str) -> HttpResponse:
     return render(
         request,
         "budget/approvals.html",
-        _context(request, programme, budget, queue=queue, summary=services.summarise(budget)),
+        _context(request, programme, budget, queue=queue, summary=summarise(budget)),
     )
 
 
@@ -512,8 +492,8 @@ def income(request: HttpRequest, programme_slug: str) -> HttpResponse:
     form = IncomeForm(request.POST if write else None, budget=budget)
     if write and form.is_valid():
         try:
-            added = services.record_income(budget, by=request.user, **form.cleaned_data)
-        except services.BudgetError as error:
+            added = services.record_income(budget, form.income_input(), by=request.user)
+        except BudgetError as error:
             form.add_error(None, str(error))
         else:
             messages.success(
@@ -522,7 +502,7 @@ def income(request: HttpRequest, programme_slug: str) -> HttpResponse:
                 % {"description": added.description, "amount": format_euro(added.amount)},
             )
             return see_other(reverse("budget:income", args=[programme.slug]))
-    summary = services.summarise(budget)
+    summary = summarise(budget)
     other = (
         Income.objects.filter(budget=budget)
         .exclude(kind=Income.Kind.TICKETS)
@@ -564,12 +544,8 @@ def edit_income(request: HttpRequest, programme_slug: str, income_id: int) -> Ht
             messages.info(request, _("Je hebt niets gewijzigd."))
             return see_other(income_page)
         try:
-            updated = services.update_income(
-                current.pk,
-                by=request.user,
-                **{name: form.cleaned_data[name] for name in form.changed_data},
-            )
-        except services.BudgetError as error:
+            updated = services.update_income(current.pk, form.income_change(), by=request.user)
+        except BudgetError as error:
             form.add_error(None, str(error))
         else:
             messages.success(
@@ -587,7 +563,7 @@ def edit_income(request: HttpRequest, programme_slug: str, income_id: int) -> Ht
             budget,
             income=current,
             form=form,
-            summary=services.summarise(budget),
+            summary=summarise(budget),
         ),
         status=422 if write else 200,
     )
@@ -617,4 +593,4 @@ def export_csv(request: HttpRequest, programme_slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def export_xlsx(request: HttpRequest, programme_slug: str) -> HttpResponse:
-    return _export(request, programme_slug, exports.ledger_xlsx, "xlsx", XLSX)
+    return _export(request, programme_slug, exports.ledger_xlsx, "xlsx", XLSX_CONTENT_TYPE)

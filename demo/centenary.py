@@ -21,12 +21,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from budget.inputs import ExpenseInput, IncomeInput
 from budget.models import Budget, Expense, Income
 from budget.services import (
     advance_expense,
     approve_expense,
     ensure_default_categories,
-    needs_approval,
     record_expense,
     record_income,
 )
@@ -649,14 +649,17 @@ def load_demo_ledger(budget: Budget, *, as_held: bool, today: dt.date) -> None:
             if description in recorded:
                 continue
             with happened_at(_at_work(date, 11)):
+                activity = activities.get(slug)
                 record_income(
                     budget,
+                    IncomeInput(
+                        kind=kind,
+                        description=description,
+                        amount=amount,
+                        date=date,
+                        activity_id=activity.pk if activity else None,
+                    ),
                     by=recorder,
-                    kind=kind,
-                    description=description,
-                    amount=amount,
-                    date=date,
-                    activity=activities.get(slug),
                 )
     else:
         held_income.delete()
@@ -668,21 +671,24 @@ def load_demo_ledger(budget: Budget, *, as_held: bool, today: dt.date) -> None:
             continue
         date = spec.held_date if as_held else today - dt.timedelta(days=40 - 3 * index)
         with happened_at(_at_work(date, 9)):
+            activity = activities.get(spec.activity)
             expense = record_expense(
                 budget,
+                ExpenseInput(
+                    category_id=categories[spec.category].pk,
+                    activity_id=activity.pk if activity else None,
+                    supplier=spec.supplier,
+                    description=spec.description,
+                    invoice_number=spec.invoice_number if as_held else "",
+                    date=date,
+                    amount_excl_vat=spec.amount_excl_vat,
+                    vat_rate=spec.vat_rate,
+                ),
                 by=recorder,
-                category=categories[spec.category],
-                activity=activities.get(spec.activity),
-                supplier=spec.supplier,
-                description=spec.description,
-                invoice_number=spec.invoice_number if as_held else "",
-                date=date,
-                amount_excl_vat=spec.amount_excl_vat,
-                vat_rate=spec.vat_rate,
             )
         if status == Status.PLANNED:
             continue
-        if needs_approval(expense, budget):
+        if expense.needs_approval:
             with happened_at(_at_work(date, 14)):
                 approve_expense(expense.pk, by=approver)
         for step in order[order.index(Status.PLANNED) + 1 : order.index(status) + 1]:

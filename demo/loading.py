@@ -29,6 +29,7 @@ from django_tasks_db.models import DBTaskResult
 from events.models import Activity
 from registrations import services
 from registrations.models import Registration
+from registrations.payments import demo, stripe_events
 from registrations.payments import services as payments
 from registrations.tasks import send_registration_mail
 
@@ -159,7 +160,7 @@ def sign_up(
             payment = payments.start_payment(registration.pk, now=at)
             # The event the demo page's "paid" button sends, handled at `at`: the button goes
             # through `process_event`, which takes no `now` and adds only the Stripe event log.
-            payments.handle_event(payments.demo_event(payment, "paid", now=at), now=at)
+            stripe_events.handle_event(demo.demo_event(payment, "paid", now=at), now=at)
         registration.refresh_from_db()
     return registration
 

@@ -146,6 +146,7 @@ PAGE_GROUPS: dict[str, tuple[str, ...]] = {
     "organiser": (
         "organiser:programme", "organiser:roster", "organiser:scanners",
         "organiser:scanner_counts", "organiser:report", "organiser:report_xlsx",
+        "organiser:report_csv",
         "organiser:activity", "organiser:attendees_csv", "organiser:attendees_xlsx",
         "organiser:door_list", "organiser:badges", "organiser:questions", "organiser:messages",
         "organiser:message",

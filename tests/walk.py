@@ -25,6 +25,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from budget import services as budget_services
+from budget.inputs import ExpenseInput, IncomeInput
 from budget.models import Attachment, Budget, Category, Expense, Income
 from events.models import Activity, Programme, ProgrammeRole, Question
 from jubileum.api import api
@@ -106,22 +107,26 @@ def build_world(programme: Programme, tag: str, django_user_model) -> World:
     category = budget.categories.order_by("position").first()
     expense = budget_services.record_expense(
         budget,
+        ExpenseInput(
+            category_id=category.pk,
+            supplier=f"Leverancier {tag}",
+            description="Koffie",
+            date=dt.date(2027, 1, 15),
+            amount_excl_vat=Decimal("10.00"),
+        ),
         by=organiser,
-        category=category,
-        supplier=f"Leverancier {tag}",
-        description="Koffie",
-        date=dt.date(2027, 1, 15),
-        amount_excl_vat=Decimal("10.00"),
     )
     upload = SimpleUploadedFile("offerte.pdf", PDF, content_type="application/pdf")
     attachment = budget_services.add_attachment(expense.pk, upload, "quote", by=organiser)
     income = budget_services.record_income(
         budget,
+        IncomeInput(
+            kind=Income.Kind.SPONSORSHIP,
+            description=f"Sponsor {tag}",
+            date=dt.date(2027, 1, 10),
+            amount=Decimal("50.00"),
+        ),
         by=organiser,
-        kind=Income.Kind.SPONSORSHIP,
-        description=f"Sponsor {tag}",
-        date=dt.date(2027, 1, 10),
-        amount=Decimal("50.00"),
     )
     return World(
         programme=programme,

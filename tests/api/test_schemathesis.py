@@ -37,6 +37,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from budget import services as budget_services
+from budget.inputs import ExpenseInput
 from budget.models import Budget
 from events.models import Activity, ProgrammeRole
 from jubileum.lib.apitokens import create_token
@@ -109,13 +110,15 @@ def world(programme, make_activity, make_registration) -> World:
     # Recorded by a colleague and above the approval threshold: the token's user may approve it.
     expense = budget_services.record_expense(
         budget,
+        ExpenseInput(
+            category_id=budget.categories.get(name="Huur").pk,
+            supplier="Verhuurbedrijf De Eembocht",
+            description="Tent 10 x 20 m",
+            date=dt.date(2027, 1, 20),
+            amount_excl_vat=Decimal("875.00"),
+            vat_rate=21,
+        ),
         by=colleague,
-        category=budget.categories.get(name="Huur"),
-        supplier="Verhuurbedrijf De Eembocht",
-        description="Tent 10 x 20 m",
-        date=dt.date(2027, 1, 20),
-        amount_excl_vat=Decimal("875.00"),
-        vat_rate=21,
     )
     _row, organiser_token = create_token(organiser, "schemathesis")
     device = devices.create_device(

@@ -8,7 +8,9 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 
 from budget import emails, services
-from budget.models import Budget, BudgetAlert, Expense
+from budget.inputs import ExpenseChange, ExpenseInput, IncomeInput
+from budget.models import Budget, BudgetAlert, Expense, Income
+from budget.summary import summarise
 from budget.tasks import send_budget_alert_mail
 from events.models import ProgrammeRole
 
@@ -44,13 +46,15 @@ def organisers(programme):
 def _spend(budget, by, amount: str) -> Expense:
     return services.record_expense(
         budget,
+        ExpenseInput(
+            category_id=budget.categories.first().pk,
+            supplier="Leverancier",
+            description="Regel",
+            date=dt.date(2027, 1, 1),
+            amount_excl_vat=Decimal(amount),
+            vat_rate=0,
+        ),
         by=by,
-        category=budget.categories.first(),
-        supplier="Leverancier",
-        description="Regel",
-        date=dt.date(2027, 1, 1),
-        amount_excl_vat=amount,
-        vat_rate=0,
     )
 
 
@@ -74,7 +78,7 @@ def test_crossing_80_then_100_mails_once_each(
         _spend(budget, anne, "200.00")  # 105 %
     assert sorted(BudgetAlert.objects.values_list("percentage", flat=True)) == [80, 100]
     assert len(_alert_ids(tasks)) == 2
-    summary = services.summarise(budget)
+    summary = summarise(budget)
     assert summary.alerts == [80, 100]
     assert summary.over_budget
 
@@ -110,9 +114,13 @@ def test_falling_back_below_removes_the_alert_and_crossing_again_mails_again(
     anne = organisers[0]
     expense = _spend(budget, anne, "850.00")
     assert BudgetAlert.objects.filter(percentage=80).exists()
-    services.update_expense(expense.pk, by=anne, amount_excl_vat="500.00")
+    services.update_expense(
+        expense.pk, ExpenseChange.of(amount_excl_vat=Decimal("500.00")), by=anne
+    )
     assert not BudgetAlert.objects.exists()
-    services.update_expense(expense.pk, by=anne, amount_excl_vat="900.00")
+    services.update_expense(
+        expense.pk, ExpenseChange.of(amount_excl_vat=Decimal("900.00")), by=anne
+    )
     assert BudgetAlert.objects.filter(percentage=80).exists()
 
 
@@ -121,7 +129,14 @@ def test_income_lowers_the_forecast(budget, organisers, tasks):
     _spend(budget, anne, "900.00")
     assert BudgetAlert.objects.filter(percentage=80).exists()
     services.record_income(
-        budget, by=anne, kind="sponsorship", description="Sponsor", date="2027-01-01", amount="300"
+        budget,
+        IncomeInput(
+            kind=Income.Kind.SPONSORSHIP,
+            description="Sponsor",
+            date=dt.date(2027, 1, 1),
+            amount=Decimal("300"),
+        ),
+        by=anne,
     )
     assert not BudgetAlert.objects.exists()
 
@@ -146,6 +161,8 @@ def test_no_mail_when_the_alert_is_gone(budget, organisers, tasks, commit):
     with commit(execute=True):
         expense = _spend(budget, organisers[0], "1200.00")
     alert_id = _alert_ids(tasks)[0]
-    services.update_expense(expense.pk, by=organisers[0], amount_excl_vat="10.00")
+    services.update_expense(
+        expense.pk, ExpenseChange.of(amount_excl_vat=Decimal("10.00")), by=organisers[0]
+    )
     assert emails.send_alert(alert_id) is False
     assert len(mail.outbox) == 0

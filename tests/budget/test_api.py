@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from budget import services
+from budget.inputs import ExpenseInput
 from budget.models import Budget, Expense, Income
 from events.models import ProgrammeRole
 from jubileum.lib.apitokens import create_token
@@ -59,13 +60,15 @@ def as_organiser(organiser) -> dict[str, str]:
 def expense(budget, organiser) -> Expense:
     return services.record_expense(
         budget,
+        ExpenseInput(
+            category_id=budget.categories.get(name="Huur").pk,
+            supplier="Verhuurbedrijf De Eembocht",
+            description="Tent 10 x 20 m",
+            date=dt.date(2027, 1, 20),
+            amount_excl_vat=Decimal("875.00"),
+            vat_rate=21,
+        ),
         by=organiser,
-        category=budget.categories.get(name="Huur"),
-        supplier="Verhuurbedrijf De Eembocht",
-        description="Tent 10 x 20 m",
-        date=dt.date(2027, 1, 20),
-        amount_excl_vat=Decimal("875.00"),
-        vat_rate=21,
     )
 
 
@@ -160,12 +163,14 @@ def test_expense_of_another_budget_is_404(client, budget, as_organiser, make_pro
     ProgrammeRole.objects.create(user=organiser, programme=other.programme, role=Role.ORGANISER)
     foreign = services.record_expense(
         other,
+        ExpenseInput(
+            category_id=other.categories.first().pk,
+            supplier="x",
+            description="y",
+            date=dt.date(2027, 1, 1),
+            amount_excl_vat=Decimal("1.00"),
+        ),
         by=organiser,
-        category=other.categories.first(),
-        supplier="x",
-        description="y",
-        date=dt.date(2027, 1, 1),
-        amount_excl_vat=Decimal("1.00"),
     )
     response = client.patch(
         f"{BASE}/expenses/{foreign.pk}",
@@ -258,6 +263,8 @@ def test_create_expense(client, budget, organiser, as_organiser):
         ({"amount_excl_vat": 12.5}, 422, "validation_error"),
         ({"vat_rate": 19}, 422, "invalid_vat_rate"),
         ({"colour": "red"}, 422, "validation_error"),
+        ({"supplier": "  "}, 422, "validation_error"),
+        ({"supplier": "x" * 201}, 422, "validation_error"),
         ({"category_id": 999999}, 422, "unknown_category"),
         ({"amount_excl_vat": "5000.00", "status": "paid"}, 409, "approval_required"),
     ],
@@ -304,6 +311,34 @@ def test_patch_changes_fields_and_moves_forward(
     )
     assert backwards.status_code == 409
     assert backwards.json()["code"] == "status_backwards"
+
+
+def test_patch_changes_only_the_fields_sent(client, budget, expense, as_organiser, activity):
+    url = f"{BASE}/expenses/{expense.pk}"
+    response = client.patch(
+        url,
+        {"activity_id": activity.pk, "supplier": None, "invoice_number": "F-9"},
+        content_type="application/json",
+        headers=as_organiser,
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    # null for a field that cannot be empty leaves it as it was.
+    assert body["supplier"] == "Verhuurbedrijf De Eembocht"
+    assert (body["activity"]["id"], body["invoice_number"]) == (activity.pk, "F-9")
+    assert body["amount_excl_vat"] == "875.00"
+    cleared = client.patch(
+        url,
+        {"activity_id": None, "invoice_number": None},
+        content_type="application/json",
+        headers=as_organiser,
+    ).json()
+    assert (cleared["activity"], cleared["invoice_number"]) == (None, "")
+    refused = client.patch(
+        url, {"amount_excl_vat": "0.00"}, content_type="application/json", headers=as_organiser
+    )
+    assert (refused.status_code, refused.json()["code"]) == (422, "amount_not_positive")
+    assert Expense.objects.get().amount_excl_vat == Decimal("875.00")
 
 
 def test_approving_own_expense_is_403(client, expense, as_organiser):

@@ -14,7 +14,8 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from budget import services
+from budget import errors, services
+from budget.inputs import ExpenseChange, ExpenseInput, IncomeInput
 from budget.models import Attachment, Budget, Category, Expense, Income
 from events.models import ProgrammeRole
 
@@ -68,9 +69,10 @@ def make_expense(budget, organiser, second_organiser, catering):
     """Record an expense as `organiser`; a later `status` is reached through approval (by the
     second organiser, when the amount needs it) and the status steps, dated with the expense."""
 
-    def make(**fields) -> Expense:
+    def make(*, status=Status.PLANNED, category=None, activity=None, **fields) -> Expense:
         values = {
-            "category": catering,
+            "category_id": (category or catering).pk,
+            "activity_id": activity and activity.pk,
             "supplier": "Bakkerij Van der Pol",
             "description": f"Koffie en gebak {next(_counter)}",
             "date": dt.date(2027, 1, 15),
@@ -78,10 +80,9 @@ def make_expense(budget, organiser, second_organiser, catering):
             "vat_rate": 9,
         }
         values.update(fields)
-        status = values.pop("status", Status.PLANNED)
-        made = services.record_expense(budget, by=organiser, **values)
+        made = services.record_expense(budget, ExpenseInput(**values), by=organiser)
         if status != Status.PLANNED:
-            if services.needs_approval(made):
+            if made.needs_approval:
                 services.approve_expense(made.pk, by=second_organiser)
             made = services.advance_expense(made.pk, status, by=organiser, on_date=values["date"])
         return made
@@ -223,11 +224,13 @@ def test_dashboard_shows_every_figure(client, budget, organiser, make_expense, c
     make_expense(amount_excl_vat=Decimal("99.99"), vat_rate=21)
     services.record_income(
         budget,
+        IncomeInput(
+            kind=Income.Kind.SPONSORSHIP,
+            description="Veiligheidsregio Utrecht",
+            date=dt.date(2027, 1, 2),
+            amount=Decimal("250.00"),
+        ),
         by=organiser,
-        kind=Income.Kind.SPONSORSHIP,
-        description="Veiligheidsregio Utrecht",
-        date=dt.date(2027, 1, 2),
-        amount=Decimal("250.00"),
     )
     client.force_login(organiser)
     response = client.get(url("dashboard", budget.programme))
@@ -405,6 +408,7 @@ def test_bad_input_shows_dutch_messages_and_creates_nothing(client, budget, orga
         ("0", "groter zijn dan nul"),
         ("abc", "Vul het bedrag in als getal"),
         ("", "Vul het bedrag in."),
+        ("100000000", "Dit bedrag is te groot."),
     ],
 )
 def test_amount_errors(client, budget, organiser, catering, amount, message):
@@ -491,7 +495,9 @@ def test_the_list_marks_expenses_awaiting_approval(client, budget, organiser, ma
 
 
 def test_expense_page_shows_details_steps_and_history(client, budget, organiser, expense):
-    services.update_expense(expense.pk, by=organiser, supplier="Bakkerij De Korenschoof")
+    services.update_expense(
+        expense.pk, ExpenseChange.of(supplier="Bakkerij De Korenschoof"), by=organiser
+    )
     services.advance_expense(expense.pk, "committed", by=organiser, on_date=dt.date(2027, 1, 16))
     client.force_login(organiser)
     response = client.get(url("expense", budget.programme, expense_id=expense.pk))
@@ -763,11 +769,13 @@ def edit_data(expense: Expense, **fields) -> dict[str, str]:
 def sponsorship(budget, organiser) -> Income:
     return services.record_income(
         budget,
+        IncomeInput(
+            kind=Income.Kind.SPONSORSHIP,
+            description="Veiligheidsregio Utrecht",
+            date=dt.date(2027, 1, 5),
+            amount=Decimal("500.00"),
+        ),
         by=organiser,
-        kind=Income.Kind.SPONSORSHIP,
-        description="Veiligheidsregio Utrecht",
-        date=dt.date(2027, 1, 5),
-        amount=Decimal("500.00"),
     )
 
 
@@ -922,7 +930,7 @@ def test_service_refusal_on_the_edit_page_shows_its_message(
     client, budget, organiser, expense, monkeypatch
 ):
     def refuse(*args, **kwargs):
-        raise services.NotAnOrganiser
+        raise errors.NotAnOrganiser
 
     monkeypatch.setattr(services, "update_expense", refuse)
     client.force_login(organiser)
@@ -1014,12 +1022,14 @@ def test_ticket_income_is_not_editable(client, budget, organiser, activity):
     )
     at_the_door = services.record_income(
         budget,
+        IncomeInput(
+            kind=Income.Kind.TICKETS,
+            activity_id=activity.pk,
+            description="Kassa aan de deur",
+            date=dt.date(2027, 1, 3),
+            amount=Decimal("12.50"),
+        ),
         by=organiser,
-        kind=Income.Kind.TICKETS,
-        activity=activity,
-        description="Kassa aan de deur",
-        date=dt.date(2027, 1, 3),
-        amount=Decimal("12.50"),
     )
     client.force_login(organiser)
     for line in [from_payments, at_the_door]:

@@ -18,9 +18,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from openpyxl import load_workbook
 
 from budget import services
+from budget.inputs import ExpenseInput, IncomeInput
 from budget.models import Budget, Expense, Income
 from events.models import Activity, Programme, ProgrammeRole
 from registrations.models import CheckIn, Registration
@@ -167,16 +169,18 @@ def held(make_activity, make_registration, organiser, programme):
     def expense(category, amount, vat, status, activity=None):
         services.record_expense(
             budget,
+            ExpenseInput(
+                category_id=categories[category].pk,
+                activity_id=activity and activity.pk,
+                supplier="Leverancier",
+                description=f"{category} {amount}",
+                date=dt.date(2027, 1, 15),
+                amount_excl_vat=Decimal(amount),
+                vat_rate=vat,
+            ),
             by=organiser,
             status=status,
             status_date=dt.date(2027, 1, 20),
-            category=categories[category],
-            activity=activity,
-            supplier="Leverancier",
-            description=f"{category} {amount}",
-            date=dt.date(2027, 1, 15),
-            amount_excl_vat=Decimal(amount),
-            vat_rate=vat,
         )
 
     expense("Catering", "200.00", 9, Expense.Status.PAID, dinner)  # 218.00
@@ -185,20 +189,24 @@ def held(make_activity, make_registration, organiser, programme):
     expense("Promotie en drukwerk", "80.00", 0, Expense.Status.PLANNED, afternoon)  # 80.00
     services.record_income(
         budget,
+        IncomeInput(
+            kind=Income.Kind.SPONSORSHIP,
+            description="Bijdrage bakkerij",
+            date=dt.date(2027, 1, 10),
+            amount=Decimal("150.00"),
+        ),
         by=organiser,
-        kind=Income.Kind.SPONSORSHIP,
-        description="Bijdrage bakkerij",
-        date=dt.date(2027, 1, 10),
-        amount="150.00",
     )
     services.record_income(
         budget,
+        IncomeInput(
+            kind=Income.Kind.TICKETS,
+            description="Kaarten aan de deur",
+            date=dt.date(2027, 1, 10),
+            amount=Decimal("40.00"),
+            activity_id=dinner.pk,
+        ),
         by=organiser,
-        kind=Income.Kind.TICKETS,
-        description="Kaarten aan de deur",
-        date=dt.date(2027, 1, 10),
-        amount="40.00",
-        activity=dinner,
     )
     return programme
 
@@ -382,7 +390,11 @@ def test_xlsx_holds_the_same_figures_as_numbers(client, held, viewer):
     assert reach["Unieke mensen bereikt"][0] == 6
 
     budget = workbook["Budget"]
-    money = {line[0]: line[1:] for line in _sheet_rows(budget) if line[0]}
+    money: dict[str, tuple] = {}
+    for line in _sheet_rows(budget):
+        if line[0]:
+            # The first "Totaal" is the categories'; the costs table has its own below.
+            money.setdefault(line[0], line[1:])
     # Planned amount, paid, invoiced, committed, planned, expected, left of the plan.
     assert money["Huur"][:7] == (None, 0, 0, 60.5, 0, 60.5, None)
     assert money["Totaal"][1:6] == (218, 121, 60.5, 80, 479.5)
@@ -390,39 +402,100 @@ def test_xlsx_holds_the_same_figures_as_numbers(client, held, viewer):
     assert money["Betaald, gefactureerd en besteld"][0] == 399.5
     assert money["Kosten per bezoeker"][0] == 39.95
     assert money["Lezing"][:3] == (121, 6, 20.17)
+    assert _sheet_rows(budget)[-1][:4] == ("Totaal", 399.5, 10, 39.95)
+    categories_total, costs_total = (
+        line for line in budget.iter_rows() if line[0].value == "Totaal"
+    )
+    assert "€" in categories_total[2].number_format
+    assert "€" in costs_total[1].number_format and "€" in costs_total[3].number_format
     for line in budget.iter_rows():
-        if line[0].value == "Totaal":
-            assert "€" in line[2].number_format
         if line[0].value == "Kosten per bezoeker":
             assert "€" in line[1].number_format
 
     income = {line[0]: line[1:] for line in _sheet_rows(workbook["Inkomsten"]) if line[0]}
     assert income["Reüniediner"][:3] == (40, 0, 40)
     assert income["Totaal"][:3] == (40, 150, 190)
-    sponsor = next(
-        line for line in _sheet_rows(workbook["Inkomsten"]) if line[2] == "Bijdrage bakkerij"
-    )
-    assert sponsor[1] == "Sponsoring" and sponsor[4] == 150
+    # The same columns as on the page: description, date, kind, activity, amount.
+    sponsor = income["Bijdrage bakkerij"]
+    assert sponsor[1] == "Sponsoring" and sponsor[3] == 150
+    assert isinstance(sponsor[0], dt.datetime)
     assert "€" in workbook["Inkomsten"]["B2"].number_format
+
+
+def test_csv_holds_the_workbooks_figures(client, held, viewer):
+    client.force_login(viewer)
+    response = client.get(url("report_csv", held))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert f"verantwoording-{held.slug}-" in response["Content-Disposition"]
+    assert response["Content-Disposition"].endswith('.csv"')
+    assert "no-store" in response["Cache-Control"]
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")  # Dutch Excel reads it as UTF-8
+    lines = [line.split(";") for line in text.removeprefix("\ufeff").splitlines()]
+    first: dict[str, list[str]] = {}
+    for line in lines:
+        first.setdefault(line[0], line)
+    # Each sheet of the workbook in turn, under its name.
+    assert [line[0] for line in lines if len(line) == 1 and line[0]] == [
+        "Activiteiten",
+        held.name,
+        "Bereik",
+        "Budget",
+        "Het budget telt bedragen inclusief btw.",
+        "Inkomsten",
+    ]
+    assert first["Lezing"][2:] == ["Voorbij", "12", "8", "6", "2", "75,0"]
+    assert first["Open dag"][3:] == ["", "", "", "", ""]
+    assert first["Totaal"][3:] == ["32", "17", "10", "3", "76,9"]
+    assert ["Unieke mensen bereikt", "6"] in lines
+    assert ["Huur", "", "0,00", "0,00", "60,50", "0,00", "60,50", ""] in lines
+    assert ["Kosten per bezoeker", "39,95"] in lines
+    assert ["Geen activiteit", "60,50", "", ""] in lines
+    assert ["Bijdrage bakkerij", "10-01-2027", "Sponsoring", "", "150,00"] in lines
+
+
+def test_text_that_looks_like_a_formula_stays_text(client, held, viewer, organiser):
+    text = '=HYPERLINK("https://example.org", "klik")'
+    services.record_income(
+        Budget.objects.get(programme=held),
+        IncomeInput(
+            kind=Income.Kind.OTHER,
+            description=text,
+            date=dt.date(2027, 1, 11),
+            amount=Decimal("5.00"),
+        ),
+        by=organiser,
+    )
+    client.force_login(viewer)
+    workbook = load_workbook(io.BytesIO(client.get(url("report_xlsx", held)).content))
+    (cell,) = (
+        cell for line in workbook["Inkomsten"].iter_rows() for cell in line if cell.value == text
+    )
+    assert cell.data_type == "s"
+    csv_text = client.get(url("report_csv", held)).content.decode("utf-8")
+    assert "'=HYPERLINK(" in csv_text
+    page = client.get(url("report", held)).content.decode()
+    assert f'<th scope="row">{escape(text)}</th>' in page
 
 
 # --- Access ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["report", "report_xlsx"])
+@pytest.mark.parametrize("name", ["report", "report_xlsx", "report_csv"])
 def test_organiser_and_viewer_may_read(client, programme, organiser, viewer, name):
     for user in (organiser, viewer):
         client.force_login(user)
         assert client.get(url(name, programme)).status_code == 200
 
 
-@pytest.mark.parametrize("name", ["report", "report_xlsx"])
+@pytest.mark.parametrize("name", ["report", "report_xlsx", "report_csv"])
 def test_other_programme_is_not_found(client, programme, stranger, name):
     client.force_login(stranger)
     assert client.get(url(name, programme)).status_code == 404
 
 
-@pytest.mark.parametrize("name", ["report", "report_xlsx"])
+@pytest.mark.parametrize("name", ["report", "report_xlsx", "report_csv"])
 def test_anonymous_is_sent_to_log_in(client, programme, name):
     response = client.get(url(name, programme))
     assert response.status_code == 302

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from budget.models import Budget, BudgetAlert, Category, Expense, Income
-from budget.services import approval_queue, summarise
+from budget.services import approval_queue
+from budget.summary import summarise
 from demo.centenary import PROGRAMME_SLUG, anchor_saturday
 from events.models import Activity, Programme, Question
 from registrations.models import CheckIn, Payment, Registration, ScanLog

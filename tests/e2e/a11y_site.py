@@ -20,6 +20,7 @@ from django.test import Client
 from django.utils import timezone
 
 from budget import services as budget_services
+from budget.inputs import ExpenseInput
 from budget.models import Budget, Income
 from events.models import Activity, Programme, ProgrammeRole, Question
 from registrations import services
@@ -206,14 +207,16 @@ def build_site() -> Site:
     # Above the approval threshold: it waits for a second organiser.
     site.expense_id = budget_services.record_expense(
         budget,
+        ExpenseInput(
+            category_id=catering.pk,
+            activity_id=members.pk,
+            supplier="Hotel De Soester Duinen",
+            description="Aanbetaling reüniediner",
+            date=now.date(),
+            amount_excl_vat=Decimal("1500.00"),
+            vat_rate=9,
+        ),
         by=user,
-        category=catering,
-        activity=members,
-        supplier="Hotel De Soester Duinen",
-        description="Aanbetaling reüniediner",
-        date=now.date(),
-        amount_excl_vat=Decimal("1500.00"),
-        vat_rate=9,
     ).pk
     site.income = Income.objects.create(
         budget=budget,

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from budget import services
+from budget.inputs import ExpenseInput
 from budget.models import Budget, Expense
 from events.models import Programme, ProgrammeRole
 from tests.e2e.journey import screenshot, tab_to
@@ -51,15 +52,17 @@ def budget(programme: Programme, organiser, django_user_model) -> Budget:
     for day, (name, supplier, description, amount, rate, status) in enumerate(lines, start=1):
         expense = services.record_expense(
             budget,
+            ExpenseInput(
+                category_id=category[name].pk,
+                supplier=supplier,
+                description=description,
+                date=dt.date(2023, 3, 1) + dt.timedelta(days=day * 17),
+                amount_excl_vat=Decimal(amount),
+                vat_rate=rate,
+            ),
             by=organiser,
-            category=category[name],
-            supplier=supplier,
-            description=description,
-            date=dt.date(2023, 3, 1) + dt.timedelta(days=day * 17),
-            amount_excl_vat=Decimal(amount),
-            vat_rate=rate,
         )
-        if services.needs_approval(expense):
+        if expense.needs_approval:
             services.approve_expense(expense.pk, by=second)
         services.advance_expense(
             expense.pk, status, by=organiser, on_date=expense.date + dt.timedelta(days=10)

@@ -22,6 +22,7 @@ from django.db import connection
 from psycopg import sql
 
 from budget import services
+from budget.inputs import ExpenseInput
 from budget.models import Budget
 from events.models import ProgrammeRole
 from jubileum.lib.env import env_bool
@@ -92,13 +93,15 @@ def test_pg_dump_and_private_media_archive_restore_registration_and_attachment(
     budget = Budget.objects.create(programme=programme, total=Decimal("8000.00"))
     expense = services.record_expense(
         budget,
+        ExpenseInput(
+            category_id=budget.categories.get(name="Huur").pk,
+            supplier="Verhuurbedrijf De Eembocht",
+            description="Tent 10 x 20 m",
+            date=dt.date(2027, 1, 20),
+            amount_excl_vat=Decimal("875.00"),
+            vat_rate=21,
+        ),
         by=organiser,
-        category=budget.categories.get(name="Huur"),
-        supplier="Verhuurbedrijf De Eembocht",
-        description="Tent 10 x 20 m",
-        date=dt.date(2027, 1, 20),
-        amount_excl_vat=Decimal("875.00"),
-        vat_rate=21,
     )
     upload = SimpleUploadedFile("offerte.pdf", PDF, content_type="application/pdf")
     attachment = services.add_attachment(expense.pk, upload, "quote", by=organiser)

@@ -1,0 +1,65 @@
+"""Cells for spreadsheets: text that a spreadsheet would run as a formula stays text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from jubileum.lib.spreadsheets import (
+    EURO_FORMAT,
+    append_row,
+    csv_bytes,
+    dutch_date,
+    dutch_number,
+    safe_cell,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+31 6 12345678", "'+31 6 12345678"),
+        ("-5", "'-5"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tTab", "'\tTab"),
+        ("\rCR", "'\rCR"),
+        ("Bakkerij = lekker", "Bakkerij = lekker"),
+        ("", ""),
+    ],
+)
+def test_safe_cell_keeps_formulas_out(text, written):
+    assert safe_cell(text) == written
+
+
+def test_dutch_numbers_and_dates():
+    assert dutch_number(Decimal("1234.5")) == "1234,50"
+    assert dutch_number(Decimal("76.92"), 1) == "76,9"
+    assert dutch_date(dt.date(2027, 1, 5)) == "05-01-2027"
+
+
+def test_csv_bytes_is_for_dutch_excel():
+    assert csv_bytes([["a;b", "c"], []]) == '\ufeff"a;b";c\r\n\r\n'.encode()
+
+
+def test_append_row_stores_text_as_text_with_formats_and_bold():
+    workbook = Workbook()
+    sheet = workbook.active
+    append_row(sheet, ["=HYPERLINK(1)", Decimal("12.50")], formats={2: EURO_FORMAT}, bold=True)
+    append_row(sheet, [])
+    append_row(sheet, ["-5", 3])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    cells = list(load_workbook(buffer).active.iter_rows())
+    assert [(cell.value, cell.data_type) for cell in cells[0]] == [
+        ("=HYPERLINK(1)", "s"),
+        (12.5, "n"),
+    ]
+    assert cells[0][1].number_format == EURO_FORMAT
+    assert cells[0][0].font.b and cells[0][1].font.b
+    assert [cell.value for cell in cells[1]] == [None, None]  # the blank line
+    assert [(cell.value, cell.data_type) for cell in cells[2]] == [("-5", "s"), (3, "n")]
