@@ -44,6 +44,7 @@ NOT_PAGES = {
     "organiser:attendees_csv": DOWNLOAD,
     "organiser:attendees_xlsx": DOWNLOAD,
     "organiser:report_xlsx": DOWNLOAD,
+    "organiser:report_csv": DOWNLOAD,
     "budget:export_csv": DOWNLOAD,
     "budget:export_xlsx": DOWNLOAD,
     "budget:download": DOWNLOAD + " (an uploaded attachment, served as it was uploaded)",
