@@ -373,7 +373,7 @@ def _stale_reason(registration: Registration, kind: str) -> str | None:
     return None
 
 
-def _state_key(registration: Registration, kind: str) -> str:
+def state_key(registration: Registration, kind: str) -> str:
     """Names the state an e-mail reports: the same state is mailed once.
 
     `updated_at` moves with every change that saves the registration, so a change of party
@@ -455,7 +455,7 @@ def send(registration_id: int, kind: str, *, force: bool = False) -> bool:
         return False
     # Built before the log row is written: a broken template must not mark the mail as sent.
     message = build(registration)
-    key = _state_key(registration, kind)
+    key = state_key(registration, kind)
     entry = _claim({"registration": registration}, kind, key, force=force)
     if entry is None:
         _log_claimed_before({"registration": registration}, kind, key)

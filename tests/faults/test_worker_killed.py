@@ -190,7 +190,7 @@ def test_a_worker_killed_before_it_claimed_the_mail_sends_it_once_when_run_again
     key, uncommitted, so the worker's INSERT waits for it. It is killed there, before its claim
     is written; the other transaction then rolls back."""
     registration, task = confirmation_for(make_registration, activity)
-    key = emails._state_key(registration, "confirmation")
+    key = emails.state_key(registration, "confirmation")
     settings = connection.settings_dict
     blocker = psycopg.connect(
         host=settings["HOST"] or "127.0.0.1",
