@@ -214,8 +214,9 @@ def add_stack_arguments(parser: argparse.ArgumentParser, *, db_name: str) -> Non
         "--prepare-threshold",
         type=int,
         default=None,
-        help="switch on prepared statements (DATABASE_PREPARE_THRESHOLD, psycopg's "
-        "prepare_threshold) for the queries written in SQL; default: off, as in production",
+        help="set DATABASE_PREPARE_THRESHOLD (psycopg's prepare_threshold; it prepares only "
+        "statements bound on the server, and Django binds on the client); default: off, as "
+        "in production",
     )
     parser.add_argument("--json", metavar="PATH", help="also write the figures to PATH as JSON")
 

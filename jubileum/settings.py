@@ -112,8 +112,9 @@ if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
     }
-    # Server-side prepared statements after N uses of a query (psycopg's prepare_threshold):
-    # about a quarter more door scans per second (bench/README.md). Off by default because a
+    # Server-side prepared statements after N uses of a query (psycopg's prepare_threshold).
+    # psycopg prepares only statements bound on the server, and Django binds on the client, so
+    # today this prepares nothing (bench/README.md). Off by default because a
     # transaction-pooling PgBouncer before 1.21 cannot keep them.
     PREPARE_THRESHOLD = env_int("DATABASE_PREPARE_THRESHOLD", 0, minimum=0)
     if PREPARE_THRESHOLD and DATABASES["default"]["ENGINE"].endswith("postgresql"):
