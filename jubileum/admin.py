@@ -3,7 +3,11 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from jubileum.login import AdminLoginForm
 from jubileum.models import ApiToken
+
+# The admin's login counts at the same per-address limit as the organisers' login page.
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(ApiToken)
