@@ -181,7 +181,7 @@ api = JubileumAPI(
 JSON_CHARSETS = frozenset({"utf-8", "utf8"})
 
 
-def accepts_body_of(request: HttpRequest) -> bool:
+def _json_or_no_body(request: HttpRequest) -> bool:
     """Whether the request has no body or a JSON one (`application/json`, charset UTF-8 if
     named)."""
     if not request.body:
@@ -205,7 +205,7 @@ def json_bodies_only(
 
     @wraps(run)
     def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not accepts_body_of(request):
+        if not _json_or_no_body(request):
             code, message = HTTP_ERRORS[415]
             details = {"content_type": request.content_type, "accepted": ["application/json"]}
             return error_response(request, 415, code, message, details)
