@@ -6,7 +6,6 @@ organiser's approval, alerts."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -19,22 +18,12 @@ from budget.models import (
     Expense,
     Income,
 )
-from events.access import programmes_for
-
-
-class ProgrammeScopedAdmin(admin.ModelAdmin):
-    """Staff see the rows of the programmes they have a role in (see events.access)."""
-
-    programme_path = "budget__programme"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(**{f"{self.programme_path}__in": programmes_for(request.user)})
+from events.access import ProgrammeScopedAdmin, ScopedChoices
 
 
 class ReadOnlyAdmin(ProgrammeScopedAdmin):
+    programme_path = "budget__programme"
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -51,7 +40,7 @@ class CategoryInline(admin.TabularInline):
     fields = ["name", "planned_amount", "position"]
 
 
-class AllocationInline(admin.TabularInline):
+class AllocationInline(ScopedChoices, admin.TabularInline):
     model = ActivityAllocation
     extra = 0
     raw_id_fields = ["activity"]
@@ -88,7 +77,11 @@ class ExpenseAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
         "status",
         "approved_by",
     ]
-    list_filter = ["status", "budget__programme", "category__name"]
+    list_filter = [
+        "status",
+        ("budget__programme", admin.RelatedOnlyFieldListFilter),
+        "category__name",
+    ]
     search_fields = ["supplier", "description", "invoice_number"]
     list_select_related = ["category", "approved_by"]
     date_hierarchy = "date"
@@ -98,7 +91,7 @@ class ExpenseAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
 @admin.register(Income)
 class IncomeAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["date", "kind", "description", "activity", "amount"]
-    list_filter = ["kind", "budget__programme"]
+    list_filter = ["kind", ("budget__programme", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["description", "source"]
     list_select_related = ["activity"]
     date_hierarchy = "date"

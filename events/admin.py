@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from events.access import ProgrammeScopedAdmin
 from events.copying import CopyRefused, copy_programme
 from events.models import Activity, Programme, ProgrammeRole, Question
 
@@ -51,7 +52,8 @@ class QuestionInline(admin.StackedInline):
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
+class ProgrammeAdmin(ProgrammeScopedAdmin):
+    programme_path = ""
     list_display = ["name", "starts_on", "ends_on", "is_public", "organiser_name"]
     list_filter = ["is_public"]
     search_fields = ["name", "organiser_name", "organiser_email"]
@@ -68,6 +70,10 @@ class ProgrammeAdmin(admin.ModelAdmin):
         ),
     ]
     actions = ["copy_selected"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A new programme has no roles yet: only a superuser could give anyone access to it.
+        return request.user.is_superuser and super().has_add_permission(request)
 
     def get_urls(self):
         copy = path(
@@ -140,7 +146,7 @@ class ProgrammeCopyForm(forms.Form):
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(ProgrammeScopedAdmin):
     list_display = [
         "title",
         "programme",
@@ -151,7 +157,12 @@ class ActivityAdmin(admin.ModelAdmin):
         "price",
         "status",
     ]
-    list_filter = ["programme", "status", "audience", "registration_required"]
+    list_filter = [
+        ("programme", admin.RelatedOnlyFieldListFilter),
+        "status",
+        "audience",
+        "registration_required",
+    ]
     search_fields = ["title", "summary", "location_name"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "starts_at"
@@ -190,9 +201,22 @@ class ActivityAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProgrammeRole)
-class ProgrammeRoleAdmin(admin.ModelAdmin):
+class ProgrammeRoleAdmin(ProgrammeScopedAdmin):
+    """Organisers see who else has a role in their programmes; granting, changing and taking
+    away roles is for superusers only (an organiser could otherwise make themself organiser
+    of any programme)."""
+
     list_display = ["user", "programme", "role", "created_at"]
-    list_filter = ["role", "programme"]
+    list_filter = ["role", ("programme", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "user__email", "programme__name"]
     list_select_related = ["user", "programme"]
     raw_id_fields = ["user"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.is_superuser and super().has_delete_permission(request, obj)

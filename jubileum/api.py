@@ -16,6 +16,8 @@ forgets its pairing on a 401.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 import ninja.openapi.schema
@@ -128,6 +130,10 @@ class ApiSchema(OpenAPISchema):
         errors = {}
         if sources & BODY_CONTENT_TYPES.keys():
             errors[400] = "`bad_request`: the body could not be read (not JSON, or not UTF-8)."
+            errors[415] = (
+                "`unsupported_media_type`: a body sent with another `Content-Type` than "
+                "`application/json` (optionally with `charset=utf-8`)."
+            )
         if operation.auth_callbacks:
             errors[401] = "`not_authenticated`: no valid token in `Authorization: Bearer <token>`."
         session_auth = any(isinstance(auth, OrganiserAuth) for auth in operation.auth_callbacks)
@@ -171,6 +177,45 @@ api = JubileumAPI(
     # The document and its page are read, never posted to (405 like any other wrong method).
     docs_decorator=require_safe,
 )
+
+JSON_CHARSETS = frozenset({"utf-8", "utf8"})
+
+
+def _json_or_no_body(request: HttpRequest) -> bool:
+    """Whether the request has no body or a JSON one (`application/json`, charset UTF-8 if
+    named)."""
+    if not request.body:
+        return True
+    charset = request.content_params.get("charset", "utf-8").lower()
+    return request.content_type == "application/json" and charset in JSON_CHARSETS
+
+
+def json_bodies_only(
+    run: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
+    """A body that is not JSON is refused with 415 before anything runs: token, rate limit,
+    endpoint.
+
+    ninja reads every body as JSON whatever its Content-Type, and a browser sends a form's
+    `text/plain` or `multipart/form-data` to any site without asking first (no CORS preflight):
+    a page elsewhere could have its visitors sign people up here. `application/json` from
+    another site needs a preflight, which this API does not grant. No operation takes files or
+    forms.
+    """
+
+    @wraps(run)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not _json_or_no_body(request):
+            code, message = HTTP_ERRORS[415]
+            details = {"content_type": request.content_type, "accepted": ["application/json"]}
+            return error_response(request, 415, code, message, details)
+        return run(request, *args, **kwargs)
+
+    return checked
+
+
+# "view": around the whole operation, before authentication and the input are looked at.
+api.add_decorator(json_bodies_only, mode="view")
 
 api.add_router("/", events.api.router)
 api.add_router("/", registrations.api.router)

@@ -1,10 +1,16 @@
 """The organisers' own login page: in the site's look, Dutch or English, for everyone with a
 role in a programme (Django's admin login admits only staff). django-axes counts the failures
-(see AXES_* in settings) because this form authenticates with the request."""
+(see AXES_* in settings) because this form authenticates with the request.
+
+Every login form (this one and the admin's, see jubileum/admin.py) counts its attempts at one
+per-address limit, so an address refused at one is refused at the other."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.urls import reverse
@@ -13,7 +19,20 @@ from django.utils.translation import gettext_lazy as _
 from jubileum.lib import ratelimit
 
 
-class OrganiserLoginForm(AuthenticationForm):
+class LoginLimit(AuthenticationForm):
+    """Counts every attempt at `RATE_LIMITS["login"]` by address, before the password is
+    checked: axes locks out per username, this stops one client from trying many names."""
+
+    def clean(self) -> dict[str, Any]:
+        ratelimit.limit(self.request, "login")
+        return super().clean()
+
+
+class AdminLoginForm(LoginLimit, AdminAuthenticationForm):
+    pass
+
+
+class OrganiserLoginForm(LoginLimit):
     error_messages = {
         "invalid_login": _(
             "Deze combinatie van gebruikersnaam en wachtwoord kennen we niet. Let op hoofdletters."
@@ -38,12 +57,6 @@ class OrganiserLoginView(LoginView):
     form_class = OrganiserLoginForm
     template_name = "jubileum/login.html"
     redirect_authenticated_user = True
-
-    def post(self, request, *args, **kwargs):
-        # Per address, whatever the username: axes locks out per username, this stops one
-        # client from trying many names.
-        ratelimit.limit(request, "login")
-        return super().post(request, *args, **kwargs)
 
     def get_default_redirect_url(self) -> str:
         return reverse("organiser:index")

@@ -18,6 +18,54 @@ from jubileum.lib.ratelimit import too_many_requests
 API_PREFIX = "/api/"
 
 
+# The URL namespaces of the organiser area: all under /beheer/, the budget pages, the admin.
+ORGANISER_NAMESPACES = frozenset({"organiser", "budget", "admin"})
+SCANNER_NAMESPACE = "scanner"
+PERMISSIONS_POLICY = "camera=(), geolocation=(), microphone=(), payment=()"
+SCANNER_PERMISSIONS_POLICY = "camera=(self), geolocation=(), microphone=(), payment=()"
+
+
+def _namespaces(request: HttpRequest) -> list[str]:
+    # Set once the URL resolved; a path that resolves nowhere (its 404 page) has none.
+    match = getattr(request, "resolver_match", None)
+    return match.namespaces if match else []
+
+
+class OrganiserNoStoreMiddleware:
+    """Organiser pages are never stored by a browser or a proxy (`never_cache`'s headers, as
+    the personal pages have them): they show attendees' data and the budget, and a shared
+    computer's back button or history must not show them after logging out. Keyed on the URL
+    namespace, so a new organiser page is covered without remembering a decorator; also its
+    error pages (a 404 for a programme that is not yours, a 500)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if ORGANISER_NAMESPACES.intersection(_namespaces(request)):
+            add_never_cache_headers(response)
+        return response
+
+
+class PermissionsPolicyMiddleware:
+    """Every response switches off the browser features the site does not use: the camera
+    only the scanner pages (/scan/) may ask for, geolocation, the microphone and the Payment
+    Request API nobody (paying happens on Stripe's own pages). A script injected anywhere else
+    cannot ask for them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        scanner = SCANNER_NAMESPACE in _namespaces(request)
+        response.headers["Permissions-Policy"] = (
+            SCANNER_PERMISSIONS_POLICY if scanner else PERMISSIONS_POLICY
+        )
+        return response
+
+
 class ApiLanguageMiddleware:
     """Answer API requests in the language the client asks for.
 

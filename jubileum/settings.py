@@ -64,8 +64,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before whitenoise, so that static files carry the header too.
+    "jubileum.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "jubileum.middleware.OrganiserNoStoreMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "jubileum.middleware.ApiLanguageMiddleware",
     "jubileum.middleware.ApiErrorMiddleware",

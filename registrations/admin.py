@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from events.access import programmes_for
+from events.access import ProgrammeScopedAdmin, SuperusersOnlyAdmin, programmes_for
 from registrations import services
 from registrations.models import (
     Answer,
@@ -19,18 +19,6 @@ from registrations.models import (
     RosterEntry,
     StripeEvent,
 )
-
-
-class ProgrammeScopedAdmin(admin.ModelAdmin):
-    """Staff see the rows of the programmes they have a role in (see events.access)."""
-
-    programme_path = "activity__programme"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(**{f"{self.programme_path}__in": programmes_for(request.user)})
 
 
 class AnswerInline(admin.TabularInline):
@@ -48,6 +36,7 @@ class AnswerInline(admin.TabularInline):
 
 @admin.register(Registration)
 class RegistrationAdmin(ProgrammeScopedAdmin, SimpleHistoryAdmin):
+    programme_path = "activity__programme"
     inlines = [AnswerInline]
     list_display = [
         "contact_name",
@@ -58,7 +47,13 @@ class RegistrationAdmin(ProgrammeScopedAdmin, SimpleHistoryAdmin):
         "brigade",
         "created_at",
     ]
-    list_filter = ["status", "kind", "brigade", "activity__programme", "activity"]
+    list_filter = [
+        "status",
+        "kind",
+        "brigade",
+        ("activity__programme", admin.RelatedOnlyFieldListFilter),
+        ("activity", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["contact_name", "email", "phone"]
     list_select_related = ["activity"]
     date_hierarchy = "created_at"
@@ -143,15 +138,19 @@ class RegistrationAdmin(ProgrammeScopedAdmin, SimpleHistoryAdmin):
 class RosterEntryAdmin(ProgrammeScopedAdmin):
     programme_path = "programme"
     list_display = ["name", "email", "brigade", "years_of_service", "is_former", "programme"]
-    list_filter = ["programme", "brigade", "is_former"]
+    list_filter = [("programme", admin.RelatedOnlyFieldListFilter), "brigade", "is_former"]
     search_fields = ["name", "email"]
     list_select_related = ["programme"]
 
 
 @admin.register(Invitation)
 class InvitationAdmin(ProgrammeScopedAdmin):
+    programme_path = "activity__programme"
     list_display = ["name", "email", "activity", "created_at", "sent_at"]
-    list_filter = ["activity__programme", "activity"]
+    list_filter = [
+        ("activity__programme", admin.RelatedOnlyFieldListFilter),
+        ("activity", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["name", "email", "code"]
     list_select_related = ["activity"]
     raw_id_fields = ["activity"]
@@ -159,12 +158,17 @@ class InvitationAdmin(ProgrammeScopedAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ProgrammeScopedAdmin):
     """Payments are read here; they change only through Stripe events and the organiser's
     refund action (registrations.payments.services), so nothing can be edited by hand."""
 
+    programme_path = "registration__activity__programme"
     list_display = ["registration", "attempt", "status", "amount", "refunded_amount", "demo"]
-    list_filter = ["status", "demo", "registration__activity__programme"]
+    list_filter = [
+        "status",
+        "demo",
+        ("registration__activity__programme", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["checkout_session_id", "payment_intent_id", "registration__contact_name"]
     list_select_related = ["registration__activity"]
 
@@ -179,8 +183,18 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(PaymentAdmin):
+class StripeEventAdmin(SuperusersOnlyAdmin):
+    """Stripe's events belong to no programme: superusers only, and read only."""
+
     list_display = ["event_id", "type", "outcome", "received_at"]
     list_filter = ["type"]
     search_fields = ["event_id"]
-    list_select_related = []
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

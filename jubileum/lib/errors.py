@@ -28,6 +28,10 @@ HTTP_ERRORS: dict[int, tuple[str, Promise]] = {
     404: ("not_found", _("Dit bestaat niet of is niet openbaar.")),
     405: ("method_not_allowed", _("Deze methode is hier niet toegestaan.")),
     409: ("conflict", _("Dit botst met de huidige stand van zaken.")),
+    415: (
+        "unsupported_media_type",
+        _("Stuur de gegevens als JSON, met Content-Type: application/json."),
+    ),
     429: ("throttled", _("Te veel verzoeken; probeer het straks opnieuw.")),
     503: (
         "unavailable",

@@ -45,7 +45,7 @@ def test_every_operation_declares_the_errors_it_can_answer_with(document):
     for name, method, operation in operations(document):
         expected = {"422", "503"}  # 503: the database did not answer for a moment
         if "requestBody" in operation:
-            expected.add("400")  # a body that is not JSON
+            expected.update({"400", "415"})  # a body that is not JSON, or not sent as JSON
         if operation.get("security"):
             expected.add("401")
         if "OrganiserAuth" in schemes(operation) and method in UNSAFE:

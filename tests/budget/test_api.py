@@ -292,7 +292,9 @@ def test_patch_changes_fields_and_moves_forward(
     )
     assert refused.status_code == 409
     assert refused.json()["code"] == "approval_required"
-    approved = client.post(f"{url}/approve", headers=bearer(second_organiser))
+    approved = client.post(
+        f"{url}/approve", content_type="application/json", headers=bearer(second_organiser)
+    )
     assert approved.status_code == 200
     assert approved.json()["approved_by"] == "Bert"
     response = client.patch(
@@ -342,7 +344,11 @@ def test_patch_changes_only_the_fields_sent(client, budget, expense, as_organise
 
 
 def test_approving_own_expense_is_403(client, expense, as_organiser):
-    response = client.post(f"{BASE}/expenses/{expense.pk}/approve", headers=as_organiser)
+    response = client.post(
+        f"{BASE}/expenses/{expense.pk}/approve",
+        content_type="application/json",
+        headers=as_organiser,
+    )
     assert response.status_code == 403
     assert response.json()["code"] == "own_expense"
 

@@ -103,9 +103,9 @@ def test_claims_are_limited(client, limits, activity, make_registration):
         hold_expires_at=timezone.now() + dt.timedelta(hours=48),
     )
     url = f"{API}/waitlist-offers/{offered.manage_token}/claim"
-    assert client.post(url).status_code == 200
+    assert client.post(url, content_type="application/json").status_code == 200
 
-    refused = client.post(url)
+    refused = client.post(url, content_type="application/json")
     page = client.post(f"/aanmelding/{offered.manage_token}/plaats-claimen/")
 
     assert refused.status_code == 429 and refused.json()["code"] == "throttled"
