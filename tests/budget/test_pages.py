@@ -584,7 +584,7 @@ def test_approval_queue(client, budget, organiser, second_organiser, make_expens
     client.force_login(organiser)
     html = client.get(queue).content.decode()
     assert "Tent" in html and "Koffie" not in html
-    assert "Door jou ingevoerd" in html
+    assert "Door jou ingevoerd of gewijzigd" in html
     assert url("approve", budget.programme, expense_id=large.pk) not in html
 
     client.force_login(second_organiser)
@@ -946,7 +946,7 @@ def test_service_refusal_on_the_edit_page_shows_its_message(
     assert expense.supplier == "Bakkerij Van der Pol"
 
 
-def test_raising_an_approved_amount_withdraws_the_approval_and_says_so(
+def test_changing_an_approved_amount_withdraws_the_approval_and_says_so(
     client, budget, organiser, second_organiser, make_expense
 ):
     approved = make_expense(amount_excl_vat=Decimal("900.00"), status=Status.COMMITTED)
@@ -962,9 +962,11 @@ def test_raising_an_approved_amount_withdraws_the_approval_and_says_so(
     approved.refresh_from_db()
     assert (approved.approved_by, approved.status) == (None, Status.COMMITTED)
 
-    # Lowering it keeps an approval, and the message does not speak of one withdrawn.
+    # A change of what was not approved keeps an approval, and the message does not speak of
+    # one withdrawn.
     services.approve_expense(approved.pk, by=second_organiser)
-    response = client.post(edit, edit_data(approved, amount_excl_vat="800,00"))
+    approved.refresh_from_db()
+    response = client.post(edit, edit_data(approved, invoice_number="F-2027-9"))
     # The cookie still holds the first message (nothing rendered it): the new one is last.
     assert messages_of(response)[-1] == f"De uitgave “{approved.description}” is gewijzigd."
     approved.refresh_from_db()
@@ -1042,3 +1044,37 @@ def test_ticket_income_is_not_editable(client, budget, organiser, activity):
     assert (from_payments.kind, from_payments.amount) == (Income.Kind.TICKETS, Decimal("37.50"))
     assert (at_the_door.kind, at_the_door.amount) == (Income.Kind.TICKETS, Decimal("12.50"))
     assert "/wijzigen/" not in client.get(url("income", budget.programme)).content.decode()
+
+
+def test_history_shows_who_changed_what_was_approved_and_the_approval_withdrawn(
+    client, budget, organiser, second_organiser, make_user, make_expense
+):
+    """Issue 15 case 10: the approver is bound to what they approved, and the page shows who
+    changed it; the one who changed it is not offered the approval."""
+    carla = make_user("carla", Role.ORGANISER, budget.programme)
+    large = make_expense(amount_excl_vat=Decimal("6500.00"), description="Tent")
+    services.approve_expense(large.pk, by=carla)
+    services.update_expense(
+        large.pk, ExpenseChange.of(description="Tent en podium"), by=second_organiser
+    )
+    page = url("expense", budget.programme, expense_id=large.pk)
+
+    client.force_login(second_organiser)
+    response = client.get(page)
+    latest = response.context["history"][0]
+    assert latest["who"] == "bert"
+    changes = {change["field"]: (change["old"], change["new"]) for change in latest["changes"]}
+    assert changes == {
+        "omschrijving": ("Tent", "Tent en podium"),
+        "goedgekeurd door": ("carla", "\u2013"),
+        "goedgekeurd op": (changes["goedgekeurd op"][0], "\u2013"),
+    }
+    html = response.content.decode()
+    assert url("approve", budget.programme, expense_id=large.pk) not in html
+    assert "zelf ingevoerd of gewijzigd" in html
+    queue = client.get(url("approvals", budget.programme)).content.decode()
+    assert "Tent en podium" in queue and "Door jou ingevoerd of gewijzigd" in queue
+
+    client.force_login(carla)
+    html = client.get(page).content.decode()
+    assert url("approve", budget.programme, expense_id=large.pk) in html
