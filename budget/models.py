@@ -384,6 +384,11 @@ def attachment_path(attachment: Attachment, filename: str) -> str:
     return f"budget/{attachment.expense.budget_id}/{attachment.expense_id}/{filename}"
 
 
+# The types an attachment may have (recognised by their first bytes, see budget.services) and
+# the extension each is stored and downloaded with.
+ATTACHMENT_EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
+
+
 class Attachment(models.Model):
     """A quote, invoice or receipt. Kept in private storage (settings.PRIVATE_MEDIA_ROOT),
     served only to organisers and viewers of the programme."""
@@ -392,6 +397,9 @@ class Attachment(models.Model):
         QUOTE = "quote", _("Offerte")
         INVOICE = "invoice", _("Factuur")
         RECEIPT = "receipt", _("Bon")
+
+    # The start of a downloaded file's name, in Dutch whatever the reader's language.
+    FILE_NAMES = {Kind.QUOTE: "offerte", Kind.INVOICE: "factuur", Kind.RECEIPT: "bon"}
 
     expense = models.ForeignKey(
         Expense, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("uitgave")
@@ -413,6 +421,15 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def download_name(self) -> str:
+        """The name a download gets, e.g. `bon-12-34.pdf`: never the name it was uploaded with
+        (`poly.html`), and with the extension of the type its content was recognised as."""
+        return (
+            f"{self.FILE_NAMES[self.Kind(self.kind)]}-{self.expense_id}-{self.pk}"
+            f"{ATTACHMENT_EXTENSIONS[self.content_type]}"
+        )
 
 
 class Income(models.Model):

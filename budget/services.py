@@ -46,6 +46,7 @@ from budget.inputs import (
     parse_amount,
 )
 from budget.models import (
+    ATTACHMENT_EXTENSIONS,
     DEFAULT_CATEGORIES,
     ActivityAllocation,
     Attachment,
@@ -65,10 +66,10 @@ ZERO = Decimal("0.00")
 MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
 
 # Attachments are recognised by their first bytes, never by name or the browser's content type.
-SIGNATURES: list[tuple[bytes, str, str]] = [
-    (b"%PDF-", "application/pdf", ".pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+SIGNATURES: list[tuple[bytes, str]] = [
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
 ]
 
 
@@ -390,7 +391,8 @@ def add_attachment(
     match = next((sig for sig in SIGNATURES if head.startswith(sig[0])), None)
     if match is None:
         raise InvalidAttachment
-    _magic, content_type, extension = match
+    _magic, content_type = match
+    extension = ATTACHMENT_EXTENSIONS[content_type]
     original = os.path.basename((uploaded_file.name or "").replace("\\", "/"))[:255]
     with transaction.atomic():
         expense, budget = _lock_expense(expense_id)

@@ -448,7 +448,9 @@ def upload(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpRe
 @login_required
 @require_GET
 def download(request: HttpRequest, programme_slug: str, attachment_id: int) -> FileResponse:
-    """An attachment from private storage, only for organisers and viewers of its programme."""
+    """An attachment from private storage, only for organisers and viewers of its programme:
+    always as a download, under a name of ours with the extension of the type its content was
+    recognised as, and that type (never the uploader's name, such as `poly.html`)."""
     _programme, budget = _get_budget_for_organiser(request, programme_slug)
     attachment = get_object_or_404(Attachment, pk=attachment_id, expense__budget=budget)
     try:
@@ -458,7 +460,7 @@ def download(request: HttpRequest, programme_slug: str, attachment_id: int) -> F
     response = FileResponse(
         handle,
         as_attachment=True,
-        filename=attachment.original_name,
+        filename=attachment.download_name,
         content_type=attachment.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"

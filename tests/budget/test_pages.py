@@ -637,10 +637,48 @@ def test_download_serves_the_file_to_a_viewer(client, budget, viewer, attachment
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PDF
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"] == 'attachment; filename="offerte.pdf"'
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="offerte-{attachment.expense_id}-{attachment.pk}.pdf"'
+    )
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in response["Cache-Control"]
     response.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "content", "name", "content_type"),
+    [
+        ("receipt", PDF + b"<html><script>alert(1)</script></html>", "bon", "application/pdf"),
+        ("invoice", b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script>", "factuur", "image/png"),
+        ("quote", b"\xff\xd8\xff\xe0<script>alert(1)</script>", "offerte", "image/jpeg"),
+    ],
+)
+def test_download_is_named_for_what_its_content_is_not_for_the_upload(
+    client, budget, organiser, viewer, expense, kind, content, name, content_type
+):
+    """Issue 16 case 10: a polyglot uploaded as `poly.html` comes back as `bon-<expense>-<n>.pdf`,
+    as a download of the type its content was recognised as, never sniffed."""
+    client.force_login(organiser)
+    upload = SimpleUploadedFile("poly.html", content, content_type="text/html")
+    uploaded = client.post(
+        url("upload", budget.programme, expense_id=expense.pk), {"kind": kind, "file": upload}
+    )
+    assert uploaded.status_code == 303
+    attachment = Attachment.objects.get()
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}[content_type]
+
+    client.force_login(viewer)
+    response = client.get(url("download", budget.programme, attachment_id=attachment.pk))
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="{name}-{expense.pk}-{attachment.pk}.{extension}"'
+    )
+    assert response["Content-Type"] == content_type
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == content
+    response.close()
+    # The page still shows the name it was uploaded with, as text.
+    html = client.get(url("expense", budget.programme, expense_id=expense.pk)).content.decode()
+    assert ">poly.html</a>" in html
 
 
 def test_download_refused_to_strangers(client, budget, stranger, attachment):
