@@ -667,7 +667,11 @@ def test_download_is_named_for_what_its_content_is_not_for_the_upload(
     attachment = Attachment.objects.get()
     extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}[content_type]
 
+    # The page still shows the name it was uploaded with, as text.
     client.force_login(viewer)
+    html = client.get(url("expense", budget.programme, expense_id=expense.pk)).content.decode()
+    assert ">poly.html</a>" in html
+
     response = client.get(url("download", budget.programme, attachment_id=attachment.pk))
     assert response["Content-Disposition"] == (
         f'attachment; filename="{name}-{expense.pk}-{attachment.pk}.{extension}"'
@@ -676,9 +680,6 @@ def test_download_is_named_for_what_its_content_is_not_for_the_upload(
     assert response["X-Content-Type-Options"] == "nosniff"
     assert b"".join(response.streaming_content) == content
     response.close()
-    # The page still shows the name it was uploaded with, as text.
-    html = client.get(url("expense", budget.programme, expense_id=expense.pk)).content.decode()
-    assert ">poly.html</a>" in html
 
 
 def test_download_refused_to_strangers(client, budget, stranger, attachment):
