@@ -350,6 +350,29 @@ def test_dashboard_queries_do_not_grow_with_expenses(
         assert client.get(url("expenses", budget.programme)).status_code == 200
 
 
+@pytest.mark.parametrize("count", [3, 30])
+def test_approval_queue_queries_do_not_grow_with_the_queue(
+    client, budget, organiser, second_organiser, catering, django_assert_max_num_queries, count
+):
+    for n in range(count):
+        services.record_expense(
+            budget,
+            ExpenseInput(
+                category_id=catering.pk,
+                supplier=f"Leverancier {n}",
+                description=f"Uitgave {n}",
+                date=dt.date(2027, 1, 1),
+                amount_excl_vat=Decimal("900.00"),
+            ),
+            by=organiser,
+        )
+    client.force_login(second_organiser)
+    # Who may approve each (its recorder and who changed it) is read for the whole queue at once.
+    with django_assert_max_num_queries(12):
+        response = client.get(url("approvals", budget.programme))
+    assert response.content.decode().count('name="from" value="queue"') == count
+
+
 # --- Adding an expense -----------------------------------------------------------------------
 
 
