@@ -505,7 +505,8 @@ def change_expense(
     id: int = Path(..., ge=1, le=MAX_ID),
 ) -> Expense:
     """Change the fields sent (others stay) and, with `status`, move the expense forward; both
-    or neither. Raising the amount of an approved expense withdraws the approval."""
+    or neither. Changing the amount, VAT rate, supplier or description of an approved expense
+    withdraws the approval; it keeps its status and waits for a new one."""
     budget = _budget(request, slug, write=True)
     expense = _expenses(budget).get(pk=id)
     services.update_expense(
@@ -528,7 +529,9 @@ def change_expense(
 def approve_expense(
     request: HttpRequest, slug: str = SLUG, id: int = Path(..., ge=1, le=MAX_ID)
 ) -> Expense:
-    """As a second organiser: 403 `own_expense` for the one who recorded it."""
+    """As a second organiser: 403 `own_expense` for the one who recorded it,
+    `approver_changed_expense` for one who changed its amount, VAT rate, supplier or
+    description."""
     budget = _budget(request, slug, write=True)
     expense = _expenses(budget).get(pk=id)
     services.approve_expense(expense.pk, by=request.auth)

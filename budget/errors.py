@@ -93,6 +93,14 @@ class OwnExpense(BudgetError):
     )
 
 
+class ApproverChangedExpense(OwnExpense):
+    code = "approver_changed_expense"
+    message = _(
+        "Je hebt het bedrag, de btw, de leverancier of de omschrijving van deze uitgave "
+        "gewijzigd, dus je kunt haar niet zelf goedkeuren; vraag een andere organisator."
+    )
+
+
 class NotAnOrganiser(BudgetError):
     code = "not_an_organiser"
     status = 403

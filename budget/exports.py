@@ -29,9 +29,6 @@ from jubileum.lib.spreadsheets import (
     EURO_FORMAT,
     append_row,
     csv_bytes,
-    dutch_date,
-    dutch_number,
-    safe_cell,
     set_widths,
 )
 
@@ -146,14 +143,6 @@ def _cells(row: LedgerRow) -> list[object]:
     ]
 
 
-def _csv_cell(value: object) -> str:
-    if isinstance(value, Decimal):
-        return dutch_number(value)
-    if isinstance(value, dt.date):
-        return dutch_date(value)
-    return safe_cell(str(value))
-
-
 def ledger_csv(budget: Budget) -> bytes:
     """The ledger as CSV for Dutch Excel: BOM, `;`, decimal comma, dates as DD-MM-YYYY, and a
     totals row at the bottom. Which amount counts is marked in its column heading."""
@@ -161,18 +150,18 @@ def ledger_csv(budget: Budget) -> bytes:
     totals = ledger_totals(rows)
     return csv_bytes(
         [
-            [safe_cell(heading) for heading in headings(budget)],
-            *([_csv_cell(value) for value in _cells(row)] for row in rows),
+            headings(budget),
+            *(_cells(row) for row in rows),
             [
                 _("Totaal"),
                 "",
-                safe_cell(vat_mode_note(budget)),
+                vat_mode_note(budget),
                 "",
                 "",
                 "",
-                dutch_number(totals.amount_excl_vat),
-                dutch_number(totals.vat),
-                dutch_number(totals.amount_incl_vat),
+                totals.amount_excl_vat,
+                totals.vat,
+                totals.amount_incl_vat,
                 "",
                 "",
             ],

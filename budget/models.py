@@ -9,7 +9,11 @@ total, page, API answer and export adds up the same stored cents.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -18,7 +22,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from budget.errors import ApprovalRequired, OwnExpense, StatusBackwards, UnknownStatus
+from budget.errors import (
+    ApprovalRequired,
+    ApproverChangedExpense,
+    OwnExpense,
+    StatusBackwards,
+    UnknownStatus,
+)
 from events.models import Activity, Programme
 from jubileum.lib import storage
 
@@ -133,6 +143,21 @@ def vat_on(amount_excl_vat: Decimal, rate: int) -> Decimal:
     return (amount_excl_vat * Decimal(rate) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+# What an approval approves: a change to any of these withdraws it.
+APPROVED_FIELDS = ("amount_excl_vat", "vat_rate", "supplier", "description")
+
+
+def approved_terms_of(row: Any) -> dict[str, str]:
+    """The approved fields of an expense or of one of its history records, as the approval
+    keeps them."""
+    return {
+        "amount_excl_vat": f"{row.amount_excl_vat:.2f}",
+        "vat_rate": str(row.vat_rate),
+        "supplier": row.supplier,
+        "description": row.description,
+    }
+
+
 class Expense(models.Model):
     class Status(models.TextChoices):
         PLANNED = "planned", _("Gepland")
@@ -196,6 +221,11 @@ class Expense(models.Model):
         verbose_name=_("goedgekeurd door"),
     )
     approved_at = models.DateTimeField(_("goedgekeurd op"), null=True, blank=True)
+    # The amount, VAT rate, supplier and description the approval was given for
+    # (`approved_terms_of`): the approval holds only while they are unchanged.
+    approved_terms = models.JSONField(
+        _("goedgekeurde gegevens"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -220,6 +250,10 @@ class Expense(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.vat_amount = vat_on(self.amount_excl_vat, self.vat_rate)
+        if self.approved_by_id is not None and not self.is_approved:
+            # Whatever changed the approved fields, the approval goes with the change, and the
+            # history record of this save shows both.
+            self.withdraw_approval()
         super().save(*args, **kwargs)
 
     @property
@@ -242,7 +276,9 @@ class Expense(models.Model):
 
     @property
     def is_approved(self) -> bool:
-        return self.approved_by_id is not None
+        """Approved, for the amount, VAT rate, supplier and description it has now (also when a
+        change of them is not saved yet)."""
+        return self.approved_by_id is not None and self.approved_terms == approved_terms_of(self)
 
     @property
     def awaiting_approval(self) -> bool:
@@ -280,26 +316,63 @@ class Expense(models.Model):
         self.status = self.Status(status)
         return True
 
+    def changed_by(self) -> set[int]:
+        """The ids of those who changed the approved fields after the expense was recorded."""
+        return changers_of([self.pk])[self.pk] if self.pk is not None else set()
+
+    def may_be_approved_by(
+        self, user: AbstractBaseUser, *, changed_by: set[int] | None = None
+    ) -> bool:
+        """Neither the one who recorded it nor anyone who changed what an approval approves
+        (`changed_by`, if the caller read it already for many expenses at once)."""
+        if changed_by is None:
+            changed_by = self.changed_by()
+        return user.pk != self.recorded_by_id and user.pk not in changed_by
+
     def approve(self, *, by: AbstractBaseUser, now: dt.datetime) -> bool:
-        """Approve as a second organiser, never the one who recorded the expense (whether `by`
+        """Approve the expense as it is now (amount, VAT rate, supplier, description) as a second
+        organiser: never the one who recorded it, nor one who changed those fields (whether `by`
         organises the programme is the service's question). False when it is approved already:
         the first approval stays."""
         if by.pk == self.recorded_by_id:
             raise OwnExpense
+        if by.pk in self.changed_by():
+            raise ApproverChangedExpense
         if self.is_approved:
             return False
         self.approved_by = by
         self.approved_at = now
+        self.approved_terms = approved_terms_of(self)
         return True
 
     def withdraw_approval(self) -> bool:
         """Clear the approval, so the expense waits for a second organiser again; False when it
         had none."""
-        if not self.is_approved:
+        if self.approved_by_id is None:
             return False
         self.approved_by = None
         self.approved_at = None
+        self.approved_terms = None
         return True
+
+
+def changers_of(expense_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Per expense, the ids of those who changed its approved fields after it was recorded, in
+    one query: from the history, where every save names who made it."""
+    records = (
+        Expense.history.filter(id__in=list(expense_ids))
+        .order_by("id", "history_id")
+        .values("id", "history_user_id", *APPROVED_FIELDS)
+    )
+    changers: dict[int, set[int]] = defaultdict(set)
+    previous: dict[int, dict[str, str]] = {}
+    for record in records:
+        expense_id, user_id = record["id"], record["history_user_id"]
+        terms = approved_terms_of(SimpleNamespace(**record))
+        if expense_id in previous and terms != previous[expense_id] and user_id is not None:
+            changers[expense_id].add(user_id)
+        previous[expense_id] = terms
+    return changers
 
 
 def private_storage():
@@ -311,6 +384,11 @@ def attachment_path(attachment: Attachment, filename: str) -> str:
     return f"budget/{attachment.expense.budget_id}/{attachment.expense_id}/{filename}"
 
 
+# The types an attachment may have (recognised by their first bytes, see budget.services) and
+# the extension each is stored and downloaded with.
+ATTACHMENT_EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
+
+
 class Attachment(models.Model):
     """A quote, invoice or receipt. Kept in private storage (settings.PRIVATE_MEDIA_ROOT),
     served only to organisers and viewers of the programme."""
@@ -319,6 +397,9 @@ class Attachment(models.Model):
         QUOTE = "quote", _("Offerte")
         INVOICE = "invoice", _("Factuur")
         RECEIPT = "receipt", _("Bon")
+
+    # The start of a downloaded file's name, in Dutch whatever the reader's language.
+    FILE_NAMES = {Kind.QUOTE: "offerte", Kind.INVOICE: "factuur", Kind.RECEIPT: "bon"}
 
     expense = models.ForeignKey(
         Expense, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("uitgave")
@@ -340,6 +421,15 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def download_name(self) -> str:
+        """The name a download gets, e.g. `bon-12-34.pdf`: never the name it was uploaded with
+        (`poly.html`), and with the extension of the type its content was recognised as."""
+        return (
+            f"{self.FILE_NAMES[self.Kind(self.kind)]}-{self.expense_id}-{self.pk}"
+            f"{ATTACHMENT_EXTENSIONS[self.content_type]}"
+        )
 
 
 class Income(models.Model):

@@ -46,6 +46,7 @@ from budget.inputs import (
     parse_amount,
 )
 from budget.models import (
+    ATTACHMENT_EXTENSIONS,
     DEFAULT_CATEGORIES,
     ActivityAllocation,
     Attachment,
@@ -65,10 +66,10 @@ ZERO = Decimal("0.00")
 MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
 
 # Attachments are recognised by their first bytes, never by name or the browser's content type.
-SIGNATURES: list[tuple[bytes, str, str]] = [
-    (b"%PDF-", "application/pdf", ".pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+SIGNATURES: list[tuple[bytes, str]] = [
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
 ]
 
 
@@ -309,17 +310,15 @@ def update_expense(
     """Change the fields of the expense that `change` names and, with `status`, move it forward
     in the same step.
 
-    An approval covers the amount approved: raising the counted amount of an approved expense
-    withdraws the approval, so it is back in the approval queue and cannot take its next step
-    until a second organiser approves again. Lowering it keeps the approval.
+    An approval covers the amount, VAT rate, supplier and description approved: changing any of
+    them withdraws it (`Expense.save`), so an expense above the threshold is back in the approval
+    queue; it keeps its status but takes no next step until an organiser who neither recorded
+    nor changed it approves again.
     """
     with transaction.atomic():
         expense, budget = _lock_expense(expense_id)
         _require_organiser(budget, by)
-        counted_before = expense.counted_amount
         _apply(expense, budget, change)
-        if expense.counted_amount > counted_before:
-            expense.withdraw_approval()
         if status is not None:
             expense.advance_to(status, on=_step_date(status_date))
         _save(expense, by)
@@ -346,8 +345,9 @@ def advance_expense(
 
 
 def approve_expense(expense_id: int, *, by: User) -> Expense:
-    """Approve an expense as a second organiser: never the one who recorded it. Approving an
-    approved expense again changes nothing."""
+    """Approve an expense as a second organiser: never the one who recorded it, nor one who
+    changed its amount, VAT rate, supplier or description. Approving an approved expense again
+    changes nothing."""
     with transaction.atomic():
         expense, budget = _lock_expense(expense_id)
         if not is_organiser(budget.programme_id, by):
@@ -391,7 +391,8 @@ def add_attachment(
     match = next((sig for sig in SIGNATURES if head.startswith(sig[0])), None)
     if match is None:
         raise InvalidAttachment
-    _magic, content_type, extension = match
+    _magic, content_type = match
+    extension = ATTACHMENT_EXTENSIONS[content_type]
     original = os.path.basename((uploaded_file.name or "").replace("\\", "/"))[:255]
     with transaction.atomic():
         expense, budget = _lock_expense(expense_id)

@@ -37,7 +37,7 @@ from budget.forms import (
     IncomeEditForm,
     IncomeForm,
 )
-from budget.models import Attachment, Budget, Expense, Income
+from budget.models import Attachment, Budget, Expense, Income, changers_of
 from budget.summary import summarise
 from budget.tables import category_table
 from events.access import get_programme_for_organiser, may_change
@@ -218,7 +218,8 @@ def _history(expense: Expense) -> list[dict[str, Any]]:
     users = {user.pk: _user_name(user) for user in User.objects.filter(pk__in=user_ids)}
     names["recorded_by"] = users
     names["approved_by"] = users
-    skip = {"updated_at", "created_at", "vat_amount"}
+    # What an approval approved shows as the fields themselves and who approved them.
+    skip = {"updated_at", "created_at", "vat_amount", "approved_terms"}
 
     def shown(field_name: str, value: Any) -> str:
         field = model._meta.get_field(field_name)
@@ -305,7 +306,7 @@ def _render_expense(
             expense=expense,
             steps=_steps(expense),
             needs_approval=waiting,
-            may_approve=may_change(programme) and waiting and expense.recorded_by_id != user.pk,
+            may_approve=may_change(programme) and waiting and expense.may_be_approved_by(user),
             advance_form=advance_form or AdvanceForm(expense=expense),
             attachment_form=attachment_form or AttachmentForm(),
             attachments=list(expense.attachments.select_related("uploaded_by")),
@@ -351,11 +352,12 @@ def edit_expense(request: HttpRequest, programme_slug: str, expense_id: int) -> 
                 "description": updated.description
             }
             if was_approved and not updated.is_approved:
-                # The service withdraws an approval when the counted amount goes up.
+                # A change of what the approval approved withdraws it (Expense.save).
                 message += " " + _(
-                    "Het bedrag is hoger geworden, dus de goedkeuring is ingetrokken: een "
-                    "tweede organisator moet de uitgave opnieuw goedkeuren voordat ze een "
-                    "volgende stap kan zetten."
+                    "Bedrag, btw, leverancier of omschrijving is veranderd, dus de goedkeuring "
+                    "is ingetrokken: een organisator die de uitgave niet heeft ingevoerd of "
+                    "gewijzigd moet haar opnieuw goedkeuren voordat ze een volgende stap kan "
+                    "zetten."
                 )
             messages.success(request, message)
             return see_other(page)
@@ -446,7 +448,9 @@ def upload(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpRe
 @login_required
 @require_GET
 def download(request: HttpRequest, programme_slug: str, attachment_id: int) -> FileResponse:
-    """An attachment from private storage, only for organisers and viewers of its programme."""
+    """An attachment from private storage, only for organisers and viewers of its programme:
+    always as a download, under a name of ours with the extension of the type its content was
+    recognised as, and that type (never the uploader's name, such as `poly.html`)."""
     _programme, budget = _get_budget_for_organiser(request, programme_slug)
     attachment = get_object_or_404(Attachment, pk=attachment_id, expense__budget=budget)
     try:
@@ -456,7 +460,7 @@ def download(request: HttpRequest, programme_slug: str, attachment_id: int) -> F
     response = FileResponse(
         handle,
         as_attachment=True,
-        filename=attachment.original_name,
+        filename=attachment.download_name,
         content_type=attachment.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
@@ -472,8 +476,11 @@ def download(request: HttpRequest, programme_slug: str, attachment_id: int) -> F
 def approvals(request: HttpRequest, programme_slug: str) -> HttpResponse:
     programme, budget = _get_budget_for_organiser(request, programme_slug)
     queue = list(services.approval_queue(budget))
+    changers = changers_of(item.pk for item in queue)
     for item in queue:
-        item.may_approve = may_change(programme) and item.recorded_by_id != request.user.pk
+        item.may_approve = may_change(programme) and item.may_be_approved_by(
+            request.user, changed_by=changers[item.pk]
+        )
     return render(
         request,
         "budget/approvals.html",

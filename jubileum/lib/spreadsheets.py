@@ -2,13 +2,14 @@
 
 A text that starts with = + - @, a tab or a carriage return is a formula to Excel and
 LibreOffice: a supplier typed as `=HYPERLINK(...)` would run when an organiser opens the export
-("CSV injection"). So every cell an export writes goes through here: in CSV such a text gets a
+("CSV injection"). So every export writes its cells through one of the two writers here, which
+make every text safe themselves, whoever built the rows: in CSV (`csv_bytes`) such a text gets a
 leading apostrophe (`safe_cell`), which Excel shows as nothing and LibreOffice reads as "this is
-text"; in a workbook every text cell is stored as text (`append_row`), as openpyxl would
+text"; in a workbook (`append_row`) every text cell is stored as text, as openpyxl would
 otherwise store "=…" as a formula.
 
 CSV for Dutch Excel is UTF-8 with a byte-order mark (else Excel guesses the encoding), `;`
-between fields and a decimal comma (`csv_bytes`, `dutch_number`).
+between fields and a decimal comma (`csv_cell`, `dutch_number`).
 """
 
 from __future__ import annotations
@@ -38,20 +39,44 @@ def safe_cell(text: str) -> str:
     return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
-def dutch_number(amount: Decimal, places: int = 2) -> str:
+class Number(str):
+    """A number written out for Dutch Excel (`dutch_number`): the CSV writer keeps it as it is,
+    where a text starting with "-" gets an apostrophe."""
+
+
+def dutch_number(amount: Decimal, places: int = 2) -> Number:
     """Plain digits with a decimal comma and no thousands separator: what Dutch Excel reads as a
     number (a "." would be taken for a thousands separator)."""
-    return f"{amount:.{places}f}".replace(".", ",")
+    return Number(f"{amount:.{places}f}".replace(".", ","))
 
 
 def dutch_date(day: dt.date) -> str:
     return day.strftime("%d-%m-%Y")
 
 
-def csv_bytes(rows: Iterable[Sequence[str]]) -> bytes:
-    """Rows of cells already made safe (`safe_cell`) and formatted, as CSV for Dutch Excel."""
+def csv_cell(value: Any) -> str:
+    """One CSV cell for Dutch Excel: an amount (Decimal) with a decimal comma and two places, a
+    date as DD-MM-YYYY, a whole number as digits, None as nothing, a `Number` as written, and
+    any other value as text safe from formulas."""
+    if value is None:
+        return ""
+    if isinstance(value, Number):
+        return value
+    if isinstance(value, Decimal):
+        return dutch_number(value)
+    if isinstance(value, dt.date):
+        return dutch_date(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return safe_cell(str(value))
+
+
+def csv_bytes(rows: Iterable[Sequence[Any]]) -> bytes:
+    """Rows of values as CSV for Dutch Excel, every cell through `csv_cell`."""
     out = io.StringIO()
-    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(
+        [csv_cell(value) for value in row] for row in rows
+    )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

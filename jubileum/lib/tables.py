@@ -4,8 +4,8 @@ A `Table` names its columns (a heading, how to read the value from a row, and it
 text, whole number, euros, percentage or date) and holds its rows and, if any, the object its
 totals row reads. The page renders it with `templates/components/_table.html` (the first column
 heads each row; a missing value reads as a dash); a workbook sheet and a CSV file get the same
-cells as values (numbers as numbers in a workbook, Dutch-formatted text in CSV), every text
-through `jubileum.lib.spreadsheets`, which keeps formulas out.
+cells as values (numbers as numbers in a workbook, Dutch-formatted text in CSV), written by
+`jubileum.lib.spreadsheets`, which keeps formulas out.
 
 A document for a workbook is a list of `Sheet`s, each a list of parts: a line of text, a table,
 or a list of `Figure`s (a label and its value); `workbook_bytes` writes one sheet per `Sheet`,
@@ -31,9 +31,7 @@ from jubileum.lib.spreadsheets import (
     PERCENT_FORMAT,
     append_row,
     csv_bytes,
-    dutch_date,
     dutch_number,
-    safe_cell,
     set_widths,
 )
 
@@ -67,17 +65,18 @@ def page_text(value: Any, format: Format) -> str:
     return str(formats.localize(value))
 
 
-def csv_text(value: Any, format: Format) -> str:
-    """A value as a CSV cell for Dutch Excel; text safe from formulas."""
+def csv_value(value: Any, format: Format) -> Any:
+    """A value as the CSV writer takes it (`jubileum.lib.spreadsheets.csv_cell`, which keeps
+    text safe from formulas): amounts with two decimals, percentages with one."""
     if value is None:
-        return ""
+        return None
     if format == Format.EURO:
         return dutch_number(Decimal(value))
     if format == Format.PERCENTAGE:
         return dutch_number(Decimal(value), 1)
     if format == Format.DATE:
-        return dutch_date(value)
-    return safe_cell(str(value))
+        return value
+    return value if isinstance(value, int) else str(value)
 
 
 @dataclass(frozen=True)
@@ -206,16 +205,16 @@ class Table:
         for index, (values, bold) in enumerate(self.sheet_lines()):
             append_row(sheet, values, formats=number_formats if index else None, bold=bold)
 
-    def csv_rows(self) -> list[list[str]]:
+    def csv_rows(self) -> list[list[Any]]:
         columns = self.sheet_columns
-        rows = []
+        rows: list[list[Any]] = []
         for index, (values, _bold) in enumerate(self.sheet_lines()):
             if index == 0:
-                rows.append([safe_cell(str(value)) for value in values])
+                rows.append(values)
             else:
                 rows.append(
                     [
-                        csv_text(value, column.format)
+                        csv_value(value, column.format)
                         for value, column in zip(values, columns, strict=True)
                     ]
                 )
@@ -263,12 +262,12 @@ def _write_part(sheet: Any, part: str | Table | Sequence[Figure]) -> None:
             )
 
 
-def _part_rows(part: str | Table | Sequence[Figure]) -> list[list[str]]:
+def _part_rows(part: str | Table | Sequence[Figure]) -> list[list[Any]]:
     if isinstance(part, str):
-        return [[safe_cell(part)]]
+        return [[part]]
     if isinstance(part, Table):
         return part.csv_rows()
-    return [[safe_cell(figure.label), csv_text(figure.value, figure.format)] for figure in part]
+    return [[figure.label, csv_value(figure.value, figure.format)] for figure in part]
 
 
 def _spaced(parts: Sequence[Any]) -> list[Any]:
@@ -301,11 +300,11 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
 
 def csv_document(sheets: Sequence[Sheet]) -> bytes:
     """Every sheet one after the other, each under its title, a blank line between them."""
-    rows: list[list[str]] = []
+    rows: list[list[Any]] = []
     for index, spec in enumerate(sheets):
         if index:
             rows.append([])
-        rows.append([safe_cell(spec.title)])
+        rows.append([spec.title])
         for part in _spaced(spec.parts):
             rows.extend([[]] if part is None else _part_rows(part))
     return csv_bytes(rows)

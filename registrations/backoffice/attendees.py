@@ -15,7 +15,6 @@ take for a formula (`=`, `+`, `-`, `@` first) is written as text, never as a for
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
@@ -33,11 +32,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from events.access import get_activity_for_organiser, get_programme_for_organiser
 from events.models import Activity, Question
+from jubileum.lib.spreadsheets import append_row, csv_bytes, set_widths
 from registrations.answers import answers_for
 from registrations.models import CheckIn, Registration
 
@@ -226,15 +224,6 @@ def export_filename(activity: Activity, extension: str) -> str:
     return f"deelnemers-{activity.slug}-{timezone.localdate().isoformat()}.{extension}"
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: str) -> str:
-    """Text a spreadsheet will not run: a leading formula character gets an apostrophe, which
-    Excel shows as nothing and LibreOffice reads as "this is text"."""
-    return f"'{value}" if value.startswith(_FORMULA_START) else value
-
-
 def _cells(row: AttendeeRow) -> list[object]:
     return [
         row.name,
@@ -250,38 +239,20 @@ def _cells(row: AttendeeRow) -> list[object]:
 
 def attendees_csv(export: AttendeeExport) -> bytes:
     """For Dutch Excel, like the budget ledger: UTF-8 with a byte-order mark and `;`."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(export.headings)
-    for row in export.rows:
-        writer.writerow(
-            [
-                _text(cell) if isinstance(cell, str) else ("" if cell is None else cell)
-                for cell in _cells(row)
-            ]
-        )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes([export.headings, *(_cells(row) for row in export.rows)])
 
 
 def attendees_xlsx(export: AttendeeExport) -> bytes:
     """An Excel workbook: headings in bold on a frozen first row, numbers as numbers, every
-    text cell stored as text (openpyxl would otherwise store "=…" as a formula)."""
+    text cell stored as text."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Deelnemers")
-    sheet.append(export.headings)
-    bold = Font(bold=True)
-    for cell in sheet[1]:
-        cell.font = bold
+    append_row(sheet, export.headings, bold=True)
     for row in export.rows:
-        sheet.append([None if cell == "" else cell for cell in _cells(row)])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
+        append_row(sheet, [None if cell == "" else cell for cell in _cells(row)])
     sheet.freeze_panes = "A2"
-    widths = [30, 10, 16, 14, 12, 20, 12, *(30 for _question in export.headings[7:])]
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
+    set_widths(sheet, [30, 10, 16, 14, 12, 20, 12, *(30 for _question in export.headings[7:])])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

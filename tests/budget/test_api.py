@@ -380,3 +380,90 @@ def test_budget_endpoints_are_in_the_openapi_document(client):
     assert "/api/v1/programmes/{slug}/budget" in spec["paths"]
     assert "/api/v1/programmes/{slug}/budget/expenses/{id}" in spec["paths"]
     assert "OrganiserAuth" in spec["components"]["securitySchemes"]
+
+
+# --- An approval binds what was approved (issue 15 case 10) -------------------------------------
+
+
+@pytest.fixture
+def third_organiser(programme):
+    return _user("carla", programme)
+
+
+def _patch(client, expense_id: int, body: dict, user) -> dict:
+    response = client.patch(
+        f"{BASE}/expenses/{expense_id}", body, content_type="application/json", headers=bearer(user)
+    )
+    return {**response.json(), "http": response.status_code}
+
+
+def _approve(client, expense_id: int, user) -> dict:
+    response = client.post(f"{BASE}/expenses/{expense_id}/approve", headers=bearer(user))
+    return {**response.json(), "http": response.status_code}
+
+
+def test_who_changes_an_expense_may_not_approve_it(
+    client, budget, organiser, second_organiser, third_organiser
+):
+    # Bert's € 450 (0 % VAT): below the threshold, no approval needed.
+    created = client.post(
+        f"{BASE}/expenses",
+        expense_payload(budget, amount_excl_vat="450.00", vat_rate=0),
+        content_type="application/json",
+        headers=bearer(second_organiser),
+    )
+    expense_id = created.json()["id"]
+    # Anne makes it € 6,500 from another supplier: it needs approval now.
+    changed = _patch(
+        client,
+        expense_id,
+        {"amount_excl_vat": "6500.00", "supplier": "Evenementenbureau Zuid"},
+        organiser,
+    )
+    assert (changed["http"], changed["needs_approval"], changed["approved_by"]) == (200, True, None)
+
+    refused = _approve(client, expense_id, organiser)
+    assert (refused["http"], refused["code"]) == (403, "approver_changed_expense")
+    assert "gewijzigd" in refused["message"]
+    paid = _patch(client, expense_id, {"status": "paid"}, organiser)
+    assert (paid["http"], paid["code"]) == (409, "approval_required")
+    expense = Expense.objects.get(pk=expense_id)
+    assert (expense.status, expense.approved_by) == (Expense.Status.PLANNED, None)
+
+    # Bert recorded it: not him either. Carla neither recorded nor changed it.
+    assert _approve(client, expense_id, second_organiser)["code"] == "own_expense"
+    assert _approve(client, expense_id, third_organiser)["approved_by"] == "Carla"
+    assert _patch(client, expense_id, {"status": "paid"}, organiser)["http"] == 200
+
+
+def test_raising_a_paid_expense_puts_it_back_in_the_queue_for_someone_else(
+    client, budget, organiser, second_organiser, third_organiser
+):
+    created = client.post(
+        f"{BASE}/expenses",
+        expense_payload(budget, amount_excl_vat="100.00", status="paid"),
+        content_type="application/json",
+        headers=bearer(second_organiser),
+    )
+    expense_id = created.json()["id"]
+    raised = _patch(client, expense_id, {"amount_excl_vat": "7500.00"}, organiser)
+    # It stays paid (that happened), and waits in the queue for a second pair of eyes.
+    assert (raised["http"], raised["status"], raised["approved_by"]) == (200, "paid", None)
+    queue = client.get(f"{BASE}/expenses?awaiting_approval=true", headers=bearer(organiser))
+    assert [item["id"] for item in queue.json()["items"]] == [expense_id]
+    assert _approve(client, expense_id, organiser)["code"] == "approver_changed_expense"
+    assert _approve(client, expense_id, third_organiser)["approved_by"] == "Carla"
+
+
+def test_an_approval_binds_amount_vat_supplier_and_description(
+    client, budget, expense, organiser, second_organiser, third_organiser
+):
+    assert _approve(client, expense.pk, second_organiser)["approved_by"] == "Bert"
+    # Carla changes only the description: Bert approved another one.
+    changed = _patch(client, expense.pk, {"description": "Tent 10 x 30 m"}, third_organiser)
+    assert (changed["http"], changed["approved_by"]) == (200, None)
+    refused = _patch(client, expense.pk, {"status": "committed"}, organiser)
+    assert (refused["http"], refused["code"]) == (409, "approval_required")
+    assert _approve(client, expense.pk, third_organiser)["code"] == "approver_changed_expense"
+    assert _approve(client, expense.pk, second_organiser)["approved_by"] == "Bert"
+    assert _patch(client, expense.pk, {"status": "committed"}, organiser)["http"] == 200

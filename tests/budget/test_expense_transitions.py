@@ -173,3 +173,31 @@ def test_withdrawing_when_there_is_no_approval_changes_nothing():
     before = state(item)
     assert item.withdraw_approval() is False
     assert state(item) == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("amount_excl_vat", Decimal("900.00")),
+        ("vat_rate", 9),
+        ("supplier", "Evenementenbureau Zuid"),
+        ("description", "Tent en podium"),
+    ],
+)
+def test_an_approval_holds_only_for_what_was_approved(field, value):
+    item = expense("1000.00", supplier="Verhuur De Eembocht", description="Tent")
+    item.approve(by=SECOND, now=NOW)
+    setattr(item, field, value)
+    # Not saved yet, and already no approval: the next step in the same change is refused.
+    assert not item.is_approved and item.awaiting_approval
+    with pytest.raises(errors.ApprovalRequired):
+        item.advance_to(Status.COMMITTED, on=dt.date(2027, 2, 1))
+
+
+def test_an_approval_survives_a_change_of_anything_else():
+    item = expense("1000.00", supplier="Verhuur De Eembocht", description="Tent")
+    item.approve(by=SECOND, now=NOW)
+    item.invoice_number = "F-1"
+    item.date = dt.date(2027, 2, 1)
+    item.amount_excl_vat = Decimal("1000")  # the same amount, typed again
+    assert item.is_approved

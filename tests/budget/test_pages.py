@@ -350,6 +350,29 @@ def test_dashboard_queries_do_not_grow_with_expenses(
         assert client.get(url("expenses", budget.programme)).status_code == 200
 
 
+@pytest.mark.parametrize("count", [3, 30])
+def test_approval_queue_queries_do_not_grow_with_the_queue(
+    client, budget, organiser, second_organiser, catering, django_assert_max_num_queries, count
+):
+    for n in range(count):
+        services.record_expense(
+            budget,
+            ExpenseInput(
+                category_id=catering.pk,
+                supplier=f"Leverancier {n}",
+                description=f"Uitgave {n}",
+                date=dt.date(2027, 1, 1),
+                amount_excl_vat=Decimal("900.00"),
+            ),
+            by=organiser,
+        )
+    client.force_login(second_organiser)
+    # Who may approve each (its recorder and who changed it) is read for the whole queue at once.
+    with django_assert_max_num_queries(12):
+        response = client.get(url("approvals", budget.programme))
+    assert response.content.decode().count('name="from" value="queue"') == count
+
+
 # --- Adding an expense -----------------------------------------------------------------------
 
 
@@ -584,7 +607,7 @@ def test_approval_queue(client, budget, organiser, second_organiser, make_expens
     client.force_login(organiser)
     html = client.get(queue).content.decode()
     assert "Tent" in html and "Koffie" not in html
-    assert "Door jou ingevoerd" in html
+    assert "Door jou ingevoerd of gewijzigd" in html
     assert url("approve", budget.programme, expense_id=large.pk) not in html
 
     client.force_login(second_organiser)
@@ -637,9 +660,48 @@ def test_download_serves_the_file_to_a_viewer(client, budget, viewer, attachment
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PDF
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"] == 'attachment; filename="offerte.pdf"'
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="offerte-{attachment.expense_id}-{attachment.pk}.pdf"'
+    )
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in response["Cache-Control"]
+    response.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "content", "name", "content_type"),
+    [
+        ("receipt", PDF + b"<html><script>alert(1)</script></html>", "bon", "application/pdf"),
+        ("invoice", b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script>", "factuur", "image/png"),
+        ("quote", b"\xff\xd8\xff\xe0<script>alert(1)</script>", "offerte", "image/jpeg"),
+    ],
+)
+def test_download_is_named_for_what_its_content_is_not_for_the_upload(
+    client, budget, organiser, viewer, expense, kind, content, name, content_type
+):
+    """Issue 16 case 10: a polyglot uploaded as `poly.html` comes back as `bon-<expense>-<n>.pdf`,
+    as a download of the type its content was recognised as, never sniffed."""
+    client.force_login(organiser)
+    upload = SimpleUploadedFile("poly.html", content, content_type="text/html")
+    uploaded = client.post(
+        url("upload", budget.programme, expense_id=expense.pk), {"kind": kind, "file": upload}
+    )
+    assert uploaded.status_code == 303
+    attachment = Attachment.objects.get()
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}[content_type]
+
+    # The page still shows the name it was uploaded with, as text.
+    client.force_login(viewer)
+    html = client.get(url("expense", budget.programme, expense_id=expense.pk)).content.decode()
+    assert ">poly.html</a>" in html
+
+    response = client.get(url("download", budget.programme, attachment_id=attachment.pk))
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="{name}-{expense.pk}-{attachment.pk}.{extension}"'
+    )
+    assert response["Content-Type"] == content_type
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == content
     response.close()
 
 
@@ -946,7 +1008,7 @@ def test_service_refusal_on_the_edit_page_shows_its_message(
     assert expense.supplier == "Bakkerij Van der Pol"
 
 
-def test_raising_an_approved_amount_withdraws_the_approval_and_says_so(
+def test_changing_an_approved_amount_withdraws_the_approval_and_says_so(
     client, budget, organiser, second_organiser, make_expense
 ):
     approved = make_expense(amount_excl_vat=Decimal("900.00"), status=Status.COMMITTED)
@@ -962,9 +1024,11 @@ def test_raising_an_approved_amount_withdraws_the_approval_and_says_so(
     approved.refresh_from_db()
     assert (approved.approved_by, approved.status) == (None, Status.COMMITTED)
 
-    # Lowering it keeps an approval, and the message does not speak of one withdrawn.
+    # A change of what was not approved keeps an approval, and the message does not speak of
+    # one withdrawn.
     services.approve_expense(approved.pk, by=second_organiser)
-    response = client.post(edit, edit_data(approved, amount_excl_vat="800,00"))
+    approved.refresh_from_db()
+    response = client.post(edit, edit_data(approved, invoice_number="F-2027-9"))
     # The cookie still holds the first message (nothing rendered it): the new one is last.
     assert messages_of(response)[-1] == f"De uitgave “{approved.description}” is gewijzigd."
     approved.refresh_from_db()
@@ -1042,3 +1106,37 @@ def test_ticket_income_is_not_editable(client, budget, organiser, activity):
     assert (from_payments.kind, from_payments.amount) == (Income.Kind.TICKETS, Decimal("37.50"))
     assert (at_the_door.kind, at_the_door.amount) == (Income.Kind.TICKETS, Decimal("12.50"))
     assert "/wijzigen/" not in client.get(url("income", budget.programme)).content.decode()
+
+
+def test_history_shows_who_changed_what_was_approved_and_the_approval_withdrawn(
+    client, budget, organiser, second_organiser, make_user, make_expense
+):
+    """Issue 15 case 10: the approver is bound to what they approved, and the page shows who
+    changed it; the one who changed it is not offered the approval."""
+    carla = make_user("carla", Role.ORGANISER, budget.programme)
+    large = make_expense(amount_excl_vat=Decimal("6500.00"), description="Tent")
+    services.approve_expense(large.pk, by=carla)
+    services.update_expense(
+        large.pk, ExpenseChange.of(description="Tent en podium"), by=second_organiser
+    )
+    page = url("expense", budget.programme, expense_id=large.pk)
+
+    client.force_login(second_organiser)
+    response = client.get(page)
+    latest = response.context["history"][0]
+    assert latest["who"] == "bert"
+    changes = {change["field"]: (change["old"], change["new"]) for change in latest["changes"]}
+    assert changes == {
+        "omschrijving": ("Tent", "Tent en podium"),
+        "goedgekeurd door": ("carla", "\u2013"),
+        "goedgekeurd op": (changes["goedgekeurd op"][0], "\u2013"),
+    }
+    html = response.content.decode()
+    assert url("approve", budget.programme, expense_id=large.pk) not in html
+    assert "zelf ingevoerd of gewijzigd" in html
+    queue = client.get(url("approvals", budget.programme)).content.decode()
+    assert "Tent en podium" in queue and "Door jou ingevoerd of gewijzigd" in queue
+
+    client.force_login(carla)
+    html = client.get(page).content.decode()
+    assert url("approve", budget.programme, expense_id=large.pk) in html

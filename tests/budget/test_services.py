@@ -273,22 +273,49 @@ def test_approver_must_be_an_organiser_of_the_programme(
     assert expense.approved_by is None
 
 
-def test_raising_an_approved_amount_withdraws_the_approval(
-    make_expense, organiser, second_organiser, budget
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"amount_excl_vat": Decimal("1500.00")},
+        {"amount_excl_vat": Decimal("900.00")},  # lower, but not what was approved
+        {"vat_rate": 0},
+        {"supplier": "Groothandel Oost"},
+        {"description": "Koffie, gebak en lunch"},
+    ],
+)
+def test_changing_what_was_approved_withdraws_the_approval(
+    make_expense, organiser, second_organiser, budget, change
+):
+    expense = make_expense(amount_excl_vat=Decimal("1000.00"))
+    services.approve_expense(expense.pk, by=second_organiser)
+    services.update_expense(expense.pk, ExpenseChange.of(**change), by=organiser)
+    expense.refresh_from_db()
+    assert (expense.approved_by, expense.approved_at) == (None, None)
+    assert list(services.approval_queue(budget)) == [expense]
+    latest = expense.history.latest()
+    assert (latest.history_user, latest.approved_by) == (organiser, None)
+
+
+def test_changing_other_fields_keeps_the_approval(
+    make_expense, organiser, second_organiser, budget, activity
 ):
     expense = make_expense(amount_excl_vat=Decimal("1000.00"))
     services.approve_expense(expense.pk, by=second_organiser)
     services.update_expense(
-        expense.pk, ExpenseChange.of(amount_excl_vat=Decimal("900.00")), by=organiser
+        expense.pk,
+        ExpenseChange.of(
+            invoice_number="F-1",
+            date=dt.date(2027, 2, 1),
+            activity_id=activity.pk,
+            category_id=budget.categories.get(name="Huur").pk,
+            # The same as approved, only typed again.
+            amount_excl_vat=Decimal("1000"),
+            supplier="Bakkerij Van der Pol",
+        ),
+        by=organiser,
     )
     expense.refresh_from_db()
-    assert expense.approved_by == second_organiser
-    services.update_expense(
-        expense.pk, ExpenseChange.of(amount_excl_vat=Decimal("1500.00")), by=organiser
-    )
-    expense.refresh_from_db()
-    assert expense.approved_by is None
-    assert list(services.approval_queue(budget)) == [expense]
+    assert expense.approved_by == second_organiser and expense.is_approved
 
 
 def test_update_with_status_changes_and_advances_in_one_step(make_expense, organiser):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from decimal import Decimal
@@ -44,6 +45,20 @@ def test_dutch_numbers_and_dates():
 
 def test_csv_bytes_is_for_dutch_excel():
     assert csv_bytes([["a;b", "c"], []]) == '\ufeff"a;b";c\r\n\r\n'.encode()
+
+
+def test_csv_bytes_writes_no_formula_whoever_built_the_rows():
+    """The writer itself keeps formulas out (issue 15 case 11), so no export relies on calling
+    `safe_cell` on each cell; numbers and dates it is given are written for Dutch Excel."""
+    rows = [
+        ['=HYPERLINK("http://x")', "@SUM(1)", "+1", "-", "\t=1", "\r=1", "Bakkerij"],
+        [Decimal("-12.50"), dutch_number(Decimal("-7.25"), 1), -3, dt.date(2027, 1, 5), None],
+    ]
+    text = csv_bytes(rows).decode("utf-8").removeprefix("\ufeff")
+    assert list(csv.reader(io.StringIO(text), delimiter=";")) == [
+        ['\'=HYPERLINK("http://x")', "'@SUM(1)", "'+1", "'-", "'\t=1", "'\r=1", "Bakkerij"],
+        ["-12,50", "-7,2", "-3", "05-01-2027", ""],
+    ]
 
 
 def test_append_row_stores_text_as_text_with_formats_and_bold():
