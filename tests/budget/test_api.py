@@ -398,7 +398,11 @@ def _patch(client, expense_id: int, body: dict, user) -> dict:
 
 
 def _approve(client, expense_id: int, user) -> dict:
-    response = client.post(f"{BASE}/expenses/{expense_id}/approve", headers=bearer(user))
+    response = client.post(
+        f"{BASE}/expenses/{expense_id}/approve",
+        content_type="application/json",
+        headers=bearer(user),
+    )
     return {**response.json(), "http": response.status_code}
 
 
