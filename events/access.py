@@ -9,6 +9,7 @@ nobody else's business) and a viewer attempting a change is a 403.
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, QuerySet, Subquery, Value
@@ -38,6 +39,16 @@ def programmes_for(user: User | AnonymousUser, *, write: bool = False) -> QueryS
     return Programme.objects.annotate(access_role=Subquery(roles.values("role")[:1])).filter(
         access_role__isnull=False
     )
+
+
+def organiser_addresses(programme_id: int) -> list[str]:
+    """The e-mail addresses of the programme's organisers (not viewers), each once."""
+    users = get_user_model().objects.filter(
+        is_active=True,
+        programme_roles__programme_id=programme_id,
+        programme_roles__role=Role.ORGANISER,
+    )
+    return sorted({email for email in users.values_list("email", flat=True) if email})
 
 
 def may_change(programme: Programme) -> bool:
