@@ -34,8 +34,12 @@ class Reconciliation:
     """What a run changed (a line each) and how much it compared with Stripe."""
 
     changes: list[str] = field(default_factory=list)
-    payments_checked: int = 0
+    payments: set[int] = field(default_factory=set)
     refunds_checked: int = 0
+
+    @property
+    def payments_checked(self) -> int:
+        return len(self.payments)
 
 
 def reconcile(*, now: dt.datetime | None = None) -> Reconciliation:
@@ -49,7 +53,7 @@ def reconcile(*, now: dt.datetime | None = None) -> Reconciliation:
         demo=False, status__in=Payment.UNSETTLED_STATUSES
     ).select_related("registration")
     for payment in unsettled.order_by("pk"):
-        result.payments_checked += 1
+        result.payments.add(payment.pk)
         before = (payment.status, payment.registration.status)
         if not payment.checkout_session_id:
             if payment.created_at < now - services.CREATED_REUSE_WINDOW:
@@ -63,9 +67,13 @@ def reconcile(*, now: dt.datetime | None = None) -> Reconciliation:
             continue
         apply_session(session, now=now)
         changes.append(_change_line(payment, before))
-    paid = Payment.objects.filter(demo=False, paid_at__isnull=False).exclude(payment_intent_id="")
-    for payment in paid.select_related("registration").order_by("pk"):
-        result.payments_checked += 1
+    paid = (
+        Payment.objects.filter(demo=False, paid_at__isnull=False)
+        .exclude(payment_intent_id="")
+        .select_related("registration")
+    )
+    for payment in paid.order_by("pk"):
+        result.payments.add(payment.pk)
         before = (payment.status, payment.registration.status)
         try:
             reported, recorded = refunds.sync_refunds(payment, now=now)

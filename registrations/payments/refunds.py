@@ -113,7 +113,9 @@ def record_refund(
                 amount=cents_to_euro(int(refund.get("amount") or 0)),
                 status=status,
                 reason=reason,
-                failure_reason="" if status in Refund.COUNTING_STATUSES else (failure or status)[:200],
+                failure_reason=""
+                if status in Refund.COUNTING_STATUSES
+                else (failure or status)[:200],
                 idempotency_key=idempotency_key,
             )
             row.save()
