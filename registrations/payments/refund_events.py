@@ -58,8 +58,7 @@ def payment_for(obj: dict[str, Any]) -> Payment | None:
     registration_id = str(metadata.get("registration_id") or "")
     if not (payment_id.isdigit() and registration_id.isdigit()):
         return None
-    payment = Payment.objects.filter(pk=int(payment_id), registration_id=int(registration_id))
-    found = payment.first()
+    found = Payment.objects.filter(pk=int(payment_id), registration_id=int(registration_id)).first()
     if found is None:
         return None
     if not found.is_paid:

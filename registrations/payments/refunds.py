@@ -119,7 +119,7 @@ def record_refund(
                 idempotency_key=idempotency_key,
             )
             row.save()
-            was_counting, outcome = None, f"refund {refund_id} recorded: {status}"
+            was_counting, outcome = False, f"refund {refund_id} recorded: {status}"
         elif row.payment_id != payment.pk:
             logger.error(
                 "Refund %s is of payment %s, not %s", refund_id, row.payment_id, payment.pk
@@ -138,8 +138,8 @@ def record_refund(
             outcome = f"refund {refund_id}: {before} -> {status}"
         refunds = list(payment.refunds.all())
         payment.save(update_fields=[*payment.settle_refunds(refunds, now), "updated_at"])
-        _tell_budget(row, bool(was_counting), registration, activity, now)
-        if not row.counts and was_counting is not False:
+        _tell_budget(row, was_counting, registration, activity, now)
+        if not row.counts:
             # Failed or canceled just now (or first heard of that way): the organisers hear it.
             refund_failed.send(sender=Refund, refund_id=row.pk)
     return outcome
