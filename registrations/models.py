@@ -612,7 +612,8 @@ class Refund(models.Model):
     """One refund of a payment, as Stripe reports it (or as the demo makes it): ours, asked for
     by `refunds.execute_refund`, or one made in Stripe's Dashboard (no `reason`).
 
-    Pending and succeeded refunds count (the money is on its way back or back); a failed or
+    Pending, requires-action and succeeded refunds count (the money is on its way back or back;
+    requires_action waits for the person to give Stripe their bank details); a failed or
     canceled one does not, and what it should have given back is asked for again by
     `reconcile_payments`. Stripe's reports may arrive out of order: a status that cannot follow
     the one recorded is an old report and is ignored (`follow`).
