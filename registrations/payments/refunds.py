@@ -105,12 +105,15 @@ def record_refund(
         payment, registration, activity = lock_payment(payment)
         if not payment.is_paid:
             return "ignored: not paid"
+        amount = cents_to_euro(int(refund.get("amount") or 0))
         row = Refund.objects.select_for_update().filter(stripe_refund_id=refund_id).first()
+        if row is None:
+            row = _adopt_unnamed(payment, refund_id, amount)
         if row is None:
             row = Refund(
                 payment=payment,
                 stripe_refund_id=refund_id,
-                amount=cents_to_euro(int(refund.get("amount") or 0)),
+                amount=amount,
                 status=status,
                 reason=reason,
                 failure_reason=""
@@ -143,6 +146,21 @@ def record_refund(
             # Failed or canceled just now (or first heard of that way): the organisers hear it.
             refund_failed.send(sender=Refund, refund_id=row.pk)
     return outcome
+
+
+def _adopt_unnamed(payment: Payment, refund_id: str, amount: Decimal) -> Refund | None:
+    """A refund recorded before refunds were kept per refund (migration 0010) may lack Stripe's
+    id: the first report of the same amount names it, so it is not counted twice."""
+    row = (
+        payment.refunds.select_for_update()
+        .filter(stripe_refund_id__isnull=True, amount=amount)
+        .order_by("pk")
+        .first()
+    )
+    if row is not None:
+        row.stripe_refund_id = refund_id
+        row.save(update_fields=["stripe_refund_id", "updated_at"])
+    return row
 
 
 def _tell_budget(

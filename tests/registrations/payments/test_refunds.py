@@ -316,3 +316,19 @@ def test_the_organisers_mail_says_which_refund_failed_once(
     settings.LANGUAGE_CODE = "en"
     english = emails.refund_failed(row, ["organisator@example.org"])
     assert english.subject == "Refund of €55.00 to Anna de Vries failed"
+
+
+def test_a_refund_recorded_without_its_id_before_is_named_not_counted_twice(
+    income, paid, stripe_api
+):
+    # What migration 0010 makes of a refund the old code recorded without Stripe's id.
+    Refund.objects.create(payment=paid, amount=Decimal("20.00"), status=Refund.Status.SUCCEEDED)
+    Payment.objects.filter(pk=paid.pk).update(refunded_amount=Decimal("20.00"))
+    made = refund(paid.payment_intent_id, 2000)
+    stripe_api.refunds.append(made)
+
+    run()
+
+    assert Refund.objects.get().stripe_refund_id == made["id"]
+    assert reload(paid).refunded_amount == Decimal("20.00")
+    assert net(income) == [("received", Decimal("55.00"))]  # the budget heard it back then
