@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -21,7 +20,7 @@ from django.utils.html import format_html
 
 from budget.models import BudgetAlert
 from budget.summary import totals
-from events.models import ProgrammeRole
+from events.access import organiser_addresses
 
 logger = logging.getLogger(__name__)
 
@@ -31,16 +30,6 @@ MAILER = "default"
 
 def site_url() -> str:
     return settings.SITE_URL.rstrip("/")
-
-
-def organiser_addresses(programme_id: int) -> list[str]:
-    """The e-mail addresses of the programme's organisers (not viewers), each once."""
-    users = get_user_model().objects.filter(
-        is_active=True,
-        programme_roles__programme_id=programme_id,
-        programme_roles__role=ProgrammeRole.Role.ORGANISER,
-    )
-    return sorted({email for email in users.values_list("email", flat=True) if email})
 
 
 def _budget_path(slug: str) -> str:

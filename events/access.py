@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey, Model, OuterRef, QuerySet, Subquery, Value
@@ -45,6 +46,16 @@ def programmes_for(user: User | AnonymousUser, *, write: bool = False) -> QueryS
     return Programme.objects.annotate(access_role=Subquery(roles.values("role")[:1])).filter(
         access_role__isnull=False
     )
+
+
+def organiser_addresses(programme_id: int) -> list[str]:
+    """The e-mail addresses of the programme's organisers (not viewers), each once."""
+    users = get_user_model().objects.filter(
+        is_active=True,
+        programme_roles__programme_id=programme_id,
+        programme_roles__role=Role.ORGANISER,
+    )
+    return sorted({email for email in users.values_list("email", flat=True) if email})
 
 
 def may_change(programme: Programme) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -239,6 +240,9 @@ if PAYMENTS_DEMO_MODE and STRIPE_SECRET_KEY:
     raise ImproperlyConfigured("PAYMENTS_DEMO_MODE cannot be on while STRIPE_SECRET_KEY is set.")
 if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
     raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRET is needed beside STRIPE_SECRET_KEY.")
+# Which site a Stripe object belongs to (its metadata's "installation"): test and production
+# share one Stripe account, so an event naming another installation is not ours.
+INSTALLATION_ID = env_str("INSTALLATION_ID", urlsplit(SITE_URL).hostname or "")
 
 # Security. The CSP allows nothing from other hosts and no inline script or style: every script
 # and stylesheet is a static file of ours.

@@ -15,6 +15,7 @@ from registrations.models import (
     Answer,
     Invitation,
     Payment,
+    Refund,
     Registration,
     RosterEntry,
     StripeEvent,
@@ -180,6 +181,16 @@ class PaymentAdmin(ProgrammeScopedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(Refund)
+class RefundAdmin(PaymentAdmin):
+    """Refunds as Stripe reported them; read only, like the payments."""
+
+    list_display = ["stripe_refund_id", "payment", "amount", "status", "reason", "updated_at"]
+    list_filter = ["status", "reason"]
+    search_fields = ["stripe_refund_id", "payment__payment_intent_id"]
+    list_select_related = ["payment"]
 
 
 @admin.register(StripeEvent)

@@ -9,9 +9,15 @@ class RegistrationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Not at the top: this module is loaded before the app registry, messaging needs models.
+        from registrations import signals, tasks
         from registrations.backoffice import messaging
 
         # Deliveries, bounces and complaints reported by the ESP's webhook (/anymail/<esp>/...).
         tracking.connect(
             messaging.record_tracking_event, dispatch_uid="registrations.message_tracking"
+        )
+        # A failed refund is mailed to the organisers by a task (`refunds` cannot import tasks:
+        # the refund task imports it).
+        signals.refund_failed.connect(
+            tasks.on_refund_failed, dispatch_uid="registrations.refund_failed_mail"
         )

@@ -32,9 +32,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import format_html
 
+from events.access import organiser_addresses
 from events.calendar import build_calendar
 from registrations.answers import shown_answers
-from registrations.models import Invitation, MailKind, Message, Registration, SentMail
+from registrations.models import Invitation, MailKind, Message, Refund, Registration, SentMail
 from registrations.tickets import qr_png
 
 logger = logging.getLogger(__name__)
@@ -482,4 +483,76 @@ def send_invitation(invitation_id: int, *, force: bool = False) -> bool:
         return False
     _deliver(message, entry)
     Invitation.objects.filter(pk=invite.pk).update(sent_at=entry.sent_at)
+    return True
+
+
+# --- To the organisers -------------------------------------------------------------------------
+
+
+def refund_failed(refund: Refund, recipients: list[str]) -> EmailMultiAlternatives:
+    """A refund failed or was canceled: whose, how much, why, and that reconciling asks again.
+    In the site's language (organisers have none of their own), Reply-To the programme."""
+    payment = refund.payment
+    registration = payment.registration
+    activity = registration.activity
+    programme = activity.programme
+    language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        context = {
+            "refund": refund,
+            "payment": payment,
+            "registration": registration,
+            "activity": activity,
+            "programme": programme,
+            "language": language,
+            "activity_url": site_url()
+            + reverse(
+                "organiser:activity",
+                kwargs={"programme_slug": programme.slug, "activity_slug": activity.slug},
+            ),
+        }
+        subject = " ".join(
+            render_to_string(f"{TEMPLATE_DIR}/refund_failed_subject.txt", context).split()
+        )
+        context["subject"] = subject
+        text = render_to_string(f"{TEMPLATE_DIR}/refund_failed.txt", context)
+        html = render_to_string(f"{TEMPLATE_DIR}/refund_failed.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=recipients,
+        reply_to=[programme.organiser_email] if programme.organiser_email else None,
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def send_refund_failed(refund_id: int) -> bool:
+    """Mail the organisers that a refund failed; True when it went out now. Claimed on the
+    refund before sending (a task that runs twice mails once) and given back when the mail
+    server fails, so the retry may send."""
+    refund = (
+        Refund.objects.select_related("payment__registration__activity__programme")
+        .filter(pk=refund_id, organisers_told_at__isnull=True)
+        .first()
+    )
+    if refund is None:
+        logger.info("No refund-failed mail: refund %s is gone or was mailed", refund_id)
+        return False
+    recipients = organiser_addresses(refund.payment.registration.activity.programme_id)
+    if not recipients:
+        logger.warning("No refund-failed mail for refund %s: no organiser address", refund_id)
+        return False
+    message = refund_failed(refund, recipients)
+    claimed = Refund.objects.filter(pk=refund_id, organisers_told_at__isnull=True).update(
+        organisers_told_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    try:
+        message.send(using=MAILER)
+    except BaseException:
+        Refund.objects.filter(pk=refund_id).update(organisers_told_at=None)
+        raise
     return True

@@ -365,8 +365,12 @@ class Payment(models.Model):
 
     A registration may need several attempts (a session expires, a payment fails); each has its
     own idempotency key, so a retried request can never create a second session or charge twice.
-    Amounts are EUR with two places; what was refunded is kept beside what was paid, so the net
-    ticket income is always `amount - refunded_amount` for a paid attempt.
+    Amounts are EUR with two places. What our own rules asked to give back
+    (`refund_requested_amount`) is kept apart from what is on its way back or back
+    (`refunded_amount`, the sum of the refunds that are pending or succeeded, kept in line with
+    the `Refund` rows by `settle_refunds` in the same transaction): a refund made in Stripe's
+    Dashboard counts without anyone here having asked for it, and the net ticket income is
+    always `amount - refunded_amount` for a paid attempt.
     """
 
     class Status(models.TextChoices):
@@ -402,7 +406,8 @@ class Payment(models.Model):
         Status.FAILED: frozenset({Status.OPEN, Status.PROCESSING, Status.PAID, Status.FAILED}),
         Status.EXPIRED: frozenset({Status.PROCESSING, Status.PAID, Status.FAILED}),
         Status.PAID: frozenset({Status.REFUNDED}),
-        Status.REFUNDED: frozenset(),
+        # A refund that succeeded may still fail later (the bank sends it back).
+        Status.REFUNDED: frozenset({Status.PAID}),
     }
 
     registration = models.ForeignKey(
@@ -433,11 +438,17 @@ class Payment(models.Model):
     refund_requested_at = models.DateTimeField(
         _("terugbetaling gevraagd op"), null=True, blank=True
     )
+    refund_requested_amount = models.DecimalField(
+        _("terug te betalen bedrag"), max_digits=8, decimal_places=2, default=0
+    )
     refunded_amount = models.DecimalField(
         _("terugbetaald bedrag"), max_digits=8, decimal_places=2, default=0
     )
+    refund_pending_amount = models.DecimalField(
+        _("terugbetaling onderweg"), max_digits=8, decimal_places=2, default=0
+    )
+    refund_failure = models.CharField(_("terugbetaling mislukt"), max_length=200, blank=True)
     refunded_at = models.DateTimeField(_("terugbetaald op"), null=True, blank=True)
-    refund_id = models.CharField(_("Refund"), max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -459,6 +470,16 @@ class Payment(models.Model):
                 & models.Q(refunded_amount__lte=models.F("amount")),
                 name="payment_refund_within_amount",
             ),
+            models.CheckConstraint(
+                condition=models.Q(refund_pending_amount__gte=0)
+                & models.Q(refund_pending_amount__lte=models.F("refunded_amount")),
+                name="payment_refund_pending_within_refunded",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(refund_requested_amount__gte=0)
+                & models.Q(refund_requested_amount__lte=models.F("amount")),
+                name="payment_refund_requested_within_amount",
+            ),
         ]
         indexes = [models.Index(fields=["payment_intent_id"])]
 
@@ -471,8 +492,25 @@ class Payment(models.Model):
         return self.paid_at is not None
 
     @property
+    def refund_succeeded_amount(self) -> Decimal:
+        """What is back with the person."""
+        return self.refunded_amount - self.refund_pending_amount
+
+    @property
+    def refund_to_come(self) -> Decimal:
+        """What is on its way back or still to be sent back (asked for, or a pending refund)."""
+        return max(self.refund_requested_amount, self.refunded_amount) - (
+            self.refund_succeeded_amount
+        )
+
+    @property
+    def refund_outstanding(self) -> Decimal:
+        """What our rules asked to give back and no pending or succeeded refund covers yet."""
+        return max(self.refund_requested_amount - self.refunded_amount, Decimal(0))
+
+    @property
     def is_refunding(self) -> bool:
-        return self.refund_requested_at is not None and self.refunded_amount < self.amount
+        return self.refund_to_come > 0
 
     # --- Transitions (see the module's docstring) ---
 
@@ -492,6 +530,11 @@ class Payment(models.Model):
         return ["status"]
 
     def mark_paid(self, now: dt.datetime, payment_intent_id: str) -> list[str]:
+        if self.is_paid:
+            # REFUNDED -> PAID is a refund failing afterwards (`settle_refunds`), not new money.
+            raise InvalidTransition(
+                details={"model": "payment", "from": self.status, "to": self.Status.PAID}
+            )
         self._move_to(self.Status.PAID)
         self.paid_at = now
         self.payment_intent_id = payment_intent_id
@@ -510,34 +553,38 @@ class Payment(models.Model):
         return ["status", "failure"]
 
     def request_refund(self, reason: str, now: dt.datetime) -> list[str]:
-        """Ask for the whole payment back (carried out later; see `record_refund`)."""
+        """Ask for the whole payment back (carried out later by `refunds.execute_refund`)."""
         if not self.is_paid or self.refund_requested_at is not None:
             raise InvalidTransition(
                 details={"model": "payment", "from": self.status, "to": "refund_requested"}
             )
         self.refund_reason = reason
         self.refund_requested_at = now
-        return ["refund_reason", "refund_requested_at"]
+        self.refund_requested_amount = self.amount
+        return ["refund_reason", "refund_requested_at", "refund_requested_amount"]
 
-    def record_refund(self, total: Decimal, refund_id: str, now: dt.datetime) -> list[str]:
-        """`total` has been refunded so far (more than before, at most the amount): refunded
-        in full, the payment is REFUNDED. A refund nobody asked for here was made in Stripe's
-        dashboard, by an organiser."""
-        if self.status != self.Status.PAID or not self.refunded_amount < total <= self.amount:
+    def settle_refunds(self, refunds: Collection[Refund], now: dt.datetime) -> list[str]:
+        """Bring the refund figures in line with all of this payment's refunds as they stand:
+        refunded in full once the succeeded ones make the amount (and PAID again should one of
+        them fail afterwards). A refund made in Stripe's Dashboard counts here too, but does not
+        change what our rules asked for (`refund_requested_amount`)."""
+        counted = sum((r.amount for r in refunds if r.counts), Decimal(0))
+        pending = sum((r.amount for r in refunds if r.is_pending), Decimal(0))
+        if not self.is_paid or counted > self.amount:
             raise InvalidTransition(
                 details={"model": "payment", "from": self.status, "to": "refunded"}
             )
-        fields = ["refunded_amount", "refunded_at", "refund_id"]
-        if total == self.amount:
-            self._move_to(self.Status.REFUNDED)
+        fields = ["refunded_amount", "refund_pending_amount", "refund_failure"]
+        target = self.Status.REFUNDED if counted - pending == self.amount else self.Status.PAID
+        if target != self.status:
+            self._move_to(target)
             fields.append("status")
-        self.refunded_amount = total
-        self.refunded_at = now
-        self.refund_id = refund_id or self.refund_id
-        if self.refund_requested_at is None:
-            self.refund_requested_at = now
-            self.refund_reason = self.RefundReason.ORGANISER
-            fields += ["refund_requested_at", "refund_reason"]
+        if counted - pending > self.refund_succeeded_amount:
+            self.refunded_at = now
+            fields.append("refunded_at")
+        self.refunded_amount, self.refund_pending_amount = counted, pending
+        latest = max(refunds, key=lambda r: (r.created_at or now, r.pk or 0), default=None)
+        self.refund_failure = latest.failure_reason if latest and not latest.counts else ""
         return fields
 
     # --- Reading ---
@@ -545,6 +592,7 @@ class Payment(models.Model):
     def stripe_metadata(self) -> dict[str, str]:
         """The ids we give Stripe with this attempt's session and refunds, to find it by."""
         return {
+            "installation": settings.INSTALLATION_ID,
             "registration_id": str(self.registration_id),
             "payment_id": str(self.pk),
             "activity_id": str(self.registration.activity_id),
@@ -558,6 +606,90 @@ class Payment(models.Model):
             and self.expires_at is not None
             and self.expires_at > now
         )
+
+
+class Refund(models.Model):
+    """One refund of a payment, as Stripe reports it (or as the demo makes it): ours, asked for
+    by `refunds.execute_refund`, or one made in Stripe's Dashboard (no `reason`).
+
+    Pending, requires-action and succeeded refunds count (the money is on its way back or back;
+    requires_action waits for the person to give Stripe their bank details); a failed or
+    canceled one does not, and what it should have given back is asked for again by
+    `reconcile_payments`. Stripe's reports may arrive out of order: a status that cannot follow
+    the one recorded is an old report and is ignored (`follow`).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Onderweg")
+        REQUIRES_ACTION = "requires_action", _("Wacht op actie")
+        SUCCEEDED = "succeeded", _("Terugbetaald")
+        FAILED = "failed", _("Mislukt")
+        CANCELED = "canceled", _("Geannuleerd")
+
+    COUNTING_STATUSES = (Status.PENDING, Status.REQUIRES_ACTION, Status.SUCCEEDED)
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.PENDING: frozenset(
+            {Status.REQUIRES_ACTION, Status.SUCCEEDED, Status.FAILED, Status.CANCELED}
+        ),
+        Status.REQUIRES_ACTION: frozenset(
+            {Status.PENDING, Status.SUCCEEDED, Status.FAILED, Status.CANCELED}
+        ),
+        # The card issuer or bank may send a refund back after Stripe reported it succeeded.
+        Status.SUCCEEDED: frozenset({Status.FAILED}),
+        Status.FAILED: frozenset(),
+        Status.CANCELED: frozenset(),
+    }
+
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("betaling")
+    )
+    stripe_refund_id = models.CharField(
+        _("Refund"), max_length=255, unique=True, null=True, blank=True
+    )
+    amount = models.DecimalField(_("bedrag"), max_digits=8, decimal_places=2)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    # Why we gave it back; blank: made in Stripe's Dashboard, not asked for by our rules.
+    reason = models.CharField(
+        _("reden"), max_length=30, choices=Payment.RefundReason.choices, blank=True
+    )
+    failure_reason = models.CharField(_("reden van mislukken"), max_length=200, blank=True)
+    idempotency_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    # Claimed before the organisers are mailed about a failure, so a repeated task mails once.
+    organisers_told_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("terugbetaling")
+        verbose_name_plural = _("terugbetalingen")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_refund_id or self.pk} {self.status} € {self.amount}"
+
+    @property
+    def counts(self) -> bool:
+        """The money is on its way back or back."""
+        return self.status in self.COUNTING_STATUSES
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.REQUIRES_ACTION)
+
+    def follow(self, status: str, failure_reason: str = "") -> list[str]:
+        """Stripe reports the refund in `status` now; returns the fields set (none: the same
+        status, reported again). Raises `InvalidTransition` for a status that cannot follow."""
+        if status == self.status:
+            return []
+        _check_transition(type(self), self.TRANSITIONS, self.status, status)
+        self.status = status
+        self.failure_reason = "" if self.counts else (failure_reason or status)[:200]
+        return ["status", "failure_reason"]
 
 
 class StripeEvent(models.Model):

@@ -15,3 +15,7 @@ from django.dispatch import Signal
 
 ticket_income_received = Signal()
 ticket_income_refunded = Signal()
+
+# A refund failed or was canceled (refund_id: our `Refund`'s pk); sent inside the transaction
+# that records it, so that the organisers are mailed once it commits.
+refund_failed = Signal()

@@ -1,6 +1,6 @@
 """Background work of the registrations app: the mail tasks, the payment tasks (closing a
-Checkout Session, carrying out a refund) and the daily reminders. Tasks take ids, never model
-instances.
+Checkout Session, carrying out a refund, telling the organisers a refund failed) and the daily
+reminders. Tasks take ids, never model instances.
 
 Neither Django's tasks framework nor django-tasks-db 0.13 retries a failed task (the worker
 marks it FAILED and moves on), so a mail task that meets a mail-server or ESP error enqueues
@@ -131,6 +131,21 @@ def refund_payment(*, payment_id: int, attempt: int = 1) -> str:
     except stripe_gateway.StripeError:
         schedule_retry(refund_payment, attempt, payment_id=payment_id)
         raise
+
+
+@task()
+def send_refund_failed_mail(*, refund_id: int, attempt: int = 1) -> bool:
+    """Tell the organisers that a refund failed (see `emails.send_refund_failed`)."""
+    try:
+        return emails.send_refund_failed(refund_id)
+    except SENDING_ERRORS:
+        schedule_retry(send_refund_failed_mail, attempt, refund_id=refund_id)
+        raise
+
+
+def on_refund_failed(sender: Any, *, refund_id: int, **kwargs: Any) -> None:
+    """`signals.refund_failed`: the organisers' e-mail, once the transaction commits."""
+    transaction.on_commit(partial(send_refund_failed_mail.enqueue, refund_id=refund_id))
 
 
 def _tomorrow_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:

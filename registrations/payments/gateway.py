@@ -111,6 +111,15 @@ def create_refund(
     return _plain(refund)
 
 
+def list_refunds(payment_intent: str) -> list[dict[str, Any]]:
+    """Every refund of a PaymentIntent, whatever its status, oldest first."""
+    page = _client().v1.refunds.list({"payment_intent": payment_intent, "limit": 100})
+    return sorted(
+        (_plain(refund) for refund in page.auto_paging_iter()),
+        key=lambda refund: (refund.get("created") or 0, str(refund.get("id"))),
+    )
+
+
 def verify_event(payload: bytes, signature_header: str | None) -> dict[str, Any]:
     """The event in a webhook body, once its `Stripe-Signature` proves it came from Stripe.
 

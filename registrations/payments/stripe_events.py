@@ -6,7 +6,9 @@ that the signed webhook (`webhooks`), the demo payment page (`demo`) and reconci
   within its hold confirms; one that arrives after the hold lapsed confirms if places are free
   (`capacity.fits`), else it is refunded with an e-mail. A second payment for a registration
   already paid is refunded: nobody pays twice.
-- a refund, ours or one made in Stripe's dashboard, is recorded by `refunds.record_refund`.
+- a refund, ours or one made in Stripe's Dashboard, is recorded per refund (`refund_events`);
+  one about a payment not paid here yet raises `refund_events.EventTooEarly`, so the event is
+  not stored and Stripe delivers it again.
 
 Ticket income goes to the budget through `registrations.signals`, sent inside the transaction
 that records the money.
@@ -28,7 +30,7 @@ from registrations.capacity import fits
 from registrations.locking import lock_payment
 from registrations.models import Payment, Registration, StripeEvent
 from registrations.notify import send_after_commit
-from registrations.payments import refunds, services
+from registrations.payments import refund_events, services
 from registrations.signals import ticket_income_received
 
 logger = logging.getLogger(__name__)
@@ -209,18 +211,6 @@ def _session_expired(session: dict[str, Any], now: dt.datetime) -> str:
     return "expired"
 
 
-def _charge_refunded(charge: dict[str, Any], now: dt.datetime) -> str:
-    """A refund on the charge, ours or one made in Stripe's dashboard."""
-    intent = _stripe_id(charge.get("payment_intent"))
-    payment = Payment.objects.filter(payment_intent_id=intent).first() if intent else None
-    if payment is None:
-        return _unknown(charge)
-    listed = (charge.get("refunds") or {}).get("data") or []
-    refund_id = _stripe_id(listed[0]) if listed else ""
-    total = _cents_to_euro(int(charge.get("amount_refunded") or 0))
-    return refunds.record_refund(payment, total, refund_id, now)
-
-
 def _unknown(obj: dict[str, Any]) -> str:
     logger.info("Stripe %s %s is not one of ours; ignored", obj.get("object"), obj.get("id"))
     return "ignored: unknown object"
@@ -231,5 +221,5 @@ _HANDLERS = {
     "checkout.session.async_payment_succeeded": _session_paid,
     "checkout.session.async_payment_failed": _session_failed,
     "checkout.session.expired": _session_expired,
-    "charge.refunded": _charge_refunded,
+    **refund_events.HANDLERS,
 }

@@ -14,7 +14,7 @@ from django.utils import timezone
 from events.models import Activity
 from events.models import InvalidTransition as ActivityTransitionError
 from registrations.errors import InvalidState, InvalidTransition, RegistrationError
-from registrations.models import Message, MessageRecipient, Payment, Registration
+from registrations.models import Message, MessageRecipient, Payment, Refund, Registration
 
 Status = Registration.Status
 PaymentStatus = Payment.Status
@@ -151,6 +151,11 @@ def test_expire_lapsed_expires_only_offers_and_holds_whose_time_has_passed(
 
 # --- Payment -----------------------------------------------------------------------------------
 
+
+def _refund(amount: str, status: str = Refund.Status.SUCCEEDED, **fields) -> Refund:
+    return Refund(amount=Decimal(amount), status=status, created_at=EARLIER, **fields)
+
+
 PAYMENT_MOVES = {
     PaymentStatus.OPEN: (lambda p: p.mark_open(), {"failure": ""}),
     PaymentStatus.PROCESSING: (lambda p: p.mark_processing(), {}),
@@ -167,10 +172,26 @@ PAYMENT_MOVES = {
         {"failure": "session expired"},
     ),
     PaymentStatus.REFUNDED: (
-        lambda p: p.record_refund(Decimal("25.00"), "re_1", NOW),
-        {"refunded_amount": Decimal("25.00"), "refunded_at": NOW, "refund_id": "re_1"},
+        lambda p: p.settle_refunds([_refund("25.00")], NOW),
+        {
+            "refunded_amount": Decimal("25.00"),
+            "refund_pending_amount": Decimal("0"),
+            "refund_failure": "",
+            "refunded_at": NOW,
+        },
     ),
 }
+# A refunded payment is paid again when its refund fails afterwards.
+BACK_TO_PAID = (
+    lambda p: p.settle_refunds(
+        [_refund("25.00", Refund.Status.FAILED, failure_reason="lost")], NOW
+    ),
+    {
+        "refunded_amount": Decimal("0"),
+        "refund_pending_amount": Decimal("0"),
+        "refund_failure": "lost",
+    },
+)
 PAYMENT_ALLOWED = [
     (source, target)
     for source, targets in Payment.TRANSITIONS.items()
@@ -179,8 +200,16 @@ PAYMENT_ALLOWED = [
 PAYMENT_FORBIDDEN = [
     (source, target)
     for source, target in itertools.product(Payment.TRANSITIONS, PAYMENT_MOVES)
+    # Settling the refunds of a refunded payment again is a recount, not a move.
     if target not in Payment.TRANSITIONS[source]
+    and (source, target) != (PaymentStatus.REFUNDED, PaymentStatus.REFUNDED)
 ]
+
+
+def _move(source: str, target: str):
+    if (source, target) == (PaymentStatus.REFUNDED, PaymentStatus.PAID):
+        return BACK_TO_PAID
+    return PAYMENT_MOVES[target]
 
 
 def _payment(status: str) -> Payment:
@@ -192,15 +221,18 @@ def _payment(status: str) -> Payment:
         failure="session not created: APIConnectionError",
         paid_at=EARLIER if paid else None,
         refunded_amount=Decimal("25.00") if status == PaymentStatus.REFUNDED else Decimal("0"),
-        # Asked for by an organiser: a refund recorded now was asked for, not made in Stripe.
+        refunded_at=EARLIER if status == PaymentStatus.REFUNDED else None,
+        # Asked for by an organiser.
         refund_requested_at=EARLIER if paid else None,
+        refund_requested_amount=Decimal("25.00") if paid else Decimal("0"),
         refund_reason=Payment.RefundReason.ORGANISER if paid else "",
     )
 
 
 def test_the_payment_table_ends_in_money_or_nothing():
     assert Payment.TRANSITIONS[PaymentStatus.PAID] == {PaymentStatus.REFUNDED}
-    assert Payment.TRANSITIONS[PaymentStatus.REFUNDED] == frozenset()
+    # Only a refund that fails after it succeeded makes a refunded payment paid again.
+    assert Payment.TRANSITIONS[PaymentStatus.REFUNDED] == {PaymentStatus.PAID}
     # Stripe may report a payment for a session we closed: the late payment is still money.
     assert PaymentStatus.PAID in Payment.TRANSITIONS[PaymentStatus.EXPIRED]
     assert set(Payment.TRANSITIONS) == set(PaymentStatus.values)
@@ -210,7 +242,7 @@ def test_the_payment_table_ends_in_money_or_nothing():
 def test_an_allowed_payment_transition_sets_its_fields(source, target):
     payment = _payment(source)
     before = _state(payment)
-    move, expected = PAYMENT_MOVES[target]
+    move, expected = _move(source, target)
 
     fields = move(payment)
 
@@ -245,6 +277,15 @@ def test_a_paid_payment_cannot_be_opened_again():
     assert raised.value.details == {"model": "payment", "from": "paid", "to": "open"}
 
 
+def test_a_refunded_payment_is_not_paid_a_second_time():
+    payment = _payment(PaymentStatus.REFUNDED)
+
+    with pytest.raises(InvalidTransition):
+        payment.mark_paid(NOW, "pi_other")
+
+    assert (payment.status, payment.paid_at) == (PaymentStatus.REFUNDED, EARLIER)
+
+
 def test_the_failure_is_cut_to_what_the_column_holds():
     payment = _payment(PaymentStatus.CREATED)
 
@@ -253,53 +294,71 @@ def test_the_failure_is_cut_to_what_the_column_holds():
     assert payment.failure == "x" * 200
 
 
-def test_a_partial_refund_keeps_the_payment_paid():
+def test_a_partial_refund_keeps_the_payment_paid_and_pending_counts_until_it_succeeds():
     payment = _payment(PaymentStatus.PAID)
 
-    fields = payment.record_refund(Decimal("10.00"), "re_1", NOW)
+    fields = payment.settle_refunds([_refund("10.00", Refund.Status.PENDING)], NOW)
 
     assert payment.status == PaymentStatus.PAID
-    assert (payment.refunded_amount, payment.refunded_at, payment.refund_id) == (
+    assert (payment.refunded_amount, payment.refund_pending_amount) == (
         Decimal("10.00"),
-        NOW,
-        "re_1",
+        Decimal("10.00"),
     )
-    assert set(fields) == {"refunded_amount", "refunded_at", "refund_id"}
+    assert payment.refunded_at is None  # nothing is back yet
+    assert set(fields) == {"refunded_amount", "refund_pending_amount", "refund_failure"}
 
-    fields = payment.record_refund(Decimal("25.00"), "", NOW)
+    payment.settle_refunds([_refund("10.00"), _refund("15.00", Refund.Status.PENDING)], NOW)
+
+    assert payment.status == PaymentStatus.PAID
+    assert (payment.refund_succeeded_amount, payment.refund_to_come) == (
+        Decimal("10.00"),
+        Decimal("15.00"),
+    )
+
+    fields = payment.settle_refunds([_refund("10.00"), _refund("15.00")], NOW)
 
     assert payment.status == PaymentStatus.REFUNDED
-    assert payment.refund_id == "re_1"  # no new id: the one known stays
     assert "status" in fields
+    assert payment.refund_outstanding == Decimal("0")
 
 
-def test_a_refund_made_in_stripes_dashboard_is_recorded_as_the_organisers():
+def test_a_failed_refund_leaves_what_was_asked_outstanding():
+    payment = _payment(PaymentStatus.PAID)
+
+    payment.settle_refunds([_refund("25.00", Refund.Status.FAILED, failure_reason="lost")], NOW)
+
+    assert payment.status == PaymentStatus.PAID
+    assert payment.refunded_amount == Decimal("0")
+    assert payment.refund_outstanding == Decimal("25.00")
+    assert payment.refund_failure == "lost"
+
+
+def test_a_refund_made_in_stripes_dashboard_is_not_asked_for_by_us():
     payment = _payment(PaymentStatus.PAID)
     payment.refund_requested_at, payment.refund_reason = None, ""
+    payment.refund_requested_amount = Decimal("0")
 
-    fields = payment.record_refund(Decimal("25.00"), "re_2", NOW)
+    payment.settle_refunds([_refund("10.00")], NOW)
 
-    assert payment.refund_requested_at == NOW
-    assert payment.refund_reason == Payment.RefundReason.ORGANISER
-    assert {"refund_requested_at", "refund_reason"} <= set(fields)
+    assert payment.refund_requested_at is None
+    assert payment.refund_requested_amount == Decimal("0")
+    assert payment.refund_outstanding == Decimal("0")
 
 
 @pytest.mark.parametrize(
-    ("status", "total"),
+    ("status", "refunds"),
     [
-        (PaymentStatus.OPEN, Decimal("25.00")),  # never paid
-        (PaymentStatus.EXPIRED, Decimal("25.00")),
-        (PaymentStatus.REFUNDED, Decimal("25.00")),  # refunded in full before
-        (PaymentStatus.PAID, Decimal("0.00")),  # nothing new
-        (PaymentStatus.PAID, Decimal("25.01")),  # more than was paid
+        (PaymentStatus.OPEN, ["25.00"]),  # never paid
+        (PaymentStatus.EXPIRED, ["25.00"]),
+        (PaymentStatus.PAID, ["20.00", "5.01"]),  # more than was paid
     ],
 )
-def test_a_refund_that_cannot_be_raises_and_changes_nothing(status, total):
+def test_refunds_that_cannot_be_raise_and_change_nothing(status, refunds):
     payment = _payment(status)
     before = _state(payment)
 
     with pytest.raises(InvalidTransition):
-        payment.record_refund(total, "re_3", NOW)
+        payment.settle_refunds([_refund(amount) for amount in refunds], NOW)
 
     assert _state(payment) == before
 
@@ -307,11 +366,13 @@ def test_a_refund_that_cannot_be_raises_and_changes_nothing(status, total):
 def test_a_refund_is_requested_once_and_only_of_money_that_came_in():
     payment = _payment(PaymentStatus.PAID)
     payment.refund_requested_at, payment.refund_reason = None, ""
+    payment.refund_requested_amount = Decimal("0")
 
     fields = payment.request_refund(Payment.RefundReason.CANCELLED, NOW)
 
     assert (payment.refund_reason, payment.refund_requested_at) == ("cancelled", NOW)
-    assert set(fields) == {"refund_reason", "refund_requested_at"}
+    assert payment.refund_requested_amount == Decimal("25.00")
+    assert set(fields) == {"refund_reason", "refund_requested_at", "refund_requested_amount"}
     with pytest.raises(InvalidTransition):
         payment.request_refund(Payment.RefundReason.DUPLICATE, NOW)
     assert payment.refund_reason == "cancelled"
@@ -320,6 +381,47 @@ def test_a_refund_is_requested_once_and_only_of_money_that_came_in():
     with pytest.raises(InvalidTransition):
         unpaid.request_refund(Payment.RefundReason.CANCELLED, NOW)
     assert unpaid.refund_requested_at is None
+
+
+# --- Refund ------------------------------------------------------------------------------------
+
+REFUND_ALLOWED = [
+    (source, target) for source, targets in Refund.TRANSITIONS.items() for target in sorted(targets)
+]
+REFUND_FORBIDDEN = [
+    (source, target)
+    for source, target in itertools.product(Refund.Status.values, Refund.Status.values)
+    if source != target and target not in Refund.TRANSITIONS[source]
+]
+
+
+@pytest.mark.parametrize(("source", "target"), REFUND_ALLOWED)
+def test_an_allowed_refund_transition_follows_stripe(source, target):
+    refund = _refund("5.00", source)
+
+    fields = refund.follow(target, "expired_or_canceled_card")
+
+    assert refund.status == target
+    assert set(fields) == {"status", "failure_reason"}
+    expected = "" if refund.counts else "expired_or_canceled_card"
+    assert refund.failure_reason == expected
+
+
+@pytest.mark.parametrize(("source", "target"), REFUND_FORBIDDEN)
+def test_a_forbidden_refund_transition_raises_and_changes_nothing(source, target):
+    refund = _refund("5.00", source)
+    before = _state(refund)
+
+    with pytest.raises(InvalidTransition):
+        refund.follow(target)
+
+    assert _state(refund) == before
+
+
+def test_the_same_refund_status_again_changes_nothing():
+    refund = _refund("5.00", Refund.Status.PENDING)
+
+    assert refund.follow(Refund.Status.PENDING) == []
 
 
 # --- Activity ----------------------------------------------------------------------------------

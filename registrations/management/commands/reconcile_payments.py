@@ -10,19 +10,23 @@ from registrations.payments import reconcile
 
 class Command(BaseCommand):
     help = (
-        "Ask Stripe about every payment still unsettled here and about refunds not yet carried "
-        "out, apply what Stripe reports through the same handlers as the webhook, and print "
-        "what changed. Safe to run as often as you like (e.g. every hour)."
+        "Ask Stripe about every payment still unsettled here, compare the refunds of every paid "
+        "payment with Stripe's, ask again for refunds not carried out or failed (never more "
+        "than our rules asked for), and print what changed. Safe to run as often as you like "
+        "(e.g. every hour)."
     )
 
     def handle(self, *args, **options):
         if settings.PAYMENTS_DEMO_MODE:
             self.stdout.write("Payments run in demo mode: there is nothing to reconcile.")
             return
-        changes = reconcile.reconcile()
-        for line in changes:
+        result = reconcile.reconcile()
+        for line in result.changes:
             self.stdout.write(line)
-        if not changes:
-            self.stdout.write("Everything matches Stripe; nothing changed.")
+        checked = (
+            f"{result.payments_checked} payment(s) and {result.refunds_checked} refund(s) checked"
+        )
+        if not result.changes:
+            self.stdout.write(f"Everything matches Stripe: {checked}; nothing changed.")
         else:
-            self.stdout.write(f"{len(changes)} change(s).")
+            self.stdout.write(f"{len(result.changes)} change(s); {checked}.")

@@ -72,7 +72,9 @@ def test_a_missed_payment_is_brought_in_and_printed(paid_activity, sessions, inc
     [asked] = stripe_api.made("GET", "/v1/checkout/sessions/")
     assert asked.path == f"/v1/checkout/sessions/{payment.checkout_session_id}"
     # A second run finds everything in line.
-    assert run() == "Everything matches Stripe; nothing changed.\n"
+    assert run() == (
+        "Everything matches Stripe: 1 payment(s) and 0 refund(s) checked; nothing changed.\n"
+    )
 
 
 def test_an_expired_session_is_closed_here_too(paid_activity, sessions):
@@ -94,7 +96,9 @@ def test_an_open_session_is_left_alone(paid_activity, sessions):
     payment = payments.start_payment(registration.pk)
     sessions[payment.checkout_session_id] = checkout_session(payment, status="open")
 
-    assert run() == "Everything matches Stripe; nothing changed.\n"
+    assert run() == (
+        "Everything matches Stripe: 1 payment(s) and 0 refund(s) checked; nothing changed.\n"
+    )
     assert reload(payment).status == Payment.Status.OPEN
 
 

@@ -23,6 +23,7 @@ from tests.fixtures.stripe.helpers import (
     event,
     paid_session,
     post_event,
+    refund,
     signed,
 )
 
@@ -315,11 +316,18 @@ def test_a_second_payment_for_the_same_registration_is_refunded(client, pending,
     assert reload(pending.registration).status == Status.CONFIRMED
 
 
-def test_a_refund_made_in_the_stripe_dashboard_is_recorded(client, pending, income):
+def test_a_refund_made_in_the_stripe_dashboard_is_recorded(client, pending, income, stripe_api):
     post_event(client, event("checkout.session.completed", paid_session(pending)))
     payment = reload(pending)
 
-    post_event(client, event("charge.refunded", charge(payment, amount_refunded=2000)))
+    # The charge lists its refunds (API versions before 2022-11-15)...
+    first = refund(payment.payment_intent_id, 2000)
+    listed = {"object": "list", "data": [first], "has_more": False}
+    post_event(
+        client, event("charge.refunded", charge(payment, amount_refunded=2000, refunds=listed))
+    )
+    # ... or not, and they are asked of Stripe.
+    stripe_api.refunds += [first, refund(payment.payment_intent_id, 3500)]
     post_event(client, event("charge.refunded", charge(payment, amount_refunded=5500)))
 
     payment = reload(payment)
