@@ -29,12 +29,12 @@ STALE = taskqueue.STALE_AFTER
 
 @pytest.fixture
 def run_worker(monkeypatch):
-    """django-tasks-db's worker until nothing is ready (see tests/registrations/test_emails.py:
-    its closing of "old" connections would close the test's own on PostgreSQL)."""
+    """The task worker until nothing is ready (see tests/registrations/test_emails.py: the
+    library's loop closing "old" connections would close the test's own on PostgreSQL)."""
     monkeypatch.setattr(
         "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
     )
-    return lambda: call_command("db_worker", "--batch", "--interval", "0", "-v", "0")
+    return lambda: call_command("task_worker", "--batch", "--interval", "0", "-v", "0")
 
 
 def mail_task(registration_id: int, *, status: str = "READY", started_ago=None) -> DBTaskResult:
