@@ -4,6 +4,7 @@ On PostgreSQL that is the test database itself, committed for real. pytest-djang
 database lives in memory and dies with its one connection, so for SQLite it is copied into a
 file under `<tmp>/var/`, the default alias is pointed at the copy with the production options,
 and a subprocess finds it through `JUBILEUM_VAR_DIR`, exactly where production settings look.
+`workers` starts the real `manage.py task_worker` on it.
 """
 
 from __future__ import annotations
