@@ -93,7 +93,6 @@ class TaskWorker(db_worker.Worker):
         super().__init__(**options)
         self.alias = router.db_for_write(DBTaskResult)
         self.outage_since: float | None = None
-        self.outage_error = ""
 
     def run(self) -> None:
         while True:
@@ -127,11 +126,11 @@ class TaskWorker(db_worker.Worker):
         if self.outage_since is None:
             self.outage_since = time.monotonic()
             cause = error.__cause__ if isinstance(error, DatabaseGone) else error
-            self.outage_error = f"{type(cause).__name__}: {str(cause).strip()}"
             logger.error(
-                "Task worker %s lost the database (%s); asking again every %g s at most",
+                "Task worker %s lost the database (%s: %s); asking again every %g s at most",
                 self.worker_id,
-                self.outage_error,
+                type(cause).__name__,
+                str(cause).strip(),
                 RECONNECT_MAX,
             )
         pause = RECONNECT_FIRST
