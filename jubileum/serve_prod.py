@@ -6,9 +6,10 @@ What production runs, on one machine: DJANGO_DEBUG off, PostgreSQL (`DATABASE_UR
 postgres://postgres@127.0.0.1:5432/jubileum; the database is made if it is missing), Redis for
 cache and rate limits (`REDIS_URL`, default redis://127.0.0.1:6379/0), the static files collected
 for whitenoise, migrations applied, gunicorn with several workers (jubileum/gunicorn.conf.py,
-`WEB_CONCURRENCY`), the task worker (`manage.py db_worker`) beside it, and the scheduled commands
-once a minute (cron's job on a real server). Ctrl+C (or SIGTERM) stops them all; if one of them
-dies, the others are stopped too.
+`WEB_CONCURRENCY`), the task worker (`manage.py task_worker`) beside it, and the scheduled
+commands once a minute (cron's job on a real server). Ctrl+C (or SIGTERM) stops them all. A task
+worker that dies is started again (after 1 s, then 2, 4 ... at most 30 s, each restart logged),
+as systemd restarts a unit with `Restart=`; gunicorn ending stops everything.
 
 Loopback-safe defaults fill in what production requires and the environment leaves unset:
 a SECRET_KEY made once into var/secret_key (read through SECRET_KEY_FILE), ALLOWED_HOSTS and
@@ -48,6 +49,12 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 SCHEDULED_COMMANDS = ["tidy_registrations", "send_reminders", "requeue_stale_tasks"]
 SCHEDULE_EVERY = 60.0
 STOP_TIMEOUT = 30.0
+# A task worker that dies is started again after a pause, doubling from the first to the last
+# (a worker that dies at once, again and again, must not spin); one that had run this long
+# counts as healthy, and its next restart waits the first pause again.
+RESTART_FIRST = 1.0
+RESTART_MAX = 30.0
+HEALTHY_AFTER = 60.0
 
 
 class ServeError(Exception):
@@ -177,7 +184,8 @@ def _stop(processes: dict[str, subprocess.Popen]) -> None:
 
 
 def supervise(host: str, port: int) -> int:
-    """Start gunicorn and the task worker, and stop both when either ends or on a signal."""
+    """Start gunicorn and the task worker; start the worker again when it dies (after a pause
+    that doubles each time), and stop both when gunicorn ends or on a signal."""
     stop = threading.Event()
     stopped_by: list[int] = []
 
@@ -197,20 +205,41 @@ def supervise(host: str, port: int) -> int:
             "--bind",
             f"{host}:{port}",
         ],
-        "task worker": [sys.executable, "manage.py", "db_worker", "--no-reload"],
+        "task worker": [sys.executable, "manage.py", "task_worker", "--no-reload"],
     }
     processes: dict[str, subprocess.Popen] = {}
+
+    def start(name: str) -> None:
+        processes[name] = subprocess.Popen(commands[name], cwd=REPO, start_new_session=True)
+
     try:
-        for name, command in commands.items():
-            processes[name] = subprocess.Popen(command, cwd=REPO, start_new_session=True)
+        start("gunicorn")
+        start("task worker")
+        worker_started = time.monotonic()
+        pause = RESTART_FIRST
+        restart_at: float | None = None
         threading.Thread(target=_run_scheduled_commands, args=(stop,), daemon=True).start()
         print(f"Jubileum: http://{host}:{port}/  (stop with Ctrl+C)", flush=True)
         while not stop.wait(0.5):
-            ended = {name: p.returncode for name, p in processes.items() if p.poll() is not None}
-            if ended:
-                for name, code in ended.items():
-                    print(f"{name} ended (exit {code}); stopping the rest.", flush=True)
-                return next(iter(ended.values())) or 1
+            code = processes["gunicorn"].poll()
+            if code is not None:
+                # Without the web server there is no site: stop everything.
+                print(f"gunicorn ended (exit {code}); stopping the rest.", flush=True)
+                return code or 1
+            code = processes["task worker"].poll()
+            if restart_at is None and code is not None:
+                if time.monotonic() - worker_started >= HEALTHY_AFTER:
+                    pause = RESTART_FIRST
+                print(
+                    f"task worker ended (exit {code}); starting it again in {pause:g} s.",
+                    flush=True,
+                )
+                restart_at = time.monotonic() + pause
+                pause = min(pause * 2, RESTART_MAX)
+            elif restart_at is not None and time.monotonic() >= restart_at:
+                start("task worker")
+                worker_started = time.monotonic()
+                restart_at = None
         return 0
     finally:
         stop.set()

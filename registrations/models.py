@@ -942,6 +942,10 @@ class MessageRecipient(models.Model):
         QUEUED = "queued", _("Wacht op verzenden")
         # Claimed by a task that is sending it now: no other task may send it too.
         SENDING = "sending", _("Wordt verstuurd")
+        # Claimed longer ago than any task runs: its worker died between the claim and the
+        # outcome, so whether the provider took the e-mail is unknown. Never sent again by
+        # itself (that could mail someone twice); `messaging.give_up_stale_claims` moves it here.
+        POSSIBLY_SENT = "possibly_sent", _("Misschien verstuurd")
         SENT = "sent", _("Verstuurd")
         DELIVERED = "delivered", _("Afgeleverd")
         FAILED = "failed", _("Mislukt")
@@ -951,11 +955,16 @@ class MessageRecipient(models.Model):
         COMPLAINED = "complained", _("Gemeld als spam")
 
     # Which status may follow which. Sending: claimed, then sent, refused (bounced), failed, or
-    # back in the queue for a retry. Tracking events may come twice or out of order: a repeat
-    # writes the same status again, and a late "delivered" never hides a bounce or complaint.
+    # back in the queue for a retry; a claim abandoned for too long is possibly sent, for good
+    # (one send takes at most the provider's timeout, so its worker is dead). Tracking events
+    # may come twice or out of order: a repeat writes the same status again, and a late
+    # "delivered" never hides a bounce or complaint.
     TRANSITIONS: dict[str, frozenset[str]] = {
         Status.QUEUED: frozenset({Status.SENDING, Status.SKIPPED, Status.FAILED}),
-        Status.SENDING: frozenset({Status.SENT, Status.QUEUED, Status.FAILED, Status.BOUNCED}),
+        Status.SENDING: frozenset(
+            {Status.SENT, Status.QUEUED, Status.FAILED, Status.BOUNCED, Status.POSSIBLY_SENT}
+        ),
+        Status.POSSIBLY_SENT: frozenset(),
         Status.SENT: frozenset(
             {Status.DELIVERED, Status.FAILED, Status.BOUNCED, Status.COMPLAINED}
         ),

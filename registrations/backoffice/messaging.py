@@ -5,7 +5,10 @@ transaction, then (after the commit) enqueues background tasks that each send a 
 claims every row before sending it (an UPDATE from `queued` to `sending` that only one worker
 can win), so a task that runs twice, or a retry that meets a row another task has sent, never
 mails anyone twice. The price, as with the registration e-mails: a worker that dies between
-the claim and the send leaves that row `sending` rather than risking a second e-mail.
+the claim and the outcome leaves that row `sending` rather than risking a second e-mail. Once the
+claim is older than any task runs (`taskqueue.STALE_AFTER`), `give_up_stale_claims` calls it
+what it is, `possibly_sent`, and tells the organiser; it is never sent again by itself. That
+runs with the scheduled `requeue_stale_tasks` and whenever a message's page is shown.
 
 A provider error puts the row back in the queue for a later retry (see `tasks.RETRY_DELAYS`);
 after the last attempt it is `failed`, with the error in `detail`. The provider's tracking
@@ -15,6 +18,7 @@ delivered, bounced or complained by the message id the provider gave.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -31,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Activity
+from jubileum.lib import taskqueue
 from jubileum.lib.errors import DomainError
 from registrations import emails
 from registrations.models import Message, MessageRecipient, Registration
@@ -57,6 +62,12 @@ SKIP_REASONS = {
     "inactive": _("De aanmelding is inmiddels geannuleerd of verlopen."),
     "moved": _("De aanmelding is inmiddels naar een andere activiteit verplaatst."),
 }
+
+# What "possibly sent" means, shown with each such recipient (the page explains it above too).
+POSSIBLY_SENT_EXPLANATION = _(
+    "Het versturen werd onderbroken; we weten niet of deze e-mail is aangekomen. "
+    "Niet opnieuw verstuurd."
+)
 
 DETAIL_LENGTH = MessageRecipient._meta.get_field("detail").max_length
 
@@ -274,6 +285,32 @@ def _provider_message_id(mail: emails.TicketMessage) -> str:
     return "" if message_id is None else str(message_id)
 
 
+def give_up_stale_claims(
+    *,
+    message_id: int | None = None,
+    now: dt.datetime | None = None,
+    stale_after: dt.timedelta = taskqueue.STALE_AFTER,
+) -> int:
+    """Rows claimed (`sending`) for longer than `stale_after` become `possibly_sent`: their
+    worker died between the claim and the outcome. Only this message's, with `message_id`.
+    Returns how many."""
+    now = now or timezone.now()
+    stale = MessageRecipient.objects.filter(
+        status=Delivery.SENDING, updated_at__lt=now - stale_after
+    )
+    if message_id is not None:
+        stale = stale.filter(message_id=message_id)
+    given_up = stale.move(Delivery.SENDING, Delivery.POSSIBLY_SENT, updated_at=now)
+    if given_up:
+        logger.warning(
+            "%s message recipients were claimed before %s by a worker that never finished; "
+            "possibly sent, not sent again",
+            given_up,
+            (now - stale_after).isoformat(),
+        )
+    return given_up
+
+
 # --- Tracking (anymail's webhooks) -----------------------------------------------------------
 
 # What each tracked event makes of a row, and which statuses it may replace. Events can arrive
@@ -348,4 +385,6 @@ def detail_text(recipient: MessageRecipient) -> str:
     """What to show about a recipient's status: the skip reason in words, else the detail."""
     if recipient.status == Delivery.SKIPPED:
         return str(SKIP_REASONS.get(recipient.detail, recipient.detail))
+    if recipient.status == Delivery.POSSIBLY_SENT:
+        return str(POSSIBLY_SENT_EXPLANATION)
     return recipient.detail

@@ -33,7 +33,8 @@ Delivery = MessageRecipient.Status
 
 RECIPIENTS_PER_PAGE = 100
 
-# Statuses that mean "not done yet": the message page keeps polling while any row has one.
+# Statuses that mean "not done yet": the message page keeps polling while any row has one
+# (a `sending` row whose worker died is `possibly_sent` by the time the page counts).
 PENDING = (Delivery.QUEUED, Delivery.SENDING)
 
 
@@ -217,12 +218,18 @@ def message_page(
     request: HttpRequest, programme_slug: str, activity_slug: str, message_id: int
 ) -> HttpResponse:
     """One message: its text, counts per status, and its recipients page by page (optionally
-    only one status). With htmx, only the recipients part, which polls while any are queued."""
+    only one status). With htmx, only the recipients part, which polls while any are queued
+    or really being sent.
+
+    A claim abandoned by a dead worker is given up here too, not only by the scheduled
+    `requeue_stale_tasks`: what the organiser reads must not wait for cron, and one UPDATE on
+    this message's rows is cheap."""
     item = get_programme_for_organiser(request.user, programme_slug)
     current = get_activity_for_organiser(item, activity_slug)
     message = get_object_or_404(
         Message.objects.select_related("sent_by"), pk=message_id, activity=current
     )
+    messaging.give_up_stale_claims(message_id=message.pk)
     counts = messaging.status_counts(message)
     shown = request.GET.get("status", "")
     if shown not in Delivery.values:
@@ -242,6 +249,7 @@ def message_page(
         "counts": [(status, counts[status.value]) for status in Delivery],
         "total": sum(counts.values()),
         "pending": any(counts[status] for status in PENDING),
+        "possibly_sent": counts[Delivery.POSSIBLY_SENT],
         "shown": shown,
         "shown_label": Delivery(shown).label if shown else "",
         "page": page,

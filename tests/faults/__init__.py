@@ -21,7 +21,12 @@
   half-written registration. `test_database_gone.py`; `/healthz` answering 503 is in
   `tests/jubileum/test_site.py`.
 - A task worker killed mid-task: the task is queued again (`manage.py requeue_stale_tasks`)
-  and its e-mail goes out at most once. `test_worker_killed.py`, `test_stale_tasks.py`.
+  and its e-mail goes out at most once; message recipients it had claimed become "possibly
+  sent". `test_worker_killed.py`, `test_stale_tasks.py`; the message page in
+  `tests/registrations/backoffice/test_messaging.py`.
+- PostgreSQL going away under the task worker: it waits, comes back, queues again the task the
+  outage cut off, and loses none. `test_worker_database_outage.py`; a worker that dies is
+  started again by `make serve-prod` in `tests/jubileum/test_serve_prod.py`.
 - Migrations forward on an empty PostgreSQL database, back to zero and forward again: step 7
   of `.ci/run`.
 """

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from jubileum.lib import taskqueue
-from registrations.models import SentMail
+from registrations.models import Message, MessageRecipient, SentMail
 from registrations.tasks import send_registration_mail
 
 # Engine-dependent, so CI runs it on SQLite too: django-tasks-db's worker claims a task
@@ -25,16 +25,17 @@ from registrations.tasks import send_registration_mail
 pytestmark = pytest.mark.engine_dependent
 
 STALE = taskqueue.STALE_AFTER
+Delivery = MessageRecipient.Status
 
 
 @pytest.fixture
 def run_worker(monkeypatch):
-    """django-tasks-db's worker until nothing is ready (see tests/registrations/test_emails.py:
-    its closing of "old" connections would close the test's own on PostgreSQL)."""
+    """The task worker until nothing is ready (see tests/registrations/test_emails.py: the
+    library's loop closing "old" connections would close the test's own on PostgreSQL)."""
     monkeypatch.setattr(
         "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
     )
-    return lambda: call_command("db_worker", "--batch", "--interval", "0", "-v", "0")
+    return lambda: call_command("task_worker", "--batch", "--interval", "0", "-v", "0")
 
 
 def mail_task(registration_id: int, *, status: str = "READY", started_ago=None) -> DBTaskResult:
@@ -82,6 +83,39 @@ def test_only_tasks_running_too_long_are_queued_again(db, make_registration, cap
     assert warning.getMessage().startswith(f"Task {abandoned.pk} (registrations.tasks.")
     assert "by worker dead-worker and never finished; queued again" in warning.getMessage()
     # Run again, nothing is left to do.
+    assert requeue().splitlines() == ["Queued 0 abandoned tasks again."]
+
+
+def test_message_recipients_claimed_by_a_dead_worker_become_possibly_sent(
+    db, activity, make_registration
+):
+    """The worker sending a message batch died after claiming rows: the claims older than the
+    stale-task window are given up (possibly sent, never sent again); a fresh claim stays."""
+    message = Message.objects.create(activity=activity, audience="confirmed", subject="S", body="B")
+    abandoned, busy, waiting = (
+        MessageRecipient.objects.create(message=message, registration=make_registration())
+        for _ in range(3)
+    )
+    now = timezone.now()
+    claims = {abandoned: now - STALE - dt.timedelta(minutes=1), busy: now - dt.timedelta(minutes=1)}
+    for recipient, claimed_at in claims.items():
+        MessageRecipient.objects.filter(pk=recipient.pk).update(
+            status=Delivery.SENDING, updated_at=claimed_at
+        )
+
+    report = requeue()
+
+    assert report.splitlines() == [
+        "Queued 0 abandoned tasks again.",
+        "Marked 1 message recipients possibly sent (claimed by a worker that never finished; "
+        "not sent again).",
+    ]
+    statuses = dict(MessageRecipient.objects.values_list("pk", "status"))
+    assert statuses == {
+        abandoned.pk: Delivery.POSSIBLY_SENT,
+        busy.pk: Delivery.SENDING,
+        waiting.pk: Delivery.QUEUED,
+    }
     assert requeue().splitlines() == ["Queued 0 abandoned tasks again."]
 
 

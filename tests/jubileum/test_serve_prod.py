@@ -227,19 +227,33 @@ def throwaway_database():
     drop()
 
 
-@pytest.mark.postgres
-def test_serve_prod_starts_serves_and_stops_everything_on_ctrl_c(throwaway_database, tmp_path):
-    port = free_port()
-    env = {
+def serve_prod_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
         "LANG": "C.UTF-8",
         "JUBILEUM_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": throwaway_database,
+        "DATABASE_URL": database_url,
         # The CI machine runs no Redis; the cache per process is the documented fallback.
         "REDIS_URL": "",
         "WEB_CONCURRENCY": "2",
     }
+
+
+def wait_until_healthy(base: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if get(f"{base}/healthz")[0] == 200:
+                return
+        except OSError:
+            time.sleep(0.5)
+
+
+@pytest.mark.postgres
+def test_serve_prod_starts_serves_and_stops_everything_on_ctrl_c(throwaway_database, tmp_path):
+    port = free_port()
+    env = serve_prod_env(throwaway_database, tmp_path)
     log = tmp_path / "serve-prod.log"
     with log.open("w") as output:
         server = subprocess.Popen(
@@ -252,13 +266,7 @@ def test_serve_prod_starts_serves_and_stops_everything_on_ctrl_c(throwaway_datab
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 240
-            while time.monotonic() < deadline and server.poll() is None:
-                try:
-                    if get(f"{base}/healthz")[0] == 200:
-                        break
-                except OSError:
-                    time.sleep(0.5)
+            wait_until_healthy(base, server)
             health = get(f"{base}/healthz")
             home = get(f"{base}/")
             api = get(f"{base}/api/v1/programmes")
@@ -283,3 +291,71 @@ def test_serve_prod_starts_serves_and_stops_everything_on_ctrl_c(throwaway_datab
         ["pgrep", "-f", f"--bind 127.0.0.1:{port}"], capture_output=True, text=True, check=False
     )
     assert leftovers.stdout == ""
+
+
+def child_pid(parent: int, command: str) -> int | None:
+    """The pid of `parent`'s child whose command line contains `command`."""
+    found = subprocess.run(
+        ["pgrep", "-P", str(parent), "-f", command], capture_output=True, text=True, check=False
+    )
+    pids = found.stdout.split()
+    return int(pids[0]) if pids else None
+
+
+def wait_for(condition, what: str, log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what}; log:\n{log.read_text()}")
+        time.sleep(0.2)
+
+
+@pytest.mark.postgres
+def test_a_task_worker_that_dies_is_started_again_and_the_site_keeps_serving(
+    throwaway_database, tmp_path
+):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve-prod.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "jubileum.serve_prod", "--port", str(port)],
+            cwd=REPO,
+            env=serve_prod_env(throwaway_database, tmp_path),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_until_healthy(base, server)
+            wait_for(lambda: "Starting worker" in log.read_text(), "task worker", log)
+            gunicorn = child_pid(server.pid, "gunicorn")
+            first = child_pid(server.pid, "task_worker")
+            assert gunicorn and first, log.read_text()
+
+            # Killed twice in a row: started again after 1 s, then after 2 s.
+            os.kill(first, signal.SIGKILL)
+            wait_for(lambda: log.read_text().count("Starting worker") == 2, "restart", log)
+            during = get(f"{base}/healthz")
+            second = child_pid(server.pid, "task_worker")
+            assert second not in (None, first)
+            os.kill(second, signal.SIGKILL)
+            wait_for(lambda: log.read_text().count("Starting worker") == 3, "restart", log)
+            third = child_pid(server.pid, "task_worker")
+
+            health = get(f"{base}/healthz")
+            still_serving = child_pid(server.pid, "gunicorn")
+        finally:
+            os.killpg(server.pid, signal.SIGINT)
+            code = server.wait(timeout=60)
+    output = log.read_text()
+
+    assert during == (200, b'{"status": "ok"}'), output
+    assert health == (200, b'{"status": "ok"}'), output
+    assert still_serving == gunicorn  # the same gunicorn, never stopped
+    assert third not in (None, first, second)
+    assert "task worker ended (exit -9); starting it again in 1 s." in output
+    assert "task worker ended (exit -9); starting it again in 2 s." in output
+    assert "stopping the rest" not in output
+    assert code == 0, output
+    assert output.rstrip().endswith("Stopped.")

@@ -486,6 +486,19 @@ def test_a_recipient_that_moved_on_is_left_alone(recipient):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("target", [Delivery.QUEUED, Delivery.SENDING, Delivery.SENT])
+def test_a_possibly_sent_recipient_is_never_sent_again(recipient, target):
+    """Whether the provider took it is unknown: sending it again might mail someone twice."""
+    MessageRecipient.objects.filter(pk=recipient.pk).update(status=Delivery.POSSIBLY_SENT)
+
+    with pytest.raises(InvalidTransition):
+        MessageRecipient.objects.filter(pk=recipient.pk).move(Delivery.POSSIBLY_SENT, target)
+
+    recipient.refresh_from_db()
+    assert recipient.status == Delivery.POSSIBLY_SENT
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("sources", "target"),
     [

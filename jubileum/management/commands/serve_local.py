@@ -46,7 +46,7 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: str, **options):
         if not settings.DEBUG:
             raise CommandError(
-                "serve_local is for development; run gunicorn and db_worker in production."
+                "serve_local is for development; run gunicorn and task_worker in production."
             )
         worker = None
         stop = threading.Event()
@@ -54,7 +54,7 @@ class Command(BaseCommand):
         # only the outer process starts the worker, so there is exactly one.
         if os.environ.get("RUN_MAIN") != "true":
             worker = subprocess.Popen(
-                [sys.executable, "manage.py", "db_worker", "--interval", "1", "-v", "0"],
+                [sys.executable, "manage.py", "task_worker", "--interval", "1", "-v", "0"],
                 cwd=settings.BASE_DIR,
                 start_new_session=True,
             )

@@ -17,8 +17,9 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from jubileum.lib import taskqueue
 from registrations.backoffice import messaging
 from registrations.models import Message, MessageRecipient, Registration
 from registrations.tasks import MAX_ATTEMPTS, send_message_batch
@@ -679,6 +680,64 @@ def test_message_page_polls_while_queued_and_stops_when_done(
     assert "hx-trigger" not in fragment
     assert "Verstuurd: 2" in fragment
     assert "Anna de Vries" in fragment
+
+
+def test_a_claim_left_by_a_dead_worker_becomes_possibly_sent_and_the_page_stops_polling(
+    client, organiser, activity, attendees, now, time_machine
+):
+    message = _send(activity)
+    anna = message.recipients.get(registration=attendees["anna"])
+    # A worker claimed Anna's row and died before it knew whether the provider took it;
+    # Bert's went out.
+    assert MessageRecipient.objects.filter(pk=anna.pk).move(Delivery.QUEUED, Delivery.SENDING)
+    _run_batches(message)
+    assert [m.to for m in mail.outbox] == [["bert@example.org"]]
+    client.force_login(organiser)
+    url = _url("message", activity, message_id=message.pk)
+
+    # Within the time a task may run, the row may still be sent: the page waits for it.
+    time_machine.move_to(now + taskqueue.STALE_AFTER - dt.timedelta(minutes=1), tick=False)
+    page = client.get(url).content.decode()
+    assert 'hx-trigger="every 3s"' in page
+    assert "Wordt verstuurd: 1" in page
+
+    # Past it, the worker is dead: possibly sent, said so, and the polling stops.
+    time_machine.move_to(now + taskqueue.STALE_AFTER + dt.timedelta(minutes=1), tick=False)
+    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "hx-trigger" not in fragment
+    assert "wordt nog verstuurd" not in fragment
+    assert "Misschien verstuurd: 1" in fragment
+    assert "Verstuurd: 1" in fragment
+    assert (
+        "Bij 1 ontvanger werd het versturen onderbroken, doordat de achtergrondtaak halverwege "
+        "stopte. Of die e-mail is aangekomen, weten we niet. We versturen hem niet opnieuw"
+    ) in fragment
+    assert "we weten niet of deze e-mail is aangekomen. Niet opnieuw verstuurd." in fragment
+    anna.refresh_from_db()
+    assert anna.status == Delivery.POSSIBLY_SENT
+
+    # Never sent again by itself: a batch run again (a requeued task) leaves it alone.
+    _run_batches(message)
+    assert [m.to for m in mail.outbox] == [["bert@example.org"]]
+    anna.refresh_from_db()
+    assert anna.status == Delivery.POSSIBLY_SENT
+
+
+def test_possibly_sent_is_explained_in_english(client, organiser, activity, attendees, now):
+    message = _send(activity)
+    MessageRecipient.objects.filter(message=message).update(
+        status=Delivery.SENDING, updated_at=now - taskqueue.STALE_AFTER - dt.timedelta(seconds=1)
+    )
+    client.force_login(organiser)
+    with translation.override("en"):
+        url = _url("message", activity, message_id=message.pk)
+
+    page = client.get(url).content.decode()
+
+    assert "Possibly sent: 2" in page
+    assert "Sending to 2 recipients was interrupted because the background task stopped" in page
+    assert "Not sent again." in page
+    assert "hx-trigger" not in page
 
 
 def test_message_page_filters_by_status(client, organiser, activity, attendees):
