@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.copying import CopyRefused, copy_programme
 from events.models import Activity, Programme, ProgrammeRole, Question
+from events.signals import activity_price_changed
 
 
 class ActivityInline(admin.TabularInline):
@@ -182,6 +183,12 @@ class ActivityAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_places_taken()
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "price" in form.changed_data:
+            # Sessions under way ask the old price (registrations closes them).
+            activity_price_changed.send(sender=Activity, activity=obj)
 
     @admin.display(description=_("plaatsen vrij"))
     def places_left_display(self, activity: Activity) -> str:

@@ -8,10 +8,16 @@ class RegistrationsConfig(AppConfig):
     verbose_name = _("Aanmeldingen")
 
     def ready(self) -> None:
-        # Not at the top: this module is loaded before the app registry, messaging needs models.
+        # Not at the top: this module is loaded before the app registry; these need models.
+        from events.signals import activity_price_changed
         from registrations.backoffice import messaging
+        from registrations.payments import services as payments
 
         # Deliveries, bounces and complaints reported by the ESP's webhook (/anymail/<esp>/...).
         tracking.connect(
             messaging.record_tracking_event, dispatch_uid="registrations.message_tracking"
+        )
+        # Sessions under way ask the old price: closed, so they cannot be paid any more.
+        activity_price_changed.connect(
+            payments.on_activity_price_changed, dispatch_uid="registrations.price_changed"
         )
