@@ -251,6 +251,14 @@ def _payment_context(
         return {"is_paid_activity": False}
     paid = payments.paid_payment(registration)
     latest = payments.latest_attempt(registration)
+    # Paid another amount or currency than was asked, or less than is owed since the party or
+    # the price changed: refunded, and nothing settled. (A session that was not its attempt's
+    # own may have been paid by anyone: the organiser sees it, not this page.)
+    refunded_unsettled = [
+        payment
+        for payment in registration.payments.all()
+        if payment.settles_nothing and payment.refund_reason != Payment.RefundReason.NOT_ITS_SESSION
+    ]
     can_pay = status == Status.PENDING_PAYMENT and paid is None
     processing = latest is not None and latest.status == Payment.Status.PROCESSING
     return {
@@ -260,18 +268,14 @@ def _payment_context(
         "can_pay": can_pay and not processing,
         "payment_processing": can_pay and processing,
         "payment_open": can_pay and latest is not None and latest.is_open(now),
-        "payment_failed": can_pay and latest is not None and latest.status == Payment.Status.FAILED,
+        # "Nothing was charged" is not true of an attempt whose money came in and goes back.
+        "payment_failed": can_pay
+        and latest is not None
+        and latest.status == Payment.Status.FAILED
+        and not refunded_unsettled,
         # Back from Checkout before Stripe's webhook: the money is (nearly) in.
         "payment_returned": can_pay and request.GET.get("betaling") == "klaar",
-        # Paid another amount or currency than was asked, or less than is owed since the party
-        # or the price changed: refunded, and nothing settled. (A session that was not its
-        # attempt's own may have been paid by anyone: the organiser sees it, not this page.)
-        "refunded_unsettled": [
-            payment
-            for payment in registration.payments.all()
-            if payment.settles_nothing
-            and payment.refund_reason != Payment.RefundReason.NOT_ITS_SESSION
-        ],
+        "refunded_unsettled": refunded_unsettled,
         "demo_mode": settings.PAYMENTS_DEMO_MODE,
     }
 

@@ -151,7 +151,8 @@ def start_payment(registration_id: int, *, now: dt.datetime | None = None) -> Pa
     """The payment attempt to send the person to: the open one, or a new Checkout Session.
 
     The hold is not extended: the person may try again until it lapses. When Stripe cannot be
-    reached the attempt is marked failed and `PaymentUnavailable` raised; nothing else changes.
+    reached (`PaymentUnavailable`) or refuses the request (`PaymentRefused`) the attempt is
+    marked failed and the error raised; nothing else changes.
     """
     now = now or timezone.now()
     with transaction.atomic():

@@ -210,8 +210,8 @@ def _session_processing(session: dict[str, Any], now: dt.datetime) -> str:
 def _failed_at_stripe(payment: Payment, session: dict[str, Any]) -> bool:
     """Stripe reported this session's payment failed (not: we gave up creating the session,
     which may exist all the same and be paid by bank transfer). The session says the same in
-    both cases (complete, unpaid), so our record decides: only `_session_failed` fails an
-    attempt that knows its session."""
+    both cases (complete, unpaid), so our record decides: only what Stripe reported (a failed
+    payment, a wrong amount) fails an attempt that knows its session."""
     return (
         payment.checkout_session_id == session.get("id")
         and session.get("status") == "complete"
