@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from events.access import ProgrammeScopedAdmin
 from events.copying import CopyRefused, copy_programme
 from events.models import Activity, Programme, ProgrammeRole, Question
+from events.signals import activity_price_changed
 
 
 class ActivityInline(admin.TabularInline):
@@ -193,6 +194,12 @@ class ActivityAdmin(ProgrammeScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_places_taken()
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "price" in form.changed_data:
+            # Sessions under way ask the old price (registrations closes them).
+            activity_price_changed.send(sender=Activity, activity=obj)
 
     @admin.display(description=_("plaatsen vrij"))
     def places_left_display(self, activity: Activity) -> str:

@@ -240,9 +240,12 @@ if PAYMENTS_DEMO_MODE and STRIPE_SECRET_KEY:
     raise ImproperlyConfigured("PAYMENTS_DEMO_MODE cannot be on while STRIPE_SECRET_KEY is set.")
 if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
     raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRET is needed beside STRIPE_SECRET_KEY.")
-# Which site a Stripe object belongs to (its metadata's "installation"): test and production
-# share one Stripe account, so an event naming another installation is not ours.
-INSTALLATION_ID = env_str("INSTALLATION_ID", urlsplit(SITE_URL).hostname or "")
+# Which database a Checkout Session belongs to, in its metadata: every database that shares one
+# Stripe account (production, staging, a developer's) receives the others' webhook events too,
+# and must leave them alone. Stable by default: the site's host (and port).
+INSTALLATION_ID = env_str("INSTALLATION_ID", urlsplit(SITE_URL).netloc)
+if not INSTALLATION_ID or len(INSTALLATION_ID) > 100:
+    raise ImproperlyConfigured("INSTALLATION_ID must be 1 to 100 characters (or SITE_URL a URL).")
 
 # Security. The CSP allows nothing from other hosts and no inline script or style: every script
 # and stylesheet is a static file of ours.

@@ -13,6 +13,7 @@ locks and saves inside its transaction. It returns the names of the fields it se
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import Any
@@ -389,6 +390,23 @@ class Payment(models.Model):
         LATE_NO_PLACE = "late_no_place", _("Te laat betaald, geen plaats meer vrij")
         DUPLICATE = "duplicate", _("Dubbel betaald")
         NOT_ADMITTED = "not_admitted", _("Betaald voor een aanmelding die niet meer geldt")
+        # Paid for a party size or price that has since changed, and not enough for what is owed.
+        OUTDATED = "outdated", _("Betaald voor een bedrag dat niet meer geldt")
+        # Money that settles nothing (see UNMATCHED_REASONS).
+        WRONG_AMOUNT = "wrong_amount", _("Ander bedrag of andere valuta betaald")
+        NOT_ITS_SESSION = (
+            "not_its_session",
+            _("Betaald via een sessie die niet bij de poging hoort"),
+        )
+
+    # Money that came in for no attempt as it was asked for: a session paid with another amount
+    # or currency, or a session of ours that is not its attempt's own. It gets a row of its own
+    # (amount: what arrived), recorded as income and refunded at once, so the budget nets it; it
+    # never settles the registration, and the attempt it named keeps its own amount.
+    UNMATCHED_REASONS = (RefundReason.WRONG_AMOUNT, RefundReason.NOT_ITS_SESSION)
+    # Money refunded because it pays for nothing the registration owes: it does not make the
+    # registration paid (the party may pay again, or change its size).
+    NOT_SETTLING_REASONS = (*UNMATCHED_REASONS, RefundReason.OUTDATED)
 
     # Attempts that may still turn into money.
     UNSETTLED_STATUSES = (Status.CREATED, Status.OPEN, Status.PROCESSING)
@@ -417,6 +435,8 @@ class Payment(models.Model):
         verbose_name=_("aanmelding"),
     )
     attempt = models.PositiveSmallIntegerField(_("poging"), default=1)
+    # In the addresses Stripe sends the person back to: names the attempt, grants nothing.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.CREATED
     )
@@ -509,6 +529,15 @@ class Payment(models.Model):
         return max(self.refund_requested_amount - self.refunded_amount, Decimal(0))
 
     @property
+    def is_unmatched(self) -> bool:
+        """Money that settles nothing and is refunded (see UNMATCHED_REASONS)."""
+        return self.refund_reason in self.UNMATCHED_REASONS
+
+    @property
+    def settles_nothing(self) -> bool:
+        return self.refund_reason in self.NOT_SETTLING_REASONS
+
+    @property
     def is_refunding(self) -> bool:
         return self.refund_to_come > 0
 
@@ -596,6 +625,7 @@ class Payment(models.Model):
             "registration_id": str(self.registration_id),
             "payment_id": str(self.pk),
             "activity_id": str(self.registration.activity_id),
+            "installation_id": settings.INSTALLATION_ID,
         }
 
     def is_open(self, now: dt.datetime | None = None) -> bool:

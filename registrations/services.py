@@ -364,6 +364,8 @@ def change_party_size(
                 raise NotEnoughPlaces(details={"places_left": free})
         registration.party_size = party_size
         registration.save(update_fields=["party_size", "updated_at"])
+        # A session made for the old size could still be paid: it no longer asks the right sum.
+        payments.close_attempts(registration, now, "the party size changed")
         if growth < 0:
             offer_freed_places(activity, now)
         send_after_commit(registration, mail_kind(registration))
@@ -373,7 +375,11 @@ def change_party_size(
 def _check_payment_allows_change(registration: Registration, now: dt.datetime) -> None:
     """What was paid, or is being paid, is for this party size: it cannot change under it."""
     for payment in registration.payments.all():
-        if payment.is_paid and payment.refunded_amount < payment.amount:
+        if (
+            payment.is_paid
+            and not payment.settles_nothing
+            and payment.refunded_amount < payment.amount
+        ):
             raise InvalidState(
                 message=_(
                     "Je hebt al betaald voor dit aantal personen; wijzigen kan niet meer. "
@@ -446,7 +452,11 @@ def move(
         if registration.activity_id != from_activity_id or not registration.is_active:
             # Moved or cancelled by someone else between the first read and the locks.
             raise InvalidState()
-        paid = registration.payments.filter(paid_at__isnull=False).exists()
+        paid = (
+            registration.payments.filter(paid_at__isnull=False)
+            .exclude(refund_reason__in=Payment.NOT_SETTLING_REASONS)
+            .exists()
+        )
         if paid and target.price != source.price:
             raise InvalidState(
                 message=_(

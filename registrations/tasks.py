@@ -106,10 +106,11 @@ def send_invitation_mail(*, invitation_id: int, force: bool = False, attempt: in
 
 
 @task()
-def expire_checkout_session(*, payment_id: int) -> bool:
-    """Close a Stripe session we no longer want paid. Best effort: a session that cannot be
-    closed (already paid, already expired, Stripe down) is left to the money handler and to
-    Stripe's own expiry."""
+def expire_checkout_session(*, payment_id: int, attempt: int = 1) -> bool:
+    """Close a Stripe session we no longer want paid (its attempt was closed here: given up, a
+    new party size or price, a cancellation). Retried until Stripe confirms it is closed: an
+    open session of an old amount can still take money. A session Stripe has closed already
+    (expired, or complete: paid meanwhile, which the money handler deals with) is done."""
     session_id = (
         Payment.objects.filter(pk=payment_id).values_list("checkout_session_id", flat=True).first()
     )
@@ -118,9 +119,21 @@ def expire_checkout_session(*, payment_id: int) -> bool:
     try:
         stripe_gateway.expire_checkout_session(session_id)
     except stripe_gateway.StripeError as error:
-        logger.info("Checkout Session %s not expired: %r", session_id, error)
-        return False
+        # Stripe refuses to expire a session that is not open; whether that is why, its
+        # status says (a refusal for any other reason is retried, and logged at the end).
+        if stripe_gateway.is_refusal(error) and _session_closed(session_id):
+            return True
+        schedule_retry(expire_checkout_session, attempt, payment_id=payment_id)
+        raise
     return True
+
+
+def _session_closed(session_id: str) -> bool:
+    try:
+        session = stripe_gateway.retrieve_checkout_session(session_id)
+    except stripe_gateway.StripeError:
+        return False
+    return session.get("status") in ("expired", "complete")
 
 
 @task()

@@ -20,4 +20,5 @@ urlpatterns = [
     path("aanmelding/<str:token>/betalen/", views.pay, name="pay"),
     path("aanmelding/<str:token>/betaling-afbreken/", views.cancel_payment, name="cancel_payment"),
     path("betalen/demo/<str:session_id>/", views.demo_payment, name="demo_payment"),
+    path("betaling/<uuid:public_id>/terug/", views.payment_return, name="payment_return"),
 ]

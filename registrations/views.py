@@ -7,6 +7,7 @@ cached, is kept out of search engines and sends no Referer to other sites.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from functools import wraps
 
@@ -55,6 +56,9 @@ def _get_activity_for_signup(programme_slug: str, slug: str) -> Activity:
 # The registrations this browser made (their ids, in the session): a double click or a second
 # try from the same browser goes back to its own personal page.
 SIGNED_UP_HERE = "signed_up_here"
+# The registrations whose payment this browser started (their ids, in the session): coming
+# back from Stripe, only this browser is sent on to the personal page (`payment_return`).
+PAYING_HERE = "paying_here"
 
 
 def _signed_up_message(result: services.SignUpResult) -> str:
@@ -245,9 +249,16 @@ def _payment_context(
     activity = registration.activity
     if activity.price <= 0:
         return {"is_paid_activity": False}
-    attempts = list(registration.payments.all())
-    paid = next((payment for payment in reversed(attempts) if payment.is_paid), None)
-    latest = attempts[-1] if attempts else None
+    paid = payments.paid_payment(registration)
+    latest = payments.latest_attempt(registration)
+    # Paid another amount or currency than was asked, or less than is owed since the party or
+    # the price changed: refunded, and nothing settled. (A session that was not its attempt's
+    # own may have been paid by anyone: the organiser sees it, not this page.)
+    refunded_unsettled = [
+        payment
+        for payment in registration.payments.all()
+        if payment.settles_nothing and payment.refund_reason != Payment.RefundReason.NOT_ITS_SESSION
+    ]
     can_pay = status == Status.PENDING_PAYMENT and paid is None
     processing = latest is not None and latest.status == Payment.Status.PROCESSING
     return {
@@ -257,9 +268,14 @@ def _payment_context(
         "can_pay": can_pay and not processing,
         "payment_processing": can_pay and processing,
         "payment_open": can_pay and latest is not None and latest.is_open(now),
-        "payment_failed": can_pay and latest is not None and latest.status == Payment.Status.FAILED,
+        # "Nothing was charged" is not true of an attempt whose money came in and goes back.
+        "payment_failed": can_pay
+        and latest is not None
+        and latest.status == Payment.Status.FAILED
+        and not refunded_unsettled,
         # Back from Checkout before Stripe's webhook: the money is (nearly) in.
         "payment_returned": can_pay and request.GET.get("betaling") == "klaar",
+        "refunded_unsettled": refunded_unsettled,
         "demo_mode": settings.PAYMENTS_DEMO_MODE,
     }
 
@@ -433,7 +449,33 @@ def pay(request: HttpRequest, registration: Registration) -> HttpResponse:
         return see_other(_manage_url(registration))
     if payment.status != Payment.Status.OPEN or not payment.checkout_url:
         return see_other(_manage_url(registration))  # settled while we asked: the page says how
+    paying_here = request.session.get(PAYING_HERE, [])
+    if registration.pk not in paying_here:
+        request.session[PAYING_HERE] = [*paying_here, registration.pk][-20:]
     return see_other(payment.checkout_url)
+
+
+@require_GET
+@never_cache
+def payment_return(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Where Stripe sends the person back to. The address names only the attempt (it can be
+    read in Stripe's dashboard), so it leads to the personal page only in the browser that
+    started the payment; anyone else is told to use the link in their e-mail."""
+    payment = (
+        Payment.objects.select_related("registration__activity__programme")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if payment is not None and payment.registration_id in request.session.get(PAYING_HERE, []):
+        url = _manage_url(payment.registration)
+        outcome = request.GET.get("betaling")
+        if outcome in ("klaar", "afgebroken"):
+            url += f"?betaling={outcome}"
+        return see_other(url)
+    response = render(request, "registrations/payment_return.html")
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 @require_POST

@@ -25,6 +25,15 @@ def euro(value: Decimal | int | str | None) -> str:
     return format_euro(value)
 
 
+@register.filter
+def money(value: Decimal | None, currency: str = "eur") -> str:
+    """An amount in its currency: euros as `euro` does, another currency by its code (money
+    that came in as it was not asked for may be in any)."""
+    if (currency or "eur").lower() == "eur":
+        return euro(value)
+    return f"{formats.number_format(value, 2)} {currency.upper()}"
+
+
 def format_timespan(starts: dt.datetime, ends: dt.datetime) -> str:
     """Like "za 12 december 2026, 14:00-16:00" (with an en dash), in Amsterdam time.
 

@@ -152,6 +152,7 @@ def _show_payments(activity: Activity, registrations: list[Registration]) -> Non
     if activity.price > 0:
         for registration in registrations:
             registration.payment = payments.payment_of(registration)
+            registration.unmatched_payments = payments.unmatched_payments(registration)
 
 
 @login_required
@@ -310,6 +311,7 @@ def refund(request: HttpRequest, programme_slug: str, registration_id: int) -> H
     registration = _get_registration_for_organiser(item, registration_id)
     payment = (
         Payment.objects.filter(registration=registration, paid_at__isnull=False)
+        .exclude(refund_reason__in=Payment.NOT_SETTLING_REASONS)
         .order_by("-pk")
         .first()
     )

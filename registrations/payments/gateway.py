@@ -25,10 +25,30 @@ NETWORK_RETRIES = 2
 # What a failed call raises: anything from the SDK (connection, API, rate limit, auth errors).
 StripeError = stripe.StripeError
 SignatureError = stripe.SignatureVerificationError
+# Stripe answered and refused the request (4xx): our request or our keys are wrong, and asking
+# again will not help. Everything else (no connection, a 5xx, the rate limit) is an outage.
+REFUSALS: tuple[type[stripe.StripeError], ...] = (
+    stripe.InvalidRequestError,
+    stripe.CardError,
+    stripe.AuthenticationError,
+    stripe.PermissionError,
+    stripe.IdempotencyError,
+)
 
 # iDEAL is how Dutch residents pay; card for everyone else. A filter on what Stripe offers, not
 # a fixed list (16.x has no `payment_method_types` on create any more).
 PAYMENT_METHODS = ["card", "ideal"]
+
+
+def is_refusal(error: StripeError) -> bool:
+    return isinstance(error, REFUSALS)
+
+
+def live_mode() -> bool:
+    """Whether the configured key moves real money: what every event we handle must say in
+    its `livemode` (a test key's events, or the demo's, say false)."""
+    key = settings.STRIPE_SECRET_KEY or ""
+    return not settings.PAYMENTS_DEMO_MODE and key.startswith(("sk_live_", "rk_live_"))
 
 
 @dataclass(frozen=True)

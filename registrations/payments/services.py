@@ -30,7 +30,7 @@ from jubileum.lib.money import CENT, to_cents
 from registrations import tasks
 from registrations.capacity import PAYMENT_HOLD
 from registrations.errors import RegistrationError
-from registrations.locking import lock_payment, lock_registration
+from registrations.locking import lock_activity, lock_payment, lock_registration
 from registrations.models import Payment, Registration
 from registrations.notify import send_after_commit
 from registrations.payments import gateway as stripe_gateway
@@ -48,8 +48,13 @@ CHECKOUT_EXPIRY = PAYMENT_HOLD + dt.timedelta(minutes=1)
 # An open session this close to its end is not worth sending anyone to.
 REUSE_MARGIN = dt.timedelta(minutes=2)
 # A session whose creation never got an answer (a crash between our row and Stripe's reply) is
-# retried with the same idempotency key for this long; later it is given up.
+# given up after this long (`reconcile`).
 CREATED_REUSE_WINDOW = dt.timedelta(minutes=10)
+# Stripe refuses a session that lives less than 30 minutes by its clock. An unanswered attempt
+# is asked again with its own idempotency key only while its expiry still clears that (a reused
+# key must come with the same parameters, and Stripe refuses a changed one); later a new attempt
+# with a fresh expiry and a new key takes its place.
+STRIPE_MINIMUM_EXPIRY = dt.timedelta(minutes=30)
 
 
 class PaymentError(RegistrationError):
@@ -84,6 +89,17 @@ class PaymentUnavailable(PaymentError):
     )
 
 
+class PaymentRefused(PaymentError):
+    """Stripe refused our request: our mistake (a bad parameter, a wrong key), not an outage."""
+
+    code = "payment_refused"
+    status = 502
+    message = _(
+        "Betalen lukt nu niet door een fout bij ons; de organisatie is ingelicht. Je plaatsen "
+        "blijven vastgehouden; probeer het later opnieuw of neem contact op met de organisatie."
+    )
+
+
 class NotRefundable(PaymentError):
     code = "not_refundable"
     message = _("Deze betaling kan niet (meer) worden terugbetaald.")
@@ -104,18 +120,25 @@ def total_price(registration: Registration) -> Decimal:
 
 
 def paid_payment(registration: Registration) -> Payment | None:
-    """The attempt that brought the money in (the latest, should there ever be two)."""
-    paid = [payment for payment in registration.payments.all() if payment.is_paid]
+    """The attempt that brought the money in (the latest, should there ever be two); money
+    that settles nothing (`Payment.NOT_SETTLING_REASONS`) is not it."""
+    paid = [p for p in registration.payments.all() if p.is_paid and not p.settles_nothing]
     return paid[-1] if paid else None
 
 
+def unmatched_payments(registration: Registration) -> list[Payment]:
+    """Money that came in for this registration as it was not asked for, being refunded."""
+    return [payment for payment in registration.payments.all() if payment.is_unmatched]
+
+
 def latest_attempt(registration: Registration) -> Payment | None:
-    attempts = list(registration.payments.all())
+    attempts = [payment for payment in registration.payments.all() if not payment.is_unmatched]
     return attempts[-1] if attempts else None
 
 
 def payment_of(registration: Registration) -> Payment | None:
-    """The payment to show for a registration: the paid one, else the latest attempt.
+    """The payment to show for a registration: the paid one, else the latest attempt (money
+    that settles nothing is shown apart: `unmatched_payments`).
 
     Reads `registration.payments.all()`, so a list page can prefetch them."""
     return paid_payment(registration) or latest_attempt(registration)
@@ -128,7 +151,8 @@ def start_payment(registration_id: int, *, now: dt.datetime | None = None) -> Pa
     """The payment attempt to send the person to: the open one, or a new Checkout Session.
 
     The hold is not extended: the person may try again until it lapses. When Stripe cannot be
-    reached the attempt is marked failed and `PaymentUnavailable` raised; nothing else changes.
+    reached (`PaymentUnavailable`) or refuses the request (`PaymentRefused`) the attempt is
+    marked failed and the error raised; nothing else changes.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -170,7 +194,8 @@ def _reusable_attempt(
             and payment.expires_at > now + REUSE_MARGIN
         ) or (
             payment.status == PaymentStatus.CREATED
-            and payment.created_at > now - CREATED_REUSE_WINDOW
+            and payment.expires_at is not None
+            and payment.expires_at > now + STRIPE_MINIMUM_EXPIRY
         )
         if reusable is None and fresh and payment.amount == amount:
             reusable = payment
@@ -201,10 +226,13 @@ def _new_attempt(registration: Registration, amount: Decimal, now: dt.datetime) 
     return payment
 
 
-def _manage_url(registration: Registration) -> str:
-    with translation.override(_language(registration.language)):
-        path = reverse("registrations:manage", kwargs={"token": registration.manage_token})
-    return settings.SITE_URL.rstrip("/") + path
+def return_url(payment: Payment, language: str, outcome: str) -> str:
+    """Where Stripe sends the person back to: names the attempt and nothing more. Whatever
+    passes through Stripe can be read in its dashboard, so the manage token never does; the
+    return view sends on only the browser that started the payment (`views.payment_return`)."""
+    with translation.override(_language(language)):
+        path = reverse("registrations:payment_return", kwargs={"public_id": payment.public_id})
+    return f"{settings.SITE_URL.rstrip('/')}{path}?betaling={outcome}"
 
 
 def _language(code: str) -> str:
@@ -212,8 +240,12 @@ def _language(code: str) -> str:
 
 
 def _create_session(payment: Payment, registration: Registration, activity: Activity) -> Payment:
-    """Ask Stripe for the session, outside any transaction (no lock waits on the network)."""
-    manage_url = _manage_url(registration)
+    """Ask Stripe for the session, outside any transaction (no lock waits on the network).
+
+    An outage (no connection, a 5xx, the rate limit) raises `PaymentUnavailable`: try again in
+    a while. A refusal (4xx: a parameter, the keys, the idempotency key) is our mistake, logged
+    as an error with Stripe's request id, and raises `PaymentRefused`."""
+    language = registration.language
     assert payment.expires_at is not None  # every attempt gets its expiry when it is made
     try:
         session = stripe_gateway.create_checkout_session(
@@ -224,16 +256,24 @@ def _create_session(payment: Payment, registration: Registration, activity: Acti
             client_reference_id=f"registration-{registration.pk}",
             metadata=payment.stripe_metadata(),
             customer_email=registration.email,
-            success_url=f"{manage_url}?betaling=klaar",
-            cancel_url=f"{manage_url}?betaling=afgebroken",
+            success_url=return_url(payment, language, "klaar"),
+            cancel_url=return_url(payment, language, "afgebroken"),
             expires_at=int(payment.expires_at.timestamp()),
             idempotency_key=payment.idempotency_key,
         )
     except stripe_gateway.StripeError as error:
+        fail_created(payment.pk, f"session not created: {type(error).__name__}")
+        if stripe_gateway.is_refusal(error):
+            logger.error(
+                "Stripe refused the Checkout Session for payment %s (request %s): %s",
+                payment.pk,
+                error.request_id,
+                error.user_message or error,
+            )
+            raise PaymentRefused() from error
         logger.warning(
             "Checkout Session for payment %s not created: %r", payment.pk, error, exc_info=True
         )
-        fail_created(payment.pk, f"session not created: {type(error).__name__}")
         raise PaymentUnavailable() from error
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
@@ -273,14 +313,43 @@ def cancel_payment(registration_id: int, *, now: dt.datetime | None = None) -> i
     return closed
 
 
-def close_attempts(registration: Registration, now: dt.datetime) -> None:
-    """Close every unsettled attempt of a registration that no longer takes payment. Call with
-    the registration locked."""
+def close_attempts(
+    registration: Registration,
+    now: dt.datetime,
+    why: str = "registration no longer takes payment",
+) -> None:
+    """Close every unsettled attempt of a registration that no longer takes payment, or whose
+    amount no longer holds (the party size or the price changed: a session paid all the same
+    counts only if it covers what is owed then, see `stripe_events`). Call with the
+    registration locked."""
     unsettled = registration.payments.select_for_update().filter(
         status__in=Payment.UNSETTLED_STATUSES
     )
     for payment in unsettled:
-        _close_attempt(payment, "registration no longer takes payment", now)
+        _close_attempt(payment, why, now)
+
+
+def close_attempts_at_new_price(activity_id: int, *, now: dt.datetime | None = None) -> int:
+    """An organiser changed an activity's price: what its parties are paying now is for the old
+    one. Returns how many registrations had attempts closed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        activity = lock_activity(activity_id)
+        paying = Payment.objects.filter(
+            registration__activity=activity, status__in=Payment.UNSETTLED_STATUSES
+        ).values("registration_id")
+        registrations = Registration.objects.select_for_update().filter(pk__in=paying)
+        count = 0
+        for registration in registrations.order_by("pk"):
+            registration.activity = activity
+            close_attempts(registration, now, "the activity's price changed")
+            count += 1
+    return count
+
+
+def on_activity_price_changed(sender: type, activity: Activity, **kwargs: object) -> None:
+    """Receives `events.signals.activity_price_changed`."""
+    close_attempts_at_new_price(activity.pk)
 
 
 def _close_attempt(payment: Payment, why: str, now: dt.datetime) -> None:

@@ -12,7 +12,11 @@
   left, the person sees a clear message and tries again with a new idempotency key.
   `tests/registrations/test_payments.py` (`test_stripe_down_*`,
   `test_an_unanswered_attempt_is_asked_again_with_the_same_key`,
-  `test_a_refund_waits_while_stripe_is_down`).
+  `test_a_refund_waits_while_stripe_is_down`); Stripe refusing the request (a 4xx) is an error
+  with its request id and another message, a connection error stays an outage, and closing a
+  session retries until Stripe confirms: `tests/registrations/payments/test_settling.py`
+  (`test_a_refusal_by_stripe_*`, `test_a_connection_error_is_still_an_outage`,
+  `test_closing_a_session_retries_until_stripe_confirms`).
 - A webhook while the database is locked: 5xx so that Stripe delivers again, and the next
   delivery is handled in full, once. `tests/registrations/test_webhooks.py`
   (`test_a_locked_database_answers_503_so_stripe_retries`, a patched lock) and

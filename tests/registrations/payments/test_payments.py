@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Sum
 from django.urls import reverse
@@ -110,9 +111,10 @@ def test_checkout_session_asks_for_the_total_in_eur_by_ideal_or_card(
     assert params["payment_intent_data[metadata][registration_id]"] == str(registration.pk)
     assert params["customer_email"] == "anna@example.org"
     prefix = "/en" if language == "en" else ""
-    personal = f"https://jubileum.example.org{prefix}/aanmelding/{registration.manage_token}/"
-    assert params["success_url"] == personal + "?betaling=klaar"
-    assert params["cancel_url"] == personal + "?betaling=afgebroken"
+    back = f"https://jubileum.example.org{prefix}/betaling/{payment.public_id}/terug/"
+    assert params["success_url"] == back + "?betaling=klaar"
+    assert params["cancel_url"] == back + "?betaling=afgebroken"
+    assert params["metadata[installation_id]"] == settings.INSTALLATION_ID
     assert request.headers["Authorization"] == "Bearer sk_test_jubileum"
     assert payment.status == Payment.Status.OPEN
     assert payment.checkout_url.startswith("https://checkout.stripe.com/")
