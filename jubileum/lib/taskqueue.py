@@ -1,4 +1,5 @@
-"""Housekeeping of the task queue (django-tasks-db): tasks whose worker died.
+"""Housekeeping of the task queue (django-tasks-db): tasks whose worker died, and how far the
+workers are behind (`backlog`, for /readyz).
 
 A worker killed in the middle of a task (out of memory, SIGKILL at a deploy, the machine going
 down) leaves that task RUNNING for good: django-tasks-db 0.13 never looks at a RUNNING task again,
@@ -16,10 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
+from django.db.models import Case, Count, F, Min, When
+from django.db.models.functions import Greatest
 from django.tasks import TaskResultStatus
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 logger = logging.getLogger(__name__)
 
@@ -51,3 +55,25 @@ def requeue_stale(
             )
             requeued.append(result)
     return requeued
+
+
+@dataclass(frozen=True)
+class Backlog:
+    waiting: int  # tasks a worker could run now and none has started
+    oldest_wait: dt.timedelta | None  # how long the first of them has been ready to run
+
+
+def backlog() -> Backlog:
+    """The tasks waiting for a worker (django-tasks-db's "ready": queued, and due), one query.
+
+    A task is ready from when it was enqueued, or from its `run_after` when that is later (a
+    retry queued for later is not late before then); django-tasks-db stores "no `run_after`" as
+    its far-future date, which `ready()` counts as due at once.
+    """
+    ready_since = Case(
+        When(run_after=get_date_max(), then=F("enqueued_at")),
+        default=Greatest("enqueued_at", "run_after"),
+    )
+    row = DBTaskResult.objects.ready().aggregate(waiting=Count("pk"), since=Min(ready_since))
+    since = row["since"]
+    return Backlog(row["waiting"], None if since is None else timezone.now() - since)
