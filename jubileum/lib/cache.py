@@ -157,7 +157,7 @@ class RedisCache(DjangoRedisCache):
     except `RETRY_AFTER`: seconds to keep away from Redis after it failed a call.
     """
 
-    def __init__(self, server: str, params: dict[str, Any]) -> None:
+    def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         options = dict(params.get("OPTIONS", {}))
         retry_after = float(options.pop("RETRY_AFTER", DEFAULT_RETRY_AFTER))
         super().__init__(server, {**params, "OPTIONS": options})
