@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -172,77 +173,73 @@ class RedisCache(DjangoRedisCache):
             {**params, "OPTIONS": {"MAX_ENTRIES": FALLBACK_MAX_ENTRIES}},
         )
 
-    def _redis_or_fallback(self, name: str, *args: Any) -> Any:
+    def _redis_or_fallback(
+        self, in_redis: Callable[..., Any], in_fallback: Callable[..., Any], *args: Any
+    ) -> Any:
         if self.outage.ask_redis():
             try:
-                result = getattr(super(), name)(*args)
+                result = in_redis(*args)
             except REDIS_AWAY as error:
                 self.outage.failed(error)
             else:
                 self.outage.answered()
                 return result
-        return getattr(self.fallback, name)(*args)
+        return in_fallback(*args)
 
     def ping(self) -> bool:
         """Whether Redis answers, as this process sees it: False without asking while it keeps
         away after a failure."""
-        if not self.outage.ask_redis():
-            return False
-        try:
-            self._cache.get_client(write=True).ping()
-        except REDIS_AWAY as error:
-            self.outage.failed(error)
-            return False
-        self.outage.answered()
-        return True
+        client = self._cache.get_client(write=True)
+        return bool(self._redis_or_fallback(client.ping, lambda: False))
 
     def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> Any:
-        return self._redis_or_fallback("add", key, value, timeout, version)
+        return self._redis_or_fallback(super().add, self.fallback.add, key, value, timeout, version)
 
     def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
-        return self._redis_or_fallback("get", key, default, version)
+        return self._redis_or_fallback(super().get, self.fallback.get, key, default, version)
 
     def set(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
     ) -> None:
-        self._redis_or_fallback("set", key, value, timeout, version)
+        self._redis_or_fallback(super().set, self.fallback.set, key, value, timeout, version)
 
     def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> Any:
-        return self._redis_or_fallback("touch", key, timeout, version)
+        return self._redis_or_fallback(super().touch, self.fallback.touch, key, timeout, version)
 
     def delete(self, key: Any, version: Any = None) -> Any:
-        return self._redis_or_fallback("delete", key, version)
+        return self._redis_or_fallback(super().delete, self.fallback.delete, key, version)
 
     def get_many(self, keys: Any, version: Any = None) -> Any:
-        return self._redis_or_fallback("get_many", keys, version)
+        return self._redis_or_fallback(super().get_many, self.fallback.get_many, keys, version)
 
     def has_key(self, key: Any, version: Any = None) -> Any:
-        return self._redis_or_fallback("has_key", key, version)
+        return self._redis_or_fallback(super().has_key, self.fallback.has_key, key, version)
 
     def incr(self, key: Any, delta: int = 1, version: Any = None) -> Any:
-        return self._redis_or_fallback("incr", key, delta, version)
+        return self._redis_or_fallback(super().incr, self.fallback.incr, key, delta, version)
 
     def set_many(self, data: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> Any:
-        return self._redis_or_fallback("set_many", data, timeout, version)
+        return self._redis_or_fallback(
+            super().set_many, self.fallback.set_many, data, timeout, version
+        )
 
     def delete_many(self, keys: Any, version: Any = None) -> None:
-        self._redis_or_fallback("delete_many", keys, version)
+        self._redis_or_fallback(super().delete_many, self.fallback.delete_many, keys, version)
 
     def clear(self) -> Any:
         self.fallback.clear()
-        return self._redis_or_fallback("clear")
+        return self._redis_or_fallback(super().clear, self.fallback.clear)
 
     def incr_in_window(self, key: str, window: int) -> int:
         """Add one to the counter `key`, which starts at 0 and lives `window` seconds from its
         first hit; the new count. One round trip (a script, sent by its SHA once Redis has it)."""
-        if self.outage.ask_redis():
-            try:
-                count = self._incr_in_window_in_redis(key, window)
-            except REDIS_AWAY as error:
-                self.outage.failed(error)
-            else:
-                self.outage.answered()
-                return count
+        return int(
+            self._redis_or_fallback(
+                self._incr_in_window_in_redis, self._count_in_fallback, key, window
+            )
+        )
+
+    def _count_in_fallback(self, key: str, window: int) -> int:
         return count_in_window(self.fallback, key, window)
 
     def _incr_in_window_in_redis(self, key: str, window: int) -> int:
