@@ -31,7 +31,6 @@ import threading
 import time
 from collections.abc import MutableMapping
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
 import redis
@@ -40,6 +39,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from jubileum.lib.env import env_secret
+from jubileum.lib.logs import redact_url
 
 REPO = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = REPO / "jubileum" / "gunicorn.conf.py"
@@ -126,14 +126,6 @@ def ensure_database(url: str) -> str:
         ) from None
 
 
-def _shown(url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
-
-
 def check_redis(url: str) -> str:
     if not url:
         return "cache: local memory per worker process (REDIS_URL is empty)"
@@ -141,12 +133,12 @@ def check_redis(url: str) -> str:
         redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3).ping()
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
         raise ServeError(
-            f"Redis does not answer at {_shown(url)} ({error}).\n"
+            f"Redis does not answer at {redact_url(url)} ({error}).\n"
             "Start it (Debian: `redis-server --daemonize yes`, or install it with "
             "`apt-get install redis-server`), point REDIS_URL at a running server, or set "
             "REDIS_URL= (empty) for a cache in each process."
         ) from None
-    return f"cache and rate limits: Redis {_shown(url)}"
+    return f"cache and rate limits: Redis {redact_url(url)}"
 
 
 def manage(*arguments: str) -> None:

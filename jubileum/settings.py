@@ -140,11 +140,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_secret("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "jubileum.lib.cache.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis answers within a millisecond; one that takes longer than REDIS_TIMEOUT_MS to connect
+    # or answer is taken as gone, and the cache and rate limits answer from each process's memory
+    # instead, asking Redis again after REDIS_RETRY_AFTER seconds (jubileum/lib/cache.py).
+    _redis_timeout = env_int("REDIS_TIMEOUT_MS", 250, minimum=1) / 1000
+    CACHES = {
+        "default": {
+            "BACKEND": "jubileum.lib.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": _redis_timeout,
+                "socket_timeout": _redis_timeout,
+                "RETRY_AFTER": env_int("REDIS_RETRY_AFTER", 5, minimum=1),
+            },
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# /readyz answers 503 once a task has waited this long for a worker (none running, or too few).
+READY_MAX_TASK_WAIT = dt.timedelta(seconds=env_int("READY_MAX_TASK_WAIT", 300, minimum=1))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -273,7 +289,7 @@ CSRF_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)

@@ -56,6 +56,7 @@ organiser_urlpatterns = backoffice_urlpatterns + report_urlpatterns
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("taal/", set_language, name="set_language"),
     path("api/v1/", api.urls),

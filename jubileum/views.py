@@ -1,4 +1,4 @@
-"""Site-wide views: the home page, the health check and robots.txt."""
+"""Site-wide views: the home page, the health and readiness checks and robots.txt."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import logging
 import sys
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import caches
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.log import log_response
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -18,6 +21,8 @@ from django.views.decorators.http import require_GET, require_safe
 
 from events.models import Programme, hex_colour
 from events.views import DEFAULT_THEME_COLOUR, render_programme
+from jubileum.lib.cache import RedisCache
+from jubileum.lib.taskqueue import backlog
 from jubileum.middleware import DATABASE_GONE, database_unavailable
 
 logger = logging.getLogger(__name__)
@@ -85,6 +90,54 @@ def healthz(request: HttpRequest) -> JsonResponse:
         logger.exception("Health check: the database does not answer")
         return JsonResponse({"status": "error"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@require_safe
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """For monitoring and deploys: 200 when this process has everything it was set up with,
+    else 503, saying what is missing. The database; Redis (when `REDIS_URL` is set: without it
+    the site still works, each process counting its own rate limits, so this only reports); and
+    the task queue, which is behind when a task has waited longer than READY_MAX_TASK_WAIT for a
+    worker (none running, or too few), so e-mails go out late."""
+    ready = True
+    body: dict[str, object] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        queue = backlog()
+    except DatabaseError:
+        logger.exception("Readiness check: the database does not answer")
+        ready = False
+        body["database"] = "error"
+        body["tasks"] = {"status": "unknown"}
+    else:
+        body["database"] = "ok"
+        wait = queue.oldest_wait
+        behind = wait is not None and wait > settings.READY_MAX_TASK_WAIT
+        ready = ready and not behind
+        body["tasks"] = {
+            "status": "behind" if behind else "ok",
+            "waiting": queue.waiting,
+            "oldest_wait_seconds": None if wait is None else round(wait.total_seconds()),
+            "limit_seconds": round(settings.READY_MAX_TASK_WAIT.total_seconds()),
+        }
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        answers = cache.ping()
+        ready = ready and answers
+        body["redis"] = "ok" if answers else "down"
+    else:
+        body["redis"] = "not used"
+    response = JsonResponse(
+        {"status": "ok" if ready else "unavailable", **body}, status=200 if ready else 503
+    )
+    if not ready:
+        # Polled every few seconds: what is missing is logged by its own check (once a minute
+        # for Redis), so each poll is one info line here rather than Django's error line.
+        log_response("Not ready: %s", body, response=response, request=request, level="info")
+    return response
 
 
 @require_GET

@@ -126,7 +126,7 @@ superuser     ok     404      404     ok    ok        ok      bad     404   ok  
 # too, with the cookies their own link left.
 PAGE_GROUPS: dict[str, tuple[str, ...]] = {
     "public": (
-        "home", "healthz", "robots_txt", "set_language", "login", "logout",
+        "home", "healthz", "readyz", "robots_txt", "set_language", "login", "logout",
         "events:programme", "events:programme_ics", "events:theme_css", "events:privacy",
         "events:accessibility", "events:activity", "events:activity_ics",
         "registrations:signup",

@@ -4,13 +4,15 @@ A personal link (`/aanmelding/<token>/`, and the API's `/registrations/<token>`)
 holds it change or cancel a registration, so it must not end up in a log that an operator or a
 log service reads. gunicorn's access log masks it (jubileum/gunicorn.conf.py, `redact_path`);
 Django's own messages, such as `Not Found: /aanmelding/<token>/` from `django.request`, pass the
-`RedactSecrets` filter on the log handler (settings.LOGGING).
+`RedactSecrets` filter on the log handler (settings.LOGGING). A server's URL, as in REDIS_URL,
+is shown without its password (`redact_url`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urlsplit
 
 # Path segments that are secrets: the manage token in the personal link and in the API.
 _SECRET_SEGMENT = re.compile(
@@ -21,6 +23,14 @@ _SECRET_SEGMENT = re.compile(
 def redact_path(text: str) -> str:
     """`text` with every personal-link token replaced by `[token]`."""
     return _SECRET_SEGMENT.sub(r"\1[token]", text)
+
+
+def redact_url(url: str) -> str:
+    """`url` with its password, if any, replaced by `***`."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
 
 
 class RedactSecrets(logging.Filter):

@@ -4,9 +4,10 @@ Counts live in the cache, not in process memory, so with Redis (`REDIS_URL`) eve
 sees the same counts. Each limit is a fixed window: a hit `cache.incr`s the window's counter
 (atomic in Redis and in the local-memory cache) and only the first hit of a window, finding none,
 creates it with `cache.add` (atomic: only one process wins). On the site's Redis cache
-(jubileum/lib/cache.py) both happen in one round trip. A burst straddling two windows may get up to
-twice the limit through; for keeping bots off a sign-up form, or a lost phone off the check-in
-API, that is good enough.
+(jubileum/lib/cache.py) both happen in one round trip; while Redis is away that cache counts in
+each process's memory, so the limits hold per process and nobody is refused for the outage. A
+burst straddling two windows may get up to twice the limit through; for keeping bots off a
+sign-up form, or a lost phone off the check-in API, that is good enough.
 
 Every limit is named in `settings.RATE_LIMITS` and applied one way, `limit(request, name)`: over
 it, ninja's `Throttled` is raised, which the API answers as JSON 429 and `RateLimitMiddleware` as
@@ -22,6 +23,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from ninja.errors import Throttled
+
+from jubileum.lib.cache import count_in_window
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -39,24 +42,7 @@ def client_ip(request: HttpRequest) -> str:
 def hit(scope: str, key: str, *, limit: int, window: int) -> bool:
     """Count one attempt by `key` at `scope`; True while it stays within `limit` per `window`
     seconds, False once it goes over."""
-    cache_key = _cache_key(scope, key, window)
-    incr_in_window = getattr(cache, "incr_in_window", None)
-    if incr_in_window is not None:
-        return incr_in_window(cache_key, window) <= limit
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:
-        # No counter yet: the first hit of this window, unless another process just made it.
-        count = 1 if cache.add(cache_key, 1, timeout=window) else _incr_or_start(cache_key, window)
-    return count <= limit
-
-
-def _incr_or_start(cache_key: str, window: int) -> int:
-    try:
-        return cache.incr(cache_key)
-    except ValueError:  # it expired in between: this hit starts the count
-        cache.add(cache_key, 1, timeout=window)
-        return 1
+    return count_in_window(cache, _cache_key(scope, key, window), window) <= limit
 
 
 def seconds_left(window: int) -> int:

@@ -1,5 +1,6 @@
-"""The task queue (django-tasks-db): our worker, which rides out a database outage, and the
-housekeeping of tasks whose worker died.
+"""The task queue (django-tasks-db): our worker, which rides out a database outage, the
+housekeeping of tasks whose worker died, and how far the workers are behind (`backlog`, for
+/readyz).
 
 django-tasks-db's own `db_worker` ends on the first error from a database that went away, and
 a task cut off by it stays RUNNING (or, if the connection comes back between its retries, is
@@ -26,13 +27,16 @@ import contextlib
 import datetime as dt
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connections, router
+from django.db.models import Case, Count, F, Min, When
+from django.db.models.functions import Greatest
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.management.commands import db_worker
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 logger = logging.getLogger(__name__)
 
@@ -169,3 +173,25 @@ class TaskWorker(db_worker.Worker):
             else "no task was cut off",
         )
         self.outage_since = None
+
+
+@dataclass(frozen=True)
+class Backlog:
+    waiting: int  # tasks a worker could run now and none has started
+    oldest_wait: dt.timedelta | None  # how long the first of them has been ready to run
+
+
+def backlog() -> Backlog:
+    """The tasks waiting for a worker (django-tasks-db's "ready": queued, and due), one query.
+
+    A task is ready from when it was enqueued, or from its `run_after` when that is later (a
+    retry queued for later is not late before then); django-tasks-db stores "no `run_after`" as
+    its far-future date, which `ready()` counts as due at once.
+    """
+    ready_since = Case(
+        When(run_after=get_date_max(), then=F("enqueued_at")),
+        default=Greatest("enqueued_at", "run_after"),
+    )
+    row = DBTaskResult.objects.ready().aggregate(waiting=Count("pk"), since=Min(ready_since))
+    since = row["since"]
+    return Backlog(row["waiting"], None if since is None else timezone.now() - since)

@@ -24,6 +24,9 @@
 - The database going away for a moment: the 503 page (or the API's `unavailable`) and no
   half-written registration. `test_database_gone.py`; `/healthz` answering 503 is in
   `tests/jubileum/test_site.py`.
+- Redis killed or hanging under the cache and rate limits: every page and API answers as usual,
+  from process memory, with one warning; `/readyz` 503, `/healthz` 200; Redis used again once
+  back. `test_redis_gone.py`; the task queue in `/readyz`: `tests/jubileum/test_readiness.py`.
 - A task worker killed mid-task: the task is queued again (`manage.py requeue_stale_tasks`)
   and its e-mail goes out at most once; message recipients it had claimed become "possibly
   sent". `test_worker_killed.py`, `test_stale_tasks.py`; the message page in

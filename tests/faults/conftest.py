@@ -1,24 +1,31 @@
-"""A test database that other connections and other processes can reach.
+"""A test database that other connections and other processes can reach; a Redis of the test's own.
 
 On PostgreSQL that is the test database itself, committed for real. pytest-django's SQLite test
 database lives in memory and dies with its one connection, so for SQLite it is copied into a
 file under `<tmp>/var/`, the default alias is pointed at the copy with the production options,
 and a subprocess finds it through `JUBILEUM_VAR_DIR`, exactly where production settings look.
 `workers` starts the real `manage.py task_worker` on it.
+
+`redis_server` is a real `redis-server` on a free loopback port, which the test may kill, pause
+(SIGSTOP: it hangs, accepting connections and answering nothing), resume or start again.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import redis
 from django.db import connection
 
 from tests.helpers import sqlite_test_database_in_file
@@ -143,3 +150,89 @@ def workers(shared_database, tmp_path):
     yield make
     for each in made:
         each.stop_all()
+
+
+REDIS_SERVER = shutil.which("redis-server")
+# A paused server is killed after this many seconds whatever the test does, so that code without
+# a socket timeout fails the test instead of hanging it.
+PAUSED_AT_MOST = 30.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """A throwaway redis-server (no persistence) on 127.0.0.1:`port`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+        self._watchdog: threading.Timer | None = None
+
+    def start(self) -> None:
+        assert REDIS_SERVER is not None
+        options = {"port": str(self.port), "bind": "127.0.0.1", "save": "", "appendonly": "no"}
+        arguments = [item for name, value in options.items() for item in (f"--{name}", value)]
+        self.process = subprocess.Popen(
+            [REDIS_SERVER, *arguments, "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.client().ping()
+                return
+            except redis.exceptions.ConnectionError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise
+                time.sleep(0.05)
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
+
+    def _signal(self, signum: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(signum)
+
+    def kill(self) -> None:
+        """SIGKILL: gone at once, connections reset, the data lost."""
+        if self._watchdog:
+            self._watchdog.cancel()
+        if self.process is not None and self.process.poll() is None:
+            self._signal(signal.SIGKILL)
+            self.process.wait()
+
+    def pause(self) -> None:
+        """SIGSTOP: connections are still accepted (by the kernel), nothing is answered."""
+        self._signal(signal.SIGSTOP)
+        self._watchdog = threading.Timer(PAUSED_AT_MOST, self.kill)
+        self._watchdog.start()
+
+    def resume(self) -> None:
+        assert self._watchdog is not None
+        self._watchdog.cancel()
+        self._signal(signal.SIGCONT)
+
+
+@pytest.fixture
+def redis_server(tmp_path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own, running; killed at the end whatever state it is in."""
+    if REDIS_SERVER is None:
+        message = "redis-server is not installed (apt-get install redis-server)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    server = RedisServer(folder)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()

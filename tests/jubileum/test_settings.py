@@ -159,3 +159,22 @@ def test_prepared_statements_are_a_choice_for_postgresql_only(tmp_path):
         prepare_threshold({**base, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}) is None
     )
     assert prepare_threshold({"DJANGO_DEBUG": "1", "DATABASE_URL": postgres_url}) is None
+
+
+def test_redis_gets_short_timeouts_that_the_environment_may_change(tmp_path):
+    base = {"DJANGO_DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/0"}
+
+    def cache(env: dict[str, str]) -> dict:
+        return settings_from({**base, **env}, tmp_path)["CACHES"]["default"]
+
+    assert cache({})["OPTIONS"] == {
+        "socket_connect_timeout": 0.25,
+        "socket_timeout": 0.25,
+        "RETRY_AFTER": 5,
+    }
+    changed = cache({"REDIS_TIMEOUT_MS": "300", "REDIS_RETRY_AFTER": "10"})["OPTIONS"]
+    assert changed["socket_timeout"] == changed["socket_connect_timeout"] == 0.3
+    assert changed["RETRY_AFTER"] == 10
+    with pytest.raises(ImproperlyConfigured, match="REDIS_TIMEOUT_MS must be at least 1"):
+        cache({"REDIS_TIMEOUT_MS": "0"})
+    assert settings_from({"DJANGO_DEBUG": "1"}, tmp_path)["READY_MAX_TASK_WAIT"].seconds == 300
