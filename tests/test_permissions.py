@@ -129,7 +129,7 @@ PAGE_GROUPS: dict[str, tuple[str, ...]] = {
         "home", "healthz", "readyz", "robots_txt", "set_language", "login", "logout",
         "events:programme", "events:programme_ics", "events:theme_css", "events:privacy",
         "events:accessibility", "events:activity", "events:activity_ics",
-        "registrations:signup",
+        "registrations:signup", "registrations:payment_return",
         "scanner:page", "scanner:service_worker",
         "api:openapi-json", "api:openapi-view",
     ),

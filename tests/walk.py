@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -195,6 +196,14 @@ URL_KWARGS: dict[str, Callable[[World], str | int]] = {
     "expense_id": lambda w: w.expense.pk,
     "attachment_id": lambda w: w.attachment.pk,
     "income_id": lambda w: w.income.pk,
+    # Where Stripe sends people back: an attempt's public id (any id gets the same neutral page
+    # unless this browser started the payment).
+    "public_id": lambda w: str(
+        Payment.objects.filter(registration=w.registration)
+        .values_list("public_id", flat=True)
+        .first()
+        or uuid.UUID(int=0)
+    ),
 }
 
 
