@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+import stripe
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -236,6 +238,19 @@ if PAYMENTS_DEMO_MODE and STRIPE_SECRET_KEY:
     raise ImproperlyConfigured("PAYMENTS_DEMO_MODE cannot be on while STRIPE_SECRET_KEY is set.")
 if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
     raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRET is needed beside STRIPE_SECRET_KEY.")
+# Another Stripe-compatible server to talk to instead of Stripe's own (the contract tests point
+# it at localstripe); empty is Stripe. Keys and card data go there, so only over TLS in
+# production.
+STRIPE_API_BASE = env_str("STRIPE_API_BASE").rstrip("/")
+_stripe_base = urlsplit(STRIPE_API_BASE)
+if STRIPE_API_BASE and (_stripe_base.scheme not in ("http", "https") or not _stripe_base.netloc):
+    raise ImproperlyConfigured("STRIPE_API_BASE must be an http(s) URL, e.g. https://host:port.")
+if _stripe_base.scheme == "http" and not DEBUG:
+    raise ImproperlyConfigured("STRIPE_API_BASE must use https outside DEBUG.")
+# The API version every request asks for, and so the version to choose for the webhook endpoint
+# in Stripe's dashboard (README, production): events then arrive in the shape we read. By
+# default the version this stripe package was built for.
+STRIPE_API_VERSION = env_str("STRIPE_API_VERSION") or stripe.api_version
 
 # Security. The CSP allows nothing from other hosts and no inline script or style: every script
 # and stylesheet is a static file of ours.

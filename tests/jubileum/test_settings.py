@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import stripe
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
@@ -159,3 +160,47 @@ def test_prepared_statements_are_a_choice_for_postgresql_only(tmp_path):
         prepare_threshold({**base, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}) is None
     )
     assert prepare_threshold({"DJANGO_DEBUG": "1", "DATABASE_URL": postgres_url}) is None
+
+
+def test_stripe_api_base_and_version_default_to_stripes_own(tmp_path):
+    settings = settings_from({"DJANGO_DEBUG": "1"}, tmp_path)
+
+    assert settings["STRIPE_API_BASE"] == ""
+    assert settings["STRIPE_API_VERSION"] == stripe.api_version
+
+
+def test_stripe_api_base_and_version_are_read_from_the_environment(production_env, tmp_path):
+    env = {
+        **production_env,
+        "STRIPE_API_BASE": "https://stripe-proxy.example.nl:8443/",
+        "STRIPE_API_VERSION": "2026-10-28.endive",
+    }
+
+    settings = settings_from(env, tmp_path)
+
+    assert settings["STRIPE_API_BASE"] == "https://stripe-proxy.example.nl:8443"
+    assert settings["STRIPE_API_VERSION"] == "2026-10-28.endive"
+
+
+@pytest.mark.parametrize("debug", ["0", "1"])
+@pytest.mark.parametrize(
+    "base", ["ftp://stripe.example.nl", "127.0.0.1:12111", "https://", "file:///tmp/stripe"]
+)
+def test_a_stripe_api_base_that_is_not_http_is_refused(production_env, tmp_path, debug, base):
+    env = {**production_env, "DJANGO_DEBUG": debug, "STRIPE_API_BASE": base}
+
+    with pytest.raises(ImproperlyConfigured, match="STRIPE_API_BASE must be an http"):
+        settings_from(env, tmp_path)
+
+
+def test_plain_http_to_a_stripe_api_base_is_refused_outside_debug(production_env, tmp_path):
+    env = {**production_env, "STRIPE_API_BASE": "http://127.0.0.1:12111"}
+
+    with pytest.raises(ImproperlyConfigured, match="STRIPE_API_BASE must use https outside DEBUG"):
+        settings_from(env, tmp_path)
+
+
+def test_plain_http_to_a_local_stripe_api_base_is_allowed_in_debug(tmp_path):
+    env = {"DJANGO_DEBUG": "1", "STRIPE_API_BASE": "http://127.0.0.1:12111"}
+
+    assert settings_from(env, tmp_path)["STRIPE_API_BASE"] == "http://127.0.0.1:12111"
