@@ -54,7 +54,7 @@ API_VERSION = stripe.api_version
 
 # localstripe pickles its whole store to /tmp/localstripe.pickle on every write, a file shared
 # by every localstripe on the machine; each test starts from an empty store anyway.
-Store.dump_to_disk = lambda self: None  # type: ignore[method-assign]
+Store.dump_to_disk = lambda self: None
 
 # Parameters the SDK's types know for a session create: Stripe refuses any other with
 # "Received unknown parameter" (https://docs.stripe.com/api/errors).
@@ -329,7 +329,7 @@ async def refund_events(request: web.Request, handler: Handler) -> web.StreamRes
         and response.status == 200
         and response.body is not None
     ):
-        _charge_refunded(json.loads(bytes(response.body))["id"])  # type: ignore[arg-type]
+        _charge_refunded(json.loads(bytes(response.body))["id"])
     return response
 
 
