@@ -12,9 +12,9 @@ Routes added (Stripe's own, unless marked test-only):
   GET  /v1/checkout/sessions/{id}            https://docs.stripe.com/api/checkout/sessions/retrieve
   POST /v1/checkout/sessions/{id}/expire     https://docs.stripe.com/api/checkout/sessions/expire
   POST /_test/checkout/sessions/{id}/pay     test-only: the customer pays on the hosted page
-  POST /_test/events/{id}/resend             test-only: deliver an event again, as Stripe does
-                                             when it retries or an operator clicks "Resend";
-                                             answers once delivered, with how it went
+  GET  /_test/events/{id}/deliveries         test-only: how each delivery of an event went
+  POST /_test/events/{id}/resend             test-only: deliver an event again (answers once
+                                             it is delivered)
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -255,32 +256,41 @@ def _charge_refunded(refund_id: str) -> None:
     _event("charge.refunded", Charge._api_retrieve(refund.charge))
 
 
-class _Deliveries(logging.Handler):
-    """What localstripe's webhook sender logs for each endpoint it posts an event to."""
+# What each delivery of an event came to, one line per endpoint and attempt, by event id.
+# localstripe's sender only logs it; the log lines are attributed to the event being sent.
+_outcomes: dict[str, list[str]] = {}
+_delivering: ContextVar[str | None] = ContextVar("delivering", default=None)
+_send_webhook = webhooks._send_webhook
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
 
+class _Outcomes(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
+        event_id = _delivering.get()
+        if event_id is not None:
+            _outcomes.setdefault(event_id, []).append(record.getMessage())
+
+
+async def _send_and_record(event: Event) -> None:
+    token = _delivering.set(event.id)
+    try:
+        await _send_webhook(event)
+    finally:
+        _delivering.reset(token)
+
+
+async def _deliveries(request: web.Request) -> web.Response:
+    """Test-only: how the deliveries of an event went so far (an empty list: none is done)."""
+    event_id = request.match_info["id"]
+    Event._api_retrieve(event_id)  # 404 for an unknown event
+    return server.json_response({"deliveries": _outcomes.get(event_id, [])})
 
 
 async def _resend(request: web.Request) -> web.Response:
-    """Deliver an event again and answer with how each endpoint took it (localstripe logs, and
-    otherwise forgets, each delivery's outcome)."""
+    """Test-only: deliver an event again, as Stripe does when it retries or an operator clicks
+    "Resend"; answers once it is delivered, with every delivery's outcome so far."""
     event = Event._api_retrieve(request.match_info["id"])
-    deliveries = _Deliveries()
-    sender_log = logging.getLogger("aiohttp.access")
-    sender_log.addHandler(deliveries)
-    previous_level = sender_log.level
-    sender_log.setLevel(logging.INFO)
-    try:
-        await webhooks._send_webhook(event)
-    finally:
-        sender_log.removeHandler(deliveries)
-        sender_log.setLevel(previous_level)
-    return server.json_response({"event": event._export(), "deliveries": deliveries.lines})
+    await _send_and_record(event)
+    return server.json_response({"deliveries": _outcomes.get(event.id, [])})
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -293,6 +303,7 @@ _answered: dict[tuple[str, str, str], tuple[bytes, web.Response]] = {}
 async def idempotency(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.method == "DELETE" and request.path == "/_config/data":
         _answered.clear()
+        _outcomes.clear()
     key = request.headers.get("Idempotency-Key")
     if request.method != "POST" or not key:
         return await handler(request)
@@ -344,7 +355,12 @@ def extend(app: web.Application) -> web.Application:
     url = "/v1/checkout/sessions"
     app.router.add_route("POST", url, server.api_create(CheckoutSession, url))
     app.router.add_route("GET", url + "/{id}", server.api_retrieve(CheckoutSession, url))
+    app.router.add_route("GET", "/_test/events/{id}/deliveries", _deliveries)
     app.router.add_route("POST", "/_test/events/{id}/resend", _resend)
+    webhooks._send_webhook = _send_and_record
+    sender_log = logging.getLogger("aiohttp.access")
+    sender_log.setLevel(logging.INFO)
+    sender_log.addHandler(_Outcomes())
     return app
 
 

@@ -23,7 +23,7 @@ from django_tasks_db.models import DBTaskResult
 
 from budget.models import Income
 from events.models import Activity
-from registrations.models import Registration, StripeEvent
+from registrations.models import Registration
 from tests.contract.conftest import LocalStripe
 from tests.helpers import signup_form
 
@@ -76,12 +76,14 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
 
 
 def delivered(localstripe: LocalStripe, event_type: str) -> dict:
-    """The one event of a type localstripe sent, once our endpoint has handled it."""
+    """The one event of a type localstripe sent, once our endpoint has answered it (and so
+    finished all it does for it) with a 2xx."""
     [event] = localstripe.events(event_type)
-    wait_for(
-        lambda: StripeEvent.objects.filter(event_id=event["id"]).exists(),
-        f"{event_type} to reach the webhook",
-    )
+    path = f"/_test/events/{event['id']}/deliveries"
+    wait_for(lambda: localstripe.call("GET", path)["deliveries"], f"{event_type} to be delivered")
+    assert localstripe.call("GET", path)["deliveries"] == [
+        f'webhook "{event_type}" successfully delivered'
+    ]
     return event
 
 
@@ -142,7 +144,8 @@ def test_the_same_event_delivered_twice_changes_nothing_the_second_time(
 
     resent = localstripe.call("POST", f"/_test/events/{event['id']}/resend")
 
-    assert resent["deliveries"] == ['webhook "checkout.session.completed" successfully delivered']
+    ok = 'webhook "checkout.session.completed" successfully delivered'
+    assert resent["deliveries"] == [ok, ok]
 
     registration.refresh_from_db()
     assert (registration.status, registration.updated_at, mails(registration)) == before
