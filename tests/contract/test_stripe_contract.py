@@ -3,15 +3,16 @@ extension (conftest.py, localstripe_ext.py). Nothing of ours is patched: the SDK
 localstripe through `STRIPE_API_BASE`, localstripe signs its events and posts them to the
 webhook endpoint on the live server, and the worker carries out what was enqueued.
 
-The tests go through the public entry points (the sign-up form, "Betalen", "Annuleren", the
-webhook, the task worker, `reconcile_payments`) and check what people see: the registration,
-its e-mails and the activity's ticket income in the budget.
+The tests go through the public entry points (the sign-up form, "Betalen", "Betaling afbreken",
+"Annuleren", the webhook, the task worker, `reconcile_payments`) and check what people see: the
+registration, its e-mails and the activity's ticket income in the budget.
 """
 
 from __future__ import annotations
 
 import io
 import time
+import urllib.error
 from collections.abc import Callable
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -187,3 +188,22 @@ def test_reconcile_confirms_a_payment_whose_webhook_never_came(client, localstri
     registration.refresh_from_db()
     assert registration.status == Status.CONFIRMED, out.getvalue()
     assert ticket_income(paid_activity) == [Decimal("55.00")]
+
+
+def test_a_payment_given_up_can_no_longer_be_paid_at_checkout(client, localstripe, paid_activity):
+    registration = sign_up(client, paid_activity)
+    session_id = press_pay(client, registration)
+
+    client.post(personal(registration, "cancel_payment"))
+    run_worker()  # the task that closes the session at Stripe
+    delivered(localstripe, "checkout.session.expired")
+
+    session = localstripe.call("GET", f"/v1/checkout/sessions/{session_id}")
+    assert session["status"] == "expired"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        localstripe.call("POST", f"/_test/checkout/sessions/{session_id}/pay")
+    assert refused.value.code == 400
+    refused.value.close()
+    registration.refresh_from_db()
+    assert registration.status == Status.PENDING_PAYMENT
+    assert ticket_income(paid_activity) == []
