@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+import stripe
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -262,6 +263,19 @@ if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
 INSTALLATION_ID = env_str("INSTALLATION_ID", urlsplit(SITE_URL).netloc)
 if not INSTALLATION_ID or len(INSTALLATION_ID) > 100:
     raise ImproperlyConfigured("INSTALLATION_ID must be 1 to 100 characters (or SITE_URL a URL).")
+# Another Stripe-compatible server to talk to instead of Stripe's own (the contract tests point
+# it at localstripe); empty is Stripe. Keys and card data go there, so only over TLS in
+# production.
+STRIPE_API_BASE = env_str("STRIPE_API_BASE").rstrip("/")
+_stripe_base = urlsplit(STRIPE_API_BASE)
+if STRIPE_API_BASE and (_stripe_base.scheme not in ("http", "https") or not _stripe_base.netloc):
+    raise ImproperlyConfigured("STRIPE_API_BASE must be an http(s) URL, e.g. https://host:port.")
+if _stripe_base.scheme == "http" and not DEBUG:
+    raise ImproperlyConfigured("STRIPE_API_BASE must use https outside DEBUG.")
+# The API version every request asks for, and so the version to choose for the webhook endpoint
+# in Stripe's dashboard (README, production): events then arrive in the shape we read. By
+# default the version this stripe package was built for.
+STRIPE_API_VERSION = env_str("STRIPE_API_VERSION") or stripe.api_version
 
 # Security. The CSP allows nothing from other hosts and no inline script or style: every script
 # and stylesheet is a static file of ours.

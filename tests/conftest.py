@@ -273,12 +273,14 @@ def commit_hooks(db, monkeypatch):
     monkeypatch.setattr(BaseDatabaseWrapper, "on_commit", register_then_run_hooks)
 
 
-# --- Markers: `browser`, `postgres` and `sqlite` ---------------------------------------------
+# --- Markers: `browser`, `postgres`, `sqlite` and `stripe_contract` --------------------------
 #
-# Locally these tests skip with the reason where Chromium, PostgreSQL or SQLite is absent. CI sets
-# JUBILEUM_REQUIRE_BROWSER=1 / JUBILEUM_REQUIRE_POSTGRES=1 / JUBILEUM_REQUIRE_SQLITE=1 so that the
-# same absence stops the run instead: a green CI must mean the tests ran, not that they were
-# skipped. (`engine_dependent` only selects: CI runs those tests on SQLite as well; see .ci/run.)
+# Locally these tests skip with the reason where Chromium, PostgreSQL, SQLite or localstripe is
+# absent. CI sets JUBILEUM_REQUIRE_BROWSER=1 / JUBILEUM_REQUIRE_POSTGRES=1 /
+# JUBILEUM_REQUIRE_SQLITE=1 so that the same absence stops the run instead: a green CI must mean
+# the tests ran, not that they were skipped. localstripe is required wherever CI is set (or
+# JUBILEUM_REQUIRE_LOCALSTRIPE=1): it comes with the test extra, so every CI step has it.
+# (`engine_dependent` only selects: CI runs those tests on SQLite as well; see .ci/run.)
 
 CHROMIUM = Path(os.environ.get("JUBILEUM_CHROMIUM", "/usr/bin/chromium"))
 # Playwright adds --headless and --no-sandbox itself; the rest keep Chromium off the network.
@@ -291,8 +293,12 @@ CHROMIUM_ARGS = [
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
+# Required wherever CI is set, unless the variable itself says otherwise.
+REQUIRED_ON_CI = {"JUBILEUM_REQUIRE_LOCALSTRIPE"}
+
+
 def _required(name: str) -> bool:
-    return env_bool(name, default=False)
+    return env_bool(name, default=name in REQUIRED_ON_CI and env_bool("CI"))
 
 
 def _browser_missing() -> str | None:
@@ -322,11 +328,18 @@ def _sqlite_missing() -> str | None:
     return None
 
 
+def _localstripe_missing() -> str | None:
+    if importlib.util.find_spec("localstripe") is None:
+        return "localstripe is not installed (make install-test)"
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     checks = {
         "browser": (_browser_missing, "JUBILEUM_REQUIRE_BROWSER"),
         "postgres": (_postgres_missing, "JUBILEUM_REQUIRE_POSTGRES"),
         "sqlite": (_sqlite_missing, "JUBILEUM_REQUIRE_SQLITE"),
+        "stripe_contract": (_localstripe_missing, "JUBILEUM_REQUIRE_LOCALSTRIPE"),
     }
     for marker, (missing, required_by) in checks.items():
         marked = [item for item in items if item.get_closest_marker(marker)]
@@ -342,8 +355,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in marked:
             item.add_marker(pytest.mark.skip(reason=reason))
     # Browser tests last: once Playwright runs, Django's async-safety guard is off for the rest
-    # of the session (see `browser`), and no other test should run without it.
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    # of the session (see `browser`), and no other test should run without it. The contract
+    # tests just before them: they start the live server, which on SQLite moves the session to
+    # a file copy of the test database (see `live_server`).
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("browser") is not None,
+            item.get_closest_marker("stripe_contract") is not None,
+        )
+    )
 
 
 # --- Browser fixtures ------------------------------------------------------------------------

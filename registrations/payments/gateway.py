@@ -1,7 +1,8 @@
 """The one module that talks to Stripe. Everything else passes and gets plain dicts.
 
 Every call builds a `StripeClient` from the settings, so a test can answer Stripe locally by
-setting `HTTP_CLIENT` to an SDK HTTP client of its own (or by patching a function here). Calls
+setting `HTTP_CLIENT` to an SDK HTTP client of its own (or by patching a function here), or
+point `STRIPE_API_BASE` at another Stripe-compatible server (tests/contract: localstripe). Calls
 that create something carry an idempotency key in the request options: a retried request (the
 SDK's own retries, our task retries, a second click) gets the first answer back instead of a
 second session or a second refund.
@@ -60,6 +61,10 @@ class CheckoutSession:
 def _client() -> stripe.StripeClient:
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
+        # Pinned, so the objects we get (and the events, for an endpoint set to the same
+        # version) keep the shape this code reads whatever the account's default version is.
+        stripe_version=settings.STRIPE_API_VERSION,
+        base_addresses={"api": settings.STRIPE_API_BASE or stripe.DEFAULT_API_BASE},
         http_client=HTTP_CLIENT,
         max_network_retries=NETWORK_RETRIES,
     )

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import stripe
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
@@ -178,3 +179,47 @@ def test_redis_gets_short_timeouts_that_the_environment_may_change(tmp_path):
     with pytest.raises(ImproperlyConfigured, match="REDIS_TIMEOUT_MS must be at least 1"):
         cache({"REDIS_TIMEOUT_MS": "0"})
     assert settings_from({"DJANGO_DEBUG": "1"}, tmp_path)["READY_MAX_TASK_WAIT"].seconds == 300
+
+
+def test_stripe_api_base_and_version_default_to_stripes_own(tmp_path):
+    settings = settings_from({"DJANGO_DEBUG": "1"}, tmp_path)
+
+    assert settings["STRIPE_API_BASE"] == ""
+    assert settings["STRIPE_API_VERSION"] == stripe.api_version
+
+
+def test_stripe_api_base_and_version_are_read_from_the_environment(production_env, tmp_path):
+    env = {
+        **production_env,
+        "STRIPE_API_BASE": "https://stripe-proxy.example.nl:8443/",
+        "STRIPE_API_VERSION": "2026-10-28.endive",
+    }
+
+    settings = settings_from(env, tmp_path)
+
+    assert settings["STRIPE_API_BASE"] == "https://stripe-proxy.example.nl:8443"
+    assert settings["STRIPE_API_VERSION"] == "2026-10-28.endive"
+
+
+@pytest.mark.parametrize("debug", ["0", "1"])
+@pytest.mark.parametrize(
+    "base", ["ftp://stripe.example.nl", "127.0.0.1:12111", "https://", "file:///tmp/stripe"]
+)
+def test_a_stripe_api_base_that_is_not_http_is_refused(production_env, tmp_path, debug, base):
+    env = {**production_env, "DJANGO_DEBUG": debug, "STRIPE_API_BASE": base}
+
+    with pytest.raises(ImproperlyConfigured, match="STRIPE_API_BASE must be an http"):
+        settings_from(env, tmp_path)
+
+
+def test_plain_http_to_a_stripe_api_base_is_refused_outside_debug(production_env, tmp_path):
+    env = {**production_env, "STRIPE_API_BASE": "http://127.0.0.1:12111"}
+
+    with pytest.raises(ImproperlyConfigured, match="STRIPE_API_BASE must use https outside DEBUG"):
+        settings_from(env, tmp_path)
+
+
+def test_plain_http_to_a_local_stripe_api_base_is_allowed_in_debug(tmp_path):
+    env = {"DJANGO_DEBUG": "1", "STRIPE_API_BASE": "http://127.0.0.1:12111"}
+
+    assert settings_from(env, tmp_path)["STRIPE_API_BASE"] == "http://127.0.0.1:12111"
