@@ -297,12 +297,12 @@ def sync(request: HttpRequest, payload: CheckinSyncIn) -> dict[str, Any]:
     response={200: CheckinSearchOut, **ERRORS},
     auth=device_auth,
     url_name="checkin_search",
-    summary="Find a party by name or e-mail",
+    summary="Find a party by name",
 )
 @strict_query
 def search(request: HttpRequest, query: Query[SearchQuery]) -> dict[str, Any]:
-    """At most 10 parties of the activity whose name or e-mail contains `q` (2 characters at
-    least): name, party size, persons in and status only."""
+    """At most 10 parties of the activity whose name contains `q`: name, party size, persons in
+    and status only. Fewer than 3 characters is 422 `search_too_short` (`details.min_length`)."""
     device = request.auth
     ratelimit.limit(request, "checkin-search", key=str(device.pk))
     _check_activity(device, query.activity)
