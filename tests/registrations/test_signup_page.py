@@ -207,6 +207,19 @@ def test_invalid_input_is_explained_and_changes_nothing(
     assert Registration.objects.count() == 0
 
 
+@pytest.mark.engine_dependent
+@pytest.mark.parametrize("field", ["contact_name", "email", "phone", "invitation_code"])
+def test_a_nul_character_in_the_form_is_refused_at_its_field(client, make_activity, field):
+    """Django's CharField refuses NUL (PostgreSQL would, with a 500); so does every field here."""
+    reunion = make_activity(audience=Activity.Audience.INVITATION)
+
+    response = client.post(signup_url(reunion), valid_data(**{field: "Anna\x00"}))
+
+    assert response.status_code == 200
+    assert "Null-tekens zijn niet toegestaan." in response.context["signup_form"].errors[field]
+    assert Registration.objects.count() == 0
+
+
 def test_unknown_invitation_code_is_shown_at_the_field(client, make_activity):
     reunion = make_activity(audience=Activity.Audience.INVITATION)
     Invitation.objects.create(activity=reunion, name="Piet", email="piet@example.org")

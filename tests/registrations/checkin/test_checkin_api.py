@@ -296,6 +296,24 @@ def test_offline_scan_times_are_kept_in_utc_whatever_the_phone_sends(
     assert too_early.status_code == 422
 
 
+def test_manifest_since_with_an_offset_out_of_range_is_a_422(client, auth, open_activity):
+    """A 500 on PostgreSQL before, which refuses offsets beyond ±15:59; now like `scanned_at`:
+    any offset PostgreSQL cannot take is refused, any other is converted to UTC."""
+    url = f"{API}/checkin/manifest"
+
+    out_of_range = client.get(
+        url, {"activity": open_activity.pk, "since": "0001-01-01T00:00:00+20:54"}, **auth
+    )
+    far_offset = client.get(
+        url, {"activity": open_activity.pk, "since": "2026-01-01T00:00:00-20:54"}, **auth
+    )
+
+    assert out_of_range.status_code == 422
+    assert out_of_range.json()["details"][0]["loc"] == ["query", "since"]
+    assert far_offset.status_code == 200, far_offset.content
+    assert far_offset.json()["full"] is False
+
+
 def test_search(client, auth, open_activity, make_registration):
     make_registration(activity=open_activity, contact_name="Anna de Vries")
     make_registration(activity=open_activity, contact_name="Bert Jansen")
