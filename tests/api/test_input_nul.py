@@ -316,5 +316,5 @@ def test_an_escaped_backslash_before_u0000_is_no_nul(client, world):
         content_type="application/json",
     )
 
-    assert response.status_code == 201, response.content
+    assert response.status_code == 202, response.content
     assert Registration.objects.get(email="anna@example.org").contact_name == "Anna \\u0000"
