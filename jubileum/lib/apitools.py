@@ -62,7 +62,9 @@ def nul_paths(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[st
             yield from nul_paths(item, (*path, index))
 
 
-def nul_errors(request: HttpRequest, path_params: dict[str, Any], body_name: str | None) -> list:
+def _nul_errors(
+    request: HttpRequest, path_params: dict[str, Any], body_name: str | None
+) -> list[dict[str, Any]]:
     """A pydantic-style error for each input that holds a NUL character, as ninja locates them:
     `["query", name]`, `["path", name]`, `["body", <parameter>, field, ...]`.
 
@@ -130,7 +132,7 @@ def _refuse_bad_input(run: Callable[..., HttpResponseBase]) -> Callable[..., Htt
             }
             for name in sorted(set(request.GET) - allowed)
         ]
-        errors += nul_errors(request, kwargs, body_name)
+        errors += _nul_errors(request, kwargs, body_name)
         if errors:
             return operation.api.on_exception(request, ValidationError(errors))
         return run(request, **kwargs)
