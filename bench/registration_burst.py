@@ -124,7 +124,8 @@ def report(
     print(f"sign-up throughput / bare endpoint throughput: {signups.throughput / yardstick:.2f}")
     confirmed = by_status.get("confirmed", (0, 0))[1]
     waitlisted_parties, waitlisted = by_status.get("waitlisted", (0, 0))
-    answered = Counter(body.get("status") or body.get("code") for body in signups.bodies)
+    # Every sign-up taken answers alike (the outcome goes by e-mail): the error codes, or taken.
+    answered = Counter(body.get("code", "taken") for body in signups.bodies)
     lines = [
         f"persons confirmed: {confirmed} of {args.capacity} places",
         f"waitlisted: {waitlisted_parties} parties, {waitlisted} persons",

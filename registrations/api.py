@@ -138,21 +138,10 @@ class PartySizeIn(StrictIn):
 
 
 class SignUpOut(Schema):
-    id: int
     activity_id: int
-    status: RegistrationStatus
-    party_size: int
-    created: bool = Field(
-        description="False when this e-mail address was already signed up for the activity: "
-        "that registration is meant, and its e-mail has been sent again."
-    )
-    manage_token: str | None = Field(
-        description="Key to GET/PATCH/DELETE /registrations/{manage_token}. Only in the answer "
-        "that created the registration; a repeated sign-up finds it in the e-mail instead, so "
-        "knowing someone's address is not enough to change their registration."
-    )
-    hold_expires_at: dt.datetime | None = Field(
-        description="Until when a payment hold or a waitlist offer keeps its places."
+    message: str = Field(
+        description="What happens next, in the request's language: the outcome and the "
+        "personal link come by e-mail."
     )
 
 
@@ -247,7 +236,7 @@ TOKEN = Path(..., description=TOKEN_DESCRIPTION)
 
 @router.post(
     "/activities/{id}/registrations",
-    response={201: SignUpOut, 200: SignUpOut, **ERRORS},
+    response={202: SignUpOut, **ERRORS},
     url_name="activity_registrations",
     tags=["registrations"],
     summary="Sign up for an activity",
@@ -258,11 +247,13 @@ def sign_up(
 ) -> Status:
     """Sign a party up for a published activity of a public programme.
 
-    201 with status `confirmed`, `pending_payment` (a paid activity: the places are held while
-    the person pays), `waitlisted` (full) or `pending_approval` (a members-only or invitation-only
-    activity the person is not on the roster or invited for). The same e-mail address signing up
-    again answers 200 with the existing registration (without its manage token; its answers stay
-    as they were) and e-mails it again.
+    202 when the sign-up is taken: the outcome (confirmed; held for payment on a paid activity;
+    waitlisted when full; waiting for an organiser's approval on a members-only or
+    invitation-only activity the person is not on the roster or invited for) and the personal
+    link, the manage token for GET/PATCH/DELETE /registrations/{token}, go to the e-mail
+    address. The answer is the same when that address had signed up for the activity already:
+    nothing changes then, and the address is sent its link again (at most once an hour). So
+    the answer never tells whether someone is signed up, whoever knows their address.
 
     `answers` answers the activity's `questions` (see GET /activities/{id}); they are stored with
     the registration and read back with GET /registrations/{token}. A missing required answer,
@@ -270,27 +261,18 @@ def sign_up(
     `invalid_answer`, with `details.question` naming the question.
 
     409 `registration_closed` or `activity_full`, 422 `party_too_large`, `unknown_invitation`,
-    `invalid_answer` or `validation_error` change nothing. 429 `throttled` (with Retry-After):
-    too many sign-ups from this address (form and API together).
+    `invitation_used`, `invalid_answer` or `validation_error` change nothing, whether or not the
+    address was signed up. 429 `throttled` (with Retry-After): too many sign-ups from this
+    address (form and API together).
     """
     ratelimit.limit(request, "signup")
     activity = get_object_or_404(Activity.objects.listed(), pk=id)
-    result = services.register(
+    services.register(
         activity.pk,
         payload.to_sign_up(request.LANGUAGE_CODE),
         answers=payload.answers_by_question(),
     )
-    registration = result.registration
-    body = {
-        "id": registration.pk,
-        "activity_id": registration.activity_id,
-        "status": registration.status,
-        "party_size": registration.party_size,
-        "created": result.created,
-        "manage_token": registration.manage_token if result.created else None,
-        "hold_expires_at": _local(registration.hold_expires_at),
-    }
-    return Status(201 if result.created else 200, body)
+    return Status(202, {"activity_id": activity.pk, "message": str(services.SIGNED_UP_MESSAGE)})
 
 
 @router.get(

@@ -292,6 +292,14 @@ def organiser_message(message: Message, registration: Registration) -> TicketMes
     return _registration_mail("message", registration, extra={"message": message})
 
 
+def already_signed_up(registration: Registration) -> TicketMessage:
+    """Someone signed up again with this address: nothing changed, here is the personal link.
+
+    The sign-up's answer says no more than for a new one, so this e-mail is how the owner of the
+    address (and only they) learns that the registration exists."""
+    return _registration_mail("already_signed_up", registration)
+
+
 def reminder(registration: Registration) -> TicketMessage:
     """Tomorrow: when and where, and the QR ticket again."""
     return _registration_mail("reminder", registration, ticket=True)
@@ -333,6 +341,7 @@ REGISTRATION_MAILS: dict[MailKind, Callable[[Registration], TicketMessage]] = {
     MailKind.CANCELLED: cancelled,
     MailKind.DECLINED: declined,
     MailKind.REMINDER: reminder,
+    MailKind.ALREADY_SIGNED_UP: already_signed_up,
 }
 
 # The e-mails about money going back (see `registrations.payments.services`).
@@ -352,6 +361,7 @@ _REPORTS: dict[MailKind, tuple[str, ...]] = {
     MailKind.CANCELLED: (Status.CANCELLED,),
     MailKind.DECLINED: (Status.CANCELLED,),
     MailKind.REMINDER: (Status.CONFIRMED,),
+    MailKind.ALREADY_SIGNED_UP: Registration.ACTIVE_STATUSES,
     # Money going back is news whatever became of the registration.
     MailKind.REFUNDED: tuple(Status),
     MailKind.LATE_PAYMENT_REFUNDED: (Status.EXPIRED, Status.PENDING_PAYMENT, Status.CANCELLED),
@@ -379,10 +389,13 @@ def state_key(registration: Registration, kind: str) -> str:
 
     `updated_at` moves with every change that saves the registration, so a change of party
     size (and back again) is news; activity and party size make the key readable in the admin.
-    A reminder is about the activity's date, whatever changed since.
+    A reminder is about the activity's date, whatever changed since; an "already signed up" is
+    about the repeated sign-up that claimed it (`Registration.claim_repeat_mail`).
     """
     if kind == MailKind.REMINDER:
         return f"a{registration.activity_id}/{registration.activity.starts_at.isoformat()}"
+    if kind == MailKind.ALREADY_SIGNED_UP and registration.repeat_mailed_at is not None:
+        return f"a{registration.activity_id}/repeat/{registration.repeat_mailed_at.isoformat()}"
     return (
         f"a{registration.activity_id}/p{registration.party_size}/"
         f"{registration.updated_at.isoformat()}"

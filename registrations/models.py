@@ -55,6 +55,10 @@ class RegistrationQuerySet(models.QuerySet):
         return self.lapsed(now).update(status=Registration.Status.EXPIRED, updated_at=now)
 
 
+# A repeated sign-up mails the owner of the address at most this often (Registration).
+REPEAT_MAIL_INTERVAL = dt.timedelta(hours=1)
+
+
 class Registration(models.Model):
     class Status(models.TextChoices):
         PENDING_APPROVAL = "pending_approval", _("Wacht op goedkeuring")
@@ -149,6 +153,12 @@ class Registration(models.Model):
         verbose_name=_("uitnodiging"),
     )
     reminder_sent_at = models.DateTimeField(_("herinnering verstuurd op"), null=True, blank=True)
+    # When a sign-up with this address, for this activity, last mailed its owner the link
+    # (`claim_repeat_mail`). Set by an UPDATE: it moves no `updated_at`, which keys the state
+    # the other e-mails report, and writes no history.
+    repeat_mailed_at = models.DateTimeField(
+        _("opnieuw aangemeld, gemaild op"), null=True, blank=True, editable=False
+    )
     anonymised_at = models.DateTimeField(_("geanonimiseerd op"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -174,6 +184,22 @@ class Registration(models.Model):
     def _move_to(self, status: str) -> None:
         _check_transition(type(self), self.TRANSITIONS, self.status, status)
         self.status = status
+
+    def claim_repeat_mail(self, now: dt.datetime) -> bool:
+        """Whether a repeated sign-up with this address may mail the owner their link now: at
+        most once per REPEAT_MAIL_INTERVAL, however many sign-ups and from wherever, so that
+        an address someone else types cannot be flooded. Records the time when it may.
+
+        One conditional UPDATE: of two sign-ups at once, the second waits for the first's row
+        lock, finds the time just set, and mails nobody.
+        """
+        due = models.Q(repeat_mailed_at__isnull=True) | models.Q(
+            repeat_mailed_at__lte=now - REPEAT_MAIL_INTERVAL
+        )
+        claimed = Registration.objects.filter(due, pk=self.pk).update(repeat_mailed_at=now)
+        if claimed:
+            self.repeat_mailed_at = now
+        return bool(claimed)
 
     def await_approval(self) -> list[str]:
         """A new party an organiser has to let in (services.approve or decline)."""
@@ -312,6 +338,7 @@ class MailKind(models.TextChoices):
     REFUNDED = "refunded", _("Terugbetaald")
     LATE_PAYMENT_REFUNDED = "late_payment_refunded", _("Te laat betaald, terugbetaald")
     INVITATION = "invitation", _("Uitnodiging")
+    ALREADY_SIGNED_UP = "already_signed_up", _("Was al aangemeld")
 
 
 class SentMail(models.Model):

@@ -27,7 +27,14 @@ from registrations.capacity import (
 )
 from registrations.errors import InvalidState, RegistrationError
 from registrations.locking import lock_activity, lock_registration
-from registrations.models import Answer, Invitation, Payment, Registration, RosterEntry
+from registrations.models import (
+    Answer,
+    Invitation,
+    MailKind,
+    Payment,
+    Registration,
+    RosterEntry,
+)
 from registrations.notify import mail_kind, send_after_commit
 from registrations.payments import services as payments
 
@@ -91,6 +98,13 @@ class InvalidAnswer(RegistrationError):
     message = _("Een antwoord op de vragen klopt niet.")
 
 
+# What a sign-up that went through is told, on the page and in the API alike, whatever its
+# outcome and whether or not the address was signed up already: the e-mail says the rest.
+SIGNED_UP_MESSAGE = _(
+    "Kijk in je e-mail. We sturen je een bericht over je aanmelding, met je persoonlijke link "
+    "om die te bekijken, te wijzigen of te annuleren."
+)
+
 # Longest answer to a text question (the Answer column holds as much).
 MAX_ANSWER_LENGTH = 1000
 
@@ -120,7 +134,9 @@ class SignUp:
 @dataclass(frozen=True)
 class SignUpResult:
     registration: Registration
-    created: bool  # False: this e-mail address was already registered; that one is returned
+    # False: this e-mail address was already signed up; that registration, unchanged. Only for
+    # the caller's own bookkeeping: what a person is shown may not depend on it.
+    created: bool
 
 
 def _needs_approval(activity: Activity, email: str, invitation: Invitation | None) -> bool:
@@ -190,8 +206,10 @@ def register(
     or the sign-up fails with `InvalidAnswer` and nothing is saved.
 
     The same e-mail address signing up again for the same activity (a double click, a second
-    try) gets its existing registration back and the e-mail again, never a second one; its
-    answers stay as they were.
+    try, or someone who knows the address) never makes a second registration and changes
+    nothing. It goes through every check a new sign-up would, in the same order, so that it
+    fails or succeeds exactly as a new one: nothing a stranger sends tells whether an address
+    is signed up. Its owner is mailed the personal link instead (at most once an hour).
     """
     now = now or timezone.now()
     email = sign_up.email.strip()
@@ -199,18 +217,6 @@ def register(
         activity = lock_activity(activity_id)
         # A lapsed offer or hold is no registration to hand back: its owner starts afresh.
         activity.registrations.expire_lapsed(now)
-        existing = (
-            activity.registrations.filter(
-                email__iexact=email, status__in=Registration.ACTIVE_STATUSES
-            )
-            .order_by("created_at")
-            .first()
-        )
-        if existing is not None:
-            # The issue promises the e-mail again; the form's per-IP limit keeps this from
-            # becoming a way to flood someone's inbox.
-            send_after_commit(existing, mail_kind(existing), force=True)
-            return SignUpResult(existing, created=False)
         if not activity.registration_is_open(now):
             raise RegistrationClosed(details={"activity_id": activity.pk})
         if not 1 <= sign_up.party_size <= activity.max_party_size:
@@ -227,6 +233,22 @@ def register(
                 raise InvitationUsed()
         # Checked under the activity's lock: an organiser changing a question takes it too.
         checked_answers = _checked_answers(activity, answers or {})
+        needs_approval = _needs_approval(activity, email, invitation)
+        fits_now = not needs_approval and fits_after_waitlist(activity, sign_up.party_size, now)
+        if not (needs_approval or fits_now or activity.waitlist_enabled):
+            raise ActivityFull(details={"places_left": places_free(activity, now)})
+
+        existing = (
+            activity.registrations.filter(
+                email__iexact=email, status__in=Registration.ACTIVE_STATUSES
+            )
+            .order_by("created_at")
+            .first()
+        )
+        if existing is not None:
+            if existing.claim_repeat_mail(now):
+                send_after_commit(existing, MailKind.ALREADY_SIGNED_UP)
+            return SignUpResult(existing, created=False)
 
         registration = Registration(
             activity=activity,
@@ -241,14 +263,12 @@ def register(
             consent_at=now,
             invitation=invitation,
         )
-        if _needs_approval(activity, email, invitation):
+        if needs_approval:
             registration.await_approval()
-        elif fits_after_waitlist(activity, sign_up.party_size, now):
+        elif fits_now:
             _admit(registration, activity, now)
-        elif activity.waitlist_enabled:
-            registration.waitlist(now)
         else:
-            raise ActivityFull(details={"places_left": places_free(activity, now)})
+            registration.waitlist(now)
         registration.save()
         Answer.objects.bulk_create(
             Answer(registration=registration, question=question, value=value)

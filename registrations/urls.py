@@ -10,6 +10,11 @@ urlpatterns = [
         views.signup,
         name="signup",
     ),
+    path(
+        "programma/<slug:programme_slug>/activiteit/<slug:slug>/aangemeld/",
+        views.signed_up,
+        name="signed_up",
+    ),
     path("aanmelding/<str:token>/", views.manage, name="manage"),
     path("aanmelding/<str:token>/plaats-claimen/", views.claim, name="claim"),
     path("aanmelding/<str:token>/aantal-personen/", views.change_party_size, name="change_size"),

@@ -23,7 +23,12 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from events.calendar import build_calendar
 from events.models import Activity
@@ -53,27 +58,9 @@ def _get_activity_for_signup(programme_slug: str, slug: str) -> Activity:
     return get_object_or_404(activities, programme__slug=programme_slug, slug=slug)
 
 
-# The registrations this browser made (their ids, in the session): a double click or a second
-# try from the same browser goes back to its own personal page.
-SIGNED_UP_HERE = "signed_up_here"
 # The registrations whose payment this browser started (their ids, in the session): coming
 # back from Stripe, only this browser is sent on to the personal page (`payment_return`).
 PAYING_HERE = "paying_here"
-
-
-def _signed_up_message(result: services.SignUpResult) -> str:
-    registration = result.registration
-    if not result.created:
-        return _("Je was al aangemeld; we hebben de e-mail opnieuw gestuurd.")
-    if registration.status == Status.WAITLISTED:
-        return _("Je staat op de wachtlijst. Komt er een plaats vrij, dan mailen we je.")
-    if registration.status == Status.PENDING_APPROVAL:
-        return _("We hebben je aanmelding ontvangen; een organisator beslist.")
-    if registration.status == Status.PENDING_PAYMENT:
-        return _("Je plaatsen worden vastgehouden tot %(moment)s. Betaal vóór die tijd.") % {
-            "moment": moment(registration.hold_expires_at)
-        }
-    return _("Je bent aangemeld. We hebben je een e-mail gestuurd met je toegangsbewijs.")
 
 
 def _activity_page(
@@ -98,22 +85,31 @@ def _activity_page(
     )
 
 
+def _signed_up(activity: Activity) -> HttpResponse:
+    return see_other(
+        reverse(
+            "registrations:signed_up",
+            kwargs={"programme_slug": activity.programme.slug, "slug": activity.slug},
+        )
+    )
+
+
 @require_POST
 def signup(request: HttpRequest, programme_slug: str, slug: str) -> HttpResponse:
+    """Sign up from the activity page. Whatever went through leads to the same page ("look in
+    your e-mail"): a new registration, an address signed up already (its owner is mailed the
+    link), a bot caught by the honeypot. The personal link goes only to the address, so
+    nothing on the page tells a stranger whether someone is signed up."""
     ratelimit.limit(request, "signup")  # one count with the API's sign-ups
     activity = _get_activity_for_signup(programme_slug, slug)
     form = SignUpForm(request.POST, activity=activity)
     if form.is_bot:
-        # Never tell a bot it was caught: the same neutral page whatever it sent.
-        return render(
-            request,
-            "registrations/received.html",
-            {"programme": activity.programme, "activity": activity},
-        )
+        # Never tell a bot it was caught: the same page whatever it sent.
+        return _signed_up(activity)
     if not form.is_valid():
         return _activity_page(request, activity, form)
     try:
-        result = services.register(
+        services.register(
             activity.pk, form.sign_up(translation.get_language()), answers=form.answers()
         )
     except services.InvalidAnswer as error:
@@ -127,20 +123,21 @@ def signup(request: HttpRequest, programme_slug: str, slug: str) -> HttpResponse
         return _activity_page(request, activity, form)
     except services.RegistrationError as error:
         return _activity_page(request, activity, form, str(error))
-    registration = result.registration
-    made_here = request.session.get(SIGNED_UP_HERE, [])
-    if result.created:
-        request.session[SIGNED_UP_HERE] = [*made_here, registration.pk][-20:]
-    elif registration.pk not in made_here:
-        # Someone typed an address that is already signed up. Only its owner may see the
-        # registration: the link went to that address again, this browser gets no link.
-        return render(
-            request,
-            "registrations/received.html",
-            {"programme": activity.programme, "activity": activity, "repeat": True},
-        )
-    messages.success(request, _signed_up_message(result))
-    return see_other(_manage_url(registration))
+    return _signed_up(activity)
+
+
+@require_safe
+def signed_up(request: HttpRequest, programme_slug: str, slug: str) -> HttpResponse:
+    activity = _get_activity_for_signup(programme_slug, slug)
+    return render(
+        request,
+        "registrations/received.html",
+        {
+            "programme": activity.programme,
+            "activity": activity,
+            "message": services.SIGNED_UP_MESSAGE,
+        },
+    )
 
 
 # --- The personal page -----------------------------------------------------------------------

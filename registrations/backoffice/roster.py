@@ -164,6 +164,21 @@ def _parse_row(line: int, cells: dict[str, str], errors: list[str]) -> _Row | No
 def parse_roster(data: bytes) -> tuple[list[_Row], set[str]]:
     """The rows of the file and which optional columns it has; RosterError when any is wrong."""
     text = _decode(data)
+    if "\x00" in text:
+        # No text column takes NUL (PostgreSQL refuses it); a file with one is seldom a CSV
+        # file at all (a spreadsheet saved in its own format, say).
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise RosterError(
+            [
+                _("Regel %(line)s: %(problem)s")
+                % {
+                    "line": line,
+                    "problem": _(
+                        "bevat een NUL-teken, dat niet in tekst hoort; is dit wel een CSV-bestand?"
+                    ),
+                }
+            ]
+        )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     header = next(reader, None)
     if header is None:

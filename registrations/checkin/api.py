@@ -112,9 +112,24 @@ class CheckinManifestOut(Schema):
     full: bool = Field(description="False: only tickets changed since `since`.")
 
 
+def _in_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A time from the phone, kept in UTC: PostgreSQL refuses offsets beyond ±15:59, and a
+    time without an offset is read as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range") from None
+
+
 class ManifestQuery(Schema):
     activity: int = Field(ge=1, le=MAX_ID)
     since: dt.datetime | None = None
+
+    _since_in_utc = field_validator("since")(_in_utc)
 
 
 class ActivityQuery(Schema):
@@ -135,19 +150,7 @@ class CheckinRedeemIn(StrictIn):
     scanned_at: dt.datetime | None = None
     offline: bool = False
 
-    @field_validator("scanned_at")
-    @classmethod
-    def _in_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
-        """The phone's clock, kept in UTC: PostgreSQL refuses offsets beyond ±15:59, and a
-        time without an offset is read as UTC."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        try:
-            return value.astimezone(dt.UTC)
-        except OverflowError:
-            raise ValueError("scanned_at is out of range") from None
+    _scanned_at_in_utc = field_validator("scanned_at")(_in_utc)
 
     def to_scan(self) -> checkin.Scan:
         return checkin.Scan(
@@ -297,12 +300,12 @@ def sync(request: HttpRequest, payload: CheckinSyncIn) -> dict[str, Any]:
     response={200: CheckinSearchOut, **ERRORS},
     auth=device_auth,
     url_name="checkin_search",
-    summary="Find a party by name or e-mail",
+    summary="Find a party by name",
 )
 @strict_query
 def search(request: HttpRequest, query: Query[SearchQuery]) -> dict[str, Any]:
-    """At most 10 parties of the activity whose name or e-mail contains `q` (2 characters at
-    least): name, party size, persons in and status only."""
+    """At most 10 parties of the activity whose name contains `q`: name, party size, persons in
+    and status only. Fewer than 3 characters is 422 `search_too_short` (`details.min_length`)."""
     device = request.auth
     ratelimit.limit(request, "checkin-search", key=str(device.pk))
     _check_activity(device, query.activity)

@@ -44,7 +44,8 @@ Result = ScanLog.Result
 CHECKIN_OPENS_BEFORE = dt.timedelta(hours=2)
 # An offline scan's clock may not lie about the future beyond this.
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
-SEARCH_MIN_LENGTH = 2
+# A name search needs this many characters: fewer would list a door's worth of names.
+SEARCH_MIN_LENGTH = 3
 SEARCH_LIMIT = 10
 MAX_SYNC_SCANS = 500
 
@@ -56,7 +57,7 @@ class CheckinError(services.RegistrationError):
 class SearchTooShort(CheckinError):
     code = "search_too_short"
     status = 422
-    message = _("Typ minstens twee tekens om te zoeken.")
+    message = _("Typ minstens drie letters van de naam om te zoeken.")
 
 
 class NothingToRedeem(CheckinError):
@@ -302,7 +303,9 @@ def _redeem_locked(device: ScannerDevice, scan: Scan, code: str, now: dt.datetim
     if registration is None:
         return finish(_answer(Result.UNKNOWN, None))
     if registration.activity_id != scan.activity_id:
-        return finish(_answer(Result.WRONG_ACTIVITY, registration))
+        # Another activity's ticket, maybe another programme's: this device learns that much
+        # and no more (no name, party or id). The log row keeps the registration for organisers.
+        return finish(_answer(Result.WRONG_ACTIVITY, None))
     # Read after the lock was granted, in a query of its own, so that every check-in committed
     # before then is there: a subquery or join in the locking query would read the snapshot
     # taken before it waited for the lock, and miss the check-in of the scan it waited for.
@@ -418,14 +421,17 @@ def _refuse_activity(device: ScannerDevice, scan: Scan, now: dt.datetime) -> dic
 
 
 def search(activity_id: int, query: str) -> list[dict[str, Any]]:
-    """At most SEARCH_LIMIT parties of this activity whose name or e-mail contains the query."""
+    """At most SEARCH_LIMIT parties of this activity whose name contains the query.
+
+    Names only: a door volunteer asks for a name, and matching parts of e-mail addresses
+    would let a device list the parties of a mail domain."""
     query = query.strip()
     if len(query) < SEARCH_MIN_LENGTH:
-        raise SearchTooShort()
+        raise SearchTooShort(details={"min_length": SEARCH_MIN_LENGTH})
     now = timezone.now()
     rows = (
         Registration.objects.filter(activity_id=activity_id)
-        .filter(Q(contact_name__icontains=query) | Q(email__icontains=query))
+        .filter(contact_name__icontains=query)
         .annotate(checked_in=_checked_in_subquery())
         .order_by("contact_name", "pk")[:SEARCH_LIMIT]
     )

@@ -654,7 +654,7 @@
       const q = $("search-q").value.trim();
       const list = $("search-results");
       list.replaceChildren();
-      if (q.length < 2 || !state.activity) return;
+      if (q.length < 3 || !state.activity) return;
       let data;
       try {
         data = await api("GET", `checkin/search?activity=${encodeURIComponent(state.activity.id)}&q=${encodeURIComponent(q)}`);

@@ -207,6 +207,10 @@ def test_sign_up_and_personal_pages(auditor: Auditor, site: Site):
     assert page.locator("main a[href]").count() > 0
     auditor.check("429 after too many sign-ups")
 
+    # What every sign-up that went through leads to: "look in your e-mail".
+    kwargs = {"programme_slug": activity.programme.slug, "slug": activity.slug}
+    auditor.visit(url(lang, "registrations:signed_up", **kwargs), "signed up")
+
     for state in ("confirmed", "waitlisted", "pending_payment", "offered", "cancelled"):
         token = site.registrations[state].manage_token
         auditor.visit(url(lang, "registrations:manage", token=token), state)

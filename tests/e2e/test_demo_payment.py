@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from events.models import Activity
 from registrations.models import Payment, Registration
+from tests.e2e.journey import open_the_link_from_the_email
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +45,8 @@ def test_resident_pays_in_demo_mode_and_gets_the_ticket(
     form.get_by_label(re.compile("Ik geef toestemming")).check()
     form.get_by_role("button", name="Aanmelden").click()
 
-    # The personal page: held for payment, the total, and the button to pay.
+    # The personal page, by the link in the e-mail: held for payment, the total, the button.
+    open_the_link_from_the_email(page, "degroot@example.org")
     expect(page.get_by_role("heading", level=1)).to_have_text("Je aanmelding")
     main = page.get_by_role("main")
     expect(main).to_contain_text("Wacht op betaling")
@@ -90,6 +92,7 @@ def test_giving_up_in_demo_mode_keeps_the_places_and_allows_another_try(new_page
     form.get_by_label(re.compile("Ik geef toestemming")).check()
     form.get_by_role("button", name="Aanmelden").click()
 
+    open_the_link_from_the_email(page, "piet@example.org")
     page.get_by_role("button", name="Betalen (€ 27,50)").click()
     page.get_by_role("button", name="Afbreken, niet betalen (demo)").click()
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from events.models import Activity, Programme
 from registrations.models import Registration
-from tests.e2e.journey import screenshot, tab_to
+from tests.e2e.journey import open_the_link_from_the_email, screenshot, tab_to
 
 pytestmark = pytest.mark.browser
 
@@ -78,7 +78,8 @@ def test_resident_signs_up_sees_the_ticket_and_cancels(
     tab_to(page, form.get_by_role("button", name="Aanmelden"))
     page.keyboard.press("Enter")
 
-    # The personal page, with the ticket.
+    # The personal page, by the link in the e-mail, with the ticket.
+    open_the_link_from_the_email(page, "smit@example.org")
     expect(page).to_have_url(re.compile(r"/aanmelding/[A-Za-z0-9_-]{20}/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Je aanmelding")
     main = page.get_by_role("main")
@@ -125,6 +126,7 @@ def test_sign_up_works_without_javascript(new_page, activity: Activity, foreign_
     form.get_by_label(re.compile("Ik geef toestemming")).check()
     form.get_by_role("button", name="Aanmelden").click()
 
+    open_the_link_from_the_email(page, "jan@example.org")
     expect(page.get_by_role("img", name=QR_NAME)).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the personal page is {width}px wide on a 390px screen"

@@ -118,7 +118,7 @@ def test_scan_green_then_orange_then_offline_and_sync(
         assert activity.registrations.count() == 3
 
         # Name search shows the match only, with its party size.
-        page.get_by_label("Naam of e-mailadres (minstens 2 tekens)").fill("Bakker")
+        page.get_by_label("Naam (minstens 3 letters)").fill("Bakker")
         page.get_by_role("button", name="Zoeken", exact=True).click()
         hits = page.locator("#search-results li")
         expect(hits).to_have_count(1)

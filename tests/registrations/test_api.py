@@ -6,9 +6,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
-from events.models import Activity
+from events.models import Activity, Question
 from registrations.models import Invitation, Registration
 from registrations.tokens import new_manage_token
 
@@ -46,6 +47,19 @@ def post(client, url: str, body: dict | None = None, **headers):
     return client.post(url, body or {}, content_type="application/json", headers=headers)
 
 
+@pytest.fixture
+def mailing(settings, django_capture_on_commit_callbacks):
+    """`post`, with the e-mails the request enqueues sent at once when it commits (read them
+    in `mailoutbox`)."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+    def post_mailing(client, url: str, body: dict):
+        with django_capture_on_commit_callbacks(execute=True):
+            return post(client, url, body)
+
+    return post_mailing
+
+
 def patch(client, url: str, body: dict):
     return client.patch(url, body, content_type="application/json")
 
@@ -62,62 +76,62 @@ def assert_error(response, status: int, code: str) -> dict:
 # --- POST /activities/{id}/registrations -------------------------------------------------
 
 
-def test_sign_up_answers_201_with_status_and_manage_token(client, activity):
-    response = post(client, signup_url(activity), payload(phone="06 12345678"))
+SIGNED_UP = {
+    "message": "Kijk in je e-mail. We sturen je een bericht over je aanmelding, met je "
+    "persoonlijke link om die te bekijken, te wijzigen of te annuleren.",
+}
 
-    assert response.status_code == 201
-    body = response.json()
+
+def test_sign_up_answers_202_and_the_rest_goes_by_email(client, activity, mailing, mailoutbox):
+    response = mailing(client, signup_url(activity), payload(phone="06 12345678"))
+
+    assert response.status_code == 202
+    assert response.json() == {"activity_id": activity.pk, **SIGNED_UP}
     registration = Registration.objects.get()
-    assert body == {
-        "id": registration.pk,
-        "activity_id": activity.pk,
-        "status": "confirmed",
-        "party_size": 2,
-        "created": True,
-        "manage_token": registration.manage_token,
-        "hold_expires_at": None,
-    }
+    assert registration.status == Status.CONFIRMED
     assert registration.phone == "06 12345678"
-    assert registration.language == "nl"
     assert registration.consent_at is not None
+    # The personal link is in the e-mail, not in the answer.
+    assert registration.manage_token not in response.content.decode()
+    [mail] = mailoutbox
+    assert mail.to == ["anna@example.org"]
+    assert f"/aanmelding/{registration.manage_token}/" in mail.body
 
 
-def test_sign_up_for_paid_activity_answers_pending_payment_with_hold(
-    client, make_activity, time_machine
-):
+def test_sign_up_for_paid_activity_holds_the_places(client, make_activity, time_machine):
     time_machine.move_to(timezone.now().replace(microsecond=0), tick=False)
     paid = make_activity(price=Decimal("12.50"))
 
-    body = post(client, signup_url(paid), payload()).json()
+    response = post(client, signup_url(paid), payload())
 
-    assert body["status"] == "pending_payment"
-    held_until = dt.datetime.fromisoformat(body["hold_expires_at"])
-    assert held_until == timezone.now() + dt.timedelta(minutes=30)
+    assert response.status_code == 202
+    registration = Registration.objects.get()
+    assert registration.status == Status.PENDING_PAYMENT
+    assert registration.hold_expires_at == timezone.now() + dt.timedelta(minutes=30)
 
 
-def test_sign_up_for_full_activity_answers_waitlisted(client, make_activity, make_registration):
+def test_sign_up_for_full_activity_waitlists(client, make_activity, make_registration):
     full = make_activity(capacity=2, max_party_size=2)
     make_registration(activity=full, party_size=2)
 
     response = post(client, signup_url(full), payload())
 
-    assert response.status_code == 201
-    assert response.json()["status"] == "waitlisted"
+    assert response.status_code == 202
+    assert Registration.objects.get(email="anna@example.org").status == Status.WAITLISTED
 
 
-def test_sign_up_for_members_activity_off_the_roster_answers_pending_approval(
-    client, make_activity
-):
+def test_sign_up_for_members_activity_off_the_roster_awaits_approval(client, make_activity):
     members = make_activity(audience=Activity.Audience.MEMBERS)
 
-    body = post(
+    response = post(
         client,
         signup_url(members),
         payload(kind="former_member", brigade="soesterberg", years_of_service=25),
-    ).json()
+    )
 
-    assert body["status"] == "pending_approval"
+    assert response.status_code == 202
     registration = Registration.objects.get()
+    assert registration.status == Status.PENDING_APPROVAL
     assert (registration.kind, registration.brigade, registration.years_of_service) == (
         "former_member",
         "soesterberg",
@@ -129,23 +143,96 @@ def test_sign_up_with_invitation_code_confirms(client, make_activity):
     invited = make_activity(audience=Activity.Audience.INVITATION)
     invitation = Invitation.objects.create(activity=invited, name="Anna", email="anna@example.org")
 
-    body = post(client, signup_url(invited), payload(invitation_code=invitation.code)).json()
+    response = post(client, signup_url(invited), payload(invitation_code=invitation.code))
 
-    assert body["status"] == "confirmed"
+    assert response.status_code == 202
+    assert Registration.objects.get().status == Status.CONFIRMED
 
 
-def test_repeated_sign_up_answers_200_with_the_same_registration_but_no_token(client, activity):
-    first = post(client, signup_url(activity), payload()).json()
+# --- Knowing an address reveals nothing ------------------------------------------------------
 
-    response = post(client, signup_url(activity), payload(email="ANNA@example.org"))
 
-    assert response.status_code == 200
-    body = response.json()
-    assert body["id"] == first["id"]
-    assert body["created"] is False
-    # Knowing someone's address must not hand out the key to their registration.
-    assert body["manage_token"] is None
+def test_a_repeated_sign_up_answers_exactly_like_a_new_one(client, activity, mailing, mailoutbox):
+    """Issue 16: the answer to a repeat was 200 with the registration's id, status and
+    `created: false`, telling anyone who knew an address that it was signed up."""
+    new = mailing(client, signup_url(activity), payload())
+    registration = Registration.objects.get()
+
+    repeat = mailing(client, signup_url(activity), payload(email="ANNA@example.org", party_size=5))
+    other_new = mailing(client, signup_url(activity), payload(email="bert@example.org"))
+
+    assert new.status_code == repeat.status_code == other_new.status_code == 202
+    assert new.json() == repeat.json() == other_new.json()
+    assert Registration.objects.filter(email__iexact="anna@example.org").count() == 1
+    registration.refresh_from_db()
+    assert registration.party_size == 2  # nothing changed
+    # The owner of the address is told, with their link; nobody else learns anything.
+    repeat_mails = [mail for mail in mailoutbox if mail.subject.startswith("Je was al aangemeld")]
+    [mail] = repeat_mails
+    assert mail.to == ["anna@example.org"]
+    assert f"/aanmelding/{registration.manage_token}/" in mail.body
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "code"),
+    [
+        ({}, 422, "invalid_answer"),
+        ({"invitation_code": "NOPE"}, 422, "unknown_invitation"),
+        ({"party_size": 9}, 422, "party_too_large"),
+    ],
+)
+def test_a_repeat_is_checked_like_a_new_sign_up_first(
+    client, make_activity, make_registration, mailing, mailoutbox, fields, status, code
+):
+    """The radicalisation training of the demo: invitation-only, with required questions. Only
+    an address was needed to be told `pending_approval, created: false`."""
+    training = make_activity(audience=Activity.Audience.INVITATION, max_party_size=4)
+    Question.objects.create(
+        activity=training, label="Organisatie", kind=Question.Kind.TEXT, required=True
+    )
+    make_registration(activity=training, email="anna@example.org", status=Status.PENDING_APPROVAL)
+
+    repeat = mailing(client, signup_url(training), payload(**fields))
+    stranger = mailing(client, signup_url(training), payload(email="bert@example.org", **fields))
+
+    assert_error(repeat, status, code)
+    assert repeat.json() == stranger.json()
     assert Registration.objects.count() == 1
+    assert mailoutbox == []
+
+
+def test_a_repeat_on_a_full_activity_without_waitlist_answers_as_a_new_one(
+    client, make_activity, make_registration
+):
+    full = make_activity(capacity=2, waitlist_enabled=False)
+    make_registration(activity=full, email="anna@example.org", party_size=2)
+
+    repeat = post(client, signup_url(full), payload())
+    stranger = post(client, signup_url(full), payload(email="bert@example.org"))
+
+    assert_error(repeat, 409, "activity_full")
+    assert repeat.json() == stranger.json()
+
+
+def test_the_owner_is_mailed_at_most_once_an_hour_however_many_tries(
+    client, activity, make_registration, mailing, mailoutbox, time_machine
+):
+    time_machine.move_to(timezone.now(), tick=False)
+    registration = make_registration(activity=activity, email="anna@example.org")
+    url = signup_url(activity)
+
+    for _ in range(5):
+        assert mailing(client, url, payload()).status_code == 202
+    time_machine.shift(dt.timedelta(minutes=59))
+    # From another IP address, the same: the limit is the registration's.
+    elsewhere = Client(REMOTE_ADDR="10.0.0.2")
+    assert mailing(elsewhere, url, payload(email="Anna@Example.org")).status_code == 202
+    assert len(mailoutbox) == 1
+    time_machine.shift(dt.timedelta(minutes=1))
+    mailing(client, url, payload())
+
+    assert [mail.to for mail in mailoutbox] == [["anna@example.org"]] * 2
+    assert Registration.objects.get() == registration
 
 
 def test_language_of_the_request_is_the_registrations_language(client, activity):
@@ -422,8 +509,7 @@ def test_openapi_document_lists_the_registration_paths(client):
     paths = document["paths"]
     expected = {
         (f"{API}/activities/{{id}}/registrations", "post"): {
-            "200",
-            "201",
+            "202",
             "400",
             "404",
             "409",
@@ -448,7 +534,7 @@ def test_openapi_document_lists_the_registration_paths(client):
         responses = paths[path][method]["responses"]
         # Every operation may also answer 503 `unavailable` (the database gone for a moment).
         assert set(responses) == statuses | {"503"}, (path, method)
-        for status in statuses - {"200", "201"}:
+        for status in statuses - {"200", "202"}:
             error = responses[status]["content"]["application/json"]["schema"]["$ref"]
             assert error == "#/components/schemas/ErrorOut"
     schemas = document["components"]["schemas"]
@@ -456,5 +542,6 @@ def test_openapi_document_lists_the_registration_paths(client):
     assert {"contact_name", "email", "party_size", "consent"} == set(
         schemas["SignUpIn"]["required"]
     )
-    assert {"manage_token", "status", "hold_expires_at"} <= set(schemas["SignUpOut"]["properties"])
+    # The answer to a sign-up tells nothing about the registration: the e-mail does.
+    assert set(schemas["SignUpOut"]["properties"]) == {"activity_id", "message"}
     assert "ticket_code" in schemas["RegistrationOut"]["properties"]

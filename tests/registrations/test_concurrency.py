@@ -146,6 +146,19 @@ def test_double_clicks_at_once_make_one_registration(database, make_activity):
     assert Registration.objects.filter(activity=activity).count() == 1
 
 
+def test_repeats_at_once_claim_one_mail_to_the_owner(database, make_activity, make_registration):
+    """The rule itself, without the activity lock sign-ups take: one conditional UPDATE."""
+    registration = make_registration(activity=make_activity())
+    now = timezone.now()
+
+    def claim() -> bool:
+        return Registration.objects.get(pk=registration.pk).claim_repeat_mail(now)
+
+    results = run_at_once([claim for _ in range(10)])
+
+    assert results.count(True) == 1
+
+
 def test_parties_growing_at_once_never_exceed_capacity(database, make_activity, make_registration):
     activity = make_activity(capacity=THREADS + 10, max_party_size=3)
     parties = [make_registration(activity=activity, party_size=1) for _ in range(THREADS)]

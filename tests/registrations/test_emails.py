@@ -80,6 +80,7 @@ def registration_for(make_registration, activity, kind: str, language: str) -> R
         "pending_payment": Status.PENDING_PAYMENT,
         "cancelled": Status.CANCELLED,
         "declined": Status.CANCELLED,
+        "already_signed_up": Status.WAITLISTED,
     }[kind]
     fields["status"] = status
     if kind == "offer":
@@ -285,6 +286,41 @@ def test_send_delivers_once_for_the_same_state(make_registration, open_day):
     assert len(mail.outbox) == 1
     entry = SentMail.objects.get()
     assert (entry.registration, entry.kind, entry.sent_at) == (registration, "confirmation", NOW)
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_already_signed_up_says_nothing_changed_and_gives_the_link(
+    make_registration, open_day, language
+):
+    registration = registration_for(make_registration, open_day, "already_signed_up", language)
+
+    message = emails.already_signed_up(registration)
+
+    subject, changed = {
+        "nl": ("Je was al aangemeld: Open dag & kazernetour", "er is niets veranderd"),
+        "en": ("You were already signed up: Open dag & kazernetour", "nothing has changed"),
+    }[language]
+    assert message.subject == subject
+    text, html = bodies(message)
+    assert changed in text
+    assert changed in html
+    assert f"/aanmelding/{registration.manage_token}/" in text
+    assert not message.attachments  # no ticket: the personal page has it
+
+
+def test_already_signed_up_goes_once_per_repeat_that_claimed_it(
+    make_registration, open_day, time_machine
+):
+    time_machine.move_to(NOW, tick=False)
+    registration = make_registration(activity=open_day)
+    assert registration.claim_repeat_mail(NOW)
+
+    assert emails.send(registration.pk, "already_signed_up") is True
+    assert emails.send(registration.pk, "already_signed_up") is False  # the task ran twice
+    assert not registration.claim_repeat_mail(NOW + dt.timedelta(minutes=59))
+    assert registration.claim_repeat_mail(NOW + dt.timedelta(hours=1))
+    assert emails.send(registration.pk, "already_signed_up") is True
+    assert len(mail.outbox) == 2
 
 
 def test_forced_resend_sends_again(make_registration, open_day):

@@ -190,22 +190,23 @@ def test_valid_invitation_code_confirms(
     assert registration.invitation == invitation
 
 
-def test_same_email_in_any_case_gets_existing_registration_and_mail_again(
-    activity, tasks, django_capture_on_commit_callbacks
+def test_same_email_in_any_case_changes_nothing_and_mails_the_owner_the_link(
+    activity, tasks, django_capture_on_commit_callbacks, now
 ):
     first = register(activity, django_capture_on_commit_callbacks).registration
 
     again = register(
         activity, django_capture_on_commit_callbacks, email=" ANNA@example.ORG ", party_size=5
     )
+    once_more = register(activity, django_capture_on_commit_callbacks)
 
-    assert again.created is False
+    assert again.created is once_more.created is False
     assert again.registration.pk == first.pk
     assert again.registration.party_size == 2
     assert Registration.objects.count() == 1
-    assert mails(tasks) == [(first.pk, "confirmation"), (first.pk, "confirmation")]
-    # The second one is forced past the mail log, which would skip a repeat of the same news.
-    assert [r.kwargs["force"] for r in tasks.results] == [False, True]
+    # One "you were already signed up" however many repeats within the hour.
+    assert mails(tasks) == [(first.pk, "confirmation"), (first.pk, "already_signed_up")]
+    assert Registration.objects.get().repeat_mailed_at == now
 
 
 def test_same_email_after_a_lapsed_payment_hold_is_a_new_registration(

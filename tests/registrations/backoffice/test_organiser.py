@@ -580,6 +580,20 @@ def test_uploading_a_bad_roster_lists_the_errors_and_changes_nothing(organiser_c
     assert not RosterEntry.objects.exists()
 
 
+@pytest.mark.engine_dependent
+def test_uploading_a_roster_with_a_nul_character_names_its_line(organiser_client, programme):
+    """A 500 on PostgreSQL before, which refuses NUL in text."""
+    upload = _csv_upload(
+        "naam;email;korps\nJan de Vries;jan@example.org;Soest\nEls\x00;els@example.org;Soest\n"
+    )
+
+    response = organiser_client.post(_url("roster", programme), {"file": upload})
+
+    assert response.status_code == 422
+    assert "Regel 3: bevat een NUL-teken" in response.content.decode()
+    assert not RosterEntry.objects.exists()
+
+
 def test_uploading_without_a_file_asks_for_one(organiser_client, programme):
     response = organiser_client.post(_url("roster", programme))
 

@@ -134,6 +134,42 @@ def test_device_of_another_activity_is_refused(client, auth, make_activity, make
     assert CheckIn.objects.count() == 0
 
 
+def test_another_programmes_ticket_reveals_nothing_but_wrong_activity(
+    client, auth, open_activity, make_programme, make_activity, make_registration
+):
+    elsewhere = make_activity(programme=make_programme())
+    ticket = make_registration(activity=elsewhere, contact_name="Carla Smit", party_size=5)
+    body = redeem_body(open_activity, ticket.ticket_code)
+
+    answer = post(client, "/checkin/redeem", body, auth).json()
+    replayed = post(client, "/checkin/redeem", body, auth).json()
+    offline = post(
+        client, "/checkin/sync", {"scans": [redeem_body(open_activity, ticket.ticket_code)]}, auth
+    )
+
+    assert answer["result"] == "wrong_activity"
+    assert (answer["name"], answer["party_size"], answer["registration"]) == ("", 0, None)
+    assert (answer["checked_in"], answer["remaining"], answer["admitted"]) == (0, 0, 0)
+    assert "Carla" not in answer["message"]
+    assert replayed == answer
+    assert offline.json()["results"] == [answer]
+    assert CheckIn.objects.count() == 0
+
+
+def test_search_matches_names_not_email_addresses(client, auth, open_activity, make_registration):
+    make_registration(
+        activity=open_activity, contact_name="Anna de Vries", email="anna@brandweer.nl"
+    )
+    url = f"{API}/checkin/search"
+
+    by_domain = client.get(url, {"activity": open_activity.pk, "q": "brandweer"}, **auth)
+    by_name = client.get(url, {"activity": open_activity.pk, "q": "ann"}, **auth)
+
+    assert by_domain.status_code == 200
+    assert by_domain.json() == {"results": []}
+    assert [r["name"] for r in by_name.json()["results"]] == ["Anna de Vries"]
+
+
 def test_activities_with_counts(client, auth, open_activity, make_registration):
     registration = make_registration(activity=open_activity, party_size=3)
     make_registration(activity=open_activity, party_size=2)
@@ -260,12 +296,32 @@ def test_offline_scan_times_are_kept_in_utc_whatever_the_phone_sends(
     assert too_early.status_code == 422
 
 
+def test_manifest_since_with_an_offset_out_of_range_is_a_422(client, auth, open_activity):
+    """A 500 on PostgreSQL before, which refuses offsets beyond ±15:59; now like `scanned_at`:
+    any offset PostgreSQL cannot take is refused, any other is converted to UTC."""
+    url = f"{API}/checkin/manifest"
+
+    out_of_range = client.get(
+        url, {"activity": open_activity.pk, "since": "0001-01-01T00:00:00+20:54"}, **auth
+    )
+    far_offset = client.get(
+        url, {"activity": open_activity.pk, "since": "2026-01-01T00:00:00-20:54"}, **auth
+    )
+
+    assert out_of_range.status_code == 422
+    assert out_of_range.json()["details"][0]["loc"] == ["query", "since"]
+    assert far_offset.status_code == 200, far_offset.content
+    assert far_offset.json()["full"] is False
+
+
 def test_search(client, auth, open_activity, make_registration):
     make_registration(activity=open_activity, contact_name="Anna de Vries")
     make_registration(activity=open_activity, contact_name="Bert Jansen")
     url = f"{API}/checkin/search"
-    short = client.get(url, {"activity": open_activity.pk, "q": "a"}, **auth)
+    short = client.get(url, {"activity": open_activity.pk, "q": "de"}, **auth)
     assert short.status_code == 422
+    assert short.json()["code"] == "search_too_short"
+    assert short.json()["details"] == {"min_length": 3}
     missing = client.get(url, {"activity": open_activity.pk}, **auth)
     assert missing.status_code == 422
     found = client.get(url, {"activity": open_activity.pk, "q": "vries"}, **auth).json()
@@ -279,8 +335,8 @@ def test_search_and_redeem_are_rate_limited(client, auth, open_activity, setting
         "checkin-redeem": (1, 60),
     }
     url = f"{API}/checkin/search"
-    assert client.get(url, {"activity": open_activity.pk, "q": "xx"}, **auth).status_code == 200
-    assert client.get(url, {"activity": open_activity.pk, "q": "xx"}, **auth).status_code == 429
+    assert client.get(url, {"activity": open_activity.pk, "q": "xxx"}, **auth).status_code == 200
+    assert client.get(url, {"activity": open_activity.pk, "q": "xxx"}, **auth).status_code == 429
     body = redeem_body(open_activity, "C" * 20)
     assert post(client, "/checkin/redeem", body, auth).status_code == 200
     response = post(client, "/checkin/redeem", body, auth)

@@ -348,3 +348,73 @@ def test_a_refund_of_a_charge_we_do_not_know_is_acknowledged(client, stripe_sett
 
     assert response.status_code == 200
     assert response.json()["outcome"] == "ignored: unknown object"
+
+
+# --- Signed but malformed -----------------------------------------------------------------
+
+
+def _malformed(pending, case: str) -> dict:
+    body = event("checkout.session.completed", paid_session(pending))
+    session = body["data"]["object"]
+    if case == "object not a dict":
+        body["data"]["object"] = ["cs_test"]
+    elif case == "data not a dict":
+        body["data"] = "cs_test"
+    elif case == "no id":
+        del body["id"]
+    elif case == "no type":
+        del body["type"]
+    elif case == "type not a string":
+        body["type"] = ["checkout.session.completed"]
+    elif case == "amount a string":
+        session["amount_total"] = "5500"
+    elif case == "amount beyond the column":
+        session["amount_total"] = 10**12
+    elif case == "amount a boolean":
+        session["amount_total"] = True
+    elif case == "payment_intent a list":
+        session["payment_intent"] = ["pi_1"]
+    elif case == "metadata a string":
+        session["metadata"] = "payment_id=1"
+    elif case == "id with NUL":
+        body["id"] = "evt_\x00"
+    elif case == "not an object":
+        return ["evt"]  # type: ignore[return-value]
+    return body
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "object not a dict",
+        "data not a dict",
+        "no id",
+        "no type",
+        "type not a string",
+        "amount a string",
+        "amount beyond the column",
+        "amount a boolean",
+        "payment_intent a list",
+        "metadata a string",
+        "id with NUL",
+        "not an object",
+    ],
+)
+def test_a_signed_but_malformed_event_is_a_400_and_changes_nothing(client, pending, income, case):
+    response = post_event(client, _malformed(pending, case))
+
+    assert response.status_code == 400
+    assert StripeEvent.objects.count() == 0
+    assert reload(pending.registration).status == Status.PENDING_PAYMENT
+    assert reload(pending).status == Payment.Status.OPEN
+    assert income == []
+
+
+def test_a_malformed_refund_event_is_a_400(client, pending):
+    body = event("charge.refunded", charge(pending, amount_refunded=5500))
+    body["data"]["object"]["refunds"] = {"data": "re_1"}
+
+    response = post_event(client, body)
+
+    assert response.status_code == 400
+    assert StripeEvent.objects.count() == 0
