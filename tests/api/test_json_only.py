@@ -72,7 +72,7 @@ def test_json_with_or_without_charset_signs_up(client, activity, content_type):
         "POST", signup_url(activity), json.dumps({**BODY, "consent": True}), content_type
     )
 
-    assert response.status_code == 201, response.content
+    assert response.status_code == 202, response.content
     assert Registration.objects.get().contact_name == "Anna de Vries"
 
 
