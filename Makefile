@@ -1,5 +1,6 @@
 # Two commands: `make run` serves the demo site, `make test` runs the whole suite (`make serve-prod`
-# runs the production shape on this machine).
+# runs the production shape on this machine; `make manage cmd="..."` runs a management command
+# against the site `make run` serves).
 # Both create the virtual environment on first use and reinstall when pyproject.toml changes.
 
 VENV := .venv
@@ -19,7 +20,7 @@ export DJANGO_DEBUG ?= 1
 COMPILEMESSAGES = @if command -v msgfmt >/dev/null 2>&1; then \
 	$(PY) manage.py compilemessages --ignore=$(VENV) -v 0; fi
 
-.PHONY: run serve-prod test lint typecheck format bench bench-listing bench-pretix screenshots install install-test clean
+.PHONY: run manage serve-prod test lint typecheck format bench bench-listing bench-pretix screenshots install install-test clean
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (3.13 preferred)." >&2; exit 1; }
@@ -45,6 +46,13 @@ run: install
 	$(PY) manage.py ensure_local_organiser
 	$(COMPILEMESSAGES)
 	$(PY) manage.py serve_local --host $(HOST) --port $(PORT)
+
+# A management command against the local site, in the environment `make run` gives it (DJANGO_DEBUG,
+# SITE_URL, the SQLite file under var/): `make manage cmd="create_api_token organisator"`. Without
+# DJANGO_DEBUG the settings want production's SECRET_KEY and refuse. Without cmd: the command list.
+manage: export SITE_URL ?= http://$(HOST):$(PORT)
+manage: install
+	$(PY) manage.py $(cmd)
 
 # The production shape on this machine (jubileum/serve_prod.py; README, "Productie"): DEBUG off,
 # PostgreSQL (DATABASE_URL) and Redis (REDIS_URL) on loopback, static files collected, migrations

@@ -27,9 +27,13 @@ DEBUG = env_bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
+        # Said in full here because this is what a developer meets who runs manage.py by hand
+        # beside `make run` (which sets DJANGO_DEBUG=1) without that variable.
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set it (or SECRET_KEY_FILE) to a long random value in "
-            "production, or set DJANGO_DEBUG=1 for local development."
+            "SECRET_KEY is not set. In production set it (or SECRET_KEY_FILE) to a long random "
+            "value. For the local site of `make run`, run commands with "
+            '`make manage cmd="<command> ..."` or with DJANGO_DEBUG=1 set: '
+            "`DJANGO_DEBUG=1 .venv/bin/python manage.py <command> ...`."
         )
     SECRET_KEY = "django-insecure-local-development-only-never-use-in-production"
 

@@ -8,6 +8,23 @@ from events.models import Activity
 from registrations.checkin import devices
 
 
+def find_activity(value: str) -> Activity:
+    """An activity by its id or as `<programme-slug>/<activity-slug>`: organisers know the slugs
+    from the activity's web address (/programma/<programme>/activiteit/<activity>/), not its id."""
+    if value.isdigit():
+        found = Activity.objects.filter(pk=int(value))
+    else:
+        programme_slug, _, slug = value.strip("/").partition("/")
+        found = Activity.objects.filter(programme__slug=programme_slug, slug=slug)
+    activity = found.select_related("programme").first()
+    if activity is None:
+        raise CommandError(
+            f"No activity {value!r}: give its id or <programme-slug>/<activity-slug>, as in "
+            "its web address /programma/<programme-slug>/activiteit/<activity-slug>/."
+        )
+    return activity
+
+
 class Command(BaseCommand):
     help = (
         "Make a scanner device for the given activities (of one programme). Prints the device "
@@ -17,19 +34,25 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
-            "--activity", type=int, action="append", required=True, help="Activity id (repeat)."
+            "--activity",
+            action="append",
+            required=True,
+            help="<programme-slug>/<activity-slug> (as in the activity's web address) or the "
+            "activity's id; repeat for more activities.",
         )
         parser.add_argument("--name", default="", help="A name the organiser recognises.")
 
     def handle(self, *args, **options) -> None:
-        ids = options["activity"]
-        activities = list(Activity.objects.filter(pk__in=ids).select_related("programme"))
-        if len(activities) != len(set(ids)):
-            raise CommandError("Unknown activity id among: " + ", ".join(map(str, ids)))
+        activities = [find_activity(value) for value in options["activity"]]
         programmes = {activity.programme for activity in activities}
         if len(programmes) != 1:
             raise CommandError("The activities must belong to one programme.")
-        new = devices.create_device(programmes.pop(), ids, name=options["name"], with_token=True)
+        new = devices.create_device(
+            programmes.pop(),
+            [activity.pk for activity in activities],
+            name=options["name"],
+            with_token=True,
+        )
         device = new.device
         self.stdout.write(f"Device {device.pk}: {device.name}")
         self.stdout.write(f"Expires: {device.expires_at.isoformat()}")

@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from registrations.checkin import devices
@@ -92,6 +93,50 @@ def test_command_prints_token_once_and_pairing_code(evening, make_activity):
     assert set(device.activities.all()) == {evening, second}
     assert device.token_hash == devices.hash_token(token)
     assert re.search(r"Pairing code: [A-Z2-9]{8} \(QR text JUBSCAN:", text)
+
+
+def test_command_takes_activities_by_programme_and_activity_slug(evening, make_activity):
+    # Organisers know an activity by its web address, /programma/<programme>/activiteit/<slug>/.
+    second = make_activity(slug="open-dag")
+    call_command(
+        "create_scanner_device",
+        "--activity",
+        f"{evening.programme.slug}/{evening.slug}",
+        "--activity",
+        f"/{second.programme.slug}/open-dag/",
+        stdout=StringIO(),
+    )
+
+    assert set(ScannerDevice.objects.get().activities.all()) == {evening, second}
+
+
+@pytest.mark.parametrize("value", ["geen-programma/open-dag", "open-dag", "999999"])
+def test_command_refuses_an_unknown_activity_and_makes_no_device(evening, value):
+    expected = f"No activity '{value}': give its id or <programme-slug>/<activity-slug>"
+    with pytest.raises(CommandError, match=re.escape(expected)):
+        call_command(
+            "create_scanner_device",
+            "--activity",
+            f"{evening.programme.slug}/{evening.slug}",
+            "--activity",
+            value,
+            stdout=StringIO(),
+        )
+
+    assert not ScannerDevice.objects.exists()
+
+
+def test_command_refuses_activities_of_two_programmes(evening, make_programme, make_activity):
+    foreign = make_activity(programme=make_programme())
+    with pytest.raises(CommandError, match="one programme"):
+        call_command(
+            "create_scanner_device",
+            "--activity",
+            str(evening.pk),
+            "--activity",
+            f"{foreign.programme.slug}/{foreign.slug}",
+            stdout=StringIO(),
+        )
 
 
 # --- The organiser's scanner page ----------------------------------------------------------
