@@ -648,7 +648,6 @@ class Payment(models.Model):
     def stripe_metadata(self) -> dict[str, str]:
         """The ids we give Stripe with this attempt's session and refunds, to find it by."""
         return {
-            "installation": settings.INSTALLATION_ID,
             "registration_id": str(self.registration_id),
             "payment_id": str(self.pk),
             "activity_id": str(self.registration.activity_id),

@@ -52,7 +52,7 @@ def payment_for(obj: dict[str, Any]) -> Payment | None:
         if payment is not None:
             return payment
     metadata = obj.get("metadata") or {}
-    if metadata.get("installation") != settings.INSTALLATION_ID:
+    if metadata.get("installation_id") != settings.INSTALLATION_ID:
         return None
     payment_id = str(metadata.get("payment_id") or "")
     registration_id = str(metadata.get("registration_id") or "")

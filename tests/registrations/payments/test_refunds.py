@@ -180,13 +180,14 @@ def test_our_refund_event_before_its_payment_is_refused(client, pending):
 
 
 def test_a_refund_of_another_installation_is_acknowledged(client, pending):
-    metadata = {**pending.stripe_metadata(), "installation": "test.jubileum.example.org"}
+    metadata = {**pending.stripe_metadata(), "installation_id": "test.jubileum.example.org"}
     obj = refund(f"pi_test_{pending.pk}", 5500, metadata=metadata)
 
     response = post_event(client, event("refund.created", obj))
 
     assert response.status_code == 200
-    assert response.json()["outcome"] == "ignored: unknown object"
+    assert response.json()["outcome"] == "ignored: another installation"
+    assert not Refund.objects.exists()
 
 
 # --- Case 5: refunds can fail ------------------------------------------------------------------
