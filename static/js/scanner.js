@@ -11,7 +11,11 @@
 
   const TICKET = /^JUB1:([A-Z2-7]{20})$/;
   const BARE_TICKET = /^[A-Z2-7]{20}$/;
-  const PAIRING = /^JUBSCAN:([A-Z0-9]{8})$/;
+  // A pairing QR holds this page's address with the code in its fragment (…/scan/#pair=<code>),
+  // which a phone's own camera app opens; QRs made before that hold JUBSCAN:<code>. Matched
+  // upper-cased.
+  const PAIRING = /^(?:JUBSCAN:|HTTPS?:\/\/[^\s#]+#PAIR=)([A-Z0-9]{8})$/;
+  const PAIRING_LINK = /^#pair=([A-Za-z0-9]{8})$/;
   const RESULT_MS = 2000; // rapid mode: back to scanning after this long
   const DEBOUNCE_MS = 4000; // the same code again within this window is ignored
   const COUNTS_MS = 5000;
@@ -552,6 +556,7 @@
     });
   }
 
+  // True when paired.
   async function pair(code) {
     state.busy = true;
     try {
@@ -564,12 +569,33 @@
       state.activities = data.activities;
       stopCamera();
       chooseActivity();
+      return true;
     } catch (error) {
       if (!(error instanceof Offline)) state.refusedPairing = code;
       $("pair-message").textContent = error instanceof Offline ? T.offline : T.pair_failed;
+      return false;
     } finally {
       state.busy = false;
     }
+  }
+
+  // The code of a pairing link this page was opened with, taken out of the address bar at once:
+  // it is a secret, and should not stay in the history or be bookmarked.
+  function pairingCodeFromLink() {
+    const match = PAIRING_LINK.exec(location.hash);
+    if (!match) return null;
+    history.replaceState(null, "", location.pathname + location.search);
+    return match[1].toUpperCase();
+  }
+
+  // Opened from the pairing QR by the phone's camera app: pair at once, without our camera; if
+  // the code does not work, the pairing screen says so and the camera reads a new one.
+  async function pairFromLink(code) {
+    stopCamera();
+    hideResult();
+    show("pair");
+    $("pair-message").textContent = "";
+    if (!(await pair(code))) showPairing($("pair-message").textContent);
   }
 
   function chooseActivity() {
@@ -706,6 +732,11 @@
           error instanceof Offline ? T.offline : error.code === "activity_full" ? T.activity_full : error.message;
       }
     });
+    // The link opened again in this tab only changes the fragment: the page does not reload.
+    window.addEventListener("hashchange", () => {
+      const code = pairingCodeFromLink();
+      if (code) pairFromLink(code);
+    });
     window.addEventListener("online", () => setOnline(true));
     window.addEventListener("offline", () => setOnline(false));
   }
@@ -734,6 +765,11 @@
     showStatus();
     setInterval(() => { refreshCounts(); flushQueue(); }, COUNTS_MS);
     setInterval(refreshManifest, MANIFEST_MS);
+    const linked = pairingCodeFromLink();
+    if (linked) {
+      await pairFromLink(linked);
+      return;
+    }
     if (!state.token) {
       showPairing();
       return;
