@@ -7,6 +7,7 @@
   const config = JSON.parse(document.getElementById("scanner-config").textContent);
   const T = JSON.parse(document.getElementById("scanner-strings").textContent);
   const $ = (id) => document.getElementById(id);
+  const statusBar = document.querySelector(".scanner-bar");
   const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (m, key) => (key in values ? String(values[key]) : m));
 
   const TICKET = /^JUB1:([A-Z2-7]{20})$/;
@@ -293,6 +294,7 @@
       rest.onclick = () => retry(answer.remaining);
     }
     panel.hidden = false;
+    revealResult(panel);
     // While the big result shows, the line below waits; it takes over when the result goes.
     $("last-scan").hidden = true;
     state.lastScan = { kind, icon, text: [title, answer.name].filter(Boolean).join(" · "), at: new Date() };
@@ -303,6 +305,18 @@
     state.busy = true;
     const hold = rest.hidden ? RESULT_MS : RESULT_MS * 3;
     state.resultTimer = setTimeout(hideResult, hold);
+  }
+  // On a phone the page has often scrolled down to the code field, the name search or the
+  // walk-in form (its keyboard open): bring the result up into what the volunteer sees, below
+  // the sticky status bar. Only when it is not fully in view already, so a camera scan at the
+  // top of the page moves nothing.
+  function revealResult(panel) {
+    const view = window.visualViewport;
+    const top = Math.max(statusBar.getBoundingClientRect().bottom, view ? view.offsetTop : 0);
+    const bottom = view ? view.offsetTop + view.height : window.innerHeight;
+    const box = panel.getBoundingClientRect();
+    if (box.top < top) window.scrollBy(0, box.top - top);
+    else if (box.bottom > bottom) window.scrollBy(0, Math.min(box.bottom - bottom, box.top - top));
   }
   function showLastScan({ kind, icon, text, at }) {
     const line = $("last-scan");
