@@ -130,7 +130,7 @@ PAGE_GROUPS: dict[str, tuple[str, ...]] = {
         "events:programme", "events:programme_ics", "events:theme_css", "events:privacy",
         "events:accessibility", "events:activity", "events:activity_ics",
         "registrations:signup", "registrations:signed_up", "registrations:payment_return",
-        "scanner:page", "scanner:service_worker",
+        "scanner:page", "scanner:service_worker", "scanner:manifest",
         "api:openapi-json", "api:openapi-view",
     ),
     # ninja's name for the API's root, which it uses to build paths; nothing answers there.

@@ -613,7 +613,14 @@ def scanner_pairing(request: HttpRequest, programme_slug: str, device_id: int) -
     return render(
         request,
         "organiser/scanner_pairing.html",
-        {"programme": item, "device": device, "valid": valid, "qr": qr, "now": now},
+        {
+            "programme": item,
+            "device": device,
+            "valid": valid,
+            "qr": qr,
+            "scanner_url": devices.scanner_url(),
+            "now": now,
+        },
     )
 
 

@@ -215,7 +215,8 @@ class CheckinWalkInIn(StrictIn):
 )
 @strict_query
 def pair(request: HttpRequest, payload: ScannerPairIn) -> dict[str, Any]:
-    """Spend the pairing code shown in the organiser area (or its QR text `JUBSCAN:<code>`):
+    """Spend the pairing code shown in the organiser area (also as `JUBSCAN:<code>`, what
+    pairing QRs held before they became links to `/scan/#pair=<code>`):
     the answer holds the device token, shown only here. An unknown, used or expired code is
     404 `unknown_pairing_code`."""
     ratelimit.limit(request, "checkin-pair")

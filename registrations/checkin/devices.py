@@ -3,7 +3,8 @@
 A device is made by an organiser (organiser area or `manage.py create_scanner_device`) for
 chosen activities of one programme. It gets a single-use pairing code: 8 characters from an
 alphabet without look-alikes (no 0/O, 1/I/L), valid for PAIRING_VALID (15 minutes). The phone
-sends the code once (`POST /api/v1/scanner/pair`) and receives a bearer token; from then on the
+sends the code once (`POST /api/v1/scanner/pair`; the pairing QR is a link to the scanner page that
+carries the code, see `pairing_url`) and receives a bearer token; from then on the
 token is the device's only proof. Tokens are stored only as a SHA-256 hash. A device expires by
 default at the end of the day (Europe/Amsterdam) of its last activity, and a revocation takes
 effect on the very next request.
@@ -20,8 +21,10 @@ from zoneinfo import ZoneInfo
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from qrcode.constants import ERROR_CORRECT_M
@@ -36,6 +39,7 @@ TOKEN_LENGTH = len(TOKEN_PREFIX) + 43  # token_urlsafe(32)
 PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 PAIRING_LENGTH = 8
 PAIRING_VALID = dt.timedelta(minutes=15)
+# What pairing QRs held before they became links; still accepted (devices printed before).
 PAIRING_QR_PREFIX = "JUBSCAN:"
 LOCAL_ZONE = ZoneInfo("Europe/Amsterdam")
 # Writing on every scan would cost a write per request; once a minute is precise enough.
@@ -84,14 +88,22 @@ def normalise_pairing_code(value: str) -> str:
     return "".join(ch for ch in value if ch not in " -")
 
 
-def pairing_qr_payload(code: str) -> str:
-    return f"{PAIRING_QR_PREFIX}{code}"
+def scanner_url() -> str:
+    """The scanner page's full address on this site, in the active language."""
+    return settings.SITE_URL + reverse("scanner:page")
+
+
+def pairing_url(code: str) -> str:
+    """What the pairing QR holds: the scanner page with the code in its fragment, so that a
+    phone's own camera app opens the scanner, which pairs at once. A fragment is never sent to
+    a server, so the code stays out of every access log."""
+    return f"{scanner_url()}#pair={code}"
 
 
 def pairing_qr_svg(code: str) -> str:
     """The pairing QR as an SVG to put inline on the organiser's page."""
     qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4)
-    qr.add_data(pairing_qr_payload(code))
+    qr.add_data(pairing_url(code))
     qr.make(fit=True)
     image = qr.make_image(image_factory=qrcode.image.svg.SvgPathFillImage)
     return image.to_string(encoding="unicode")

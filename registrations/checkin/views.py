@@ -1,4 +1,5 @@
-"""The volunteer's scanner page (`/scan/`) and its service worker (`/scan/sw.js`).
+"""The volunteer's scanner page (`/scan/`), its service worker (`/scan/sw.js`) and its web app
+manifest (`/scan/manifest.webmanifest`, so that a volunteer can put it on the home screen).
 
 The page is a static shell: everything a volunteer does on it goes through the check-in API with
 the device token the phone received when it was paired, so the page itself holds no personal
@@ -15,11 +16,13 @@ import hashlib
 import json
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.csp import CSP
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
@@ -41,12 +44,21 @@ SCANNER_ASSETS = (
     "icons/favicon.svg",
 )
 
+# The page's dark background: the browser's bar and the installed app's splash screen match it.
+THEME_COLOR = "#111111"
+# Drawn from the favicon by docs/make_scanner_icons.py.
+APP_ICONS = {192: "icons/scanner-192.png", 512: "icons/scanner-512.png"}
+
 
 @require_safe
 @never_cache
 @csp_override(SCANNER_CSP)
 def scanner(request: HttpRequest) -> HttpResponse:
-    return render(request, "registrations/scanner.html", {"config": _page_config()})
+    return render(
+        request,
+        "registrations/scanner.html",
+        {"config": _page_config(), "theme_color": THEME_COLOR, "touch_icon": APP_ICONS[192]},
+    )
 
 
 @require_safe
@@ -69,6 +81,39 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = page
     return response
+
+
+@require_safe
+@cache_control(no_cache=True, max_age=0)
+def manifest(request: HttpRequest) -> JsonResponse:
+    """The web app manifest: installed, the scanner opens full screen at the page, in the language
+    it was installed from; the service worker's scope is the app's scope."""
+    page = reverse("scanner:page")
+    icons = [
+        {"src": static(name), "sizes": f"{size}x{size}", "type": "image/png", "purpose": "any"}
+        for size, name in APP_ICONS.items()
+    ]
+    # The icons fill their square, with the flame in the middle: phones may cut their own shape.
+    icons.append({**icons[-1], "purpose": "maskable"})
+    body = {
+        "id": page,
+        "name": _("Scanner — toegangscontrole"),
+        "short_name": _("Scanner"),
+        "description": _("Toegangsbewijzen scannen bij de ingang"),
+        "lang": get_language(),
+        "dir": "ltr",
+        "start_url": page,
+        "scope": page,
+        "display": "standalone",
+        "background_color": THEME_COLOR,
+        "theme_color": THEME_COLOR,
+        "icons": icons,
+    }
+    return JsonResponse(
+        body,
+        content_type="application/manifest+json",
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 def _page_config() -> dict:

@@ -7,11 +7,16 @@
   const config = JSON.parse(document.getElementById("scanner-config").textContent);
   const T = JSON.parse(document.getElementById("scanner-strings").textContent);
   const $ = (id) => document.getElementById(id);
+  const statusBar = document.querySelector(".scanner-bar");
   const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (m, key) => (key in values ? String(values[key]) : m));
 
   const TICKET = /^JUB1:([A-Z2-7]{20})$/;
   const BARE_TICKET = /^[A-Z2-7]{20}$/;
-  const PAIRING = /^JUBSCAN:([A-Z0-9]{8})$/;
+  // A pairing QR holds this page's address with the code in its fragment (…/scan/#pair=<code>),
+  // which a phone's own camera app opens; QRs made before that hold JUBSCAN:<code>. Matched
+  // upper-cased.
+  const PAIRING = /^(?:JUBSCAN:|HTTPS?:\/\/[^\s#]+#PAIR=)([A-Z0-9]{8})$/;
+  const PAIRING_LINK = /^#pair=([A-Za-z0-9]{8})$/;
   const RESULT_MS = 2000; // rapid mode: back to scanning after this long
   const DEBOUNCE_MS = 4000; // the same code again within this window is ignored
   const COUNTS_MS = 5000;
@@ -289,6 +294,7 @@
       rest.onclick = () => retry(answer.remaining);
     }
     panel.hidden = false;
+    revealResult(panel);
     // While the big result shows, the line below waits; it takes over when the result goes.
     $("last-scan").hidden = true;
     state.lastScan = { kind, icon, text: [title, answer.name].filter(Boolean).join(" · "), at: new Date() };
@@ -299,6 +305,18 @@
     state.busy = true;
     const hold = rest.hidden ? RESULT_MS : RESULT_MS * 3;
     state.resultTimer = setTimeout(hideResult, hold);
+  }
+  // On a phone the page has often scrolled down to the code field, the name search or the
+  // walk-in form (its keyboard open): bring the result up into what the volunteer sees, below
+  // the sticky status bar. Only when it is not fully in view already, so a camera scan at the
+  // top of the page moves nothing.
+  function revealResult(panel) {
+    const view = window.visualViewport;
+    const top = Math.max(statusBar.getBoundingClientRect().bottom, view ? view.offsetTop : 0);
+    const bottom = view ? view.offsetTop + view.height : window.innerHeight;
+    const box = panel.getBoundingClientRect();
+    if (box.top < top) window.scrollBy(0, box.top - top);
+    else if (box.bottom > bottom) window.scrollBy(0, Math.min(box.bottom - bottom, box.top - top));
   }
   function showLastScan({ kind, icon, text, at }) {
     const line = $("last-scan");
@@ -552,6 +570,7 @@
     });
   }
 
+  // True when paired.
   async function pair(code) {
     state.busy = true;
     try {
@@ -564,12 +583,33 @@
       state.activities = data.activities;
       stopCamera();
       chooseActivity();
+      return true;
     } catch (error) {
       if (!(error instanceof Offline)) state.refusedPairing = code;
       $("pair-message").textContent = error instanceof Offline ? T.offline : T.pair_failed;
+      return false;
     } finally {
       state.busy = false;
     }
+  }
+
+  // The code of a pairing link this page was opened with, taken out of the address bar at once:
+  // it is a secret, and should not stay in the history or be bookmarked.
+  function pairingCodeFromLink() {
+    const match = PAIRING_LINK.exec(location.hash);
+    if (!match) return null;
+    history.replaceState(null, "", location.pathname + location.search);
+    return match[1].toUpperCase();
+  }
+
+  // Opened from the pairing QR by the phone's camera app: pair at once, without our camera; if
+  // the code does not work, the pairing screen says so and the camera reads a new one.
+  async function pairFromLink(code) {
+    stopCamera();
+    hideResult();
+    show("pair");
+    $("pair-message").textContent = "";
+    if (!(await pair(code))) showPairing($("pair-message").textContent);
   }
 
   function chooseActivity() {
@@ -706,6 +746,11 @@
           error instanceof Offline ? T.offline : error.code === "activity_full" ? T.activity_full : error.message;
       }
     });
+    // The link opened again in this tab only changes the fragment: the page does not reload.
+    window.addEventListener("hashchange", () => {
+      const code = pairingCodeFromLink();
+      if (code) pairFromLink(code);
+    });
     window.addEventListener("online", () => setOnline(true));
     window.addEventListener("offline", () => setOnline(false));
   }
@@ -734,6 +779,11 @@
     showStatus();
     setInterval(() => { refreshCounts(); flushQueue(); }, COUNTS_MS);
     setInterval(refreshManifest, MANIFEST_MS);
+    const linked = pairingCodeFromLink();
+    if (linked) {
+      await pairFromLink(linked);
+      return;
+    }
     if (!state.token) {
       showPairing();
       return;

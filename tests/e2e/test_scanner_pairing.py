@@ -6,6 +6,11 @@ short code. The organiser revokes it: the phone's next scan is refused with a cl
 the phone is back at pairing. A second scanner is paired by filming the pairing QR as the
 organiser's page shows it (a screenshot of the page's QR, turned into the camera's video), and
 revoking that one stops its very next camera scan.
+
+The pairing QR is a link (…/scan/#pair=<code>): decoded by an independent decoder and opened in
+the phone's browser, as the phone's own camera app would, it gives a paired scanner; the code
+leaves the address bar and never reaches the server in an address. QRs of the old form
+(JUBSCAN:<code>) still pair when filmed inside the scanner.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import qrcode
+import zxingcpp
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import timezone
@@ -38,8 +44,9 @@ PAIR_FAILED = "Deze koppelcode werkt niet (meer). Vraag de organisator om een ni
 
 
 def pairing_image(code: str) -> Image.Image:
+    """A pairing QR of the old form, as printed before pairing QRs became links."""
     png = io.BytesIO()
-    qrcode.make(devices.pairing_qr_payload(code), box_size=8, border=4).save(png)
+    qrcode.make(f"{devices.PAIRING_QR_PREFIX}{code}", box_size=8, border=4).save(png)
     return Image.open(io.BytesIO(png.getvalue()))
 
 
@@ -203,6 +210,74 @@ def test_pair_by_code_and_by_qr_then_revocation_sends_the_phone_back(
             })"""
         )
         assert tickets == 0
+        assert errors == []
+    finally:
+        browser.close()
+
+
+def decode_pairing_qr(page: Page) -> str:
+    """The text of the pairing QR on the organiser's screen, read by zxing-cpp (not the page's
+    decoder) from a screenshot."""
+    shot = page.locator(".pairing-qr svg").screenshot()
+    (barcode,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
+    return barcode.text
+
+
+def test_the_pairing_qr_is_a_link_that_opens_a_paired_scanner(
+    camera_browser, page, live_server, settings, programme, organiser, make_activity
+):
+    cache.clear()  # rate limits live in the cache
+    settings.SITE_URL = live_server.url
+    make_activity(title="Open dag", slug="open-dag")
+    scanners_url = f"/beheer/{programme.slug}/scanners/"
+    video, launch = camera_browser
+    write_y4m(video, None)
+
+    log_in(page, scanners_url)
+    code = create_scanner(page, scanners_url, "Ingang Noord", "Open dag")
+    # The page names the scanner's full address, for a phone that cannot read the QR.
+    expect(page.locator(".scanner-address")).to_have_text(f"{live_server.url}/scan/")
+    link = decode_pairing_qr(page)
+    assert link == f"{live_server.url}/scan/#pair={code}"
+
+    browser = launch()
+    try:
+        context = browser.new_context(
+            base_url=live_server.url, locale="nl-NL", viewport={"width": 390, "height": 844}
+        )
+        phone = context.new_page()
+        addresses: list[str] = []
+        phone.on("request", lambda request: addresses.append(request.url))
+        errors: list[str] = []
+        phone.on("pageerror", lambda error: errors.append(str(error)))
+
+        # What the phone's camera app does with the QR: open the link in the browser.
+        phone.goto(link)
+        expect(phone.locator("#scan")).to_be_visible()
+        expect(phone.locator("#activity-name")).to_have_text("— Open dag")
+        expect(phone).to_have_url(f"{live_server.url}/scan/")  # the code left the address bar
+        noord = ScannerDevice.objects.get(name="Ingang Noord")
+        assert noord.paired_at is not None and noord.pairing_code is None
+        token = phone.evaluate("(k) => localStorage.getItem(k)", TOKEN_KEY)
+        assert noord.token_hash == devices.hash_token(token)
+
+        # A second link opened in the same tab changes only the fragment: it pairs too.
+        code = create_scanner(page, scanners_url, "Ingang Zuid", "Open dag")
+        phone.goto(decode_pairing_qr(page))
+        expect(phone).to_have_url(f"{live_server.url}/scan/")
+        phone.wait_for_function(
+            "([k, old]) => ![null, old].includes(localStorage.getItem(k))", arg=[TOKEN_KEY, token]
+        )
+        assert ScannerDevice.objects.get(name="Ingang Zuid").paired_at is not None
+        expect(phone.locator("#scan")).to_be_visible()
+        assert not [url for url in addresses if code in url or "pair=" in url]
+
+        # A printed QR of the old form, filmed inside the scanner, still pairs.
+        code = create_scanner(page, scanners_url, "Ingang Oost", "Open dag")
+        phone.evaluate("localStorage.clear()")
+        film(phone, video, pairing_image(code))
+        expect(phone.locator("#scan")).to_be_visible(timeout=20_000)
+        assert ScannerDevice.objects.get(name="Ingang Oost").paired_at is not None
         assert errors == []
     finally:
         browser.close()

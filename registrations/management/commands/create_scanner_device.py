@@ -59,6 +59,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Token (shown once): {new.token}")
         self.stdout.write(
             f"Pairing code: {new.pairing_code} "
-            f"(QR text {devices.pairing_qr_payload(new.pairing_code)}, "
+            f"(link {devices.pairing_url(new.pairing_code)}, "
             f"valid until {device.pairing_expires_at.isoformat()})"
         )

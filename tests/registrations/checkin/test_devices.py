@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from registrations.checkin import devices
 from registrations.models import ScannerDevice
@@ -40,6 +40,15 @@ def test_pairing_code_shape_and_single_use(evening):
     assert devices.device_for_token(token) == stored
     with pytest.raises(devices.UnknownPairingCode):
         devices.pair(new.pairing_code)
+
+
+def test_pairing_qr_is_a_link_to_the_scanner_page_with_the_code_in_its_fragment(settings):
+    settings.SITE_URL = "https://jubileum.example.nl"
+    assert devices.pairing_url("ABCD2345") == "https://jubileum.example.nl/scan/#pair=ABCD2345"
+    with translation.override("en"):
+        assert devices.pairing_url("ABCD2345") == (
+            "https://jubileum.example.nl/en/scan/#pair=ABCD2345"
+        )
 
 
 def test_pairing_code_expires_after_fifteen_minutes(evening, time_machine):
@@ -73,7 +82,8 @@ def test_activities_of_another_programme_are_refused(evening, make_programme, ma
         devices.create_device(evening.programme, [evening.pk, foreign.pk])
 
 
-def test_command_prints_token_once_and_pairing_code(evening, make_activity):
+def test_command_prints_token_once_and_pairing_code(evening, make_activity, settings):
+    settings.SITE_URL = "https://jubileum.example.nl"
     second = make_activity()
     out = StringIO()
     call_command(
@@ -92,7 +102,8 @@ def test_command_prints_token_once_and_pairing_code(evening, make_activity):
     assert device.name == "Ingang Zuid"
     assert set(device.activities.all()) == {evening, second}
     assert device.token_hash == devices.hash_token(token)
-    assert re.search(r"Pairing code: [A-Z2-9]{8} \(QR text JUBSCAN:", text)
+    code = re.search(r"Pairing code: ([A-Z2-9]{8}) \(link (\S+),", text)
+    assert code[2] == f"https://jubileum.example.nl/scan/#pair={code[1]}"
 
 
 def test_command_takes_activities_by_programme_and_activity_slug(evening, make_activity):
@@ -160,7 +171,8 @@ def _url(name: str, programme, **kwargs) -> str:
     return reverse(f"organiser:{name}", kwargs={"programme_slug": programme.slug, **kwargs})
 
 
-def test_organiser_creates_pairs_and_revokes_a_scanner(client, user_with, evening):
+def test_organiser_creates_pairs_and_revokes_a_scanner(client, user_with, evening, settings):
+    settings.SITE_URL = "https://jubileum.example.nl"
     client.force_login(user_with("org", "organiser", evening.programme))
     page = client.get(_url("scanners", evening.programme))
     assert page.status_code == 200
@@ -177,6 +189,9 @@ def test_organiser_creates_pairs_and_revokes_a_scanner(client, user_with, evenin
     pairing = client.get(response["Location"])
     assert device.pairing_code.encode() in pairing.content
     assert b"<svg" in pairing.content
+    # The full address, not just "/scan/": the volunteer types it on their own phone.
+    address = b'<code class="scanner-address">https://jubileum.example.nl/scan/</code>'
+    assert address in pairing.content
 
     devices.pair(device.pairing_code)
     assert (

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
+from PIL import Image
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +66,8 @@ def test_no_inline_script_or_style_and_only_our_static_files(client):
     urls = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert urls
     for url in urls:
+        if url == "/scan/manifest.webmanifest":
+            continue
         assert url.startswith("/static/"), url
         assert finders.find(url.removeprefix("/static/")), url
     assert "http://" not in html and "https://" not in html
@@ -108,6 +111,53 @@ def test_service_worker_headers_and_assets(client, path):
 def test_scanner_urls():
     assert reverse("scanner:page") == "/scan/"
     assert reverse("scanner:service_worker") == "/scan/sw.js"
+    assert reverse("scanner:manifest") == "/scan/manifest.webmanifest"
+
+
+def test_scanner_page_links_its_manifest_and_touch_icon(client):
+    html = client.get("/scan/").content.decode()
+    assert '<link rel="manifest" href="/scan/manifest.webmanifest">' in html
+    assert '<link rel="apple-touch-icon" href="/static/icons/scanner-192.png">' in html
+    assert '<meta name="theme-color" content="#111111">' in html
+    assert "manifest-src 'self'" in client.get("/scan/")["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    ("path", "page", "name"),
+    [
+        ("/scan/manifest.webmanifest", "/scan/", "Scanner — toegangscontrole"),
+        ("/en/scan/manifest.webmanifest", "/en/scan/", "Scanner — ticket check"),
+    ],
+)
+def test_web_app_manifest(client, path, page, name):
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/manifest+json"
+    manifest = json.loads(response.content)
+    assert manifest["name"] == name
+    assert manifest["short_name"] == "Scanner"
+    assert manifest["start_url"] == page
+    assert manifest["scope"] == page
+    assert manifest["id"] == page
+    assert manifest["display"] == "standalone"
+    assert manifest["theme_color"] == manifest["background_color"] == "#111111"
+    # The service worker's scope is the app's: installed, the scanner still works offline.
+    worker = client.get(f"{page}sw.js")
+    assert worker["Service-Worker-Allowed"] == manifest["scope"]
+    icons = {(icon["sizes"], icon["purpose"]): icon for icon in manifest["icons"]}
+    assert set(icons) == {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")}
+    for (sizes, _purpose), icon in icons.items():
+        assert icon["type"] == "image/png"
+        file = finders.find(icon["src"].removeprefix("/static/"))
+        assert file, icon["src"]
+        with Image.open(file) as image:
+            assert image.format == "PNG"
+            assert "x".join(map(str, image.size)) == sizes
+
+
+def test_manifest_refuses_post(client):
+    assert client.post("/scan/manifest.webmanifest").status_code == 405
 
 
 def test_post_is_refused(client):
