@@ -33,8 +33,8 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 
 from events.access import organiser_addresses
-from events.calendar import build_calendar
 from registrations.answers import shown_answers
+from registrations.calendar import has_calendar_file, registration_calendar
 from registrations.models import Invitation, MailKind, Message, Refund, Registration, SentMail
 from registrations.tickets import qr_png
 
@@ -196,7 +196,8 @@ def _registration_mail(
     """A registration e-mail in the person's language.
 
     `links` names more personal pages for the context (`{"claim_url": "registrations:claim"}`),
-    each reversed with the manage token; `calendar` attaches the activity as an .ics file;
+    each reversed with the manage token; `calendar` attaches the registration's event as an
+    .ics file (its cancellation once the places are gone; nothing when it never held any);
     `answers` lists the answers to the activity's extra questions with the facts.
     """
     language = _language(registration.language)
@@ -216,8 +217,8 @@ def _registration_mail(
             language=language,
             ticket=_ticket(registration) if ticket else None,
         )
-        if calendar:
-            ics = build_calendar([activity], site_url()).to_ical()
+        if calendar and has_calendar_file(registration):
+            ics = registration_calendar(registration, site_url()).to_ical()
             message.attach(f"{activity.slug}.ics", ics, "text/calendar")
     return message
 
@@ -255,8 +256,11 @@ def pending_payment(registration: Registration) -> TicketMessage:
 
 
 def cancelled(registration: Registration) -> TicketMessage:
-    """Cancelled; says what is refunded when the party had paid."""
-    return _registration_mail("cancelled", registration, extra=_refund_links(registration))
+    """Cancelled; says what is refunded when the party had paid, and takes the event out of the
+    calendar it was added to."""
+    return _registration_mail(
+        "cancelled", registration, calendar=True, extra=_refund_links(registration)
+    )
 
 
 def _refund_links(registration: Registration) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from events.calendar import build_calendar
+from events.calendar import CONTENT_TYPE as CALENDAR_CONTENT_TYPE
 from events.models import Activity
 from events.views import registration_status
 from jubileum.lib import ratelimit
@@ -33,6 +33,7 @@ from jubileum.lib.http import see_other
 from jubileum.templatetags.jubileum_format import euro, moment
 from registrations import notify, services
 from registrations.answers import shown_answers
+from registrations.calendar import has_calendar_file, holds_calendar_event, registration_calendar
 from registrations.forms import ConfirmForm, PartySizeForm, SignUpForm
 from registrations.links import registration_for_token
 from registrations.models import Payment, Registration
@@ -234,7 +235,8 @@ def _manage_page(
         "can_cancel": changeable,
         "can_resend": status != Status.EXPIRED,
         "can_delete": registration.may_delete_personal_data(now),
-        "show_calendar": activity.status != Activity.Status.CANCELLED and not activity.is_past(now),
+        # Only a place that is theirs goes in a calendar (see registrations.calendar).
+        "show_calendar": holds_calendar_event(registration) and not activity.is_past(now),
         "size_form": size_form
         or PartySizeForm(activity=activity, initial={"party_size": registration.party_size}),
         "delete_form": delete_form or _delete_form(),
@@ -428,9 +430,12 @@ def delete_data(request: HttpRequest, registration: Registration) -> HttpRespons
 @require_GET
 @personal
 def ics(request: HttpRequest, registration: Registration) -> HttpResponse:
+    """The registration's event, or its cancellation (a link in an old e-mail still works)."""
+    if registration.anonymised_at or not has_calendar_file(registration):
+        raise Http404
     activity = registration.activity
-    calendar = build_calendar([activity], request.build_absolute_uri("/").rstrip("/"))
-    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    calendar = registration_calendar(registration, request.build_absolute_uri("/").rstrip("/"))
+    response = HttpResponse(calendar.to_ical(), content_type=CALENDAR_CONTENT_TYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{activity.slug}.ics"'
     return response
 
