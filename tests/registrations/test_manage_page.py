@@ -177,6 +177,24 @@ def test_change_party_size_without_room_is_refused(client, make_activity, make_r
     assert reload(registration).party_size == 2
 
 
+def test_refused_change_is_told_at_the_top_linked_to_the_field(
+    client, make_activity, make_registration
+):
+    small = make_activity(capacity=4, max_party_size=4)
+    registration = make_registration(activity=small, party_size=2)
+    make_registration(activity=small, party_size=2)
+
+    page = html(client.post(url("change_size", registration), {"party_size": "3"}))
+
+    summary = re.search(r'<div class="error-summary" id="size-errors".*?</div>', page, re.S)
+    assert summary is not None
+    assert "autofocus" in summary[0]
+    assert '<h2 id="size-errors-title">' in summary[0]
+    assert re.search(r'<a href="#id_party_size">Er zijn niet genoeg plaatsen vrij', summary[0])
+    # Above the status and everything else the page says, right under the heading.
+    assert page.index('id="size-errors"') < page.index('class="status-box')
+
+
 def test_no_changes_after_the_deadline(client, make_activity, make_registration):
     soon = make_activity(cancellation_closes_at=timezone.now() - dt.timedelta(minutes=1))
     registration = make_registration(activity=soon)
