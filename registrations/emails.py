@@ -36,6 +36,7 @@ from events.access import organiser_addresses
 from registrations.answers import shown_answers
 from registrations.calendar import has_calendar_file, registration_calendar
 from registrations.models import Invitation, MailKind, Message, Refund, Registration, SentMail
+from registrations.payments.receipts import receipt_line
 from registrations.tickets import qr_png
 
 logger = logging.getLogger(__name__)
@@ -191,6 +192,7 @@ def _registration_mail(
     links: dict[str, str] | None = None,
     calendar: bool = False,
     answers: bool = False,
+    receipt: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> TicketMessage:
     """A registration e-mail in the person's language.
@@ -198,7 +200,8 @@ def _registration_mail(
     `links` names more personal pages for the context (`{"claim_url": "registrations:claim"}`),
     each reversed with the manage token; `calendar` attaches the registration's event as an
     .ics file (its cancellation once the places are gone; nothing when it never held any);
-    `answers` lists the answers to the activity's extra questions with the facts.
+    `answers` lists the answers to the activity's extra questions with the facts; `receipt`
+    adds the receipt line of what was paid, if anything.
     """
     language = _language(registration.language)
     activity = registration.activity
@@ -206,6 +209,9 @@ def _registration_mail(
         context = {**_registration_context(registration), **(extra or {})}
         if answers:
             context["answers"] = shown_answers(registration, language)
+        paid = registration.paid_payment() if receipt else None
+        if paid is not None:
+            context["receipt_line"] = receipt_line(paid, activity.programme)
         for variable, url_name in (links or {}).items():
             token = registration.manage_token
             context[variable] = site_url() + reverse(url_name, kwargs={"token": token})
@@ -227,7 +233,8 @@ def _registration_mail(
 
 
 def confirmation(registration: Registration) -> TicketMessage:
-    """You're in: when and where, the party, the QR ticket, a calendar file, the personal link."""
+    """You're in: when and where, the party, the QR ticket, a calendar file, the personal link;
+    with a receipt line when the party paid."""
     return _registration_mail(
         "confirmation",
         registration,
@@ -235,6 +242,7 @@ def confirmation(registration: Registration) -> TicketMessage:
         links={"ics_url": "registrations:ics"},
         calendar=True,
         answers=True,
+        receipt=True,
     )
 
 

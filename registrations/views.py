@@ -39,6 +39,7 @@ from registrations.links import registration_for_token
 from registrations.models import Payment, Registration
 from registrations.payments import demo
 from registrations.payments import services as payments
+from registrations.payments.receipts import receipt_line
 from registrations.tasks import send_registration_mail
 from registrations.tickets import qr_svg
 
@@ -174,10 +175,11 @@ def _status_sentence(registration: Registration, status: str) -> str:
     if status == Status.CONFIRMED:
         return _("Je bent aangemeld. Laat bij de ingang je toegangsbewijs zien.")
     if status == Status.WAITLISTED:
+        # "als 3e": the English translation says "number 3", which needs no ordinal suffix.
         return _(
-            "Je staat op de wachtlijst. Komt er een plaats vrij, dan krijg je een e-mail en kun "
-            "je hier je plaats claimen."
-        )
+            "Je staat als %(position)se op de wachtlijst. Komt er een plaats vrij, dan krijg je "
+            "een e-mail en kun je hier je plaats claimen."
+        ) % {"position": registration.waitlist_position()}
     if status == Status.OFFERED:
         return _("Er is een plaats voor je vrijgekomen. Claim die vóór %(moment)s.") % {
             "moment": moment(registration.hold_expires_at)
@@ -233,6 +235,8 @@ def _manage_page(
         # What was paid is for this party size (the service refuses a change, too).
         "can_change": changeable and not payment.get("paid_payment"),
         "can_cancel": changeable,
+        # What cancelling gives up: places only when the party holds some.
+        "holds_places": registration.holds_places(now),
         "can_resend": status != Status.EXPIRED,
         "can_delete": registration.may_delete_personal_data(now),
         # Only a place that is theirs goes in a calendar (see registrations.calendar).
@@ -267,6 +271,7 @@ def _payment_context(
         "is_paid_activity": True,
         "total_price": payments.total_price(registration),
         "paid_payment": paid,
+        "receipt_line": receipt_line(paid, activity.programme) if paid else "",
         "can_pay": can_pay and not processing,
         "payment_processing": can_pay and processing,
         "payment_open": can_pay and latest is not None and latest.is_open(now),
@@ -388,6 +393,8 @@ def cancel(request: HttpRequest, registration: Registration) -> HttpResponse:
             "activity": activity,
             "registration": registration,
             "can_cancel": can_cancel,
+            "status": registration.current_status(now),
+            "holds_places": registration.holds_places(now),
         },
     )
 

@@ -120,7 +120,7 @@ def test_page_query_count_is_bounded(client, registration, django_assert_max_num
 @pytest.mark.parametrize(
     ("status", "sentence"),
     [
-        (Status.WAITLISTED, "Je staat op de wachtlijst."),
+        (Status.WAITLISTED, "Je staat als 1e op de wachtlijst."),
         (Status.PENDING_APPROVAL, "Een organisator bekijkt je aanmelding."),
         (Status.CANCELLED, "Je aanmelding is geannuleerd."),
     ],
