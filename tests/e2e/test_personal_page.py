@@ -1,4 +1,5 @@
-"""The personal page in a real browser, on a phone: a refused change is told where the eye is."""
+"""The personal page in a real browser, phone and desktop: a refused change is told where the eye
+is."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from tests.e2e.journey import screenshot
 pytestmark = pytest.mark.browser
 
 
-def test_refused_party_size_change_shows_the_error_in_view_on_a_phone(
-    new_page, make_activity, make_registration, console_errors
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_refused_party_size_change_shows_the_error_in_view(
+    new_page, make_activity, make_registration, viewport, console_errors
 ):
     small = make_activity(title="Rondleiding kazerne", slug="rondleiding", capacity=4)
     registration = make_registration(activity=small, party_size=2, contact_name="Familie Bakker")
     make_registration(activity=small, party_size=2)
-    page: Page = new_page("phone")
+    page: Page = new_page(viewport)
     page.goto(f"/aanmelding/{registration.manage_token}/")
 
     form = page.locator("form", has=page.get_by_role("button", name="Aantal wijzigen"))
@@ -34,7 +36,7 @@ def test_refused_party_size_change_shows_the_error_in_view_on_a_phone(
     link = summary.get_by_role("link", name=re.compile("niet genoeg plaatsen vrij"))
     expect(link).to_have_attribute("href", "#id_party_size")
     expect(summary).to_contain_text("Er is niets opgeslagen.")
-    screenshot(page, "personal-page-refused-change")
+    screenshot(page, f"personal-page-refused-change-{viewport}")
 
     # The link leads to the field, which says the same and keeps what was typed.
     link.click()
