@@ -397,3 +397,15 @@ def test_cancelled_activity_lets_people_delete_their_data(client, make_activity,
 
     assert "De activiteit is geannuleerd, en daarmee je aanmelding." in page
     assert "Verwijder mijn gegevens" in page
+
+
+def test_unticked_delete_box_is_told_at_the_top(client, make_registration):
+    registration = make_registration(status=Status.CANCELLED)
+
+    page = html(client.post(url("delete_data", registration), {}))
+
+    summary = re.search(r'<div class="error-summary" id="delete-errors".*?</div>', page, re.S)
+    assert summary is not None
+    assert re.search(r'<a href="#id_confirm">Vink het vakje aan', summary[0])
+    assert page.index('id="delete-errors"') < page.index('class="status-box')
+    assert reload(registration).anonymised_at is None
