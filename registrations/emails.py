@@ -209,6 +209,8 @@ def _registration_mail(
         context = {**_registration_context(registration), **(extra or {})}
         if answers:
             context["answers"] = shown_answers(registration, language)
+        attach_calendar = calendar and has_calendar_file(registration)
+        context["calendar_attached"] = attach_calendar
         paid = registration.paid_payment() if receipt else None
         if paid is not None:
             context["receipt_line"] = receipt_line(paid, activity.programme)
@@ -223,7 +225,7 @@ def _registration_mail(
             language=language,
             ticket=_ticket(registration) if ticket else None,
         )
-        if calendar and has_calendar_file(registration):
+        if attach_calendar:
             ics = registration_calendar(registration, site_url()).to_ical()
             message.attach(f"{activity.slug}.ics", ics, "text/calendar")
     return message

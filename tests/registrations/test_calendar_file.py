@@ -113,6 +113,9 @@ def test_cancellation_mail_carries_the_cancelled_event(confirmed):
     assert str(cancelled["status"]) == "CANCELLED"
     assert str(cancelled["uid"]) == str(sent["uid"])
     assert int(cancelled["sequence"]) > int(sent["sequence"])
+    html = next(content for content, kind in message.alternatives if kind == "text/html")
+    for body in (message.body, html):
+        assert "Open het bijgevoegde agendabestand (.ics)" in body
 
 
 def test_no_calendar_file_with_a_cancellation_that_never_held_a_place(make_registration):
@@ -120,4 +123,7 @@ def test_no_calendar_file_with_a_cancellation_that_never_held_a_place(make_regis
 
     services.cancel(registration.pk)
 
-    assert attached_ics(emails.cancelled(Registration.objects.get(pk=registration.pk))) is None
+    message = emails.cancelled(Registration.objects.get(pk=registration.pk))
+
+    assert attached_ics(message) is None
+    assert "agendabestand" not in message.body
