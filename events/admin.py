@@ -65,6 +65,7 @@ class ProgrammeAdmin(ProgrammeScopedAdmin):
         (None, {"fields": ["name", "slug", "starts_on", "ends_on", "description", "is_public"]}),
         (_("Organisator"), {"fields": ["organiser_name", "organiser_email", "organiser_phone"]}),
         (_("Huisstijl"), {"fields": ["theme_colour", "logo", "logo_alt"]}),
+        (_("Betalen"), {"fields": ["ticket_vat_rate"]}),
         (
             _("Privacy en toegankelijkheid"),
             {"fields": ["retention_days", "privacy_statement", "accessibility_statement"]},

@@ -62,19 +62,37 @@ def build_calendar(
     language. `name` titles a subscribed feed.
     Activities need `programme` loaded (select_related) to avoid a query each.
     """
+    stamp = calendar_stamp()
+    return wrap_events(
+        [build_event(activity, base_url, stamp) for activity in activities], name=name
+    )
+
+
+def calendar_stamp() -> dt.datetime:
+    """DTSTAMP: when the file was made, in UTC to the second."""
+    return timezone.now().astimezone(dt.UTC).replace(microsecond=0)
+
+
+def wrap_events(
+    events: Iterable[icalendar.Event], *, method: str = "PUBLISH", name: str | None = None
+) -> icalendar.Calendar:
+    """A VCALENDAR around `events`, with the time zones their local times need.
+
+    `method` is the iTIP method (RFC 5546): PUBLISH for a file to add, CANCEL to take an event
+    out again.
+    """
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method)
     if name:
         calendar.add("x-wr-calname", name)
         calendar.add("x-wr-timezone", timezone.get_current_timezone_name())
-    stamp = timezone.now().astimezone(dt.UTC).replace(microsecond=0)
     years: set[int] = set()
-    for activity in activities:
-        calendar.add_component(build_event(activity, base_url, stamp))
-        years.update(timezone.localtime(t).year for t in (activity.starts_at, activity.ends_at))
+    for event in events:
+        calendar.add_component(event)
+        years.update(event.decoded(field).year for field in ("dtstart", "dtend"))
     if years:
         # Only the transitions the events need, not icalendar's default of 1970-2038.
         calendar.add_missing_timezones(

@@ -53,6 +53,14 @@ class ProgrammeQuerySet(models.QuerySet):
         return public.current_or_upcoming(today).first() or public.past(today).first()
 
 
+class TicketVatRate(models.IntegerChoices):
+    """The Dutch VAT rates (as budget.models.VatRate, which this app cannot import)."""
+
+    ZERO = 0, "0%"
+    LOW = 9, "9%"
+    HIGH = 21, "21%"
+
+
 class Programme(models.Model):
     name = models.CharField(_("naam"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
@@ -89,6 +97,17 @@ class Programme(models.Model):
         default=48,
         validators=[MinValueValidator(1, _("Een aanbod moet minstens 1 uur geldig zijn."))],
         help_text=_("Zo lang kan iemand van de wachtlijst een vrijgekomen plaats claimen."),
+    )
+    # Admission to events is taxed at the low rate in the Netherlands (Wet OB, tabel I), so 9%
+    # unless the organiser's tax adviser says otherwise; receipts state the VAT it includes.
+    ticket_vat_rate = models.PositiveSmallIntegerField(
+        _("btw-tarief kaartjes"),
+        choices=TicketVatRate.choices,
+        default=TicketVatRate.LOW,
+        help_text=_(
+            "Het btw-tarief dat in de prijs van betaalde activiteiten zit; het staat op het "
+            "betaalbewijs."
+        ),
     )
     privacy_statement = models.TextField(_("privacyverklaring"), blank=True)
     accessibility_statement = models.TextField(_("toegankelijkheidsverklaring"), blank=True)

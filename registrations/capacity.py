@@ -58,7 +58,7 @@ def offer_to_waitlist(
     waiting = activity.registrations.select_for_update().filter(
         status=Registration.Status.WAITLISTED
     )
-    for registration in waiting.order_by("waitlisted_at", "pk"):
+    for registration in waiting.order_by(*Registration.WAITLIST_ORDER):
         if registration.party_size > free:
             continue
         # An offer never outlives the moment sign-up closes: nobody claims a past activity.

@@ -33,9 +33,10 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 
 from events.access import organiser_addresses
-from events.calendar import build_calendar
 from registrations.answers import shown_answers
+from registrations.calendar import has_calendar_file, registration_calendar
 from registrations.models import Invitation, MailKind, Message, Refund, Registration, SentMail
+from registrations.payments.receipts import receipt_line
 from registrations.tickets import qr_png
 
 logger = logging.getLogger(__name__)
@@ -191,13 +192,16 @@ def _registration_mail(
     links: dict[str, str] | None = None,
     calendar: bool = False,
     answers: bool = False,
+    receipt: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> TicketMessage:
     """A registration e-mail in the person's language.
 
     `links` names more personal pages for the context (`{"claim_url": "registrations:claim"}`),
-    each reversed with the manage token; `calendar` attaches the activity as an .ics file;
-    `answers` lists the answers to the activity's extra questions with the facts.
+    each reversed with the manage token; `calendar` attaches the registration's event as an
+    .ics file (its cancellation once the places are gone; nothing when it never held any);
+    `answers` lists the answers to the activity's extra questions with the facts; `receipt`
+    adds the receipt line of what was paid, if anything.
     """
     language = _language(registration.language)
     activity = registration.activity
@@ -205,6 +209,11 @@ def _registration_mail(
         context = {**_registration_context(registration), **(extra or {})}
         if answers:
             context["answers"] = shown_answers(registration, language)
+        attach_calendar = calendar and has_calendar_file(registration)
+        context["calendar_attached"] = attach_calendar
+        paid = registration.paid_payment() if receipt else None
+        if paid is not None:
+            context["receipt_line"] = receipt_line(paid, activity.programme)
         for variable, url_name in (links or {}).items():
             token = registration.manage_token
             context[variable] = site_url() + reverse(url_name, kwargs={"token": token})
@@ -216,8 +225,8 @@ def _registration_mail(
             language=language,
             ticket=_ticket(registration) if ticket else None,
         )
-        if calendar:
-            ics = build_calendar([activity], site_url()).to_ical()
+        if attach_calendar:
+            ics = registration_calendar(registration, site_url()).to_ical()
             message.attach(f"{activity.slug}.ics", ics, "text/calendar")
     return message
 
@@ -226,7 +235,8 @@ def _registration_mail(
 
 
 def confirmation(registration: Registration) -> TicketMessage:
-    """You're in: when and where, the party, the QR ticket, a calendar file, the personal link."""
+    """You're in: when and where, the party, the QR ticket, a calendar file, the personal link;
+    with a receipt line when the party paid."""
     return _registration_mail(
         "confirmation",
         registration,
@@ -234,6 +244,7 @@ def confirmation(registration: Registration) -> TicketMessage:
         links={"ics_url": "registrations:ics"},
         calendar=True,
         answers=True,
+        receipt=True,
     )
 
 
@@ -255,8 +266,11 @@ def pending_payment(registration: Registration) -> TicketMessage:
 
 
 def cancelled(registration: Registration) -> TicketMessage:
-    """Cancelled; says what is refunded when the party had paid."""
-    return _registration_mail("cancelled", registration, extra=_refund_links(registration))
+    """Cancelled; says what is refunded when the party had paid, and takes the event out of the
+    calendar it was added to."""
+    return _registration_mail(
+        "cancelled", registration, calendar=True, extra=_refund_links(registration)
+    )
 
 
 def _refund_links(registration: Registration) -> dict[str, Any]:

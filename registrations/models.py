@@ -84,6 +84,8 @@ class Registration(models.Model):
     )
     # Places kept until `hold_expires_at`.
     HELD_STATUSES = (Status.OFFERED, Status.PENDING_PAYMENT)
+    # The order in which the waitlist is offered freed places (registrations.capacity).
+    WAITLIST_ORDER = (models.F("waitlisted_at").asc(nulls_last=True), "pk")
 
     # Which status may follow which (DESIGN.md's state diagram); "" is a new, unsaved party.
     TRANSITIONS: dict[str, frozenset[str]] = {
@@ -262,6 +264,21 @@ class Registration(models.Model):
         expired even when no job has marked it yet."""
         held = self.status in self.HELD_STATUSES
         return self.Status.EXPIRED if held and not self.holds_places(now) else self.status
+
+    def paid_payment(self) -> Payment | None:
+        """The attempt that brought the money in (the latest, should there ever be two); money
+        that settles nothing (`Payment.NOT_SETTLING_REASONS`) is not it."""
+        paid = [p for p in self.payments.all() if p.is_paid and not p.settles_nothing]
+        return paid[-1] if paid else None
+
+    def waitlist_position(self) -> int | None:
+        """The party's place in the queue for freed places (1: next), while on the waitlist."""
+        if self.status != self.Status.WAITLISTED:
+            return None
+        waiting = Registration.objects.filter(
+            activity_id=self.activity_id, status=self.Status.WAITLISTED
+        ).order_by(*self.WAITLIST_ORDER)
+        return list(waiting.values_list("pk", flat=True)).index(self.pk) + 1
 
     def may_delete_personal_data(self, now: dt.datetime | None = None) -> bool:
         """People delete their data themselves once it no longer serves the activity."""

@@ -30,7 +30,7 @@ from django.views.decorators.http import (
     require_safe,
 )
 
-from events.calendar import build_calendar
+from events.calendar import CONTENT_TYPE as CALENDAR_CONTENT_TYPE
 from events.models import Activity
 from events.views import registration_status
 from jubileum.lib import ratelimit
@@ -38,11 +38,13 @@ from jubileum.lib.http import see_other
 from jubileum.templatetags.jubileum_format import euro, moment
 from registrations import notify, services
 from registrations.answers import shown_answers
+from registrations.calendar import has_calendar_file, holds_calendar_event, registration_calendar
 from registrations.forms import ConfirmForm, PartySizeForm, SignUpForm
 from registrations.links import registration_for_token
 from registrations.models import Payment, Registration
 from registrations.payments import demo
 from registrations.payments import services as payments
+from registrations.payments.receipts import receipt_line
 from registrations.tasks import send_registration_mail
 from registrations.tickets import qr_svg
 
@@ -170,10 +172,11 @@ def _status_sentence(registration: Registration, status: str) -> str:
     if status == Status.CONFIRMED:
         return _("Je bent aangemeld. Laat bij de ingang je toegangsbewijs zien.")
     if status == Status.WAITLISTED:
+        # "als 3e": the English translation says "number 3", which needs no ordinal suffix.
         return _(
-            "Je staat op de wachtlijst. Komt er een plaats vrij, dan krijg je een e-mail en kun "
-            "je hier je plaats claimen."
-        )
+            "Je staat als %(position)se op de wachtlijst. Komt er een plaats vrij, dan krijg je "
+            "een e-mail en kun je hier je plaats claimen."
+        ) % {"position": registration.waitlist_position()}
     if status == Status.OFFERED:
         return _("Er is een plaats voor je vrijgekomen. Claim die vóór %(moment)s.") % {
             "moment": moment(registration.hold_expires_at)
@@ -229,9 +232,12 @@ def _manage_page(
         # What was paid is for this party size (the service refuses a change, too).
         "can_change": changeable and not payment.get("paid_payment"),
         "can_cancel": changeable,
+        # What cancelling gives up: places only when the party holds some.
+        "holds_places": registration.holds_places(now),
         "can_resend": status != Status.EXPIRED,
         "can_delete": registration.may_delete_personal_data(now),
-        "show_calendar": activity.status != Activity.Status.CANCELLED and not activity.is_past(now),
+        # Only a place that is theirs goes in a calendar (see registrations.calendar).
+        "show_calendar": holds_calendar_event(registration) and not activity.is_past(now),
         "size_form": size_form
         or PartySizeForm(activity=activity, initial={"party_size": registration.party_size}),
         "delete_form": delete_form or _delete_form(),
@@ -262,6 +268,7 @@ def _payment_context(
         "is_paid_activity": True,
         "total_price": payments.total_price(registration),
         "paid_payment": paid,
+        "receipt_line": receipt_line(paid, activity.programme) if paid else "",
         "can_pay": can_pay and not processing,
         "payment_processing": can_pay and processing,
         "payment_open": can_pay and latest is not None and latest.is_open(now),
@@ -383,6 +390,8 @@ def cancel(request: HttpRequest, registration: Registration) -> HttpResponse:
             "activity": activity,
             "registration": registration,
             "can_cancel": can_cancel,
+            "status": registration.current_status(now),
+            "holds_places": registration.holds_places(now),
         },
     )
 
@@ -425,9 +434,12 @@ def delete_data(request: HttpRequest, registration: Registration) -> HttpRespons
 @require_GET
 @personal
 def ics(request: HttpRequest, registration: Registration) -> HttpResponse:
+    """The registration's event, or its cancellation (a link in an old e-mail still works)."""
+    if registration.anonymised_at or not has_calendar_file(registration):
+        raise Http404
     activity = registration.activity
-    calendar = build_calendar([activity], request.build_absolute_uri("/").rstrip("/"))
-    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    calendar = registration_calendar(registration, request.build_absolute_uri("/").rstrip("/"))
+    response = HttpResponse(calendar.to_ical(), content_type=CALENDAR_CONTENT_TYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{activity.slug}.ics"'
     return response
 

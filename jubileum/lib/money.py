@@ -14,6 +14,12 @@ def to_cents(amount: Decimal) -> int:
     return int((amount.quantize(CENT, rounding=ROUND_HALF_UP) * 100).to_integral_value())
 
 
+def vat_included(gross: Decimal, rate: int) -> Decimal:
+    """The VAT inside an amount that includes it, rounded half up to the cent (as on a till
+    receipt): € 10,90 at 9% holds € 0,90."""
+    return (gross * rate / (100 + rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
 def format_euro(amount: Decimal | int | str) -> str:
     """Euros in the active language's style: "€ 12,50" in Dutch, "€12.50" in English."""
     text = formats.number_format(Decimal(amount), decimal_pos=2, force_grouping=True)

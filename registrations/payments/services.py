@@ -120,10 +120,8 @@ def total_price(registration: Registration) -> Decimal:
 
 
 def paid_payment(registration: Registration) -> Payment | None:
-    """The attempt that brought the money in (the latest, should there ever be two); money
-    that settles nothing (`Payment.NOT_SETTLING_REASONS`) is not it."""
-    paid = [p for p in registration.payments.all() if p.is_paid and not p.settles_nothing]
-    return paid[-1] if paid else None
+    """The attempt that brought the money in (`Registration.paid_payment`)."""
+    return registration.paid_payment()
 
 
 def unmatched_payments(registration: Registration) -> list[Payment]:

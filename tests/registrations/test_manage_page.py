@@ -120,7 +120,7 @@ def test_page_query_count_is_bounded(client, registration, django_assert_max_num
 @pytest.mark.parametrize(
     ("status", "sentence"),
     [
-        (Status.WAITLISTED, "Je staat op de wachtlijst."),
+        (Status.WAITLISTED, "Je staat als 1e op de wachtlijst."),
         (Status.PENDING_APPROVAL, "Een organisator bekijkt je aanmelding."),
         (Status.CANCELLED, "Je aanmelding is geannuleerd."),
     ],
@@ -175,6 +175,24 @@ def test_change_party_size_without_room_is_refused(client, make_activity, make_r
 
     assert "Er zijn niet genoeg plaatsen vrij" in html(response)
     assert reload(registration).party_size == 2
+
+
+def test_refused_change_is_told_at_the_top_linked_to_the_field(
+    client, make_activity, make_registration
+):
+    small = make_activity(capacity=4, max_party_size=4)
+    registration = make_registration(activity=small, party_size=2)
+    make_registration(activity=small, party_size=2)
+
+    page = html(client.post(url("change_size", registration), {"party_size": "3"}))
+
+    summary = re.search(r'<div class="error-summary" id="size-errors".*?</div>', page, re.S)
+    assert summary is not None
+    assert "autofocus" in summary[0]
+    assert '<h2 id="size-errors-title">' in summary[0]
+    assert re.search(r'<a href="#id_party_size">Er zijn niet genoeg plaatsen vrij', summary[0])
+    # Above the status and everything else the page says, right under the heading.
+    assert page.index('id="size-errors"') < page.index('class="status-box')
 
 
 def test_no_changes_after_the_deadline(client, make_activity, make_registration):
@@ -379,3 +397,15 @@ def test_cancelled_activity_lets_people_delete_their_data(client, make_activity,
 
     assert "De activiteit is geannuleerd, en daarmee je aanmelding." in page
     assert "Verwijder mijn gegevens" in page
+
+
+def test_unticked_delete_box_is_told_at_the_top(client, make_registration):
+    registration = make_registration(status=Status.CANCELLED)
+
+    page = html(client.post(url("delete_data", registration), {}))
+
+    summary = re.search(r'<div class="error-summary" id="delete-errors".*?</div>', page, re.S)
+    assert summary is not None
+    assert re.search(r'<a href="#id_confirm">Vink het vakje aan', summary[0])
+    assert page.index('id="delete-errors"') < page.index('class="status-box')
+    assert reload(registration).anonymised_at is None
