@@ -8,8 +8,10 @@ setting) is stated in the column heading, in a line above the table (XLSX) and i
 
 CSV is written for Dutch Excel: UTF-8 with a byte-order mark (else Excel guesses the encoding),
 `;` between fields and a decimal comma. The XLSX holds real numbers with a euro format and real
-dates; a second sheet lists the income. Every cell goes through `jubileum.lib.spreadsheets`, so
-a text such as a supplier "=..." stays text and never runs as a formula.
+dates; a second sheet lists the income, and the CSV lists it below the expenses (after an empty
+line, under the heading "Inkomsten"), with the same columns and total. Every cell goes through
+`jubileum.lib.spreadsheets`, so a text such as a supplier "=..." stays text and never runs as a
+formula.
 """
 
 from __future__ import annotations
@@ -143,11 +145,35 @@ def _cells(row: LedgerRow) -> list[object]:
     ]
 
 
+def income_headings() -> list[str]:
+    return [_("Datum"), _("Soort"), _("Omschrijving"), _("Activiteit"), _("Bedrag")]
+
+
+def income_cells(budget: Budget) -> tuple[list[list[object]], Decimal]:
+    """Every income line of the budget by date (oldest first), as cells, and their total; in one
+    query."""
+    income = Income.objects.filter(budget=budget).select_related("activity").order_by("date", "pk")
+    cells: list[list[object]] = [
+        [
+            line_item.date,
+            str(line_item.get_kind_display()),
+            line_item.description,
+            line_item.activity.title if line_item.activity else "",
+            line_item.amount,
+        ]
+        for line_item in income
+    ]
+    return cells, sum((line_item.amount for line_item in income), Decimal("0.00"))
+
+
 def ledger_csv(budget: Budget) -> bytes:
     """The ledger as CSV for Dutch Excel: BOM, `;`, decimal comma, dates as DD-MM-YYYY, and a
-    totals row at the bottom. Which amount counts is marked in its column heading."""
+    totals row below the expenses; then, after an empty line, the income under its own heading
+    with its total (as the XLSX's second sheet). Which amount counts is marked in its column
+    heading."""
     rows = ledger_rows(budget)
     totals = ledger_totals(rows)
+    income, income_total = income_cells(budget)
     return csv_bytes(
         [
             headings(budget),
@@ -165,6 +191,11 @@ def ledger_csv(budget: Budget) -> bytes:
                 "",
                 "",
             ],
+            [],
+            [_("Inkomsten")],
+            income_headings(),
+            *income,
+            [_("Totaal"), "", "", "", income_total],
         ]
     )
 
@@ -205,26 +236,10 @@ def ledger_xlsx(budget: Budget) -> bytes:
     set_widths(sheet, [12, 28, 40, 16, 22, 28, 18, 12, 18, 14, 22])
 
     income_sheet = workbook.create_sheet(_("Inkomsten"))
-    append_row(
-        income_sheet,
-        [_("Datum"), _("Soort"), _("Omschrijving"), _("Activiteit"), _("Bedrag")],
-        bold=True,
-    )
-    income = Income.objects.filter(budget=budget).select_related("activity").order_by("date", "pk")
-    income_total = Decimal("0.00")
-    for line_item in income:
-        append_row(
-            income_sheet,
-            [
-                line_item.date,
-                str(line_item.get_kind_display()),
-                line_item.description,
-                line_item.activity.title if line_item.activity else "",
-                line_item.amount,
-            ],
-            formats={1: DATE_FORMAT, 5: EURO_FORMAT},
-        )
-        income_total += line_item.amount
+    append_row(income_sheet, income_headings(), bold=True)
+    income, income_total = income_cells(budget)
+    for cells in income:
+        append_row(income_sheet, cells, formats={1: DATE_FORMAT, 5: EURO_FORMAT})
     append_row(
         income_sheet,
         [_("Totaal"), None, None, None, income_total],

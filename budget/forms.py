@@ -172,7 +172,6 @@ class ExpenseForm(forms.Form):
         label=_("Status"),
         choices=Expense.Status.choices,
         initial=Expense.Status.PLANNED,
-        help_text=_("Boven de goedkeuringsgrens blijft een uitgave gepland tot ze is goedgekeurd."),
         error_messages={
             "required": _("Kies de status."),
             "invalid_choice": _("Kies een status uit de lijst."),
@@ -186,6 +185,14 @@ class ExpenseForm(forms.Form):
         self.fields["activity"].queryset = Activity.objects.filter(
             programme_id=budget.programme_id
         ).order_by("starts_at", "title")
+        if "status" in self.fields:
+            # Next to the status: what a later status does above the threshold (see
+            # budget.services.record_expense, hold_for_approval).
+            self.fields["status"].help_text = _(
+                "Goedkeuring nodig boven %(threshold)s: een uitgave daarboven slaan we op als "
+                "gepland tot een andere organisator haar goedkeurt, ook als je een latere status "
+                "kiest."
+            ) % {"threshold": budget.approval_threshold_label}
 
     def expense_input(self) -> ExpenseInput:
         data = self.cleaned_data

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -31,6 +32,7 @@ from budget.errors import (
 )
 from events.models import Activity, Programme
 from jubileum.lib import storage
+from jubileum.lib.money import format_euro
 
 CENT = Decimal("0.01")
 
@@ -74,6 +76,15 @@ class Budget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme}: € {self.total}"
+
+    @property
+    def approval_threshold_label(self) -> str:
+        """The approval threshold as organisers read it, counted as the budget counts: "€ 500,00
+        incl. btw"."""
+        amount = format_euro(self.approval_threshold)
+        if self.includes_vat:
+            return gettext("%(amount)s incl. btw") % {"amount": amount}
+        return gettext("%(amount)s excl. btw") % {"amount": amount}
 
 
 class Category(models.Model):

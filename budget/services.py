@@ -282,18 +282,24 @@ def record_expense(
     by: User,
     status: str = Status.PLANNED,
     status_date: dt.date | None = None,
+    hold_for_approval: bool = False,
 ) -> Expense:
     """Record an expense as `by` (an organiser of the programme).
 
     A `status` beyond planned records a step already taken (a receipt already paid), dated
-    `status_date` (today by default) and subject to the approval rule like any step.
+    `status_date` (today by default) and subject to the approval rule like any step: above the
+    approval threshold a new expense, which has no approval yet, may not take it. That is
+    refused (`ApprovalRequired`) unless `hold_for_approval`: then the expense is recorded as
+    planned, waiting in the approval queue (`Expense.awaiting_approval`), and the caller says
+    so. The step is not taken later by itself: after the approval an organiser takes it.
     """
     with transaction.atomic():
         budget = _lock_budget(budget.pk)
         _require_organiser(budget, by)
         expense = Expense(budget=budget, recorded_by=by)
         _apply(expense, budget, ExpenseChange.every_field(expense_input))
-        expense.advance_to(status, on=_step_date(status_date))
+        if not (hold_for_approval and expense.awaiting_approval):
+            expense.advance_to(status, on=_step_date(status_date))
         _save(expense, by)
         check_alerts(budget.pk)
     return expense

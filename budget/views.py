@@ -131,6 +131,14 @@ def _page_of(expenses: QuerySet[Expense], request: HttpRequest):
     return Paginator(expenses, EXPENSES_PER_PAGE).get_page(request.GET.get("pagina"))
 
 
+def held_for_approval_message(budget: Budget) -> str:
+    """Said after saving an expense asked for past planned that waits for its approval."""
+    return _(
+        "Opgeslagen als gepland: boven %(threshold)s is eerst goedkeuring nodig van een andere "
+        "organisator. Daarna kun je de status verder zetten."
+    ) % {"threshold": budget.approval_threshold_label}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def expenses(request: HttpRequest, programme_slug: str) -> HttpResponse:
@@ -144,6 +152,7 @@ def expenses(request: HttpRequest, programme_slug: str) -> HttpResponse:
     programme, budget = _get_budget_for_organiser(request, programme_slug, write=write)
     form = ExpenseForm(request.POST if write else None, budget=budget)
     added: Expense | None = None
+    held = False
     if write and form.is_valid():
         try:
             added = services.record_expense(
@@ -152,10 +161,12 @@ def expenses(request: HttpRequest, programme_slug: str) -> HttpResponse:
                 by=request.user,
                 status=form.cleaned_data["status"],
                 status_date=form.cleaned_data["date"],
+                hold_for_approval=True,
             )
         except BudgetError as error:
             form.add_error(None, str(error))
         else:
+            held = added.status != form.cleaned_data["status"]
             if not request.htmx:
                 messages.success(
                     request,
@@ -165,6 +176,8 @@ def expenses(request: HttpRequest, programme_slug: str) -> HttpResponse:
                         "amount": format_euro(added.amount_excl_vat),
                     },
                 )
+                if held:
+                    messages.warning(request, held_for_approval_message(budget))
                 return see_other(request.get_full_path())
             form = ExpenseForm(budget=budget)
     filter_form = ExpenseFilterForm(request.GET, budget=budget)
@@ -177,6 +190,7 @@ def expenses(request: HttpRequest, programme_slug: str) -> HttpResponse:
         budget,
         form=form,
         added=added,
+        held=held_for_approval_message(budget) if added and held else None,
         filter_form=filter_form,
         page=page,
         query=query.urlencode(),

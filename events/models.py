@@ -30,6 +30,17 @@ class InvalidTransition(DomainError):
     message = _("Dit botst met de huidige stand van zaken.")
 
 
+class CancellationReasonInvalid(DomainError):
+    """An activity is called off without a reason for the people who signed up, or with a
+    reason or alternative longer than an e-mail should carry."""
+
+    code = "cancellation_reason_invalid"
+    status = 422
+    message = _(
+        "Geef een reden op: die sturen we mee in de e-mail aan iedereen die zich aanmeldde."
+    )
+
+
 class ProgrammeQuerySet(models.QuerySet):
     def public(self) -> ProgrammeQuerySet:
         return self.filter(is_public=True)
@@ -173,6 +184,10 @@ class ActivityQuerySet(models.QuerySet):
         )
 
 
+CANCELLATION_REASON_MAX_LENGTH = 500
+CANCELLATION_ALTERNATIVE_MAX_LENGTH = 300
+
+
 class Activity(models.Model):
     class Audience(models.TextChoices):
         PUBLIC = "public", _("Iedereen")
@@ -239,6 +254,14 @@ class Activity(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
     )
     waitlist_enabled = models.BooleanField(_("wachtlijst"), default=True)
+    # Written by the organiser who calls the activity off; the e-mail to every registration and
+    # the activity's pages show them.
+    cancellation_reason = models.CharField(
+        _("reden van annuleren"), max_length=CANCELLATION_REASON_MAX_LENGTH, blank=True
+    )
+    cancellation_alternative = models.CharField(
+        _("alternatief"), max_length=CANCELLATION_ALTERNATIVE_MAX_LENGTH, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -311,15 +334,32 @@ class Activity(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def cancel(self) -> list[str]:
-        """Call the activity off. Like every transition method it checks `TRANSITIONS`, sets
-        the fields on the instance and returns their names; the caller saves."""
+    def cancel(self, reason: str, alternative: str = "") -> list[str]:
+        """Call the activity off, saying why and optionally what people can do instead. Like
+        every transition method it checks `TRANSITIONS`, sets the fields on the instance and
+        returns their names; the caller saves."""
         if self.Status.CANCELLED not in self.TRANSITIONS.get(self.status, ()):
             raise InvalidTransition(
                 details={"model": "activity", "from": self.status, "to": self.Status.CANCELLED}
             )
+        reason, alternative = reason.strip(), alternative.strip()
+        if not reason:
+            raise CancellationReasonInvalid()
+        if (
+            len(reason) > CANCELLATION_REASON_MAX_LENGTH
+            or len(alternative) > CANCELLATION_ALTERNATIVE_MAX_LENGTH
+        ):
+            raise CancellationReasonInvalid(
+                _("De reden mag hoogstens %(reason)s tekens zijn, het alternatief %(alternative)s.")
+                % {
+                    "reason": CANCELLATION_REASON_MAX_LENGTH,
+                    "alternative": CANCELLATION_ALTERNATIVE_MAX_LENGTH,
+                }
+            )
         self.status = self.Status.CANCELLED
-        return ["status"]
+        self.cancellation_reason = reason
+        self.cancellation_alternative = alternative
+        return ["status", "cancellation_reason", "cancellation_alternative"]
 
     # Figures derived from stored times; `places_taken` comes from
     # ActivityQuerySet.with_places_taken() and is counted on demand otherwise.

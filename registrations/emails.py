@@ -273,6 +273,21 @@ def cancelled(registration: Registration) -> TicketMessage:
     )
 
 
+# Stripe tells card holders a refund reaches them in 5 to 10 working days; we promise the upper
+# end so nobody waits past what we said.
+REFUND_WORKING_DAYS = 10
+
+
+def activity_cancelled(registration: Registration) -> TicketMessage:
+    """The organiser called the activity off: why, what people can do instead (if anything),
+    and what happens to what they paid."""
+    return _registration_mail(
+        "activity_cancelled",
+        registration,
+        extra={**_refund_links(registration), "refund_days": REFUND_WORKING_DAYS},
+    )
+
+
 def _refund_links(registration: Registration) -> dict[str, Any]:
     """The payment being refunded (the latest asked for) and its amount, for the mail text."""
     payment = (
@@ -353,6 +368,7 @@ REGISTRATION_MAILS: dict[MailKind, Callable[[Registration], TicketMessage]] = {
     MailKind.PENDING_APPROVAL: pending_approval,
     MailKind.PENDING_PAYMENT: pending_payment,
     MailKind.CANCELLED: cancelled,
+    MailKind.ACTIVITY_CANCELLED: activity_cancelled,
     MailKind.DECLINED: declined,
     MailKind.REMINDER: reminder,
     MailKind.ALREADY_SIGNED_UP: already_signed_up,
@@ -373,6 +389,7 @@ _REPORTS: dict[MailKind, tuple[str, ...]] = {
     MailKind.PENDING_APPROVAL: (Status.PENDING_APPROVAL,),
     MailKind.PENDING_PAYMENT: (Status.PENDING_PAYMENT,),
     MailKind.CANCELLED: (Status.CANCELLED,),
+    MailKind.ACTIVITY_CANCELLED: (Status.CANCELLED,),
     MailKind.DECLINED: (Status.CANCELLED,),
     MailKind.REMINDER: (Status.CONFIRMED,),
     MailKind.ALREADY_SIGNED_UP: Registration.ACTIVE_STATUSES,

@@ -350,6 +350,7 @@ class MailKind(models.TextChoices):
     PENDING_APPROVAL = "pending_approval", _("Wacht op goedkeuring")
     PENDING_PAYMENT = "pending_payment", _("Wacht op betaling")
     CANCELLED = "cancelled", _("Geannuleerd")
+    ACTIVITY_CANCELLED = "activity_cancelled", _("Activiteit afgelast")
     DECLINED = "declined", _("Afgewezen")
     REMINDER = "reminder", _("Herinnering")
     REFUNDED = "refunded", _("Terugbetaald")

@@ -339,15 +339,18 @@ def cancel(
     return registration
 
 
-def cancel_activity(activity_id: int, *, now: dt.datetime | None = None) -> list[Registration]:
-    """An organiser calls an activity off: every active registration is cancelled, whatever
-    was paid is refunded, and everyone gets an e-mail. Returns the registrations cancelled.
-    Safe to repeat: a second run finds nobody left to cancel."""
+def cancel_activity(
+    activity_id: int, *, reason: str, alternative: str = "", now: dt.datetime | None = None
+) -> list[Registration]:
+    """An organiser calls an activity off, saying why (and optionally what people can do
+    instead): every active registration is cancelled, whatever was paid is refunded, and
+    everyone gets an e-mail with the reason. Returns the registrations cancelled. Safe to
+    repeat: a second run finds nobody left to cancel and keeps the first reason."""
     now = now or timezone.now()
     with transaction.atomic():
         activity = lock_activity(activity_id)
         if activity.status != Activity.Status.CANCELLED:
-            activity.save(update_fields=[*activity.cancel(), "updated_at"])
+            activity.save(update_fields=[*activity.cancel(reason, alternative), "updated_at"])
         active = activity.registrations.select_for_update().filter(
             status__in=Registration.ACTIVE_STATUSES
         )
@@ -357,7 +360,7 @@ def cancel_activity(activity_id: int, *, now: dt.datetime | None = None) -> list
             registration.cancel(now)
             registration.save()
             payments.refund_paid(registration, Payment.RefundReason.ACTIVITY_CANCELLED, now)
-            send_after_commit(registration, "cancelled")
+            send_after_commit(registration, "activity_cancelled")
     return cancelled
 
 

@@ -320,21 +320,40 @@ def door_list(request: HttpRequest, programme_slug: str, activity_slug: str) -> 
     return response
 
 
+@dataclass(frozen=True)
+class Badge:
+    """One person's name badge. The registration names only its contact, so the others in the
+    party get a guest badge: a blank line to write their own name on, and "Gast van <contact>"
+    where a member's brigade would be (so the door hands the party its badges together)."""
+
+    registration: Registration
+    guest: bool
+
+
+def name_badges(registrations: list[Registration]) -> list[Badge]:
+    """A badge for every person in each party: the contact's first, then one per guest."""
+    return [
+        Badge(registration=registration, guest=place > 0)
+        for registration in registrations
+        for place in range(registration.party_size)
+    ]
+
+
 @login_required
 @require_GET
 def badges(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
-    """Name badges for everyone confirmed: name, brigade and years of service, eight to an A4."""
+    """Name badges for every confirmed person (`name_badges`): name, brigade and years of
+    service, eight to an A4."""
     item = get_programme_for_organiser(request.user, programme_slug)
     current = get_activity_for_organiser(item, activity_slug)
-    registrations = [r for r in _confirmed(current) if r.contact_name]
+    badges = name_badges([r for r in _confirmed(current) if r.contact_name])
     sheets = [
-        registrations[start : start + BADGES_PER_PAGE]
-        for start in range(0, len(registrations), BADGES_PER_PAGE)
+        badges[start : start + BADGES_PER_PAGE] for start in range(0, len(badges), BADGES_PER_PAGE)
     ]
     response = render(
         request,
         "organiser/badges.html",
-        {"programme": item, "activity": current, "sheets": sheets, "count": len(registrations)},
+        {"programme": item, "activity": current, "sheets": sheets, "count": len(badges)},
     )
     patch_cache_control(response, private=True, no_store=True)
     return response

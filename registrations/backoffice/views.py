@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from types import SimpleNamespace
 
 from django import forms
 from django.contrib import messages
@@ -32,7 +31,13 @@ from events.access import (
     may_change,
     programmes_for,
 )
-from events.models import Activity, Programme
+from events.models import (
+    CANCELLATION_ALTERNATIVE_MAX_LENGTH,
+    CANCELLATION_REASON_MAX_LENGTH,
+    Activity,
+    Programme,
+)
+from jubileum.lib.errors import DomainError
 from jubileum.lib.http import see_other
 from jubileum.templatetags.jubileum_format import euro
 from registrations import services
@@ -348,45 +353,76 @@ def refund(request: HttpRequest, programme_slug: str, registration_id: int) -> H
     return _back_to_activity(item, registration.activity)
 
 
+class CancelActivityForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reden"),
+        max_length=CANCELLATION_REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy(
+            "Staat in de e-mail aan iedereen die zich aanmeldde, en op de pagina van de "
+            "activiteit. Bijvoorbeeld: de spreker is ziek."
+        ),
+        error_messages={
+            "required": gettext_lazy("Geef een reden op: die sturen we mee in de e-mail.")
+        },
+    )
+    alternative = forms.CharField(
+        label=gettext_lazy("Alternatief (niet verplicht)"),
+        max_length=CANCELLATION_ALTERNATIVE_MAX_LENGTH,
+        required=False,
+        help_text=gettext_lazy("Bijvoorbeeld: dezelfde workshop op 14 maart."),
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def cancel_activity(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
-    """Call an activity off: everyone is cancelled and told, whatever was paid is refunded."""
+    """Call an activity off with a reason: everyone is cancelled and told why, whatever was
+    paid is refunded."""
     item = get_programme_for_organiser(request.user, programme_slug, write=True)
     current = get_activity_for_organiser(item, activity_slug)
-    if request.method == "GET":
-        active = current.registrations.filter(status__in=Registration.ACTIVE_STATUSES).count()
-        return render(
-            request,
-            "organiser/confirm.html",
-            {
-                "programme": item,
-                # The confirm page names the activity through its registration.
-                "registration": SimpleNamespace(activity=current),
-                "question": ngettext(
-                    "Wil je %(title)s annuleren? %(count)s aanmelding wordt geannuleerd en "
-                    "krijgt een e-mail; wat betaald is, betalen we terug. Dit kan niet ongedaan "
-                    "worden.",
-                    "Wil je %(title)s annuleren? %(count)s aanmeldingen worden geannuleerd en "
-                    "krijgen een e-mail; wat betaald is, betalen we terug. Dit kan niet ongedaan "
-                    "worden.",
-                    active,
+    form = CancelActivityForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cancelled = services.cancel_activity(
+                current.pk,
+                reason=form.cleaned_data["reason"],
+                alternative=form.cleaned_data["alternative"],
+            )
+        except DomainError as error:
+            form.add_error("reason", str(error))
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(title)s is geannuleerd; %(count)s aanmelding is geannuleerd en gemaild.",
+                    "%(title)s is geannuleerd; %(count)s aanmeldingen zijn geannuleerd en gemaild.",
+                    len(cancelled),
                 )
-                % {"title": current.title, "count": active},
-                "button": _("Activiteit annuleren"),
-            },
-        )
-    cancelled = services.cancel_activity(current.pk)
-    messages.success(
+                % {"title": current.title, "count": len(cancelled)},
+            )
+            return _back_to_activity(item, current)
+    active = current.registrations.filter(status__in=Registration.ACTIVE_STATUSES).count()
+    return render(
         request,
-        ngettext(
-            "%(title)s is geannuleerd; %(count)s aanmelding is geannuleerd en gemaild.",
-            "%(title)s is geannuleerd; %(count)s aanmeldingen zijn geannuleerd en gemaild.",
-            len(cancelled),
-        )
-        % {"title": current.title, "count": len(cancelled)},
+        "organiser/cancel_activity.html",
+        {
+            "programme": item,
+            "activity": current,
+            "form": form,
+            "question": ngettext(
+                "Wil je %(title)s annuleren? %(count)s aanmelding wordt geannuleerd en "
+                "krijgt een e-mail; wat betaald is, betalen we terug. Dit kan niet ongedaan "
+                "worden.",
+                "Wil je %(title)s annuleren? %(count)s aanmeldingen worden geannuleerd en "
+                "krijgen een e-mail; wat betaald is, betalen we terug. Dit kan niet ongedaan "
+                "worden.",
+                active,
+            )
+            % {"title": current.title, "count": active},
+        },
+        status=422 if form.errors else 200,
     )
-    return _back_to_activity(item, current)
 
 
 @login_required

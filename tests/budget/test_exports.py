@@ -72,6 +72,16 @@ def _dutch(value: str) -> Decimal:
     return Decimal(value.replace(",", "."))
 
 
+def _csv_table(raw: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+
+
+def _expense_table(raw: bytes) -> list[list[str]]:
+    """The CSV's expenses: the headings down to their totals row (the income follows)."""
+    table = _csv_table(raw)
+    return table[: next(n for n, line in enumerate(table) if line[:1] == ["Totaal"]) + 1]
+
+
 def test_refused_amount_never_reaches_the_ledger(budget, people, client):
     client.force_login(people[0])
     response = client.post(
@@ -114,8 +124,7 @@ def test_totals_agree_to_the_cent_in_summary_api_csv_and_xlsx(budget, people, cl
     items = client.get("/api/v1/programmes/brandweer-100/budget/expenses?page_size=200").json()
     assert sum(Decimal(item["counted_amount"]) for item in items["items"]) == counted
 
-    text = exports.ledger_csv(budget).decode("utf-8")
-    table = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
+    table = _expense_table(exports.ledger_csv(budget))
     body, totals = table[1:-1], table[-1]
     column = 8 if includes_vat else 6
     assert sum(_dutch(line[column]) for line in body) == counted
@@ -147,7 +156,7 @@ def test_csv_is_for_dutch_excel(budget):
         "Status",
         "Goedgekeurd door",
     ]
-    table = list(csv.reader(io.StringIO(text), delimiter=";"))
+    table = _expense_table(raw)
     first = table[1]
     assert first[0] == "01-01-2027"
     assert first[1] == 'Leverancier; "0"'  # quoted, so the separator inside survives
@@ -188,6 +197,42 @@ def test_xlsx_has_numbers_dates_euro_format_and_income(budget, people):
     assert income.cell(income.max_row, 1).value == "Totaal"
 
 
+def test_csv_lists_the_income_below_the_expenses_as_the_xlsx_does(budget, people, activity):
+    for kind, description, amount, day, for_activity in [
+        (Income.Kind.SPONSORSHIP, "Rabobank Soest", "750.00", 2, None),
+        (Income.Kind.OTHER, "=Collecte", "12.35", 5, activity),
+    ]:
+        services.record_income(
+            budget,
+            IncomeInput(
+                kind=kind,
+                description=description,
+                date=dt.date(2027, 1, day),
+                amount=Decimal(amount),
+                activity_id=for_activity and for_activity.pk,
+            ),
+            by=people[0],
+        )
+
+    table = _csv_table(exports.ledger_csv(budget))
+
+    start = table.index(["Inkomsten"])
+    assert table[start - 1] == []  # an empty line after the expenses' totals
+    assert table[start - 2][0] == "Totaal"
+    assert table[start + 1 :] == [
+        ["Datum", "Soort", "Omschrijving", "Activiteit", "Bedrag"],
+        ["02-01-2027", "Sponsoring", "Rabobank Soest", "", "750,00"],
+        ["05-01-2027", "Overig", "'=Collecte", activity.title, "12,35"],
+        ["Totaal", "", "", "", "762,35"],
+    ]
+    sheet = load_workbook(io.BytesIO(exports.ledger_xlsx(budget)))["Inkomsten"]
+    assert [line[4] for line in sheet.iter_rows(min_row=2, values_only=True)] == [
+        750,
+        12.35,
+        762.35,
+    ]
+
+
 def test_ledger_rows_take_one_query(budget, django_assert_num_queries):
     Expense.objects.update(activity=None)
     with django_assert_num_queries(1):
@@ -207,8 +252,7 @@ def test_a_supplier_that_looks_like_a_formula_stays_text(budget, people):
         ),
         by=people[0],
     )
-    text = exports.ledger_csv(budget).decode("utf-8")
-    table = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
+    table = _expense_table(exports.ledger_csv(budget))
     assert table[-2][1:3] == ["'=1+2", "'@SUM(A1:A9)"]
     sheet = load_workbook(io.BytesIO(exports.ledger_xlsx(budget)))["Uitgaven"]
     values = list(sheet.iter_rows())

@@ -454,14 +454,69 @@ def test_amount_as_people_type_it(client, budget, organiser, catering, typed, am
     assert Expense.objects.get().amount_excl_vat == Decimal(amount)
 
 
-def test_service_refusal_shows_its_message_and_changes_nothing(client, budget, organiser, catering):
-    # Above the threshold an expense cannot be recorded as already ordered: it needs approval.
+def test_a_big_expense_asked_for_as_ordered_is_saved_as_planned_awaiting_approval(
+    client, budget, organiser, catering
+):
+    # Above the threshold an expense cannot be ordered before a second organiser approves it:
+    # the form saves it as planned and says why, rather than refusing and losing the typing.
     client.force_login(organiser)
-    data = expense_data(catering, status="committed")
-    response = client.post(url("expenses", budget.programme), data)
-    assert response.status_code == 422
-    assert "Een tweede organisator moet haar eerst" in response.content.decode()
-    assert not Expense.objects.exists()
+    response = client.post(
+        url("expenses", budget.programme), expense_data(catering, status="committed")
+    )
+
+    assert response.status_code == 303
+    expense = Expense.objects.get()
+    assert expense.status == Status.PLANNED
+    assert expense.committed_on is None
+    assert expense.awaiting_approval
+    assert messages_of(response) == [
+        "De uitgave “Fotoboek 100 jaar brandweer” (€ 1.234,56 excl. btw) is toegevoegd.",
+        "Opgeslagen als gepland: boven € 500,00 incl. btw is eerst goedkeuring nodig van een "
+        "andere organisator. Daarna kun je de status verder zetten.",
+    ]
+    assert list(services.approval_queue(budget)) == [expense]
+
+
+def test_the_held_message_comes_with_the_htmx_answer_too(client, budget, organiser, catering):
+    budget.approval_threshold = Decimal("750.00")
+    budget.includes_vat = False
+    budget.save()
+    client.force_login(organiser)
+    response = client.post(
+        url("expenses", budget.programme),
+        expense_data(catering, status="paid"),
+        headers={"HX-Request": "true"},
+    )
+
+    html = response.content.decode()
+    assert "Opgeslagen als gepland: boven € 750,00 excl. btw is eerst goedkeuring nodig" in html
+    assert Expense.objects.get().status == Status.PLANNED
+
+
+def test_below_the_threshold_the_status_asked_for_is_taken(client, budget, organiser, catering):
+    client.force_login(organiser)
+    response = client.post(
+        url("expenses", budget.programme),
+        expense_data(catering, amount_excl_vat="100,00", status="committed"),
+    )
+
+    assert Expense.objects.get().status == Status.COMMITTED
+    assert not any("Opgeslagen als gepland" in message for message in messages_of(response))
+
+
+def test_the_form_shows_the_approval_threshold_next_to_the_status(
+    client, budget, organiser, catering
+):
+    budget.approval_threshold = Decimal("650.00")
+    budget.save()
+    client.force_login(organiser)
+
+    html = client.get(url("expenses", budget.programme)).content.decode()
+
+    hint = html[html.index('id="id_status_helptext"') :]
+    hint = hint[: hint.index("</p>")]
+    assert "Goedkeuring nodig boven € 650,00 incl. btw" in hint
+    assert "blijft gepland" not in html
 
 
 def test_category_of_another_budget_is_refused(client, budget, organiser, make_programme):

@@ -251,6 +251,33 @@ def test_large_expense_cannot_be_recorded_as_paid_without_approval(make_expense)
     assert not Expense.objects.exists()
 
 
+def test_a_large_expense_asked_for_as_paid_may_be_held_as_planned_for_approval(
+    budget, catering, organiser, second_organiser
+):
+    held = services.record_expense(
+        budget,
+        ExpenseInput(
+            category_id=catering.pk,
+            activity_id=None,
+            supplier="Partycentrum De Eng",
+            description="Zaalhuur reünie",
+            date=dt.date(2027, 1, 15),
+            amount_excl_vat=Decimal("2000.00"),
+            vat_rate=21,
+        ),
+        by=organiser,
+        status=Status.PAID,
+        hold_for_approval=True,
+    )
+
+    held.refresh_from_db()
+    assert (held.status, held.paid_on, held.committed_on) == (Status.PLANNED, None, None)
+    assert list(services.approval_queue(budget)) == [held]
+    # Approved, it moves on like any other.
+    services.approve_expense(held.pk, by=second_organiser)
+    assert services.advance_expense(held.pk, Status.PAID, by=organiser).status == Status.PAID
+
+
 def test_approving_your_own_expense_is_refused(make_expense, organiser):
     expense = make_expense(amount_excl_vat=Decimal("1000.00"))
     with pytest.raises(errors.OwnExpense) as caught:

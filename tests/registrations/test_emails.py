@@ -79,6 +79,7 @@ def registration_for(make_registration, activity, kind: str, language: str) -> R
         "pending_approval": Status.PENDING_APPROVAL,
         "pending_payment": Status.PENDING_PAYMENT,
         "cancelled": Status.CANCELLED,
+        "activity_cancelled": Status.CANCELLED,
         "declined": Status.CANCELLED,
         "already_signed_up": Status.WAITLISTED,
     }[kind]

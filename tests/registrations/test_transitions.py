@@ -11,7 +11,7 @@ import pytest
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from events.models import Activity
+from events.models import Activity, CancellationReasonInvalid
 from events.models import InvalidTransition as ActivityTransitionError
 from registrations.errors import InvalidState, InvalidTransition, RegistrationError
 from registrations.models import Message, MessageRecipient, Payment, Refund, Registration
@@ -431,15 +431,38 @@ def test_the_same_refund_status_again_changes_nothing():
 def test_an_activity_is_called_off_from_draft_or_published(status):
     activity = Activity(status=status)
 
-    assert activity.cancel() == ["status"]
+    assert activity.cancel(" De spreker is ziek. ", "Op 14 maart") == [
+        "status",
+        "cancellation_reason",
+        "cancellation_alternative",
+    ]
     assert activity.status == Activity.Status.CANCELLED
+    assert (activity.cancellation_reason, activity.cancellation_alternative) == (
+        "De spreker is ziek.",
+        "Op 14 maart",
+    )
+
+
+@pytest.mark.parametrize(
+    ("reason", "alternative"),
+    [("", ""), ("   ", "Op 14 maart"), ("x" * 501, ""), ("Ziek", "x" * 301)],
+)
+def test_an_activity_is_not_called_off_without_a_bounded_reason(reason, alternative):
+    activity = Activity(status=Activity.Status.PUBLISHED)
+
+    with pytest.raises(CancellationReasonInvalid) as raised:
+        activity.cancel(reason, alternative)
+
+    assert activity.status == Activity.Status.PUBLISHED
+    assert activity.cancellation_reason == ""
+    assert (raised.value.code, raised.value.status) == ("cancellation_reason_invalid", 422)
 
 
 def test_a_cancelled_activity_cannot_be_cancelled_again():
     activity = Activity(status=Activity.Status.CANCELLED)
 
     with pytest.raises(ActivityTransitionError) as raised:
-        activity.cancel()
+        activity.cancel("Nog een keer")
 
     assert activity.status == Activity.Status.CANCELLED
     assert (raised.value.code, raised.value.status) == ("invalid_state", 409)

@@ -416,9 +416,10 @@ def test_badges_come_eight_to_a_sheet_with_brigade_and_years(
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.count('<ul class="badge-sheet"') == 2
-    assert html.count('<li class="name-badge">') == 9
-    assert 'aria-label="Vel 2 van 2"' in html
+    # One badge a person: 2 + 1 + 3 in the three parties, and 6 parties of 2.
+    assert html.count('<ul class="badge-sheet"') == 3
+    assert html.count('<li class="name-badge') == 18
+    assert 'aria-label="Vel 3 van 3"' in html
     jan = html[html.index(">Jan de Vries<") :]
     jan = jan[: jan.index("</li>")]
     assert "Korps Soest" in jan and "25 dienstjaren" in jan
@@ -552,6 +553,29 @@ def _queries(client, url: str) -> int:
         response = client.get(url)
     assert response.status_code == 200
     return len(queries)
+
+
+def test_badges_are_one_per_person_the_guests_with_a_line_for_their_name(
+    organiser_client, reunion, guests
+):
+    html = organiser_client.get(_url("badges", reunion)).content.decode()
+
+    badges = re.findall(r'<li class="name-badge[^"]*">.*?</li>', html, flags=re.S)
+    assert len(badges) == 6  # Jan and his guest, Els, anna and her two guests
+    assert "6 badges, één voor iedereen die bevestigd is" in html
+    named = [badge for badge in badges if 'class="name-badge"' in badge]
+    assert len(named) == 3
+    guest_of = [
+        re.search(r"Gast van ([^<]+)</p>", badge).group(1)
+        for badge in badges
+        if "name-badge--guest" in badge
+    ]
+    assert guest_of == ["anna Zwart", "anna Zwart", "Jan de Vries"]
+    jan_guest = next(badge for badge in badges if "Gast van Jan de Vries" in badge)
+    # The member's brigade and years are his own, not his guest's; the name is written in.
+    assert "Korps" not in jan_guest and "dienstjaren" not in jan_guest
+    assert '<p class="name-badge__name name-badge__write-in">' in jan_guest
+    assert html.index(">Jan de Vries<") < html.index("Gast van Jan de Vries")
 
 
 def test_query_counts_do_not_grow_with_the_registrations(

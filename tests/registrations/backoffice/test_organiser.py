@@ -379,7 +379,8 @@ def test_cancelling_the_activity_tells_everyone_refunds_the_paid_and_closes_the_
 
     with django_capture_on_commit_callbacks(execute=True):
         response = organiser_client.post(
-            _url("cancel_activity", programme, activity_slug=dinner.slug)
+            _url("cancel_activity", programme, activity_slug=dinner.slug),
+            {"reason": "De kok is ziek.", "alternative": "Hetzelfde diner op 14 maart."},
         )
 
     assert _messages(response) == [
@@ -395,7 +396,7 @@ def test_cancelling_the_activity_tells_everyone_refunds_the_paid_and_closes_the_
     )
     # Everyone still in the running hears it once, the waitlist included; nobody is offered
     # the places that came free, and whoever had cancelled before hears nothing.
-    assert mails == sorted((registration.pk, "cancelled") for registration in told)
+    assert mails == sorted((registration.pk, "activity_cancelled") for registration in told)
     refunds = [
         result.kwargs["payment_id"]
         for result in tasks.results
@@ -404,9 +405,14 @@ def test_cancelling_the_activity_tells_everyone_refunds_the_paid_and_closes_the_
     assert refunds == [payment.pk]
     payment.refresh_from_db()
     assert payment.refund_reason == Payment.RefundReason.ACTIVITY_CANCELLED
-    assert "je krijgt € 55,00 terug" in emails.cancelled(paid).body
+    paid.refresh_from_db()
+    assert "Je had € 55,00 betaald. Dat betalen we volledig terug" in (
+        emails.activity_cancelled(paid).body
+    )
     waiting[0].refresh_from_db()
-    assert "Reüniediner gaat helaas niet door" in emails.cancelled(waiting[0]).body
+    told_waiting = emails.activity_cancelled(waiting[0]).body
+    assert "De organisatie heeft Reüniediner afgelast" in told_waiting
+    assert "Je had niets betaald" in told_waiting
     assert _status(earlier) == Status.CANCELLED
     # The waitlist is closed: nobody can join it, or the activity, any more.
     with pytest.raises(services.RegistrationClosed):

@@ -332,18 +332,19 @@ def test_cancelling_the_activity_cancels_everyone_and_refunds_the_paid(
     one, two = pay(client, paid_one), pay(client, paid_two)
     client.post(manage_url(paying, "pay"))
 
-    cancelled = services.cancel_activity(paid_activity.pk)
+    cancelled = services.cancel_activity(paid_activity.pk, reason="De zaal is afgebrand.")
 
     assert {r.pk for r in cancelled} == {paid_one.pk, paid_two.pk, paying.pk}
     assert reload(paid_activity).status == Activity.Status.CANCELLED
     for registration in (paid_one, paid_two, paying):
         assert reload(registration).status == Status.CANCELLED
-        assert mails(registration)[-1] == "cancelled"
+        assert mails(registration)[-1] == "activity_cancelled"
     assert sorted(refund_tasks()) == sorted([one.pk, two.pk])
     assert paying.payments.get().status == Payment.Status.EXPIRED
-    assert "gaat helaas niet door" in emails.cancelled(reload(paid_one)).body
-    # Again: nobody is left to cancel, nothing is refunded twice.
-    assert services.cancel_activity(paid_activity.pk) == []
+    assert "volledig terug" in emails.activity_cancelled(reload(paid_one)).body
+    # Again: nobody is left to cancel, nothing is refunded twice, the first reason stays.
+    assert services.cancel_activity(paid_activity.pk, reason="Iets anders") == []
+    assert reload(paid_activity).cancellation_reason == "De zaal is afgebrand."
     assert len(refund_tasks()) == 2
 
 
@@ -427,9 +428,11 @@ def test_organiser_cancels_the_activity_after_a_confirm_step(organiser_client, p
     assert "Wil je Reüniediner annuleren? 1 aanmelding wordt geannuleerd" in confirm
     assert reload(paid_activity).status == Activity.Status.PUBLISHED
 
-    done = organiser_client.post(url, follow=True).content.decode()
+    done = organiser_client.post(url, {"reason": "De kok is ziek."}, follow=True)
 
-    assert "Reüniediner is geannuleerd; 1 aanmelding is geannuleerd en gemaild." in done
+    assert "Reüniediner is geannuleerd; 1 aanmelding is geannuleerd en gemaild." in (
+        done.content.decode()
+    )
     assert reload(registration).status == Status.CANCELLED
 
 
