@@ -362,7 +362,7 @@ def test_a_repeat_on_an_invitation_only_activity_is_asked_the_questions_first(
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
-        ("full", "Je staat op de wachtlijst."),
+        ("full", "Je staat als 1e op de wachtlijst."),
         ("members", "Een organisator bekijkt je aanmelding."),
         ("paid", "Je plaatsen worden vastgehouden tot"),
     ],
