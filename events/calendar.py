@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from events.models import Activity, Programme
 
@@ -93,7 +93,7 @@ def _calendar_response(calendar: icalendar.Calendar, disposition: str) -> HttpRe
     return response
 
 
-@require_GET
+@require_safe
 def activity_ics(request: HttpRequest, programme_slug: str, slug: str) -> HttpResponse:
     activity = get_object_or_404(
         Activity.objects.listed().select_related("programme"),
@@ -104,7 +104,7 @@ def activity_ics(request: HttpRequest, programme_slug: str, slug: str) -> HttpRe
     return _calendar_response(calendar, f'attachment; filename="{activity.slug}.ics"')
 
 
-@require_GET
+@require_safe
 def programme_ics(request: HttpRequest, slug: str) -> HttpResponse:
     programme = get_object_or_404(Programme.objects.public(), slug=slug)
     activities = (

@@ -31,6 +31,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Thr
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import BODY_CONTENT_TYPES, OpenAPISchema
 from ninja.operation import Operation
+from ninja.router import BoundRouter
 from ninja.schema import NinjaGenerateJsonSchema
 from pydantic.json_schema import CoreModeRef, DefsRef
 
@@ -108,6 +109,13 @@ class ApiSchema(OpenAPISchema):
                 )
         super().add_schema_definitions(definitions)
 
+    def methods(self, operations: list[Operation]) -> dict[str, Any]:
+        # HEAD is implied by GET; listed apart it would be a second operation under the same
+        # operationId, which the document may not have.
+        result = super().methods(operations)
+        result.pop("head", None)
+        return result
+
     def responses(self, operation: Operation) -> dict[int, Any]:
         result = super().responses(operation)
         missing = {
@@ -155,6 +163,21 @@ class ApiSchema(OpenAPISchema):
 
 
 class JubileumAPI(NinjaAPI):
+    def _get_bound_routers(self) -> list[BoundRouter]:
+        # Every GET operation answers HEAD too (RFC 9110: a server that answers GET should),
+        # as the pages do with `require_safe`. ninja routes by the operation's own list of
+        # methods and has no such option; the routers are bound once, to copies of the
+        # operations, so adding HEAD here leaves the apps' routers as they are.
+        fresh = self._bound_routers_cache is None
+        routers = super()._get_bound_routers()
+        if fresh:
+            for router in routers:
+                for path_view in router.path_operations.values():
+                    for operation in path_view.operations:
+                        if "GET" in operation.methods and "HEAD" not in operation.methods:
+                            operation.methods.append("HEAD")
+        return routers
+
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> OpenAPISchema:

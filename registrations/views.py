@@ -23,7 +23,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from events.calendar import build_calendar
 from events.models import Activity
@@ -300,7 +300,7 @@ def _delete_form(data: dict | None = None) -> ConfirmForm:
     return ConfirmForm(data, label=_("Ja, verwijder mijn gegevens. Dit kan niet ongedaan worden."))
 
 
-@require_GET
+@require_safe
 @personal
 def manage(request: HttpRequest, registration: Registration) -> HttpResponse:
     return _manage_page(request, registration)
@@ -349,7 +349,7 @@ def change_party_size(request: HttpRequest, registration: Registration) -> HttpR
     return see_other(_manage_url(registration))
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @personal
 def cancel(request: HttpRequest, registration: Registration) -> HttpResponse:
     """A page of its own to confirm: cancelling cannot be undone (a JS confirm() would need
@@ -425,7 +425,7 @@ def delete_data(request: HttpRequest, registration: Registration) -> HttpRespons
     return _deleted_page(request, registration)
 
 
-@require_GET
+@require_safe
 @personal
 def ics(request: HttpRequest, registration: Registration) -> HttpResponse:
     activity = registration.activity
@@ -455,7 +455,7 @@ def pay(request: HttpRequest, registration: Registration) -> HttpResponse:
     return see_other(payment.checkout_url)
 
 
-@require_GET
+@require_safe
 @never_cache
 def payment_return(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """Where Stripe sends the person back to. The address names only the attempt (it can be
@@ -505,7 +505,7 @@ DEMO_MESSAGES = {
 }
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 def demo_payment(request: HttpRequest, session_id: str) -> HttpResponse:
     """The stand-in for Stripe Checkout in demo mode (404 otherwise): its buttons send the

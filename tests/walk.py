@@ -383,8 +383,8 @@ class Operation:
                 query[name] = value
         path = self.path.format(**values)
         body = API_BODIES[self.operation_id](world) if self.has_body else None
-        if self.method == "GET":
-            return client.get(path, query, headers=headers)
+        if self.method in {"GET", "HEAD"}:
+            return getattr(client, self.method.lower())(path, query, headers=headers)
         return client.generic(
             self.method,
             path,
