@@ -21,6 +21,7 @@ from functools import wraps
 from typing import Any
 
 import ninja.openapi.schema
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.functional import Promise
@@ -109,6 +110,17 @@ class ApiSchema(OpenAPISchema):
                 )
         super().add_schema_definitions(definitions)
 
+    def _extract_parameters(self, model: Any) -> list[dict[str, Any]]:
+        parameters = super()._extract_parameters(model)
+        for parameter in parameters:
+            # ninja copies a field's JSON Schema `examples` (a list) onto the parameter, whose
+            # `examples` is a map of Example Objects in OpenAPI; the list made the document
+            # invalid. The schema keeps its list.
+            examples = parameter.get("examples")
+            if isinstance(examples, list):
+                parameter["examples"] = {str(value): {"value": value} for value in examples}
+        return parameters
+
     def methods(self, operations: list[Operation]) -> dict[str, Any]:
         # HEAD is implied by GET; listed apart it would be a second operation under the same
         # operationId, which the document may not have.
@@ -181,9 +193,14 @@ class JubileumAPI(NinjaAPI):
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> OpenAPISchema:
+        """The document's paths are relative to its server, SITE_URL + /api/v1 (so
+        `/programmes`); `path_prefix="/api/v1/"` gives the paths as the site serves them."""
+        root = self.get_root_path(path_params or {})
+        document = ApiSchema(api=self, path_prefix=path_prefix or "")
         if path_prefix is None:
-            path_prefix = self.get_root_path(path_params or {})
-        return ApiSchema(api=self, path_prefix=path_prefix)
+            server = {"url": settings.SITE_URL + root.rstrip("/"), "description": "This site."}
+            document["servers"] = [server]
+        return document
 
 
 api = JubileumAPI(
@@ -194,6 +211,15 @@ api = JubileumAPI(
         '`{"code", "message", "details"}`; messages follow `Accept-Language` (nl, en).'
     ),
     urls_namespace="api",
+    # Each app describes the tags its router's operations carry.
+    openapi_extra={
+        "tags": [
+            *events.api.TAGS,
+            *registrations.api.TAGS,
+            *budget.api.TAGS,
+            *registrations.checkin.api.TAGS,
+        ]
+    },
     # Swagger UI from ninja's own static files; no validator badge, which would call
     # validator.swagger.io from the reader's browser.
     docs=Swagger(settings={"validatorUrl": None}),

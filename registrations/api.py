@@ -17,10 +17,10 @@ from django.utils import timezone
 from ninja import Field, Path, Router, Schema, Status
 from pydantic import ConfigDict, field_validator
 
-from events.api import MAX_ID
+from events.api import ACTIVITY_ID, MAX_ID, SITE
 from events.models import Activity
 from jubileum.lib import ratelimit
-from jubileum.lib.apitools import ErrorOut, strict_query
+from jubileum.lib.apitools import ErrorOut, example, strict_query
 from registrations import services
 from registrations.answers import shown_answers
 from registrations.links import registration_for_token
@@ -28,9 +28,49 @@ from registrations.models import Brigade, Registration
 from registrations.tokens import ticket_qr_payload
 
 router = Router()
+TAGS = [
+    {
+        "name": "registrations",
+        "description": "Signing up, and reading, changing or cancelling one registration with "
+        "its manage token; claiming a waitlist offer.",
+    }
+]
 
 RegistrationStatus = Registration.Status
 TOKEN_DESCRIPTION = "The registration's manage token, from the personal link or the sign-up answer."
+
+
+MANAGE_TOKEN_EXAMPLE = "3vQbKk9tR2xY7mN4pLwZ"
+REGISTRATION_EXAMPLE = {
+    "id": 481,
+    "status": "confirmed",
+    "party_size": 3,
+    "contact_name": "Anna de Vries",
+    "email": "anna@example.org",
+    "phone": "06 1234 5678",
+    "kind": "resident",
+    "brigade": "",
+    "years_of_service": None,
+    "language": "nl",
+    "hold_expires_at": None,
+    "confirmed_at": "2027-03-02T20:14:05+01:00",
+    "cancelled_at": None,
+    "activity": {
+        "id": 12,
+        "programme": "brandweer-100",
+        "title": "Kinderbrandweermiddag",
+        "starts_at": "2027-04-10T14:00:00+02:00",
+        "ends_at": "2027-04-10T16:30:00+02:00",
+        "location_name": "Kazerne Soest",
+        "location_address": "Kerkebuurt 2, Soest",
+        "url": f"{SITE}/programma/brandweer-100/activiteit/kinderbrandweermiddag/",
+    },
+    "ticket_code": "K7Q2M4XW9ZP3R5T6V8YA",
+    "ticket_qr": "JUB1:K7Q2M4XW9ZP3R5T6V8YA",
+    "answers": [
+        {"question": 3, "label": "Hoe oud is je kind?", "value": "6-8", "display": "6 tot 8 jaar"}
+    ],
+}
 
 
 def _local(moment: dt.datetime | None) -> dt.datetime | None:
@@ -72,6 +112,17 @@ def _answers(registration: Registration, language: str) -> list[dict[str, Any]]:
 
 
 class SignUpIn(StrictIn):
+    model_config = example(
+        {
+            "contact_name": "Anna de Vries",
+            "email": "anna@example.org",
+            "party_size": 3,
+            "phone": "06 1234 5678",
+            "consent": True,
+            "answers": [{"question": 3, "value": "6-8"}],
+        }
+    )
+
     contact_name: str = Field(min_length=1, max_length=200)
     email: str = Field(max_length=254, examples=["naam@example.org"])
     party_size: int = Field(ge=1, le=50, description="Persons, the contact included.")
@@ -134,10 +185,24 @@ class SignUpIn(StrictIn):
 
 
 class PartySizeIn(StrictIn):
+    model_config = example({"party_size": 2})
+
     party_size: int = Field(ge=1, le=50, description="Persons, the contact included.")
 
 
 class SignUpOut(Schema):
+    model_config = example(
+        {
+            "id": 481,
+            "activity_id": 12,
+            "status": "confirmed",
+            "party_size": 3,
+            "created": True,
+            "manage_token": MANAGE_TOKEN_EXAMPLE,
+            "hold_expires_at": None,
+        }
+    )
+
     id: int
     activity_id: int
     status: RegistrationStatus
@@ -184,6 +249,8 @@ class ActivitySummaryOut(Schema):
 
 
 class RegistrationOut(Schema):
+    model_config = example(REGISTRATION_EXAMPLE)
+
     id: int
     status: RegistrationStatus
     party_size: int
@@ -242,7 +309,7 @@ class RegistrationOut(Schema):
 
 
 ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
-TOKEN = Path(..., description=TOKEN_DESCRIPTION)
+TOKEN = Path(..., description=TOKEN_DESCRIPTION, examples=[MANAGE_TOKEN_EXAMPLE])
 
 
 @router.post(
@@ -253,9 +320,7 @@ TOKEN = Path(..., description=TOKEN_DESCRIPTION)
     summary="Sign up for an activity",
 )
 @strict_query
-def sign_up(
-    request: HttpRequest, payload: SignUpIn, id: int = Path(..., ge=1, le=MAX_ID)
-) -> Status:
+def sign_up(request: HttpRequest, payload: SignUpIn, id: int = ACTIVITY_ID) -> Status:
     """Sign a party up for a published activity of a public programme.
 
     201 with status `confirmed`, `pending_payment` (a paid activity: the places are held while

@@ -395,7 +395,7 @@ class Operation:
 
 
 def api_operations() -> list[Operation]:
-    document = api.get_openapi_schema()
+    document = api.get_openapi_schema(path_prefix=reverse("api:api-root"))
     found = []
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
