@@ -33,7 +33,7 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 
 from events.access import organiser_addresses
-from events.calendar import build_calendar
+from events.calendar import build_calendar, calendar_attachment
 from registrations.answers import shown_answers
 from registrations.models import Invitation, MailKind, Message, Refund, Registration, SentMail
 from registrations.tickets import qr_png
@@ -217,8 +217,8 @@ def _registration_mail(
             ticket=_ticket(registration) if ticket else None,
         )
         if calendar:
-            ics = build_calendar([activity], site_url()).to_ical()
-            message.attach(f"{activity.slug}.ics", ics, "text/calendar")
+            ics = build_calendar([activity], site_url())
+            message.attach(calendar_attachment(ics, f"{activity.slug}.ics"))
     return message
 
 

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from events.calendar import build_calendar
+from events.calendar import build_calendar, calendar_response
 from events.models import Activity
 from events.views import registration_status
 from jubileum.lib import ratelimit
@@ -430,9 +430,7 @@ def delete_data(request: HttpRequest, registration: Registration) -> HttpRespons
 def ics(request: HttpRequest, registration: Registration) -> HttpResponse:
     activity = registration.activity
     calendar = build_calendar([activity], request.build_absolute_uri("/").rstrip("/"))
-    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="{activity.slug}.ics"'
-    return response
+    return calendar_response(calendar, f'attachment; filename="{activity.slug}.ics"')
 
 
 # --- Paying ----------------------------------------------------------------------------------
