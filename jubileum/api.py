@@ -43,6 +43,7 @@ import registrations.checkin.api
 from jubileum.lib.apitokens import OrganiserAuth
 from jubileum.lib.apitools import ErrorOut, refuses_unknown_query
 from jubileum.lib.errors import HTTP_ERRORS, DomainError, error_body
+from jubileum.lib.validation import translated
 from jubileum.middleware import DATABASE_GONE, database_unavailable
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -290,7 +291,7 @@ def _http_error(request: HttpRequest, status: int) -> HttpResponse:
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     message = _("De invoer klopt niet; zie de details.")
-    return error_response(request, 422, "validation_error", message, exc.errors)
+    return error_response(request, 422, "validation_error", message, translated(exc.errors))
 
 
 @api.exception_handler(Http404)

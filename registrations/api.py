@@ -14,6 +14,7 @@ from django.core.validators import validate_email
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Router, Schema, Status
 from pydantic import ConfigDict, field_validator
 
@@ -150,21 +151,21 @@ class SignUpIn(StrictIn):
         try:
             validate_email(value)
         except ValidationError:
-            raise ValueError("value is not a valid e-mail address") from None
+            raise ValueError(_("Dit is geen geldig e-mailadres.")) from None
         return value
 
     @field_validator("consent")
     @classmethod
     def _consent_given(cls, value: bool) -> bool:
         if value is not True:
-            raise ValueError("consent must be given (true) to sign up")
+            raise ValueError(_("Zonder toestemming (true) kunnen we niemand aanmelden."))
         return value
 
     @field_validator("answers")
     @classmethod
     def _one_answer_per_question(cls, value: list[AnswerIn]) -> list[AnswerIn]:
         if len({answer.question for answer in value}) != len(value):
-            raise ValueError("each question may be answered only once")
+            raise ValueError(_("Beantwoord elke vraag hoogstens één keer."))
         return value
 
     def answers_by_question(self) -> dict[int, str]:

@@ -29,8 +29,9 @@ class ErrorOut(Schema):
     code: str = Field(description="Machine-readable reason, e.g. `not_found`, `validation_error`.")
     message: str = Field(description="Explanation for people, in the request's language.")
     details: dict[str, Any] | list[dict[str, Any]] = Field(
-        description="For `validation_error` the list of problems (`loc`, `msg`, `type`); "
-        "otherwise an object with whatever helps the client, often empty."
+        description="For `validation_error` the list of problems (`loc`, `type`, sometimes "
+        "`ctx`, and `msg` in the request's language); otherwise an object with whatever helps "
+        "the client, often empty."
     )
 
 

@@ -16,6 +16,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.security import HttpBearer
 from pydantic import ConfigDict, field_validator
@@ -214,7 +215,7 @@ class CheckinRedeemIn(StrictIn):
         try:
             return value.astimezone(dt.UTC)
         except OverflowError:
-            raise ValueError("scanned_at is out of range") from None
+            raise ValueError(_("scanned_at ligt buiten het bereik van tijdstippen.")) from None
 
     def to_scan(self) -> checkin.Scan:
         return checkin.Scan(
