@@ -2,12 +2,12 @@
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from jubileum import urls
 
 
-@require_GET
+@require_safe
 def bare(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 

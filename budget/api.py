@@ -39,15 +39,46 @@ from events.access import get_programme_for_organiser
 from events.api import MAX_ID
 from events.models import Programme
 from jubileum.lib.apitokens import OrganiserAuth
-from jubileum.lib.apitools import ErrorOut, Pagination, strict_query
+from jubileum.lib.apitools import ErrorOut, Pagination, example, strict_query
 
 router = Router(auth=OrganiserAuth(), tags=["budget"])
+TAGS = [
+    {
+        "name": "budget",
+        "description": "A programme's budget summary, expenses and income, for its organisers "
+        "(changes) and viewers (reading).",
+    }
+]
 
 MONEY_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
 # What the schema lets through to the service, which explains anything it refuses in words
 # (three decimals, a negative amount) instead of a bare pattern mismatch.
 MONEY_INPUT_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,6})?$"
-SLUG = Path(..., max_length=100, description="The programme's slug.")
+SLUG = Path(..., max_length=100, description="The programme's slug.", examples=["brandweer-100"])
+EXPENSE_ID = Path(..., ge=1, le=MAX_ID, description="The expense's id.", examples=[57])
+EXPENSE_EXAMPLE = {
+    "id": 57,
+    "date": "2027-03-20",
+    "supplier": "Verhuurbedrijf De Eembocht",
+    "description": "Tent 10 x 20 m",
+    "invoice_number": "",
+    "category": {"id": 4, "name": "Huur"},
+    "activity": {"id": 12, "name": "Kinderbrandweermiddag"},
+    "amount_excl_vat": "875.00",
+    "vat_rate": 21,
+    "vat_amount": "183.75",
+    "amount_incl_vat": "1058.75",
+    "counted_amount": "1058.75",
+    "status": "committed",
+    "committed_on": "2027-03-21",
+    "invoiced_on": None,
+    "paid_on": None,
+    "needs_approval": True,
+    "approved_by": "Bert Jansen",
+    "approved_at": "2027-03-21T09:30:00+01:00",
+    "recorded_by": "Anne Bakker",
+    "updated_at": "2027-03-21T09:30:00+01:00",
+}
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 WRITE_ERRORS = {**ERRORS, 409: ErrorOut}
 
@@ -126,6 +157,64 @@ class OverTimeOut(Schema):
 
 
 class BudgetSummaryOut(Schema):
+    model_config = example(
+        {
+            "programme": "brandweer-100",
+            "currency": "EUR",
+            "counted_vat_mode": "incl",
+            "total": "8000.00",
+            "approval_threshold": "500.00",
+            "warning_percentage": 80,
+            "planned": "1200.00",
+            "committed": "1058.75",
+            "invoiced": "0.00",
+            "paid": "350.00",
+            "spent": "350.00",
+            "open_commitments": "1058.75",
+            "expected_spending": "2608.75",
+            "income_tickets": "240.00",
+            "income_other": "500.00",
+            "income_total": "740.00",
+            "remaining": "7331.25",
+            "forecast": "6131.25",
+            "forecast_percentage": "23.4",
+            "over_budget": False,
+            "alerts": [],
+            "expense_count": 4,
+            "awaiting_approval": 1,
+            "per_category": [
+                {
+                    "id": 4,
+                    "name": "Huur",
+                    "planned_amount": "2000.00",
+                    "planned": "0.00",
+                    "committed": "1058.75",
+                    "invoiced": "0.00",
+                    "paid": "0.00",
+                    "forecast": "1058.75",
+                    "remaining": "941.25",
+                }
+            ],
+            "per_activity": [
+                {
+                    "activity_id": 12,
+                    "title": "Kinderbrandweermiddag",
+                    "allocation": None,
+                    "planned": "1200.00",
+                    "committed": "1058.75",
+                    "invoiced": "0.00",
+                    "paid": "350.00",
+                    "forecast": "2608.75",
+                    "income": "240.00",
+                    "income_tickets": "240.00",
+                    "net": "2368.75",
+                    "remaining": None,
+                }
+            ],
+            "over_time": [{"date": "2027-03-20", "forecast": "2608.75", "paid": "350.00"}],
+        }
+    )
+
     programme: str = Field(description="Slug of the programme.")
     currency: str = Field(description="Always EUR.")
     counted_vat_mode: str = Field(
@@ -239,6 +328,8 @@ class RefOut(Schema):
 
 
 class ExpenseOut(Schema):
+    model_config = example(EXPENSE_EXAMPLE)
+
     id: int
     date: dt.date
     supplier: str
@@ -295,6 +386,19 @@ class ExpenseOut(Schema):
 
 
 class IncomeOut(Schema):
+    model_config = example(
+        {
+            "id": 9,
+            "kind": "sponsorship",
+            "date": "2027-02-15",
+            "description": "Bijdrage Rabobank",
+            "activity": None,
+            "amount": "500.00",
+            "from_payments": False,
+            "recorded_by": "Anne Bakker",
+        }
+    )
+
     id: int
     kind: Income.Kind
     date: dt.date
@@ -337,6 +441,18 @@ def text_in(model: type[Model], field: str, **kwargs: Any) -> Any:
 
 
 class ExpenseIn(StrictIn):
+    model_config = example(
+        {
+            "category_id": 4,
+            "activity_id": 12,
+            "supplier": "Verhuurbedrijf De Eembocht",
+            "description": "Tent 10 x 20 m",
+            "date": "2027-03-20",
+            "amount_excl_vat": "875.00",
+            "vat_rate": 21,
+        }
+    )
+
     category_id: int = Field(ge=1, le=MAX_ID)
     activity_id: int | None = Field(None, ge=1, le=MAX_ID)
     supplier: str = text_in(Expense, "supplier", min_length=1)
@@ -371,6 +487,8 @@ KEPT_WHEN_NULL = {"category_id", "supplier", "description", "date", "amount_excl
 
 
 class ExpensePatchIn(StrictIn):
+    model_config = example({"status": "invoiced", "invoice_number": "2027-0142"})
+
     category_id: int | None = Field(None, ge=1, le=MAX_ID)
     activity_id: int | None = Field(None, ge=1, le=MAX_ID)
     supplier: str | None = text_in(Expense, "supplier", default=None, min_length=1)
@@ -402,6 +520,15 @@ class ExpensePatchIn(StrictIn):
 
 
 class IncomeIn(StrictIn):
+    model_config = example(
+        {
+            "kind": "sponsorship",
+            "description": "Bijdrage Rabobank",
+            "date": "2027-02-15",
+            "amount": "500.00",
+        }
+    )
+
     kind: Income.Kind = Field(description="`sponsorship`, `other`, or `tickets` sold at the door.")
     activity_id: int | None = Field(None, ge=1, le=MAX_ID)
     description: str = text_in(Income, "description", min_length=1)
@@ -502,7 +629,7 @@ def change_expense(
     request: HttpRequest,
     payload: ExpensePatchIn,
     slug: str = SLUG,
-    id: int = Path(..., ge=1, le=MAX_ID),
+    id: int = EXPENSE_ID,
 ) -> Expense:
     """Change the fields sent (others stay) and, with `status`, move the expense forward; both
     or neither. Changing the amount, VAT rate, supplier or description of an approved expense
@@ -526,9 +653,7 @@ def change_expense(
     summary="Approve an expense",
 )
 @strict_query
-def approve_expense(
-    request: HttpRequest, slug: str = SLUG, id: int = Path(..., ge=1, le=MAX_ID)
-) -> Expense:
+def approve_expense(request: HttpRequest, slug: str = SLUG, id: int = EXPENSE_ID) -> Expense:
     """As a second organiser: 403 `own_expense` for the one who recorded it,
     `approver_changed_expense` for one who changed its amount, VAT rate, supplier or
     description."""

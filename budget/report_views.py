@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from budget import charts, report
 from events.access import get_programme_for_organiser, may_change
@@ -29,7 +29,7 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def programme_report(request: HttpRequest, programme_slug: str) -> HttpResponse:
     programme = get_programme_for_organiser(request.user, programme_slug)
     figures = report.programme_report(programme)
@@ -65,12 +65,12 @@ def _download(
 
 
 @login_required
-@require_GET
+@require_safe
 def programme_report_xlsx(request: HttpRequest, programme_slug: str) -> HttpResponse:
     return _download(request, programme_slug, report.report_xlsx, "xlsx", XLSX_CONTENT_TYPE)
 
 
 @login_required
-@require_GET
+@require_safe
 def programme_report_csv(request: HttpRequest, programme_slug: str) -> HttpResponse:
     return _download(request, programme_slug, report.report_csv, "csv", "text/csv; charset=utf-8")

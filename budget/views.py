@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import formats
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from budget import charts, exports, services
 from budget.errors import BudgetError
@@ -84,7 +84,7 @@ def _context(request: HttpRequest, programme: Programme, budget: Budget, **extra
 
 
 @login_required
-@require_GET
+@require_safe
 def dashboard(request: HttpRequest, programme_slug: str) -> HttpResponse:
     programme = get_programme_for_organiser(request.user, programme_slug)
     budget = Budget.objects.filter(programme=programme).first()
@@ -140,7 +140,7 @@ def held_for_approval_message(budget: Budget) -> str:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def expenses(request: HttpRequest, programme_slug: str) -> HttpResponse:
     """The expense list with its filters, and the short form to add one.
 
@@ -333,7 +333,7 @@ def _render_expense(
 
 
 @login_required
-@require_GET
+@require_safe
 def expense(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpResponse:
     programme, budget = _get_budget_for_organiser(request, programme_slug)
     return _render_expense(
@@ -342,7 +342,7 @@ def expense(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpR
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def edit_expense(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpResponse:
     """Correct an expense's fields (not its status, which has its own form and only moves
     forward). Only the fields that were changed are passed on, so a correction does not undo
@@ -460,7 +460,7 @@ def upload(request: HttpRequest, programme_slug: str, expense_id: int) -> HttpRe
 
 
 @login_required
-@require_GET
+@require_safe
 def download(request: HttpRequest, programme_slug: str, attachment_id: int) -> FileResponse:
     """An attachment from private storage, only for organisers and viewers of its programme:
     always as a download, under a name of ours with the extension of the type its content was
@@ -486,7 +486,7 @@ def download(request: HttpRequest, programme_slug: str, attachment_id: int) -> F
 
 
 @login_required
-@require_GET
+@require_safe
 def approvals(request: HttpRequest, programme_slug: str) -> HttpResponse:
     programme, budget = _get_budget_for_organiser(request, programme_slug)
     queue = list(services.approval_queue(budget))
@@ -506,7 +506,7 @@ def approvals(request: HttpRequest, programme_slug: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def income(request: HttpRequest, programme_slug: str) -> HttpResponse:
     write = request.method == "POST"
     programme, budget = _get_budget_for_organiser(request, programme_slug, write=write)
@@ -553,7 +553,7 @@ def _get_income_for_organiser(budget: Budget, income_id: int) -> Income:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def edit_income(request: HttpRequest, programme_slug: str, income_id: int) -> HttpResponse:
     programme, budget = _get_budget_for_organiser(request, programme_slug, write=True)
     current = _get_income_for_organiser(budget, income_id)
@@ -606,12 +606,12 @@ def _export(
 
 
 @login_required
-@require_GET
+@require_safe
 def export_csv(request: HttpRequest, programme_slug: str) -> HttpResponse:
     return _export(request, programme_slug, exports.ledger_csv, "csv", "text/csv; charset=utf-8")
 
 
 @login_required
-@require_GET
+@require_safe
 def export_xlsx(request: HttpRequest, programme_slug: str) -> HttpResponse:
     return _export(request, programme_slug, exports.ledger_xlsx, "xlsx", XLSX_CONTENT_TYPE)

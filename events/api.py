@@ -18,9 +18,16 @@ from pydantic import field_validator
 from events.calendar import activity_ics_url
 from events.listing import ActivityFilter, listed_activities
 from events.models import Activity, Programme, Question
-from jubileum.lib.apitools import ErrorOut, Pagination, strict_query
+from jubileum.lib.apitools import ErrorOut, Pagination, example, strict_query
 
 router = Router()
+TAGS = [
+    {"name": "programmes", "description": "The public programmes: what, when, who organises."},
+    {
+        "name": "activities",
+        "description": "A programme's activities with places left, filtered like its page.",
+    },
+]
 
 # YYYY-MM with the years the page's filter form accepts (1900-2999).
 MONTH_PATTERN = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
@@ -32,7 +39,53 @@ def _absolute(context: dict[str, Any], path: str) -> str:
     return context["request"].build_absolute_uri(path)
 
 
+SITE = "https://jubileum.soest.nl"
+PROGRAMME_EXAMPLE = {
+    "slug": "brandweer-100",
+    "name": "Brandweer Soest & Soesterberg 100 jaar",
+    "description": "Honderd jaar brandweer in Soest en Soesterberg.",
+    "starts_on": "2027-03-01",
+    "ends_on": "2027-06-30",
+    "organiser_name": "Gemeente Soest",
+    "organiser_email": "jubileum@soest.nl",
+    "organiser_phone": "035 609 3411",
+    "theme_colour": "#B41E1E",
+    "logo_url": None,
+    "logo_alt": "",
+    "url": f"{SITE}/programma/brandweer-100/",
+    "activities_url": f"{SITE}/api/v1/programmes/brandweer-100/activities",
+    "ics_url": f"{SITE}/programma/brandweer-100/agenda.ics",
+}
+ACTIVITY_EXAMPLE = {
+    "id": 12,
+    "programme": "brandweer-100",
+    "slug": "kinderbrandweermiddag",
+    "title": "Kinderbrandweermiddag",
+    "summary": "Spuiten, een ritje in de tankautospuit en limonade.",
+    "description": "Voor kinderen van 6 tot 12 jaar, met een ouder.",
+    "starts_at": "2027-04-10T14:00:00+02:00",
+    "ends_at": "2027-04-10T16:30:00+02:00",
+    "location": {"name": "Kazerne Soest", "address": "Kerkebuurt 2, Soest"},
+    "audience": "public",
+    "status": "published",
+    "registration_required": True,
+    "registration_open": True,
+    "registration_opens_at": None,
+    "registration_closes_at": "2027-04-09T18:00:00+02:00",
+    "capacity": 40,
+    "places_left": 12,
+    "max_party_size": 4,
+    "waitlist_enabled": True,
+    "price": "0.00",
+    "currency": "EUR",
+    "url": f"{SITE}/programma/brandweer-100/activiteit/kinderbrandweermiddag/",
+    "ics_url": f"{SITE}/programma/brandweer-100/activiteit/kinderbrandweermiddag/agenda.ics",
+}
+
+
 class ProgrammeOut(Schema):
+    model_config = example(PROGRAMME_EXAMPLE)
+
     slug: str
     name: str
     description: str
@@ -71,6 +124,8 @@ class LocationOut(Schema):
 
 
 class ActivityOut(Schema):
+    model_config = example(ACTIVITY_EXAMPLE)
+
     id: int
     programme: str = Field(description="Slug of the programme.")
     slug: str
@@ -179,6 +234,25 @@ class QuestionOut(Schema):
 
 
 class ActivityDetailOut(ActivityOut):
+    model_config = example(
+        {
+            **ACTIVITY_EXAMPLE,
+            "questions": [
+                {
+                    "id": 3,
+                    "label": "Hoe oud is je kind?",
+                    "help_text": "",
+                    "kind": "choice",
+                    "required": True,
+                    "options": [
+                        {"value": "6-8", "label": "6 tot 8 jaar"},
+                        {"value": "9-12", "label": "9 tot 12 jaar"},
+                    ],
+                }
+            ],
+        }
+    )
+
     questions: list[QuestionOut] = Field(
         description="Extra questions the sign-up asks, in order; answer them in the sign-up's "
         "`answers`."
@@ -215,6 +289,8 @@ class ActivityFilters(Schema):
         return ActivityFilter(audience=self.audience or "", month=month, available=self.available)
 
 
+SLUG = Path(..., description="The programme's slug.", examples=["brandweer-100"])
+ACTIVITY_ID = Path(..., ge=1, le=MAX_ID, description="The activity's id.", examples=[12])
 NOT_FOUND = {404: ErrorOut}
 INVALID = {422: ErrorOut}
 
@@ -243,7 +319,7 @@ def list_programmes(request: HttpRequest) -> QuerySet[Programme]:
 @strict_query
 @paginate(Pagination)
 def list_programme_activities(
-    request: HttpRequest, slug: str, filters: Query[ActivityFilters]
+    request: HttpRequest, filters: Query[ActivityFilters], slug: str = SLUG
 ) -> QuerySet[Activity]:
     """Published and cancelled activities of a public programme in order of start, filtered like
     the programme page."""
@@ -259,7 +335,7 @@ def list_programme_activities(
     summary="Get one activity",
 )
 @strict_query
-def get_activity(request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID)) -> Activity:
+def get_activity(request: HttpRequest, id: int = ACTIVITY_ID) -> Activity:
     """One published or cancelled activity of a public programme, with the places left and
     the extra questions its sign-up asks."""
     activities = (

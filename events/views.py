@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from events.forms import ActivityFilterForm
 from events.listing import activity_months, listed_activities
@@ -61,7 +61,7 @@ def render_programme(request: HttpRequest, programme: Programme) -> HttpResponse
     return response
 
 
-@require_GET
+@require_safe
 def programme(request: HttpRequest, slug: str) -> HttpResponse:
     return render_programme(request, _get_programme_for_public(slug))
 
@@ -85,7 +85,7 @@ def registration_status(activity: Activity, now: dt.datetime) -> str:
     return _("Aanmelden is gesloten.")
 
 
-@require_GET
+@require_safe
 def activity(request: HttpRequest, programme_slug: str, slug: str) -> HttpResponse:
     item = _get_activity_for_public(programme_slug, slug)
     now = timezone.now()
@@ -101,7 +101,7 @@ def activity(request: HttpRequest, programme_slug: str, slug: str) -> HttpRespon
     )
 
 
-@require_GET
+@require_safe
 def privacy(request: HttpRequest, slug: str) -> HttpResponse:
     programme = _get_programme_for_public(slug)
     return render(
@@ -131,7 +131,7 @@ class AccessibilityCheck:
 ACCESSIBILITY_CHECK = AccessibilityCheck(checked_on=dt.date(2026, 11, 26), axe_version="4.14.1")
 
 
-@require_GET
+@require_safe
 def accessibility(request: HttpRequest, slug: str) -> HttpResponse:
     """Our accessibility statement, in the parts a Dutch public body's statement has (status,
     how it was evaluated, known limitations, contact, enforcement); the programme's own text,
@@ -144,7 +144,7 @@ def accessibility(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def theme_css(request: HttpRequest, slug: str) -> HttpResponse:
     """The programme's theme as CSS custom properties.
 

@@ -21,6 +21,7 @@ from functools import wraps
 from typing import Any
 
 import ninja.openapi.schema
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.functional import Promise
@@ -31,6 +32,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Thr
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import BODY_CONTENT_TYPES, OpenAPISchema
 from ninja.operation import Operation
+from ninja.router import BoundRouter
 from ninja.schema import NinjaGenerateJsonSchema
 from pydantic.json_schema import CoreModeRef, DefsRef
 
@@ -41,6 +43,7 @@ import registrations.checkin.api
 from jubileum.lib.apitokens import OrganiserAuth
 from jubileum.lib.apitools import ErrorOut, refuses_unknown_query
 from jubileum.lib.errors import HTTP_ERRORS, DomainError, error_body
+from jubileum.lib.validation import translated
 from jubileum.middleware import DATABASE_GONE, database_unavailable
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -108,6 +111,24 @@ class ApiSchema(OpenAPISchema):
                 )
         super().add_schema_definitions(definitions)
 
+    def _extract_parameters(self, model: Any) -> list[dict[str, Any]]:
+        parameters = super()._extract_parameters(model)
+        for parameter in parameters:
+            # ninja copies a field's JSON Schema `examples` (a list) onto the parameter, whose
+            # `examples` is a map of Example Objects in OpenAPI; the list made the document
+            # invalid. The schema keeps its list.
+            examples = parameter.get("examples")
+            if isinstance(examples, list):
+                parameter["examples"] = {str(value): {"value": value} for value in examples}
+        return parameters
+
+    def methods(self, operations: list[Operation]) -> dict[str, Any]:
+        # HEAD is implied by GET; listed apart it would be a second operation under the same
+        # operationId, which the document may not have.
+        result = super().methods(operations)
+        result.pop("head", None)
+        return result
+
     def responses(self, operation: Operation) -> dict[int, Any]:
         result = super().responses(operation)
         missing = {
@@ -155,12 +176,32 @@ class ApiSchema(OpenAPISchema):
 
 
 class JubileumAPI(NinjaAPI):
+    def _get_bound_routers(self) -> list[BoundRouter]:
+        # Every GET operation answers HEAD too (RFC 9110: a server that answers GET should),
+        # as the pages do with `require_safe`. ninja routes by the operation's own list of
+        # methods and has no such option; the routers are bound once, to copies of the
+        # operations, so adding HEAD here leaves the apps' routers as they are.
+        fresh = self._bound_routers_cache is None
+        routers = super()._get_bound_routers()
+        if fresh:
+            for router in routers:
+                for path_view in router.path_operations.values():
+                    for operation in path_view.operations:
+                        if "GET" in operation.methods and "HEAD" not in operation.methods:
+                            operation.methods.append("HEAD")
+        return routers
+
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> OpenAPISchema:
+        """The document's paths are relative to its server, SITE_URL + /api/v1 (so
+        `/programmes`); `path_prefix="/api/v1/"` gives the paths as the site serves them."""
+        root = self.get_root_path(path_params or {})
+        document = ApiSchema(api=self, path_prefix=path_prefix or "")
         if path_prefix is None:
-            path_prefix = self.get_root_path(path_params or {})
-        return ApiSchema(api=self, path_prefix=path_prefix)
+            server = {"url": settings.SITE_URL + root.rstrip("/"), "description": "This site."}
+            document["servers"] = [server]
+        return document
 
 
 api = JubileumAPI(
@@ -171,6 +212,15 @@ api = JubileumAPI(
         '`{"code", "message", "details"}`; messages follow `Accept-Language` (nl, en).'
     ),
     urls_namespace="api",
+    # Each app describes the tags its router's operations carry.
+    openapi_extra={
+        "tags": [
+            *events.api.TAGS,
+            *registrations.api.TAGS,
+            *budget.api.TAGS,
+            *registrations.checkin.api.TAGS,
+        ]
+    },
     # Swagger UI from ninja's own static files; no validator badge, which would call
     # validator.swagger.io from the reader's browser.
     docs=Swagger(settings={"validatorUrl": None}),
@@ -241,7 +291,7 @@ def _http_error(request: HttpRequest, status: int) -> HttpResponse:
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     message = _("De invoer klopt niet; zie de details.")
-    return error_response(request, 422, "validation_error", message, exc.errors)
+    return error_response(request, 422, "validation_error", message, translated(exc.errors))
 
 
 @api.exception_handler(Http404)

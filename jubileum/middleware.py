@@ -119,6 +119,10 @@ class ApiErrorMiddleware:
             for header in self.KEPT_HEADERS:
                 if header in response:
                     replacement[header] = response[header]
+            if "Allow" in response:
+                # ninja lists a path's methods from a set: the same order on every answer.
+                methods = response["Allow"].split(",")
+                replacement["Allow"] = ", ".join(sorted(method.strip() for method in methods))
             return replacement
         return response
 

@@ -7,6 +7,7 @@ allowed hosts.
 from __future__ import annotations
 
 import datetime as dt
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -250,6 +251,29 @@ elif not DEBUG and MAIL_BACKEND.startswith("anymail.backends.") and ".test." not
     )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Jubileum <noreply@localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Backends that deliver nothing (to the console, files, memory, anymail's test backend): there
+# the development sender will do.
+_UNDELIVERED_MAIL = {"console", "filebased", "locmem", "dummy", "test"}
+# Domains mail cannot come from (RFC 2606, RFC 6762): receiving servers refuse the messages or
+# file them as spam, and nobody notices until residents miss their tickets.
+_LOCAL_DOMAINS = (".localhost", ".local", ".test", ".invalid", ".example")
+
+
+def _refuse_local_sender(name: str, value: str) -> None:
+    address = parseaddr(value)[1]
+    domain = address.rpartition("@")[2].lower().rstrip(".")
+    if "@" not in address or "." not in domain or f".{domain}".endswith(_LOCAL_DOMAINS):
+        raise ImproperlyConfigured(
+            f"{name} is {value!r}, but {MAIL_BACKEND} delivers real mail and no mail server "
+            "accepts a sender at localhost, a bare host name or a reserved domain (.local, "
+            ".localhost, .test, .invalid, .example). Set it to an address of the site's own "
+            "domain, e.g. 'Jubileum <noreply@jubileum.soest.nl>'."
+        )
+
+
+if MAIL_BACKEND.split(".")[-2] not in _UNDELIVERED_MAIL:
+    _refuse_local_sender("DEFAULT_FROM_EMAIL", DEFAULT_FROM_EMAIL)
+    _refuse_local_sender("SERVER_EMAIL", SERVER_EMAIL)
 
 # Payments: Stripe when keys are set; otherwise a local demo mode that charges nothing. Demo mode
 # never runs beside real keys, and in production only when explicitly asked for.

@@ -17,7 +17,7 @@ from django.utils.log import log_response
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_safe
 
 from events.models import Programme, hex_colour
 from events.views import DEFAULT_THEME_COLOUR, render_programme
@@ -140,7 +140,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return response
 
 
-@require_GET
+@require_safe
 def robots_txt(request: HttpRequest) -> HttpResponse:
     return HttpResponse(ROBOTS_TXT, content_type="text/plain; charset=utf-8")
 

@@ -14,13 +14,14 @@ from django.core.validators import validate_email
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Router, Schema, Status
 from pydantic import ConfigDict, field_validator
 
-from events.api import MAX_ID
+from events.api import ACTIVITY_ID, MAX_ID, SITE
 from events.models import Activity
 from jubileum.lib import ratelimit
-from jubileum.lib.apitools import ErrorOut, strict_query
+from jubileum.lib.apitools import ErrorOut, example, strict_query
 from registrations import services
 from registrations.answers import shown_answers
 from registrations.links import registration_for_token
@@ -28,9 +29,49 @@ from registrations.models import Brigade, Registration
 from registrations.tokens import ticket_qr_payload
 
 router = Router()
+TAGS = [
+    {
+        "name": "registrations",
+        "description": "Signing up, and reading, changing or cancelling one registration with "
+        "its manage token; claiming a waitlist offer.",
+    }
+]
 
 RegistrationStatus = Registration.Status
 TOKEN_DESCRIPTION = "The registration's manage token, from the personal link or the sign-up answer."
+
+
+MANAGE_TOKEN_EXAMPLE = "3vQbKk9tR2xY7mN4pLwZ"
+REGISTRATION_EXAMPLE = {
+    "id": 481,
+    "status": "confirmed",
+    "party_size": 3,
+    "contact_name": "Anna de Vries",
+    "email": "anna@example.org",
+    "phone": "06 1234 5678",
+    "kind": "resident",
+    "brigade": "",
+    "years_of_service": None,
+    "language": "nl",
+    "hold_expires_at": None,
+    "confirmed_at": "2027-03-02T20:14:05+01:00",
+    "cancelled_at": None,
+    "activity": {
+        "id": 12,
+        "programme": "brandweer-100",
+        "title": "Kinderbrandweermiddag",
+        "starts_at": "2027-04-10T14:00:00+02:00",
+        "ends_at": "2027-04-10T16:30:00+02:00",
+        "location_name": "Kazerne Soest",
+        "location_address": "Kerkebuurt 2, Soest",
+        "url": f"{SITE}/programma/brandweer-100/activiteit/kinderbrandweermiddag/",
+    },
+    "ticket_code": "K7Q2M4XW9ZP3R5T6V8YA",
+    "ticket_qr": "JUB1:K7Q2M4XW9ZP3R5T6V8YA",
+    "answers": [
+        {"question": 3, "label": "Hoe oud is je kind?", "value": "6-8", "display": "6 tot 8 jaar"}
+    ],
+}
 
 
 def _local(moment: dt.datetime | None) -> dt.datetime | None:
@@ -72,6 +113,17 @@ def _answers(registration: Registration, language: str) -> list[dict[str, Any]]:
 
 
 class SignUpIn(StrictIn):
+    model_config = example(
+        {
+            "contact_name": "Anna de Vries",
+            "email": "anna@example.org",
+            "party_size": 3,
+            "phone": "06 1234 5678",
+            "consent": True,
+            "answers": [{"question": 3, "value": "6-8"}],
+        }
+    )
+
     contact_name: str = Field(min_length=1, max_length=200)
     email: str = Field(max_length=254, examples=["naam@example.org"])
     party_size: int = Field(ge=1, le=50, description="Persons, the contact included.")
@@ -99,21 +151,21 @@ class SignUpIn(StrictIn):
         try:
             validate_email(value)
         except ValidationError:
-            raise ValueError("value is not a valid e-mail address") from None
+            raise ValueError(_("Dit is geen geldig e-mailadres.")) from None
         return value
 
     @field_validator("consent")
     @classmethod
     def _consent_given(cls, value: bool) -> bool:
         if value is not True:
-            raise ValueError("consent must be given (true) to sign up")
+            raise ValueError(_("Zonder toestemming (true) kunnen we niemand aanmelden."))
         return value
 
     @field_validator("answers")
     @classmethod
     def _one_answer_per_question(cls, value: list[AnswerIn]) -> list[AnswerIn]:
         if len({answer.question for answer in value}) != len(value):
-            raise ValueError("each question may be answered only once")
+            raise ValueError(_("Beantwoord elke vraag hoogstens één keer."))
         return value
 
     def answers_by_question(self) -> dict[int, str]:
@@ -134,10 +186,20 @@ class SignUpIn(StrictIn):
 
 
 class PartySizeIn(StrictIn):
+    model_config = example({"party_size": 2})
+
     party_size: int = Field(ge=1, le=50, description="Persons, the contact included.")
 
 
 class SignUpOut(Schema):
+    model_config = example(
+        {
+            "activity_id": 12,
+            "message": "Kijk in je e-mail. We sturen je een bericht over je aanmelding, met je "
+            "persoonlijke link om die te bekijken, te wijzigen of te annuleren.",
+        }
+    )
+
     activity_id: int
     message: str = Field(
         description="What happens next, in the request's language: the outcome and the "
@@ -173,6 +235,8 @@ class ActivitySummaryOut(Schema):
 
 
 class RegistrationOut(Schema):
+    model_config = example(REGISTRATION_EXAMPLE)
+
     id: int
     status: RegistrationStatus
     party_size: int
@@ -231,7 +295,7 @@ class RegistrationOut(Schema):
 
 
 ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
-TOKEN = Path(..., description=TOKEN_DESCRIPTION)
+TOKEN = Path(..., description=TOKEN_DESCRIPTION, examples=[MANAGE_TOKEN_EXAMPLE])
 
 
 @router.post(
@@ -242,9 +306,7 @@ TOKEN = Path(..., description=TOKEN_DESCRIPTION)
     summary="Sign up for an activity",
 )
 @strict_query
-def sign_up(
-    request: HttpRequest, payload: SignUpIn, id: int = Path(..., ge=1, le=MAX_ID)
-) -> Status:
+def sign_up(request: HttpRequest, payload: SignUpIn, id: int = ACTIVITY_ID) -> Status:
     """Sign a party up for a published activity of a public programme.
 
     202 when the sign-up is taken: the outcome (confirmed; held for payment on a paid activity;

@@ -33,6 +33,7 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 
 from events.access import organiser_addresses
+from events.calendar import calendar_attachment
 from registrations.answers import shown_answers
 from registrations.calendar import has_calendar_file, registration_calendar
 from registrations.models import Invitation, MailKind, Message, Refund, Registration, SentMail
@@ -226,8 +227,8 @@ def _registration_mail(
             ticket=_ticket(registration) if ticket else None,
         )
         if attach_calendar:
-            ics = registration_calendar(registration, site_url()).to_ical()
-            message.attach(f"{activity.slug}.ics", ics, "text/calendar")
+            calendar = registration_calendar(registration, site_url())
+            message.attach(calendar_attachment(calendar, f"{activity.slug}.ics"))
     return message
 
 

@@ -23,14 +23,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import (
-    require_GET,
-    require_http_methods,
-    require_POST,
-    require_safe,
-)
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from events.calendar import CONTENT_TYPE as CALENDAR_CONTENT_TYPE
+from events.calendar import calendar_response
 from events.models import Activity
 from events.views import registration_status
 from jubileum.lib import ratelimit
@@ -304,7 +299,7 @@ def _delete_form(data: dict | None = None) -> ConfirmForm:
     return ConfirmForm(data, label=_("Ja, verwijder mijn gegevens. Dit kan niet ongedaan worden."))
 
 
-@require_GET
+@require_safe
 @personal
 def manage(request: HttpRequest, registration: Registration) -> HttpResponse:
     return _manage_page(request, registration)
@@ -353,7 +348,7 @@ def change_party_size(request: HttpRequest, registration: Registration) -> HttpR
     return see_other(_manage_url(registration))
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @personal
 def cancel(request: HttpRequest, registration: Registration) -> HttpResponse:
     """A page of its own to confirm: cancelling cannot be undone (a JS confirm() would need
@@ -431,7 +426,7 @@ def delete_data(request: HttpRequest, registration: Registration) -> HttpRespons
     return _deleted_page(request, registration)
 
 
-@require_GET
+@require_safe
 @personal
 def ics(request: HttpRequest, registration: Registration) -> HttpResponse:
     """The registration's event, or its cancellation (a link in an old e-mail still works)."""
@@ -439,9 +434,7 @@ def ics(request: HttpRequest, registration: Registration) -> HttpResponse:
         raise Http404
     activity = registration.activity
     calendar = registration_calendar(registration, request.build_absolute_uri("/").rstrip("/"))
-    response = HttpResponse(calendar.to_ical(), content_type=CALENDAR_CONTENT_TYPE)
-    response.headers["Content-Disposition"] = f'attachment; filename="{activity.slug}.ics"'
-    return response
+    return calendar_response(calendar, f'attachment; filename="{activity.slug}.ics"')
 
 
 # --- Paying ----------------------------------------------------------------------------------
@@ -464,7 +457,7 @@ def pay(request: HttpRequest, registration: Registration) -> HttpResponse:
     return see_other(payment.checkout_url)
 
 
-@require_GET
+@require_safe
 @never_cache
 def payment_return(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """Where Stripe sends the person back to. The address names only the attempt (it can be
@@ -514,7 +507,7 @@ DEMO_MESSAGES = {
 }
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 def demo_payment(request: HttpRequest, session_id: str) -> HttpResponse:
     """The stand-in for Stripe Checkout in demo mode (404 otherwise): its buttons send the

@@ -383,8 +383,8 @@ class Operation:
                 query[name] = value
         path = self.path.format(**values)
         body = API_BODIES[self.operation_id](world) if self.has_body else None
-        if self.method == "GET":
-            return client.get(path, query, headers=headers)
+        if self.method in {"GET", "HEAD"}:
+            return getattr(client, self.method.lower())(path, query, headers=headers)
         return client.generic(
             self.method,
             path,
@@ -395,7 +395,7 @@ class Operation:
 
 
 def api_operations() -> list[Operation]:
-    document = api.get_openapi_schema()
+    document = api.get_openapi_schema(path_prefix=reverse("api:api-root"))
     found = []
     for path, methods in document["paths"].items():
         for method, operation in methods.items():

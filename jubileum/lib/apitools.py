@@ -12,6 +12,7 @@ from ninja import Field, Schema
 from ninja.decorators import decorate_view
 from ninja.errors import ValidationError
 from ninja.pagination import PageNumberPagination
+from pydantic import ConfigDict
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -19,12 +20,19 @@ MAX_PAGE_SIZE = 200
 MAX_PAGE = 10_000
 
 
+def example(value: dict[str, Any]) -> ConfigDict:
+    """A schema's config with one example for the OpenAPI document, as JSON (the tests check it
+    against the schema). A subclass names its own: pydantic hands the config down."""
+    return ConfigDict(json_schema_extra={"examples": [value]})
+
+
 class ErrorOut(Schema):
     code: str = Field(description="Machine-readable reason, e.g. `not_found`, `validation_error`.")
     message: str = Field(description="Explanation for people, in the request's language.")
     details: dict[str, Any] | list[dict[str, Any]] = Field(
-        description="For `validation_error` the list of problems (`loc`, `msg`, `type`); "
-        "otherwise an object with whatever helps the client, often empty."
+        description="For `validation_error` the list of problems (`loc`, `type`, sometimes "
+        "`ctx`, and `msg` in the request's language); otherwise an object with whatever helps "
+        "the client, often empty."
     )
 
 

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from openpyxl import Workbook
 
 from events.access import get_activity_for_organiser, get_programme_for_organiser
@@ -279,13 +279,13 @@ def _export(
 
 
 @login_required
-@require_GET
+@require_safe
 def export_csv(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
     return _export(request, programme_slug, activity_slug, "csv")
 
 
 @login_required
-@require_GET
+@require_safe
 def export_xlsx(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
     return _export(request, programme_slug, activity_slug, "xlsx")
 
@@ -296,7 +296,7 @@ def _confirmed(activity: Activity) -> list[Registration]:
 
 
 @login_required
-@require_GET
+@require_safe
 def door_list(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
     """A printable list for the door: everyone confirmed, by name, with a box to tick."""
     item = get_programme_for_organiser(request.user, programme_slug)
@@ -340,7 +340,7 @@ def name_badges(registrations: list[Registration]) -> list[Badge]:
 
 
 @login_required
-@require_GET
+@require_safe
 def badges(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
     """Name badges for every confirmed person (`name_badges`): name, brigade and years of
     service, eight to an A4."""

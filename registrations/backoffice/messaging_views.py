@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from events.access import get_activity_for_organiser, get_programme_for_organiser, may_change
 from events.models import Activity, Programme
@@ -139,7 +139,7 @@ def _list_page(
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def messages_page(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
     """The messages of an activity and the form for a new one.
 
@@ -213,7 +213,7 @@ def messages_page(request: HttpRequest, programme_slug: str, activity_slug: str)
 
 
 @login_required
-@require_GET
+@require_safe
 def message_page(
     request: HttpRequest, programme_slug: str, activity_slug: str, message_id: int
 ) -> HttpResponse:

@@ -169,7 +169,7 @@ def _next_position(activity: Activity) -> int:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def questions(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
     """The activity's questions, with the number of answers to each, and a form to add one."""
     write = request.method == "POST"
@@ -206,7 +206,7 @@ def questions(request: HttpRequest, programme_slug: str, activity_slug: str) -> 
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def question_edit(
     request: HttpRequest, programme_slug: str, activity_slug: str, question_id: int
 ) -> HttpResponse:
@@ -249,7 +249,7 @@ def question_edit(
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def question_delete(
     request: HttpRequest, programme_slug: str, activity_slug: str, question_id: int
 ) -> HttpResponse:
@@ -257,7 +257,7 @@ def question_delete(
     item = get_programme_for_organiser(request.user, programme_slug, write=True)
     current = get_activity_for_organiser(item, activity_slug)
     question = _get_question(current, question_id)
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD: only ask
         answer_count = question.answers.count()
         if answer_count:
             text = ngettext(

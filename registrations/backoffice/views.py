@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from events.access import (
     get_activity_for_organiser,
@@ -103,14 +103,14 @@ def _back_to_activity(programme: Programme, activity: Activity) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def index(request: HttpRequest) -> HttpResponse:
     programmes = programmes_for(request.user).order_by("-starts_on", "name")
     return render(request, "organiser/index.html", {"programmes": programmes})
 
 
 @login_required
-@require_GET
+@require_safe
 def programme(request: HttpRequest, programme_slug: str) -> HttpResponse:
     item = get_programme_for_organiser(request.user, programme_slug)
     activities = list(_activities_with_counts(item))
@@ -161,7 +161,7 @@ def _show_payments(activity: Activity, registrations: list[Registration]) -> Non
 
 
 @login_required
-@require_GET
+@require_safe
 def activity(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
     """The activity's queues (approvals, waitlist in order, held places) and its attendee list
     with search and filters; with htmx, a change of filters answers with the list alone."""
@@ -266,9 +266,9 @@ def _confirm(
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def decline(request: HttpRequest, programme_slug: str, registration_id: int) -> HttpResponse:
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD: only ask
         return _confirm(
             request,
             programme_slug,
@@ -286,9 +286,9 @@ def decline(request: HttpRequest, programme_slug: str, registration_id: int) -> 
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def cancel(request: HttpRequest, programme_slug: str, registration_id: int) -> HttpResponse:
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD: only ask
         return _confirm(
             request,
             programme_slug,
@@ -309,7 +309,7 @@ def cancel(request: HttpRequest, programme_slug: str, registration_id: int) -> H
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def refund(request: HttpRequest, programme_slug: str, registration_id: int) -> HttpResponse:
     """Give a registration's payment back in full; the registration itself stays as it is."""
     item = get_programme_for_organiser(request.user, programme_slug, write=True)
@@ -320,7 +320,7 @@ def refund(request: HttpRequest, programme_slug: str, registration_id: int) -> H
         .order_by("-pk")
         .first()
     )
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD: only ask
         if payment is None:
             messages.error(request, str(payments.NotRefundable.message))
             return _back_to_activity(item, registration.activity)
@@ -375,7 +375,7 @@ class CancelActivityForm(forms.Form):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def cancel_activity(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
     """Call an activity off with a reason: everyone is cancelled and told why, whatever was
     paid is refunded."""
@@ -497,7 +497,7 @@ class RosterUploadForm(forms.Form):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def roster(request: HttpRequest, programme_slug: str) -> HttpResponse:
     write = request.method == "POST"
     item = get_programme_for_organiser(request.user, programme_slug, write=write)
@@ -576,7 +576,7 @@ def _scanner_context(item: Programme) -> dict:
 
 
 @login_required
-@require_GET
+@require_safe
 def scanners(request: HttpRequest, programme_slug: str) -> HttpResponse:
     item = get_programme_for_organiser(request.user, programme_slug)
     context = _scanner_context(item)
@@ -592,7 +592,7 @@ def scanners(request: HttpRequest, programme_slug: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def scanner_counts(request: HttpRequest, programme_slug: str) -> HttpResponse:
     """Checked in / expected per activity: the fragment htmx polls, or a page of its own."""
     item = get_programme_for_organiser(request.user, programme_slug)
@@ -631,7 +631,7 @@ def _get_device(item: Programme, device_id: int) -> ScannerDevice:
 
 
 @login_required
-@require_GET
+@require_safe
 def scanner_pairing(request: HttpRequest, programme_slug: str, device_id: int) -> HttpResponse:
     """The pairing QR and code, while the code is valid and the device not yet paired."""
     item = get_programme_for_organiser(request.user, programme_slug, write=True)
@@ -673,11 +673,11 @@ def scanner_renew(request: HttpRequest, programme_slug: str, device_id: int) -> 
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def scanner_revoke(request: HttpRequest, programme_slug: str, device_id: int) -> HttpResponse:
     item = get_programme_for_organiser(request.user, programme_slug, write=True)
     device = _get_device(item, device_id)
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD: only ask
         return render(
             request,
             "organiser/scanner_revoke.html",

@@ -16,6 +16,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.security import HttpBearer
 from pydantic import ConfigDict, field_validator
@@ -23,12 +24,19 @@ from pydantic import ConfigDict, field_validator
 from events.api import MAX_ID
 from events.models import Activity
 from jubileum.lib import ratelimit
-from jubileum.lib.apitools import ErrorOut, strict_query
+from jubileum.lib.apitools import ErrorOut, example, strict_query
 from registrations.checkin import devices
 from registrations.checkin import services as checkin
 from registrations.models import ScanLog, ScannerDevice
 
 router = Router(tags=["check-in"])
+TAGS = [
+    {
+        "name": "check-in",
+        "description": "The door scanner: pairing a phone, the ticket list, scans (also those "
+        "made offline), search, walk-ins and counts.",
+    }
+]
 
 ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 
@@ -55,11 +63,40 @@ def _check_activity(device: ScannerDevice, activity_id: int) -> None:
         raise Http404
 
 
+ACTIVITY_EXAMPLE = {
+    "id": 12,
+    "title": "Kinderbrandweermiddag",
+    "starts_at": "2027-04-10T12:00:00Z",
+    "ends_at": "2027-04-10T14:30:00Z",
+    "location_name": "Kazerne Soest",
+}
+REDEEM_IN_EXAMPLE = {
+    "code": "JUB1:K7Q2M4XW9ZP3R5T6V8YA",
+    "activity": 12,
+    "nonce": "1b4e28ba-2fa1-41d2-883f-0016d3cca427",
+}
+REDEEM_OUT_EXAMPLE = {
+    "result": "ok",
+    "party_size": 3,
+    "checked_in": 3,
+    "remaining": 0,
+    "admitted": 3,
+    "name": "Anna de V.",
+    "registration": 481,
+    "message": "Welkom — 3 personen",
+    "first_checked_in_at": "2027-04-10T11:52:10Z",
+    "device_name": "Ingang links",
+    "conflict": False,
+}
+
+
 class StrictIn(Schema):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ScannerPairIn(StrictIn):
+    model_config = example({"code": "4KD7-PQ2M"})
+
     code: str = Field(min_length=1, max_length=40, description="The pairing code or QR text.")
 
 
@@ -72,6 +109,8 @@ class ScannerActivityOut(Schema):
 
 
 class ScannerActivityCountsOut(ScannerActivityOut):
+    model_config = example({**ACTIVITY_EXAMPLE, "checked_in": 41, "expected": 112})
+
     checked_in: int
     expected: int
 
@@ -83,12 +122,22 @@ class ScannerDeviceOut(Schema):
 
 
 class ScannerPairOut(Schema):
+    model_config = example(
+        {
+            "token": "s7Hq2vN9xK4bR8mT3wYc6pLz5dF1gJ0a",
+            "device": {"id": 5, "name": "Ingang links", "expires_at": "2027-04-11T00:00:00Z"},
+            "activities": [ACTIVITY_EXAMPLE],
+        }
+    )
+
     token: str = Field(description="The device token; shown only in this answer.")
     device: ScannerDeviceOut
     activities: list[ScannerActivityOut]
 
 
 class CheckinCountsOut(Schema):
+    model_config = example({"checked_in": 41, "expected": 112})
+
     checked_in: int
     expected: int
 
@@ -106,6 +155,23 @@ class CheckinTicketOut(Schema):
 
 
 class CheckinManifestOut(Schema):
+    model_config = example(
+        {
+            "activity": {**ACTIVITY_EXAMPLE, "checkin_opens_at": "2027-04-10T10:00:00Z"},
+            "generated_at": "2027-04-10T11:45:00Z",
+            "tickets": [
+                {
+                    "hash": "c23cf19e04932cc08734865d61c095593ccc20aa5ad695966d3f7647df149ae5",
+                    "party_size": 3,
+                    "checked_in": 0,
+                    "status": "admit",
+                    "name": "Anna de V.",
+                }
+            ],
+            "full": True,
+        }
+    )
+
     activity: CheckinManifestActivityOut
     generated_at: dt.datetime
     tickets: list[CheckinTicketOut]
@@ -122,26 +188,28 @@ def _in_utc(value: dt.datetime | None) -> dt.datetime | None:
     try:
         return value.astimezone(dt.UTC)
     except OverflowError:
-        raise ValueError("the time is out of range") from None
+        raise ValueError(_("Dit tijdstip ligt buiten het bereik van tijdstippen.")) from None
 
 
 class ManifestQuery(Schema):
-    activity: int = Field(ge=1, le=MAX_ID)
+    activity: int = Field(ge=1, le=MAX_ID, examples=[12])
     since: dt.datetime | None = None
 
     _since_in_utc = field_validator("since")(_in_utc)
 
 
 class ActivityQuery(Schema):
-    activity: int = Field(ge=1, le=MAX_ID)
+    activity: int = Field(ge=1, le=MAX_ID, examples=[12])
 
 
 class SearchQuery(Schema):
-    activity: int = Field(ge=1, le=MAX_ID)
-    q: str = Field(max_length=100)
+    activity: int = Field(ge=1, le=MAX_ID, examples=[12])
+    q: str = Field(max_length=100, examples=["de Vries"])
 
 
 class CheckinRedeemIn(StrictIn):
+    model_config = example(REDEEM_IN_EXAMPLE)
+
     code: str = Field("", max_length=80, description="Ticket code, with or without `JUB1:`.")
     registration: int | None = Field(None, ge=1, le=MAX_ID, description="From a name search.")
     activity: int = Field(ge=1, le=MAX_ID)
@@ -165,6 +233,8 @@ class CheckinRedeemIn(StrictIn):
 
 
 class CheckinRedeemOut(Schema):
+    model_config = example(REDEEM_OUT_EXAMPLE)
+
     result: Literal[tuple(ScanLog.Result.values)]  # type: ignore[valid-type]
     party_size: int
     checked_in: int
@@ -181,10 +251,16 @@ class CheckinRedeemOut(Schema):
 
 
 class CheckinSyncIn(StrictIn):
+    model_config = example(
+        {"scans": [{**REDEEM_IN_EXAMPLE, "scanned_at": "2027-04-10T11:52:10Z", "offline": True}]}
+    )
+
     scans: list[CheckinRedeemIn] = Field(max_length=checkin.MAX_SYNC_SCANS)
 
 
 class CheckinSyncOut(Schema):
+    model_config = example({"results": [REDEEM_OUT_EXAMPLE]})
+
     results: list[CheckinRedeemOut]
 
 
@@ -197,10 +273,28 @@ class CheckinSearchResultOut(Schema):
 
 
 class CheckinSearchOut(Schema):
+    model_config = example(
+        {
+            "results": [
+                {
+                    "registration": 481,
+                    "name": "Anna de Vries",
+                    "party_size": 3,
+                    "checked_in": 0,
+                    "status": "admit",
+                }
+            ]
+        }
+    )
+
     results: list[CheckinSearchResultOut]
 
 
 class CheckinWalkInIn(StrictIn):
+    model_config = example(
+        {"activity": 12, "name": "Piet Smit", "party_size": 2, "nonce": "5f0c2b7e-8d3a-4c1e"}
+    )
+
     activity: int = Field(ge=1, le=MAX_ID)
     name: str = Field(min_length=1, max_length=200)
     party_size: int = Field(ge=1, le=50)

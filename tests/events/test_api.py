@@ -335,7 +335,7 @@ def test_detail_refuses_query_parameters(client, activity):
     body = assert_error(client.get(f"{API}/activities/{activity.pk}?x=1"), 422, "validation_error")
 
     assert body["details"] == [
-        {"type": "extra_forbidden", "loc": ["query", "x"], "msg": "Extra inputs are not permitted"}
+        {"type": "extra_forbidden", "loc": ["query", "x"], "msg": "Dit veld kennen we hier niet."}
     ]
 
 
@@ -354,9 +354,9 @@ def test_openapi_document_lists_the_paths_with_response_schemas(client):
     }
     paths = document["paths"]
     expected = {
-        f"{API}/programmes": ("PagedProgrammeOut", {"200", "422"}),
-        f"{API}/programmes/{{slug}}/activities": ("PagedActivityOut", {"200", "404", "422"}),
-        f"{API}/activities/{{id}}": ("ActivityDetailOut", {"200", "404", "422"}),
+        "/programmes": ("PagedProgrammeOut", {"200", "422"}),
+        "/programmes/{slug}/activities": ("PagedActivityOut", {"200", "404", "422"}),
+        "/activities/{id}": ("ActivityDetailOut", {"200", "404", "422"}),
     }
     assert set(expected) <= set(paths)
     for path, (schema, statuses) in expected.items():
@@ -371,9 +371,7 @@ def test_openapi_document_lists_the_paths_with_response_schemas(client):
     schemas = document["components"]["schemas"]
     assert {"count", "items"} <= set(schemas["PagedActivityOut"]["properties"])
     assert "places_left" in schemas["ActivityOut"]["properties"]
-    filters = {
-        p["name"] for p in paths[f"{API}/programmes/{{slug}}/activities"]["get"]["parameters"]
-    }
+    filters = {p["name"] for p in paths["/programmes/{slug}/activities"]["get"]["parameters"]}
     assert filters == {"slug", "audience", "month", "available", "page", "page_size"}
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from events.calendar import build_calendar
+from events.calendar import build_calendar, content_type
 from events.models import Activity, Programme
 
 AMSTERDAM = zoneinfo.ZoneInfo("Europe/Amsterdam")
@@ -28,8 +28,10 @@ def feed_url(programme: Programme) -> str:
 
 def parse(response) -> icalendar.Calendar:
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/calendar; charset=utf-8"
-    return icalendar.Calendar.from_ical(response.content)
+    calendar = icalendar.Calendar.from_ical(response.content)
+    # The media type names the calendar's METHOD (RFC 5545, 8.1).
+    assert response["Content-Type"] == f"text/calendar; method={calendar['METHOD']}; charset=utf-8"
+    return calendar
 
 
 @pytest.fixture
@@ -171,7 +173,8 @@ def test_feed_query_count_does_not_grow_with_activities(
 ):
     activities = many_activities(count)
 
-    with django_assert_max_num_queries(2):
+    # Two for the ETag and Last-Modified, two for the feed.
+    with django_assert_max_num_queries(4):
         calendar = parse(client.get(feed_url(programme)))
 
     assert len(calendar.events) == len(activities)
@@ -185,3 +188,93 @@ def test_builder_serves_other_callers_without_a_request(activity):
     assert event["UID"] == f"activity-{activity.pk}@jubileum.example.nl"
     assert event["URL"].startswith("https://jubileum.example.nl/programma/brandweer-100/")
     assert icalendar.Calendar.from_ical(calendar.to_ical()).events[0]["UID"] == event["UID"]
+
+
+# --- Subscribing: how often to look again, and a cheap answer when nothing changed -------------
+
+
+def test_feed_asks_subscribers_to_refresh_every_hour(client, activity):
+    response = client.get(feed_url(activity.programme))
+
+    calendar = parse(response)
+    assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in response.content
+    assert b"X-PUBLISHED-TTL:PT1H\r\n" in response.content
+    assert calendar["REFRESH-INTERVAL"].dt == dt.timedelta(hours=1)
+
+
+def test_single_activity_file_is_no_subscription(client, activity):
+    content = client.get(activity_url(activity)).content
+
+    assert b"REFRESH-INTERVAL" not in content
+    assert b"X-PUBLISHED-TTL" not in content
+
+
+@pytest.mark.parametrize("which", ["feed", "activity"])
+def test_calendar_files_answer_304_until_something_in_them_changes(
+    client, activity, make_activity, which
+):
+    url = feed_url(activity.programme) if which == "feed" else activity_url(activity)
+    first = client.get(url)
+    etag, last_modified = first["ETag"], first["Last-Modified"]
+    assert etag.startswith('W/"')
+
+    by_etag = client.get(url, headers={"if-none-match": etag})
+    by_date = client.get(url, headers={"if-modified-since": last_modified})
+    head = client.head(url, headers={"if-none-match": etag})
+
+    assert (by_etag.status_code, by_date.status_code, head.status_code) == (304, 304, 304)
+    assert by_etag.content == b""
+    assert by_etag["ETag"] == etag
+
+    activity.location_name = "Kazerne Soesterberg"
+    activity.save()
+    changed = client.get(url, headers={"if-none-match": etag, "if-modified-since": last_modified})
+
+    assert changed.status_code == 200
+    assert "Kazerne Soesterberg" in parse(changed).events[0]["LOCATION"]
+    assert changed["ETag"] != etag
+
+
+def test_feed_changes_when_an_activity_is_added_or_its_programme_renamed(
+    client, activity, make_activity
+):
+    url = feed_url(activity.programme)
+    etag = client.get(url)["ETag"]
+
+    make_activity(title="Open dag")
+    assert client.get(url, headers={"if-none-match": etag}).status_code == 200
+
+    etag = client.get(url)["ETag"]
+    activity.programme.name = "Brandweer 100"
+    activity.programme.save()
+    renamed = client.get(url, headers={"if-none-match": etag})
+    assert renamed.status_code == 200
+    assert parse(renamed)["X-WR-CALNAME"] == "Brandweer 100"
+
+
+def test_feed_changes_when_an_activity_is_deleted(client, activity, make_activity):
+    # A deletion moves no `updated_at`; the ETag counts the listed activities.
+    make_activity(title="Open dag")
+    url = feed_url(activity.programme)
+    etag = client.get(url)["ETag"]
+
+    activity.delete()
+
+    assert client.get(url, headers={"if-none-match": etag}).status_code == 200
+
+
+def test_feed_in_another_language_has_its_own_etag(client, activity):
+    dutch = client.get(feed_url(activity.programme))["ETag"]
+
+    english = client.get("/en" + feed_url(activity.programme), headers={"if-none-match": dutch})
+
+    assert english.status_code == 200
+    assert english["ETag"] != dutch
+
+
+@pytest.mark.parametrize("method", ["PUBLISH", "CANCEL", "REQUEST"])
+def test_content_type_names_the_calendars_own_method(activity, method):
+    calendar = build_calendar([activity], "https://jubileum.example.nl")
+    calendar["METHOD"] = method
+
+    assert content_type(calendar) == f"text/calendar; method={method}; charset=utf-8"

@@ -90,7 +90,11 @@ class Workers:
     def _command(self, *args: str) -> tuple[list[str], dict[str, str], Path]:
         command = [sys.executable, "manage.py", "task_worker", "--no-reload", "--no-startup-delay"]
         env = self.database.subprocess_env(
-            MAIL_BACKEND=MAIL_BACKEND, FAULTS_MAIL_DIR=str(self.mail), FAULTS_HOLD=self.hold
+            MAIL_BACKEND=MAIL_BACKEND,
+            # Not one the settings know to deliver nothing: it needs a sender mail can come from.
+            DEFAULT_FROM_EMAIL="Jubileum <noreply@jubileum.example.nl>",
+            FAULTS_MAIL_DIR=str(self.mail),
+            FAULTS_HOLD=self.hold,
         )
         log = self.folder / f"worker-{len(self.logs) + 1}.log"
         self.logs.append(log)

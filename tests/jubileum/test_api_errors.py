@@ -14,6 +14,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Thr
 
 from jubileum.api import api
 from jubileum.lib.errors import DomainError
+from jubileum.lib.validation import translated
 from jubileum.middleware import ApiLanguageMiddleware
 
 API = "/api/v1"
@@ -110,10 +111,124 @@ def test_validation_error_message_follows_accept_language(client, programme):
     assert dutch.status_code == english.status_code == 422
     assert dutch.json()["message"] == "De invoer klopt niet; zie de details."
     assert english.json()["message"] == "The input is not valid; see the details."
-    assert english.json()["details"] == dutch.json()["details"]
+    # The same problems, each in the request's language.
+    assert [{**d, "msg": ""} for d in english.json()["details"]] == [
+        {**d, "msg": ""} for d in dutch.json()["details"]
+    ]
+    assert dutch.json()["details"][0]["msg"] == "Heeft niet de vorm die hier hoort."
+    assert english.json()["details"][0]["msg"] == "Does not have the form required here."
     assert dutch["Content-Language"] == "nl"
     assert english["Content-Language"] == "en"
     assert "Accept-Language" in english["Vary"]
+
+
+SIGN_UP_MISTAKES = {
+    "contact_name": "x" * 201,
+    "email": "geen-adres",
+    "party_size": 0,
+    "kind": "inwoner",
+    "consent": False,
+    "website": "spam",
+}
+# (field, type): the problem's msg in Dutch and in English.
+SIGN_UP_PROBLEMS = {
+    ("contact_name", "string_too_long"): (
+        "Te lang: hoogstens 200 tekens.",
+        "Too long: at most 200 characters.",
+    ),
+    ("email", "value_error"): (
+        "Dit is geen geldig e-mailadres.",
+        "This is not a valid e-mail address.",
+    ),
+    ("party_size", "greater_than_equal"): ("Moet 1 of meer zijn.", "Must be 1 or more."),
+    ("kind", "enum"): (
+        "Moet een van deze waarden zijn: 'resident', 'member', 'former_member', 'guest'.",
+        "Must be one of these values: 'resident', 'member', 'former_member', 'guest'.",
+    ),
+    ("consent", "value_error"): (
+        "Zonder toestemming (true) kunnen we niemand aanmelden.",
+        "Without consent (true) we cannot sign anyone up.",
+    ),
+    ("website", "extra_forbidden"): (
+        "Dit veld kennen we hier niet.",
+        "This field is not known here.",
+    ),
+}
+
+
+@pytest.mark.parametrize(("language", "column"), [("nl", 0), ("en", 1)])
+def test_validation_details_speak_the_requests_language(client, activity, language, column):
+    response = client.post(
+        f"{API}/activities/{activity.pk}/registrations",
+        json.dumps(SIGN_UP_MISTAKES),
+        content_type="application/json",
+        headers={"accept-language": language},
+    )
+
+    assert response.status_code == 422
+    problems = {
+        (problem["loc"][-1], problem["type"]): problem for problem in response.json()["details"]
+    }
+    assert {key: problem["msg"] for key, problem in problems.items()} == {
+        key: messages[column] for key, messages in SIGN_UP_PROBLEMS.items()
+    }
+    # What a program reads stays as pydantic has it.
+    assert all(problem["loc"][:2] == ["body", "payload"] for problem in problems.values())
+    assert problems["contact_name", "string_too_long"]["ctx"] == {"max_length": 200}
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("nl", "Dit veld kennen we hier niet."), ("en", "This field is not known here.")],
+)
+def test_an_unknown_query_parameter_is_named_in_the_requests_language(
+    client, programme, language, message
+):
+    response = client.get(
+        f"{API}/programmes/{programme.slug}/activities?audiense=members",
+        headers={"accept-language": language},
+    )
+
+    assert response.json()["details"] == [
+        {"type": "extra_forbidden", "loc": ["query", "audiense"], "msg": message}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("problem", "dutch", "english"),
+    [
+        (
+            {"type": "missing", "loc": ["body", "x"]},
+            "Dit veld is verplicht.",
+            "This field is required.",
+        ),
+        (
+            {"type": "string_too_short", "loc": ["body", "x"], "ctx": {"min_length": 1}},
+            "Te kort: minstens 1 teken.",
+            "Too short: at least 1 character.",
+        ),
+        (
+            {
+                "type": "datetime_parsing",
+                "loc": ["query", "since"],
+                "ctx": {"error": "input is too short"},
+            },
+            "Moet een tijdstip zijn in ISO 8601, bijvoorbeeld 2027-04-10T14:00:00+02:00.",
+            "Must be a moment in ISO 8601, for example 2027-04-10T14:00:00+02:00.",
+        ),
+        (
+            {"type": "url_scheme", "loc": ["body", "x"], "ctx": {"expected_schemes": "'https'"}},
+            "Deze waarde is ongeldig.",
+            "This value is not valid.",
+        ),
+    ],
+)
+def test_every_problem_type_has_a_message_in_both_languages(problem, dutch, english):
+    problem = {**problem, "msg": "pydantic's English"}
+    for language, expected in (("nl", dutch), ("en", english)):
+        with translation.override(language):
+            [result] = translated([problem])
+        assert result == {**problem, "msg": expected}
 
 
 def test_not_found_message_in_english(client, db):

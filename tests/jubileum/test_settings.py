@@ -125,6 +125,77 @@ def test_demo_payments_refuse_to_run_beside_a_stripe_key(production_env, tmp_pat
         settings_from(env, tmp_path)
 
 
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "Jubileum <noreply@localhost>",
+        "noreply@localhost",
+        "noreply@mailhost",
+        "Jubileum",
+        "noreply@jubileum.local",
+        "noreply@mail.localhost",
+        "noreply@jubileum.test",
+        "noreply@jubileum.invalid",
+        "noreply@soest.example",
+        "noreply@LOCALHOST.",
+    ],
+)
+def test_a_real_mail_backend_refuses_a_sender_mail_cannot_come_from(
+    production_env, tmp_path, sender
+):
+    env = {
+        **production_env,
+        "MAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "DEFAULT_FROM_EMAIL": sender,
+    }
+
+    with pytest.raises(ImproperlyConfigured, match=r"DEFAULT_FROM_EMAIL is .* delivers real mail"):
+        settings_from(env, tmp_path)
+
+
+def test_the_default_sender_must_be_replaced_for_an_esp(production_env, tmp_path):
+    env = {
+        **production_env,
+        "MAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
+        "ANYMAIL_WEBHOOK_SECRET": "postmark:Zeer-geheim-42",
+    }
+
+    with pytest.raises(ImproperlyConfigured, match="'Jubileum <noreply@localhost>'"):
+        settings_from(env, tmp_path)
+
+    env["DEFAULT_FROM_EMAIL"] = "Jubileum <noreply@jubileum.soest.nl>"
+    assert settings_from(env, tmp_path)["SERVER_EMAIL"] == "Jubileum <noreply@jubileum.soest.nl>"
+
+
+def test_an_error_mail_sender_mail_cannot_come_from_is_refused_too(production_env, tmp_path):
+    env = {
+        **production_env,
+        "MAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "DEFAULT_FROM_EMAIL": "noreply@jubileum.soest.nl",
+        "SERVER_EMAIL": "root@localhost",
+    }
+
+    with pytest.raises(ImproperlyConfigured, match="SERVER_EMAIL is 'root@localhost'"):
+        settings_from(env, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.filebased.EmailBackend",
+        "django.core.mail.backends.locmem.EmailBackend",
+        "anymail.backends.test.EmailBackend",
+    ],
+)
+def test_a_backend_that_delivers_nothing_takes_the_development_sender(
+    production_env, tmp_path, backend
+):
+    env = {**production_env, "MAIL_BACKEND": backend}
+
+    assert settings_from(env, tmp_path)["DEFAULT_FROM_EMAIL"] == "Jubileum <noreply@localhost>"
+
+
 def test_development_with_a_stripe_key_leaves_demo_payments_off(tmp_path):
     env = {
         "DJANGO_DEBUG": "1",

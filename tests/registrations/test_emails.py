@@ -199,9 +199,13 @@ def test_confirmation_attaches_calendar_file_with_the_activity(
 
     message = emails.confirmation(registration)
 
-    ics = next(a for a in message.attachments if getattr(a, "filename", "") == "open-dag.ics")
-    assert ics.mimetype == "text/calendar"
-    calendar = icalendar.Calendar.from_ical(ics.content)
+    (ics,) = (part for part in message.message().walk() if part.get_filename() == "open-dag.ics")
+    calendar = icalendar.Calendar.from_ical(ics.get_content())
+    # The method travels in the content type, as it is in the file (RFC 6047, 2.4).
+    assert ics.get_content_type() == "text/calendar"
+    assert ics.get_param("method") == str(calendar["METHOD"]) == "PUBLISH"
+    assert ics.get_content_charset() == "utf-8"
+    assert ics.get_content_disposition() == "attachment"
     (event,) = calendar.walk("VEVENT")
     assert event.decoded("dtstart") == STARTS
     assert str(event["summary"]) == "Open dag & kazernetour"

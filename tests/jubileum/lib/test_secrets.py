@@ -114,6 +114,7 @@ def production_env(tmp_path, secret_file) -> dict[str, str]:
         "ANYMAIL_POSTMARK_SERVER_TOKEN_FILE": str(secret_file("postmark-token", "postmark")),
         "ANYMAIL_WEBHOOK_SECRET_FILE": str(secret_file("jubileum:webhook", "anymail_webhook")),
         "MAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
+        "DEFAULT_FROM_EMAIL": "Jubileum <noreply@jubileum.example.nl>",
         "ALLOWED_HOSTS": "jubileum.example.nl",
         "SITE_URL": "https://jubileum.example.nl",
     }

@@ -480,6 +480,7 @@ def test_production_with_an_esp_needs_a_webhook_secret(tmp_path, secret, error):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'jubileum.sqlite3'}",
         "MAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
         "ANYMAIL_POSTMARK_SERVER_TOKEN": "server-token",
+        "DEFAULT_FROM_EMAIL": "Jubileum <noreply@jubileum.example.nl>",
     }
     if secret is not None:
         env["ANYMAIL_WEBHOOK_SECRET"] = secret
