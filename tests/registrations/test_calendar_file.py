@@ -13,6 +13,8 @@ from django.utils import timezone
 from registrations import emails, services
 from registrations.models import Registration
 
+pytestmark = pytest.mark.django_db
+
 Status = Registration.Status
 
 
@@ -27,9 +29,18 @@ def only_event(ics: bytes) -> tuple[icalendar.Calendar, icalendar.Event]:
 
 
 def attached_ics(message) -> bytes | None:
-    files = [a for a in message.attachments if getattr(a, "mimetype", "") == "text/calendar"]
+    """The calendar attached to an e-mail (a MIME part of its own, so that its content type can
+    name the calendar's METHOD), as bytes."""
+    files = [
+        a
+        for a in message.attachments
+        if getattr(a, "get_content_type", lambda: "")() == "text/calendar"
+    ]
     assert len(files) <= 1
-    return files[0].content.encode() if files else None
+    if not files:
+        return None
+    content = files[0].get_content()
+    return content if isinstance(content, bytes) else content.encode()
 
 
 @pytest.fixture
@@ -110,6 +121,9 @@ def test_cancellation_mail_carries_the_cancelled_event(confirmed):
     assert ics is not None
     calendar, cancelled = only_event(ics)
     assert str(calendar["method"]) == "CANCEL"
+    # The part's content type names the same method (RFC 6047), so mail clients act on it.
+    [part] = [a for a in message.attachments if getattr(a, "get_content_type", None)]
+    assert (part.get_content_type(), part.get_param("method")) == ("text/calendar", "CANCEL")
     assert str(cancelled["status"]) == "CANCELLED"
     assert str(cancelled["uid"]) == str(sent["uid"])
     assert int(cancelled["sequence"]) > int(sent["sequence"])
