@@ -213,6 +213,9 @@ class Registration(models.Model):
     def approve(self, now: dt.datetime, until: dt.datetime) -> list[str]:
         """Let in by an organiser for a paid activity: the places are kept until `until` (as a
         waitlist offer's are), and the party claims them by starting to pay."""
+        # Only from waiting for approval: a waitlisted party is offered places, not approved.
+        approvable = {self.Status.PENDING_APPROVAL: self.TRANSITIONS[self.Status.PENDING_APPROVAL]}
+        _check_transition(type(self), approvable, self.status, self.Status.OFFERED)
         self._move_to(self.Status.OFFERED)
         self.approved_at = now
         self.hold_expires_at = until

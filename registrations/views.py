@@ -476,11 +476,14 @@ def ics(request: HttpRequest, registration: Registration) -> HttpResponse:
 # --- Paying ----------------------------------------------------------------------------------
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @personal
 def pay(request: HttpRequest, registration: Registration) -> HttpResponse:
     """To Stripe Checkout (or the demo page): the open session, or a new one. Places kept for
-    the party since an approval are claimed first, which starts the checkout's hold."""
+    the party since an approval are claimed first, which starts the checkout's hold. A GET (a
+    link opened, a scanner) only leads to the personal page's pay button."""
+    if request.method == "GET":
+        return see_other(_manage_url(registration) + "#betalen")
     try:
         if registration.status == Status.OFFERED:
             services.claim_offer(registration.pk)
