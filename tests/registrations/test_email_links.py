@@ -157,13 +157,6 @@ def kind_of(message) -> str | None:
     return "budget_alert" if message.to == ["anne@example.org"] else None
 
 
-def kind_of(message) -> str | None:
-    for kind, opening in SUBJECTS.items():
-        if opening and message.subject.startswith(opening):
-            return kind
-    return "budget_alert" if message.to == ["anne@example.org"] else None
-
-
 def links(message) -> set[str]:
     found = set(TEXT_URL.findall(message.body))
     for content, mimetype in message.alternatives:
