@@ -88,7 +88,10 @@ class Programme(models.Model):
         _("geldigheid aanbod wachtlijst (uren)"),
         default=48,
         validators=[MinValueValidator(1, _("Een aanbod moet minstens 1 uur geldig zijn."))],
-        help_text=_("Zo lang kan iemand van de wachtlijst een vrijgekomen plaats claimen."),
+        help_text=_(
+            "Zo lang kan iemand van de wachtlijst een vrijgekomen plaats claimen, en zo lang "
+            "heeft een goedgekeurd lid om een betaalde activiteit te betalen."
+        ),
     )
     privacy_statement = models.TextField(_("privacyverklaring"), blank=True)
     accessibility_statement = models.TextField(_("toegankelijkheidsverklaring"), blank=True)

@@ -51,7 +51,8 @@ class RegistrationQuerySet(models.QuerySet):
         return self.filter(status__in=Registration.HELD_STATUSES, hold_expires_at__lte=now)
 
     def expire_lapsed(self, now: dt.datetime) -> int:
-        """`Registration.expire` for every lapsed offer and hold here, in one UPDATE."""
+        """`Registration.expire` for every lapsed offer and hold here, in one UPDATE (nobody is
+        told: `capacity.expire_lapsed` also mails whoever an approval had given time to pay)."""
         return self.lapsed(now).update(status=Registration.Status.EXPIRED, updated_at=now)
 
 
@@ -141,7 +142,7 @@ class Registration(models.Model):
     consent_at = models.DateTimeField(_("toestemming gegeven op"))
     manage_token = models.CharField(max_length=32, unique=True, default=new_manage_token)
     ticket_code = models.CharField(max_length=32, unique=True, default=new_ticket_code)
-    # Until when a waitlist offer or a payment hold keeps its places (see
+    # Until when a waitlist offer, an approval or a payment hold keeps its places (see
     # events.models.ActivityQuerySet.with_places_taken).
     hold_expires_at = models.DateTimeField(_("plaatsen vastgehouden tot"), null=True, blank=True)
     waitlisted_at = models.DateTimeField(_("op de wachtlijst sinds"), null=True, blank=True)
