@@ -223,9 +223,10 @@ def _manage_page(
     status = registration.current_status(now)
     changeable = _may_change(registration, status, now)
     payment = _payment_context(request, registration, status, now)
-    # Let in by an organiser, the party only has to pay: that is what the page says it waits for.
-    approval_offer = status == Status.OFFERED and registration.is_approval_offer
-    shown_status = Status.PENDING_PAYMENT if approval_offer else status
+    # Places kept since an approval are claimed by paying (see `_payment_context`): the party
+    # only has to pay, and that is what the page says it waits for.
+    claim_by_paying = status == Status.OFFERED and bool(payment.get("can_pay"))
+    shown_status = Status.PENDING_PAYMENT if claim_by_paying else status
     context = {
         **payment,
         "programme": activity.programme,
@@ -236,7 +237,7 @@ def _manage_page(
         "status_sentence": _status_sentence(registration, status),
         "answers": shown_answers(registration, translation.get_language()),
         "ticket_svg": _ticket_svg(registration) if status == Status.CONFIRMED else "",
-        "can_claim": status == Status.OFFERED and not approval_offer,
+        "can_claim": status == Status.OFFERED and not claim_by_paying,
         # What was paid is for this party size (the service refuses a change, too).
         "can_change": changeable and not payment.get("paid_payment"),
         "can_cancel": changeable,

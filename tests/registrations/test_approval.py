@@ -267,3 +267,16 @@ def test_approval_expired_mail_says_the_places_went_and_the_way_back(
     for body in (message.body, html_of(message)):
         assert phrase in body
         assert activity_url in body
+
+
+def test_approved_places_are_claimed_with_the_claim_button_once_the_activity_is_free(
+    pending, dinner, client, django_capture_on_commit_callbacks
+):
+    approved = approve(pending, django_capture_on_commit_callbacks)
+    dinner.price = Decimal("0.00")
+    dinner.save()
+
+    page = client.get(manage_url(approved)).content.decode()
+
+    assert "Plaats claimen" in page
+    assert 'id="betalen"' not in page
