@@ -152,6 +152,10 @@ def sign_up(
             at += APPROVAL_AFTER
         with _at(at):
             registration = services.approve(registration.pk, now=at)
+    if registration.status == Status.OFFERED and registration.approved_at is not None:
+        # Approved for a paid activity: "Betalen" claims the places kept since the approval.
+        with _at(at):
+            registration = services.claim_offer(registration.pk, now=at)
     if registration.status == Status.PENDING_PAYMENT:
         require_demo_payments()
         if at is not None:

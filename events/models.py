@@ -107,7 +107,10 @@ class Programme(models.Model):
         _("geldigheid aanbod wachtlijst (uren)"),
         default=48,
         validators=[MinValueValidator(1, _("Een aanbod moet minstens 1 uur geldig zijn."))],
-        help_text=_("Zo lang kan iemand van de wachtlijst een vrijgekomen plaats claimen."),
+        help_text=_(
+            "Zo lang kan iemand van de wachtlijst een vrijgekomen plaats claimen, en zo lang "
+            "heeft een goedgekeurd lid om een betaalde activiteit te betalen."
+        ),
     )
     # Admission to events is taxed at the low rate in the Netherlands (Wet OB, tabel I), so 9%
     # unless the organiser's tax adviser says otherwise; receipts state the VAT it includes.

@@ -389,9 +389,11 @@ def cancel_registration(request: HttpRequest, token: str = TOKEN) -> Registratio
 )
 @strict_query
 def claim_offer(request: HttpRequest, token: str = TOKEN) -> Registration:
-    """Take up the places offered to a waitlisted party (the token is its manage token): status
-    `confirmed`, or `pending_payment` for a paid activity. A second claim answers the same; an
-    offer whose time has passed answers 409 `offer_expired` and goes to the next party."""
+    """Take up the places offered to a waitlisted party, or kept for a party an organiser
+    approved for a paid activity (status `offered` either way; the token is its manage token):
+    status `confirmed`, or `pending_payment` for a paid activity, whose 30-minute hold starts
+    now. A second claim answers the same; an offer whose time has passed answers 409
+    `offer_expired` and goes to the next party."""
     registration = registration_for_token(request, token)
     ratelimit.limit(request, "claim")
     return services.claim_offer(registration.pk)

@@ -42,15 +42,36 @@ def fits_after_waitlist(activity: Activity, party_size: int, now: dt.datetime) -
     return free is None or party_size <= free
 
 
+def offer_until(activity: Activity, now: dt.datetime) -> dt.datetime:
+    """Until when freed places offered now, or places an approval gives to pay for, are kept:
+    the programme's `offer_valid_hours`, but never past the moment sign-up closes (nobody
+    claims a past activity)."""
+    return min(
+        now + dt.timedelta(hours=activity.programme.offer_valid_hours),
+        activity.registration_closes_at or activity.starts_at,
+    )
+
+
+def expire_lapsed(activity: Activity, now: dt.datetime) -> None:
+    """Mark the activity's lapsed offers and holds expired (tidying only: they stopped counting
+    against capacity the moment they lapsed). Whoever an approval had given time to pay is
+    told the places went (`approval_expired`); a waitlist offer lapses quietly, as before."""
+    lapsed = activity.registrations.lapsed(now)
+    told = list(lapsed.filter(approved_at__isnull=False))
+    lapsed.expire_lapsed(now)
+    for registration in told:
+        send_after_commit(registration, "approval_expired")
+
+
 def offer_to_waitlist(
     activity: Activity, now: dt.datetime
 ) -> tuple[list[Registration], int | None]:
     """Offer free places to the waitlist in order, skipping parties that do not fit; returns
     the offers made and the places still free after them (None: unlimited).
 
-    Lapsed offers and holds are marked expired first (tidying only: they stopped counting
-    against capacity the moment they lapsed). Each offer is mailed after the commit."""
-    activity.registrations.expire_lapsed(now)
+    Lapsed offers and holds are marked expired first (`expire_lapsed`). Each offer is mailed
+    after the commit."""
+    expire_lapsed(activity, now)
     free = places_free(activity, now)
     offered: list[Registration] = []
     if free is None or free == 0 or activity.status != Activity.Status.PUBLISHED:
@@ -61,11 +82,7 @@ def offer_to_waitlist(
     for registration in waiting.order_by(*Registration.WAITLIST_ORDER):
         if registration.party_size > free:
             continue
-        # An offer never outlives the moment sign-up closes: nobody claims a past activity.
-        until = min(
-            now + dt.timedelta(hours=activity.programme.offer_valid_hours),
-            activity.registration_closes_at or activity.starts_at,
-        )
+        until = offer_until(activity, now)
         registration.save(update_fields=[*registration.offer(until), "updated_at"])
         send_after_commit(registration, "offer")
         offered.append(registration)

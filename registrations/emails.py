@@ -258,6 +258,17 @@ def offer(registration: Registration) -> TicketMessage:
     return _registration_mail("offer", registration, links={"claim_url": "registrations:claim"})
 
 
+def approved(registration: Registration) -> TicketMessage:
+    """An organiser let you in for a paid activity: pay before the deadline on your page (the
+    button leads to the personal page's "Betalen", which asks before it does anything)."""
+    return _registration_mail("approved", registration, answers=True)
+
+
+def approval_expired(registration: Registration) -> TicketMessage:
+    """You were let in but did not pay in time: the places went; sign up again if any are left."""
+    return _registration_mail("approval_expired", registration)
+
+
 def pending_approval(registration: Registration) -> TicketMessage:
     return _registration_mail("pending_approval", registration, answers=True)
 
@@ -373,6 +384,8 @@ REGISTRATION_MAILS: dict[MailKind, Callable[[Registration], TicketMessage]] = {
     MailKind.DECLINED: declined,
     MailKind.REMINDER: reminder,
     MailKind.ALREADY_SIGNED_UP: already_signed_up,
+    MailKind.APPROVED: approved,
+    MailKind.APPROVAL_EXPIRED: approval_expired,
 }
 
 # The e-mails about money going back (see `registrations.payments.services`).
@@ -394,6 +407,8 @@ _REPORTS: dict[MailKind, tuple[str, ...]] = {
     MailKind.DECLINED: (Status.CANCELLED,),
     MailKind.REMINDER: (Status.CONFIRMED,),
     MailKind.ALREADY_SIGNED_UP: Registration.ACTIVE_STATUSES,
+    MailKind.APPROVED: (Status.OFFERED,),
+    MailKind.APPROVAL_EXPIRED: (Status.EXPIRED,),
     # Money going back is news whatever became of the registration.
     MailKind.REFUNDED: tuple(Status),
     MailKind.LATE_PAYMENT_REFUNDED: (Status.EXPIRED, Status.PENDING_PAYMENT, Status.CANCELLED),
@@ -409,7 +424,12 @@ def _stale_reason(registration: Registration, kind: str) -> str | None:
         return "anonymised"
     if registration.status not in _REPORTS[kind]:
         return f"status is now {registration.status}"
-    if kind in (MailKind.OFFER, MailKind.PENDING_PAYMENT) and not registration.holds_places():
+    if kind == MailKind.APPROVED and not registration.is_approval_offer:
+        return "not held since an approval"
+    if (
+        kind in (MailKind.OFFER, MailKind.PENDING_PAYMENT, MailKind.APPROVED)
+        and not registration.holds_places()
+    ):
         return "hold has expired"
     if kind == MailKind.REMINDER and registration.activity.is_past():
         return "activity is over"

@@ -51,7 +51,8 @@ class RegistrationQuerySet(models.QuerySet):
         return self.filter(status__in=Registration.HELD_STATUSES, hold_expires_at__lte=now)
 
     def expire_lapsed(self, now: dt.datetime) -> int:
-        """`Registration.expire` for every lapsed offer and hold here, in one UPDATE."""
+        """`Registration.expire` for every lapsed offer and hold here, in one UPDATE (nobody is
+        told: `capacity.expire_lapsed` also mails whoever an approval had given time to pay)."""
         return self.lapsed(now).update(status=Registration.Status.EXPIRED, updated_at=now)
 
 
@@ -92,8 +93,15 @@ class Registration(models.Model):
         "": frozenset(
             {Status.PENDING_APPROVAL, Status.CONFIRMED, Status.PENDING_PAYMENT, Status.WAITLISTED}
         ),
+        # OFFERED: approved for a paid activity, the places kept while they decide to pay.
         Status.PENDING_APPROVAL: frozenset(
-            {Status.CONFIRMED, Status.PENDING_PAYMENT, Status.WAITLISTED, Status.CANCELLED}
+            {
+                Status.CONFIRMED,
+                Status.PENDING_PAYMENT,
+                Status.OFFERED,
+                Status.WAITLISTED,
+                Status.CANCELLED,
+            }
         ),
         Status.WAITLISTED: frozenset({Status.OFFERED, Status.CANCELLED}),
         # WAITLISTED from any state that holds places: moved to a full activity (services.move).
@@ -140,10 +148,13 @@ class Registration(models.Model):
     consent_at = models.DateTimeField(_("toestemming gegeven op"))
     manage_token = models.CharField(max_length=32, unique=True, default=new_manage_token)
     ticket_code = models.CharField(max_length=32, unique=True, default=new_ticket_code)
-    # Until when a waitlist offer or a payment hold keeps its places (see
+    # Until when a waitlist offer, an approval or a payment hold keeps its places (see
     # events.models.ActivityQuerySet.with_places_taken).
     hold_expires_at = models.DateTimeField(_("plaatsen vastgehouden tot"), null=True, blank=True)
     waitlisted_at = models.DateTimeField(_("op de wachtlijst sinds"), null=True, blank=True)
+    # Set while the places an organiser's approval gave are the party's to pay for (`approve`);
+    # an offer from the waitlist leaves it empty.
+    approved_at = models.DateTimeField(_("goedgekeurd op"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("bevestigd op"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("geannuleerd op"), null=True, blank=True)
     invitation = models.ForeignKey(
@@ -221,11 +232,23 @@ class Registration(models.Model):
         return ["status", "hold_expires_at"]
 
     def waitlist(self, now: dt.datetime) -> list[str]:
-        """To the end of the waitlist; any places held are let go."""
+        """To the end of the waitlist; any places held are let go, an approval's with them."""
         self._move_to(self.Status.WAITLISTED)
         self.waitlisted_at = now
         self.hold_expires_at = None
-        return ["status", "waitlisted_at", "hold_expires_at"]
+        self.approved_at = None
+        return ["status", "waitlisted_at", "hold_expires_at", "approved_at"]
+
+    def approve(self, now: dt.datetime, until: dt.datetime) -> list[str]:
+        """Let in by an organiser for a paid activity: the places are kept until `until` (as a
+        waitlist offer's are), and the party claims them by starting to pay."""
+        # Only from waiting for approval: a waitlisted party is offered places, not approved.
+        approvable = {self.Status.PENDING_APPROVAL: self.TRANSITIONS[self.Status.PENDING_APPROVAL]}
+        _check_transition(type(self), approvable, self.status, self.Status.OFFERED)
+        self._move_to(self.Status.OFFERED)
+        self.approved_at = now
+        self.hold_expires_at = until
+        return ["status", "approved_at", "hold_expires_at"]
 
     def offer(self, until: dt.datetime) -> list[str]:
         """Freed places, kept for this waiting party until `until`."""
@@ -254,6 +277,11 @@ class Registration(models.Model):
         if self.status in self.HELD_STATUSES:
             return self.hold_expires_at is not None and self.hold_expires_at > now
         return False
+
+    @property
+    def is_approval_offer(self) -> bool:
+        """Places an organiser's approval keeps for this party to pay for, not a waitlist offer."""
+        return self.status == self.Status.OFFERED and self.approved_at is not None
 
     @property
     def is_active(self) -> bool:
@@ -357,6 +385,8 @@ class MailKind(models.TextChoices):
     LATE_PAYMENT_REFUNDED = "late_payment_refunded", _("Te laat betaald, terugbetaald")
     INVITATION = "invitation", _("Uitnodiging")
     ALREADY_SIGNED_UP = "already_signed_up", _("Was al aangemeld")
+    APPROVED = "approved", _("Goedgekeurd, te betalen")
+    APPROVAL_EXPIRED = "approval_expired", _("Goedgekeurd, niet op tijd betaald")
 
 
 class SentMail(models.Model):

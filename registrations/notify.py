@@ -27,6 +27,8 @@ def send_after_commit(registration: Registration, kind: str | None, *, force: bo
 
 def mail_kind(registration: Registration) -> str | None:
     """Which e-mail tells the person where they stand now (None: expired, nothing to tell)."""
+    if registration.is_approval_offer and registration.holds_places():
+        return "approved"
     return {
         Status.CONFIRMED: "confirmation",
         Status.WAITLISTED: "waitlisted",

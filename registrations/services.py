@@ -20,9 +20,11 @@ from django.utils.translation import gettext_lazy as _
 from events.models import Activity, Question
 from registrations.capacity import (
     PAYMENT_HOLD,
+    expire_lapsed,
     fits,
     fits_after_waitlist,
     offer_freed_places,
+    offer_until,
     places_free,
 )
 from registrations.errors import InvalidState, RegistrationError
@@ -216,7 +218,7 @@ def register(
     with transaction.atomic():
         activity = lock_activity(activity_id)
         # A lapsed offer or hold is no registration to hand back: its owner starts afresh.
-        activity.registrations.expire_lapsed(now)
+        expire_lapsed(activity, now)
         if not activity.registration_is_open(now):
             raise RegistrationClosed(details={"activity_id": activity.pk})
         if not 1 <= sign_up.party_size <= activity.max_party_size:
@@ -303,7 +305,7 @@ def claim_offer(registration_id: int, *, now: dt.datetime | None = None) -> Regi
         if registration.status != Status.OFFERED:
             raise InvalidState()
         if not registration.holds_places(now):
-            registration.save(update_fields=[*registration.expire(), "updated_at"])
+            # Through the activity's tidy-up, which tells an approved party their time ran out.
             offer_freed_places(activity, now)
             expired = True
         else:
@@ -420,14 +422,22 @@ def _check_payment_allows_change(registration: Registration, now: dt.datetime) -
 
 def approve(registration_id: int, *, now: dt.datetime | None = None) -> Registration:
     """An organiser lets a pending member or guest in: places if there are any, else the
-    waitlist (or, without one, confirmed anyway: the organiser decided)."""
+    waitlist (or, without one, places anyway: the organiser decided).
+
+    For a paid activity the places are kept as long as a waitlist offer keeps them
+    (`capacity.offer_until`): the party pays when it reads the e-mail, not within the half
+    hour after the organiser's click. Pressing "Betalen" claims them as a waitlist offer is
+    claimed (`claim_offer`), and the checkout's half-hour hold starts then."""
     now = now or timezone.now()
     with transaction.atomic():
         registration, activity = lock_registration(registration_id)
         if registration.status != Status.PENDING_APPROVAL:
             raise InvalidState()
         if fits(activity, registration.party_size, now) or not activity.waitlist_enabled:
-            _admit(registration, activity, now)
+            if activity.price > 0:
+                registration.approve(now, offer_until(activity, now))
+            else:
+                registration.confirm(now)
         else:
             registration.waitlist(now)
         registration.save()

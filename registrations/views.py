@@ -172,6 +172,11 @@ def _status_sentence(registration: Registration, status: str) -> str:
             "Je staat als %(position)se op de wachtlijst. Komt er een plaats vrij, dan krijg je "
             "een e-mail en kun je hier je plaats claimen."
         ) % {"position": registration.waitlist_position()}
+    if status == Status.OFFERED and registration.is_approval_offer:
+        return _(
+            "Je aanmelding is goedgekeurd. We houden je plaatsen vast tot %(moment)s. Betaal "
+            "vóór die tijd, dan ben je aangemeld."
+        ) % {"moment": moment(registration.hold_expires_at)}
     if status == Status.OFFERED:
         return _("Er is een plaats voor je vrijgekomen. Claim die vóór %(moment)s.") % {
             "moment": moment(registration.hold_expires_at)
@@ -213,17 +218,21 @@ def _manage_page(
     status = registration.current_status(now)
     changeable = _may_change(registration, status, now)
     payment = _payment_context(request, registration, status, now)
+    # Places kept since an approval are claimed by paying (see `_payment_context`): the party
+    # only has to pay, and that is what the page says it waits for.
+    claim_by_paying = status == Status.OFFERED and bool(payment.get("can_pay"))
+    shown_status = Status.PENDING_PAYMENT if claim_by_paying else status
     context = {
         **payment,
         "programme": activity.programme,
         "activity": activity,
         "registration": registration,
         "status": status,
-        "status_label": Status(status).label,
+        "status_label": Status(shown_status).label,
         "status_sentence": _status_sentence(registration, status),
         "answers": shown_answers(registration, translation.get_language()),
         "ticket_svg": _ticket_svg(registration) if status == Status.CONFIRMED else "",
-        "can_claim": status == Status.OFFERED,
+        "can_claim": status == Status.OFFERED and not claim_by_paying,
         # What was paid is for this party size (the service refuses a change, too).
         "can_change": changeable and not payment.get("paid_payment"),
         "can_cancel": changeable,
@@ -257,7 +266,11 @@ def _payment_context(
         for payment in registration.payments.all()
         if payment.settles_nothing and payment.refund_reason != Payment.RefundReason.NOT_ITS_SESSION
     ]
-    can_pay = status == Status.PENDING_PAYMENT and paid is None
+    # An approval's places are claimed by paying (`pay`), a waitlist offer's by claiming first.
+    payable = status == Status.PENDING_PAYMENT or (
+        status == Status.OFFERED and registration.is_approval_offer
+    )
+    can_pay = payable and paid is None
     processing = latest is not None and latest.status == Payment.Status.PROCESSING
     return {
         "is_paid_activity": True,
@@ -305,9 +318,15 @@ def manage(request: HttpRequest, registration: Registration) -> HttpResponse:
     return _manage_page(request, registration)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @personal
 def claim(request: HttpRequest, registration: Registration) -> HttpResponse:
+    """The offer e-mail's button: a GET shows the offer and asks (mail scanners follow links,
+    and a link must never act); the page's form POSTs the claim."""
+    if registration.anonymised_at:
+        return _deleted_page(request, registration)
+    if request.method == "GET":
+        return _claim_page(request, registration)
     ratelimit.limit(request, "claim")
     try:
         claimed = services.claim_offer(registration.pk)
@@ -323,6 +342,26 @@ def claim(request: HttpRequest, registration: Registration) -> HttpResponse:
         else:
             messages.success(request, _("De plaats is van jou. Je bent aangemeld."))
     return see_other(_manage_url(registration))
+
+
+def _claim_page(request: HttpRequest, registration: Registration) -> HttpResponse:
+    """The offer and its deadline with one button to claim it, or, when there is nothing (left)
+    to claim, where the registration stands and the way on."""
+    activity = registration.activity
+    status = registration.current_status()
+    return render(
+        request,
+        "registrations/claim.html",
+        {
+            "programme": activity.programme,
+            "activity": activity,
+            "registration": registration,
+            "status": status,
+            "status_sentence": _status_sentence(registration, status),
+            "can_claim": status == Status.OFFERED,
+            "total_price": payments.total_price(registration) if activity.price > 0 else None,
+        },
+    )
 
 
 @require_POST
@@ -440,11 +479,17 @@ def ics(request: HttpRequest, registration: Registration) -> HttpResponse:
 # --- Paying ----------------------------------------------------------------------------------
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @personal
 def pay(request: HttpRequest, registration: Registration) -> HttpResponse:
-    """To Stripe Checkout (or the demo page): the open session, or a new one."""
+    """To Stripe Checkout (or the demo page): the open session, or a new one. Places kept for
+    the party since an approval are claimed first, which starts the checkout's hold. A GET (a
+    link opened, a scanner) only leads to the personal page's pay button."""
+    if request.method == "GET":
+        return see_other(_manage_url(registration) + "#betalen")
     try:
+        if registration.status == Status.OFFERED:
+            services.claim_offer(registration.pk)
         payment = payments.start_payment(registration.pk)
     except services.RegistrationError as error:
         messages.error(request, str(error))

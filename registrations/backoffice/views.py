@@ -74,6 +74,12 @@ def _activities_with_counts(
         extra = {f"registrations__{key}": value for key, value in extra.items()}
         return Count("registrations", filter=Q(registrations__status=status, **extra))
 
+    # Payments under way: holds while people pay, and places an approval keeps until they pay.
+    paying = Q(registrations__hold_expires_at__gt=now) & (
+        Q(registrations__status=Status.PENDING_PAYMENT)
+        | Q(registrations__status=Status.OFFERED, registrations__approved_at__isnull=False)
+    )
+
     activities = (
         Activity.objects.filter(programme=programme)
         .with_places_taken(now)
@@ -82,7 +88,7 @@ def _activities_with_counts(
             waitlisted_parties=parties(Status.WAITLISTED),
             waitlisted_persons=persons(Status.WAITLISTED),
             pending_approvals=parties(Status.PENDING_APPROVAL),
-            paying_parties=parties(Status.PENDING_PAYMENT, hold_expires_at__gt=now),
+            paying_parties=Count("registrations", filter=paying),
         )
     )
     return checkin.activities_with_counts(activities).order_by("starts_at", "title")

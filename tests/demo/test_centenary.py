@@ -112,14 +112,15 @@ def test_held_demo_is_what_the_services_made_in_2023_and_loads_once(
     registrations = list(dinner.registrations.all())
     assert sum(r.party_size for r in registrations) == 96
     for registration in registrations:
-        # A member not on the roster: approved by an organiser, then paid on the demo page.
+        # A member not on the roster: approved by an organiser (the places kept for them), then
+        # paid on the demo page ("Betalen" claims the places and starts the checkout's hold).
         assert registration.status == "confirmed"
         statuses = list(
             registration.history.order_by("history_date", "history_id").values_list(
                 "status", flat=True
             )
         )
-        assert statuses == ["pending_approval", "pending_payment", "confirmed"]
+        assert statuses == ["pending_approval", "offered", "pending_payment", "confirmed"]
         assert registration.created_at == registration.consent_at < registration.confirmed_at
         assert registration.confirmed_at < dinner.starts_at
         [payment] = registration.payments.all()

@@ -216,6 +216,8 @@ def test_sign_up_and_personal_pages(auditor: Auditor, site: Site):
         auditor.visit(url(lang, "registrations:manage", token=token), state)
     pending = site.registrations["pending_payment"]
     auditor.visit(url(lang, "registrations:cancel", token=pending.manage_token), "cancel")
+    offered = site.registrations["offered"]
+    auditor.visit(url(lang, "registrations:claim", token=offered.manage_token), "claim")
 
     payment = payments.start_payment(pending.pk)
     assert payment.demo

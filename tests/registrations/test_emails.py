@@ -82,8 +82,13 @@ def registration_for(make_registration, activity, kind: str, language: str) -> R
         "activity_cancelled": Status.CANCELLED,
         "declined": Status.CANCELLED,
         "already_signed_up": Status.WAITLISTED,
+        "approved": Status.OFFERED,
+        "approval_expired": Status.EXPIRED,
     }[kind]
     fields["status"] = status
+    if kind in ("approved", "approval_expired"):
+        fields["approved_at"] = NOW
+        fields["hold_expires_at"] = NOW + dt.timedelta(hours=48)
     if kind == "offer":
         fields["hold_expires_at"] = NOW + dt.timedelta(hours=48)
     if kind == "pending_payment":

@@ -299,8 +299,10 @@ def test_claim_after_expiry_explains_and_confirms_nothing(client, offered, time_
     assert "Dit aanbod is verlopen" in page
 
 
-def test_claim_is_post_only(client, offered):
-    assert client.get(url("claim", offered)).status_code == 405
+def test_claim_link_asks_and_only_the_post_claims(client, offered):
+    assert client.get(url("claim", offered)).status_code == 200
+    offered.refresh_from_db()
+    assert offered.status == Status.OFFERED
 
 
 # --- Resending the e-mail ---------------------------------------------------------------------

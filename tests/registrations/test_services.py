@@ -532,16 +532,6 @@ def test_approval_with_room_confirms(
     assert mails(tasks) == [(pending.pk, "confirmation")]
 
 
-def test_approval_of_paid_activity_holds_places_for_payment(make_activity, make_registration):
-    paid = make_activity(price=Decimal("5.00"))
-    pending = make_registration(activity=paid, status=Status.PENDING_APPROVAL)
-
-    services.approve(pending.pk)
-
-    assert status_of(pending) == Status.PENDING_PAYMENT
-    assert pending.hold_expires_at is not None
-
-
 def test_approval_without_room_puts_party_on_waitlist(
     make_activity, make_registration, tasks, django_capture_on_commit_callbacks
 ):

@@ -36,7 +36,10 @@ REGISTRATION_MOVES = {
     Status.PENDING_APPROVAL: (lambda r: r.await_approval(), {}),
     Status.CONFIRMED: (lambda r: r.confirm(NOW), {"confirmed_at": NOW, "hold_expires_at": None}),
     Status.PENDING_PAYMENT: (lambda r: r.hold_for_payment(UNTIL), {"hold_expires_at": UNTIL}),
-    Status.WAITLISTED: (lambda r: r.waitlist(NOW), {"waitlisted_at": NOW, "hold_expires_at": None}),
+    Status.WAITLISTED: (
+        lambda r: r.waitlist(NOW),
+        {"waitlisted_at": NOW, "hold_expires_at": None, "approved_at": None},
+    ),
     Status.OFFERED: (lambda r: r.offer(UNTIL), {"hold_expires_at": UNTIL}),
     # The hold's end stays (the test sees it untouched): it says when the offer or hold ran out.
     Status.EXPIRED: (lambda r: r.expire(), {}),
@@ -94,6 +97,30 @@ def test_an_allowed_registration_transition_sets_its_fields(source, target):
     untouched = set(before) - set(fields)
     assert {name: after[name] for name in untouched} == {name: before[name] for name in untouched}
     assert registration.pk is None  # nothing saved
+
+
+def test_approval_keeps_the_places_until_the_deadline_and_says_when_it_was_given():
+    registration = _registration(Status.PENDING_APPROVAL)
+
+    fields = registration.approve(NOW, UNTIL)
+
+    assert set(fields) == {"status", "approved_at", "hold_expires_at"}
+    assert (registration.status, registration.approved_at, registration.hold_expires_at) == (
+        Status.OFFERED,
+        NOW,
+        UNTIL,
+    )
+    assert registration.is_approval_offer
+
+
+@pytest.mark.parametrize("status", [s for s in Status if s != Status.PENDING_APPROVAL])
+def test_only_a_pending_registration_is_approved(status):
+    registration = _registration(status)
+
+    with pytest.raises(InvalidTransition):
+        registration.approve(NOW, UNTIL)
+
+    assert registration.approved_at is None
 
 
 @pytest.mark.parametrize(("source", "target"), REGISTRATION_FORBIDDEN)

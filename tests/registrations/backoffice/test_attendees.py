@@ -449,6 +449,11 @@ def test_programme_overview_counts_payments_under_way_and_persons_checked_in(
         hold_expires_at=timezone.now() - dt.timedelta(minutes=1),
     )
     make_registration(activity=reunion, status=Status.PENDING_APPROVAL)
+    # Approved, not yet paying: counts; a waitlist offer does not.
+    make_registration(
+        activity=reunion, status=Status.OFFERED, hold_expires_at=soon, approved_at=timezone.now()
+    )
+    make_registration(activity=reunion, status=Status.OFFERED, hold_expires_at=soon)
     CheckIn.objects.create(registration=guests["els"], persons=1, at=timezone.now())
 
     response = organiser_client.get(reverse("organiser:programme", args=[programme.slug]))
@@ -457,11 +462,11 @@ def test_programme_overview_counts_payments_under_way_and_persons_checked_in(
     assert (row.confirmed_persons, row.capacity) == (6, 100)
     assert (row.waitlisted_parties, row.waitlisted_persons) == (1, 2)
     assert row.pending_approvals == 1
-    assert row.paying_parties == 1  # the lapsed hold waits for nothing any more
+    assert row.paying_parties == 2  # the lapsed hold waits for nothing any more
     assert row.checked_in == 2
     cells = re.findall(r"<td[^>]*>(.*?)</td>", response.content.decode(), re.S)
     texts = [re.sub(r"<svg .*</svg>", "", cell, flags=re.S).strip() for cell in cells]
-    assert texts[1:] == ["6 / 100", "1, 2", "1", "1", "2"]
+    assert texts[1:] == ["6 / 100", "1, 2", "1", "2", "2"]
 
 
 def test_sparkline_counts_confirmed_persons_per_day_in_amsterdam(
