@@ -54,6 +54,8 @@ SUBJECTS = {
     "invitation": "Persoonlijke uitnodiging",
     "message": "Parkeren bij de kazerne",
     "refund_failed": "Terugbetaling van",
+    "already_signed_up": "Je was al aangemeld",
+    "activity_cancelled": "Afgelast",
 }
 
 HREF = re.compile(r'href="([^"]+)"')
@@ -89,6 +91,7 @@ def produce_every_mail(organiser, programme, make_activity, time_machine) -> Non
     open_day = make_activity(title="Open dag", capacity=2, max_party_size=2)
     leaving = sign_up(open_day, "jansen@example.org", 2)
     sign_up(open_day, "devries@example.org", 2)
+    sign_up(open_day, "devries@example.org", 1)  # again: the owner gets the link once more
     services.cancel(leaving.pk)
 
     # Members only and paid: approved (and, later, lapsed) or declined.
@@ -126,6 +129,13 @@ def produce_every_mail(organiser, programme, make_activity, time_machine) -> Non
     call_command("send_reminders", stdout=io.StringIO())
     messaging.send_message(
         tomorrow, Message.Audience.CONFIRMED, "Parkeren bij de kazerne", "Op het plein.", None
+    )
+
+    # An activity called off by the organisers, with a reason and an alternative.
+    workshop = make_activity(title="Blusworkshop")
+    sign_up(workshop, "blusser@example.org")
+    services.cancel_activity(
+        workshop.pk, reason="De instructeur is ziek.", alternative="Dezelfde workshop op 14 maart."
     )
 
     # The approved member never pays: the places go, and they hear so.
