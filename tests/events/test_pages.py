@@ -469,3 +469,12 @@ def test_theme_css_never_serves_an_unreadable_colour(client, programme):
     css = _text(client.get(reverse("events:theme_css", kwargs={"slug": programme.slug})))
 
     assert "--theme: #B41E1E;" in css
+
+
+def test_time_elements_carry_a_valid_moment(client, make_activity):
+    """A start with microseconds (as `timezone.now()` gives) was written with six digits of a
+    second's fraction, which HTML does not allow in `datetime`."""
+    activity = make_activity(starts_at=dt.datetime(2026, 12, 12, 14, 0, 7, 123456, tzinfo=AMS))
+    moment = 'datetime="2026-12-12T14:00:07+01:00"'
+    assert moment in client.get(activity.get_absolute_url()).content.decode()
+    assert moment in client.get(activity.programme.get_absolute_url()).content.decode()
