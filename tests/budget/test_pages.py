@@ -400,8 +400,8 @@ def test_add_expense_with_htmx_returns_only_the_partial(client, budget, organise
     assert "<html" not in html and "site-header" not in html
     assert "Fotoboek 100 jaar brandweer" in html and "is toegevoegd" in html
     # The figures and the list come along, swapped in out of band.
-    assert 'id="budget-figures" hx-swap-oob="true"' in html
-    assert 'id="expense-list" class="expense-list" hx-swap-oob="true"' in html
+    assert 'id="budget-figures" data-hx-swap-oob="true"' in html
+    assert 'id="expense-list" class="expense-list" data-hx-swap-oob="true"' in html
     assert "€ 1.493,82" in html  # 1234.56 + 259.26 VAT, now planned
     # A fresh, empty form for the next one, with the focus on the message.
     assert 'name="supplier"' in html and 'value="Drukkerij Soest"' not in html

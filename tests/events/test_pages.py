@@ -208,7 +208,7 @@ def test_htmx_request_gets_only_the_results_fragment(client, activity, programme
     assert "<html" not in html
     assert "<form" not in html
     assert activity.title in html
-    assert '<span id="result-count" hx-swap-oob="innerHTML">1 activiteit</span>' in html
+    assert '<span id="result-count" data-hx-swap-oob="innerHTML">1 activiteit</span>' in html
     assert "HX-Request" in response.headers["Vary"]
 
 
@@ -225,9 +225,9 @@ def test_filter_form_works_with_and_without_htmx(client, activity, programme_url
     html = _text(client.get(programme_url))
 
     assert f'<form class="filters" method="get" action="{programme_url}"' in html
-    assert f'hx-get="{programme_url}"' in html
-    assert 'hx-target="#results"' in html
-    assert 'hx-push-url="true"' in html
+    assert f'data-hx-get="{programme_url}"' in html
+    assert 'data-hx-target="#results"' in html
+    assert 'data-hx-push-url="true"' in html
     assert '<button type="submit">' in html
     assert 'id="result-count" class="result-count" role="status" aria-live="polite"' in html
 
