@@ -7,10 +7,10 @@ from tests/e2e/vendor/axe-core (see `tests/e2e/axe.py` for how it gets past our 
 
 The walk keeps, for vnu, the HTML the server sent for each page visited, and the document as the
 browser holds it after a click or a script changed it (a failed submit, an htmx swap, the
-scanner's screens). The last test of this module checks all of them in one run of the checker
-(its JVM is slow to start) and lists every error with the page, line and message; the pages are
-kept in tests/e2e/artifacts/html/ to look the lines up (see `tests/e2e/vnu.py`). It needs the
-walk in the same session: alone, it skips (fails under CI).
+scanner's screens). The last test of this module checks all of them after the walk, in one run
+of the checker (its JVM is slow to start), and lists every error with the page, line and
+message; the pages are kept in tests/e2e/artifacts/html/ to look the lines up (see
+`tests/e2e/vnu.py`). It needs the walk in the same session: alone, it skips (fails under CI).
 
 The organiser pages are found by walking the URL resolver for the `organiser` and `budget`
 namespaces: a new organiser page is audited without anyone remembering to add it here. A route
@@ -86,9 +86,11 @@ HTML_FOLDER = ARTIFACTS / "html"
 Pages = list[tuple[str, str]]  # (where, html)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def walked_pages() -> Pages:
-    """The pages the walk's tests audited, for one run of the HTML checker at the end."""
+    """The pages the walk's tests audited, for one run of the HTML checker at the end. For the
+    session, not the module: pytest runs this module's unparametrized tests, the check among
+    them, after the other browser modules."""
     shutil.rmtree(HTML_FOLDER, ignore_errors=True)
     return []
 
@@ -431,7 +433,8 @@ def test_the_audited_activities_are_of_each_kind(auditor: Auditor, site: Site):
 
 def test_the_walked_pages_are_valid_html(walked_pages: Pages):
     """Every page and state the tests above audited with axe, through the Nu HTML Checker in one
-    run. Last in this module: it checks what the walk gathered in this session."""
+    run. It checks what the walk gathered in this session, so it must run after it (it does:
+    last in this module, and pytest puts it after the parametrized walk)."""
     if not walked_pages:
         message = "no pages were walked in this session: run it with the whole module"
         if vnu.required():
