@@ -300,6 +300,8 @@ class ExpenseFilterForm(forms.Form):
     )
 
     def __init__(self, *args: Any, budget: Budget, **kwargs: Any) -> None:
+        # The add form on the same page has fields of these names: ids of its own for each.
+        kwargs.setdefault("auto_id", "filter_%s")
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = budget.categories.all()
         self.fields["activity"].queryset = Activity.objects.filter(

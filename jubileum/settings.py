@@ -326,7 +326,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # No script of ours reads the CSRF cookie: pages carry the token in their forms and in the
-# `hx-headers` on <body>, and the API docs page gets it from the template as well.
+# `data-hx-headers` on <body>, and the API docs page gets it from the template as well.
 CSRF_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)

@@ -323,8 +323,11 @@
     line.className = `last-scan last-scan--${kind}`;
     $("last-scan-icon").textContent = icon;
     $("last-scan-text").textContent = text;
-    $("last-scan-time").dateTime = at.toISOString();
-    $("last-scan-time").textContent = timeOf(at.toISOString());
+    // The <time> is made here: an empty one in the page would be invalid HTML.
+    const time = document.createElement("time");
+    time.dateTime = at.toISOString();
+    time.textContent = timeOf(at.toISOString());
+    $("last-scan-time").replaceChildren(time);
     line.hidden = false;
   }
   function hideResult() {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from decimal import Decimal
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
@@ -399,8 +400,8 @@ def test_add_expense_with_htmx_returns_only_the_partial(client, budget, organise
     assert "<html" not in html and "site-header" not in html
     assert "Fotoboek 100 jaar brandweer" in html and "is toegevoegd" in html
     # The figures and the list come along, swapped in out of band.
-    assert 'id="budget-figures" hx-swap-oob="true"' in html
-    assert 'id="expense-list" class="expense-list" hx-swap-oob="true"' in html
+    assert 'id="budget-figures" data-hx-swap-oob="true"' in html
+    assert 'id="expense-list" class="expense-list" data-hx-swap-oob="true"' in html
     assert "€ 1.493,82" in html  # 1234.56 + 259.26 VAT, now planned
     # A fresh, empty form for the next one, with the focus on the message.
     assert 'name="supplier"' in html and 'value="Drukkerij Soest"' not in html
@@ -548,6 +549,18 @@ def test_filters_narrow_the_list(client, budget, organiser, make_expense, activi
     assert shown(category=transport.pk) == {"Vrachtwagen oldtimer"}
     assert shown(activity=activity.pk) == {"Geplande taart"}
     assert len(shown(status="nonsense")) == 3  # a bad filter is ignored
+
+
+def test_the_filter_and_add_forms_have_ids_of_their_own(client, budget, organiser):
+    """Both forms have a status, category and activity field: each keeps an id of its own and
+    the label that names it (a duplicate id left the filter selects without a name)."""
+    client.force_login(organiser)
+    html = client.get(url("expenses", budget.programme)).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    for name in ("status", "category", "activity"):
+        for field_id in (f"id_{name}", f"filter_{name}"):
+            assert f'id="{field_id}"' in html and f'for="{field_id}"' in html
 
 
 def test_filtering_with_htmx_returns_only_the_list(client, budget, organiser, make_expense):

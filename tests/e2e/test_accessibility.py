@@ -1,8 +1,16 @@
-"""axe-core (WCAG 2.0/2.1 A and AA) on every page, in Dutch and English, phone and desktop wide.
+"""axe-core (WCAG 2.0/2.1 A and AA) on every page, in Dutch and English, phone and desktop wide,
+and the Nu HTML Checker (vnu) on the same pages in the same states.
 
 Each test gathers the violations of all its pages and fails once, listing every one with the
 page, the rule, its impact, the elements (CSS selectors) and the rule's help page. axe is loaded
 from tests/e2e/vendor/axe-core (see `tests/e2e/axe.py` for how it gets past our CSP).
+
+The walk keeps, for vnu, the HTML the server sent for each page visited, and the document as the
+browser holds it after a click or a script changed it (a failed submit, an htmx swap, the
+scanner's screens). The last test of this module checks all of them after the walk, in one run
+of the checker (its JVM is slow to start), and lists every error with the page, line and
+message; the pages are kept in tests/e2e/artifacts/html/ to look the lines up (see
+`tests/e2e/vnu.py`). It needs the walk in the same session: alone, it skips (fails under CI).
 
 The organiser pages are found by walking the URL resolver for the `organiser` and `budget`
 namespaces: a new organiser page is audited without anyone remembering to add it here. A route
@@ -12,6 +20,8 @@ that is not a page (a download, a POST-only action) must be listed in NOT_PAGES 
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,6 +33,7 @@ from playwright.sync_api import Page, expect
 from events.models import Activity
 from events.views import ACCESSIBILITY_CHECK
 from registrations.payments import services as payments
+from tests.e2e import vnu
 from tests.e2e.a11y_site import (
     SCANNER_TOKEN_KEY,
     Site,
@@ -31,6 +42,7 @@ from tests.e2e.a11y_site import (
     session_cookie,
 )
 from tests.e2e.axe import Violation, audit, axe_version, inject_axe, report
+from tests.e2e.journey import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
@@ -70,17 +82,34 @@ def site(settings) -> Site:
     return build_site()
 
 
-class Auditor:
-    """Opens pages in one browser context with axe loaded, and collects what axe finds."""
+HTML_FOLDER = ARTIFACTS / "html"
+Pages = list[tuple[str, str]]  # (where, html)
 
-    def __init__(self, page: Page, language: str) -> None:
+
+@pytest.fixture(scope="session")
+def walked_pages() -> Pages:
+    """The pages the walk's tests audited, for one run of the HTML checker at the end. For the
+    session, not the module: pytest runs this module's unparametrized tests, the check among
+    them, after the other browser modules."""
+    shutil.rmtree(HTML_FOLDER, ignore_errors=True)
+    return []
+
+
+class Auditor:
+    """Opens pages in one browser context with axe loaded, collects what axe finds, and keeps
+    each page's HTML for the Nu HTML Checker."""
+
+    def __init__(self, page: Page, language: str, walked: Pages) -> None:
         self.page = page
         self.language = language
+        self.walked = walked
         self.violations: list[Violation] = []
         self.audited: list[str] = []
+        self.pages: Pages = []
 
-    def check(self, label: str = "") -> None:
-        """Audit the page as it is now at each width (the layout changes, the page does not)."""
+    def check(self, label: str = "", *, html: str | None = None) -> None:
+        """Audit the page as it is now at each width (the layout changes, the page does not).
+        vnu gets `html` (what the server sent), else the document as the browser holds it."""
         path = urlsplit(self.page.url).path
         assert self.page.locator("html").get_attribute("lang") == self.language, path
         for width in WIDTHS:
@@ -88,14 +117,23 @@ class Auditor:
             where = f"[{self.language} {width}px] {path}" + (f" ({label})" if label else "")
             self.violations += audit(self.page, where)
         self.audited.append(f"{path} {label}".strip())
+        where = f"[{self.language}] {path}" + (f" ({label})" if label else "")
+        self.pages.append((where, self.page.content() if html is None else html))
 
     def visit(self, url: str, label: str = "", *, status: int = 200) -> None:
         response = self.page.goto(url)
         assert response is not None and response.status == status, f"{url}: {response.status}"
-        self.check(label)
+        self.check(label, html=response.text())
 
-    def assert_clean(self) -> None:
-        assert not self.violations, report(self.violations)
+    def assert_clean(self, problems: Sequence[str] = ()) -> None:
+        """Fail with every problem and axe violation at once; the pages go to the HTML check
+        either way."""
+        self.walked.extend(self.pages)
+        found = [*problems]
+        if self.violations:
+            found.append(report(self.violations))
+        if found:
+            pytest.fail("\n\n".join(found), pytrace=False)
 
     def summary(self) -> str:
         return f"axe {AXE_VERSION}, {self.language}, {len(self.audited)} pages: " + ", ".join(
@@ -104,7 +142,7 @@ class Auditor:
 
 
 @pytest.fixture
-def auditor(request, browser, live_server, foreign_requests):
+def auditor(request, browser, live_server, foreign_requests, walked_pages):
     language = request.param
     context = browser.new_context(
         base_url=live_server.url,
@@ -124,11 +162,21 @@ def auditor(request, browser, live_server, foreign_requests):
             route.abort()
 
     context.route("**/*", guard)
-    auditor = Auditor(context.new_page(), language)
+    auditor = Auditor(context.new_page(), language, walked_pages)
     yield auditor
     print(auditor.summary())  # what was audited, for `pytest -s` and CI logs
     context.close()
     assert foreign_requests == []
+
+
+def html_errors(pages: Pages, folder) -> list[vnu.HtmlError]:
+    """vnu's errors in `pages`; without Java or vnu.jar the test skips, or fails under CI."""
+    try:
+        return vnu.check(pages, folder)
+    except vnu.CheckerMissing as missing:
+        if vnu.required():
+            raise
+        pytest.skip(f"the Nu HTML Checker cannot run here: {missing}")
 
 
 def url(language: str, name: str, **kwargs) -> str:
@@ -148,7 +196,7 @@ def test_the_statement_names_what_is_checked_here():
 
 
 @pytest.mark.parametrize("auditor", ["nl"], indirect=True)
-def test_the_audit_finds_and_reports_violations(auditor: Auditor, site: Site):
+def test_the_audit_finds_and_reports_violations(auditor: Auditor, site: Site, tmp_path):
     """A clean run means something only if a broken page fails: break one on purpose."""
     page = auditor.page
     page.goto(url("nl", "home"))
@@ -159,17 +207,31 @@ def test_the_audit_finds_and_reports_violations(auditor: Auditor, site: Site):
         img.src = "data:image/gif;base64,R0lGODlhAQABAAAAACw=";
         document.querySelector("main").append(img);
         document.querySelector(".site-name").style.color = "#cccccc";
+        for (const name of ["Dubbel", "Dubbel"]) {
+          const section = document.createElement("section");
+          section.setAttribute("aria-label", name);
+          document.querySelector("main").append(section);
+        }
+        const button = document.createElement("button");
+        button.innerHTML = '<a href="/">Binnen een knop</a>';
+        document.querySelector("main").append(button);
         }"""
     )
     auditor.check("broken on purpose")
     found = {v.rule: v for v in auditor.violations}
-    assert {"image-alt", "color-contrast"} <= set(found), report(auditor.violations)
+    assert {"image-alt", "color-contrast", "landmark-unique"} <= set(found), report(
+        auditor.violations
+    )
     text = report(auditor.violations)
     assert "image-alt (critical)" in text
     assert "main > .wrap > img" in text or "img" in found["image-alt"].targets[0]
     assert "https://dequeuniversity.com/rules/axe/" in text
     assert "[nl 390px] / (broken on purpose)" in text
     assert "[nl 1280px] / (broken on purpose)" in text
+
+    html = vnu.report(html_errors(auditor.pages, tmp_path))
+    assert re.search(r"\[nl\] / \(broken on purpose\), line \d+: The element “a” with the ", html)
+    assert "must not appear as a descendant of the “button” element" in html
 
 
 @pytest.mark.parametrize("auditor", LANGUAGES, indirect=True)
@@ -355,9 +417,7 @@ def test_organiser_pages(auditor: Auditor, site: Site, live_server):
     expect(page.locator("#expense-errors")).to_be_focused()
     auditor.check("expense form with errors")
 
-    assert not (problems or auditor.violations), "\n".join(
-        [*problems, report(auditor.violations) if auditor.violations else ""]
-    )
+    auditor.assert_clean(problems)
 
 
 @pytest.mark.parametrize("auditor", ["nl"], indirect=True)
@@ -375,3 +435,18 @@ def test_the_audited_activities_are_of_each_kind(auditor: Auditor, site: Site):
         auditor.page.goto(absolute("nl", a[kind]))
         sentence = "Meld je aan voor de wachtlijst" if waitlist else "Deze activiteit is vol."
         expect(auditor.page.get_by_role("main")).to_contain_text(sentence)
+
+
+def test_the_walked_pages_are_valid_html(walked_pages: Pages):
+    """Every page and state the tests above audited with axe, through the Nu HTML Checker in one
+    run. It checks what the walk gathered in this session, so it must run after it (it does:
+    last in this module, and pytest puts it after the parametrized walk)."""
+    if not walked_pages:
+        message = "no pages were walked in this session: run it with the whole module"
+        if vnu.required():
+            pytest.fail(message)
+        pytest.skip(message)
+    errors = html_errors(walked_pages, HTML_FOLDER)
+    print(f"Nu HTML Checker {vnu.VNU_VERSION}: {len(walked_pages)} pages, {len(errors)} errors")
+    if errors:
+        pytest.fail(vnu.report(errors), pytrace=False)

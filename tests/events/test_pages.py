@@ -208,7 +208,7 @@ def test_htmx_request_gets_only_the_results_fragment(client, activity, programme
     assert "<html" not in html
     assert "<form" not in html
     assert activity.title in html
-    assert '<span id="result-count" hx-swap-oob="innerHTML">1 activiteit</span>' in html
+    assert '<span id="result-count" data-hx-swap-oob="innerHTML">1 activiteit</span>' in html
     assert "HX-Request" in response.headers["Vary"]
 
 
@@ -225,9 +225,9 @@ def test_filter_form_works_with_and_without_htmx(client, activity, programme_url
     html = _text(client.get(programme_url))
 
     assert f'<form class="filters" method="get" action="{programme_url}"' in html
-    assert f'hx-get="{programme_url}"' in html
-    assert 'hx-target="#results"' in html
-    assert 'hx-push-url="true"' in html
+    assert f'data-hx-get="{programme_url}"' in html
+    assert 'data-hx-target="#results"' in html
+    assert 'data-hx-push-url="true"' in html
     assert '<button type="submit">' in html
     assert 'id="result-count" class="result-count" role="status" aria-live="polite"' in html
 
@@ -469,3 +469,12 @@ def test_theme_css_never_serves_an_unreadable_colour(client, programme):
     css = _text(client.get(reverse("events:theme_css", kwargs={"slug": programme.slug})))
 
     assert "--theme: #B41E1E;" in css
+
+
+def test_time_elements_carry_a_valid_moment(client, make_activity):
+    """A start with microseconds (as `timezone.now()` gives) was written with six digits of a
+    second's fraction, which HTML does not allow in `datetime`."""
+    activity = make_activity(starts_at=dt.datetime(2026, 12, 12, 14, 0, 7, 123456, tzinfo=AMS))
+    moment = 'datetime="2026-12-12T14:00:07+01:00"'
+    assert moment in client.get(activity.get_absolute_url()).content.decode()
+    assert moment in client.get(activity.programme.get_absolute_url()).content.decode()

@@ -240,7 +240,7 @@ def test_the_filter_form_works_without_javascript_and_htmx_swaps_only_the_list(
     url = _url("activity", reunion)
     page = organiser_client.get(url).content.decode()
     assert '<form class="filters attendee-filters" method="get" role="search"' in page
-    assert f'action="{url}"' in page and f'hx-get="{url}"' in page
+    assert f'action="{url}"' in page and f'data-hx-get="{url}"' in page
     assert 'name="q"' in page and 'name="status"' in page and 'name="kind"' in page
 
     fragment = organiser_client.get(url, {"q": "vries"}, headers={"HX-Request": "true"})
@@ -248,7 +248,7 @@ def test_the_filter_form_works_without_javascript_and_htmx_swaps_only_the_list(
     html = fragment.content.decode()
     assert "<html" not in html and "Wachtlijst" not in html
     assert '<div id="attendees"' in html
-    assert 'id="attendee-count"' in html and 'hx-swap-oob="innerHTML"' in html
+    assert 'id="attendee-count"' in html and 'data-hx-swap-oob="innerHTML"' in html
     assert "1 aanmelding gevonden" in html
     assert "Jan de Vries" in html and "Els Bakker" not in html
     # The export links carry the search along.

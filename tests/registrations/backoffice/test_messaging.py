@@ -670,7 +670,7 @@ def test_message_page_polls_while_queued_and_stops_when_done(
     url = _url("message", activity, message_id=message.pk)
 
     page = client.get(url).content.decode()
-    assert 'hx-trigger="every 3s"' in page
+    assert 'data-hx-trigger="every 3s"' in page
     assert "Lijst vernieuwen" in page
     assert "Neem &lt;b&gt;laarzen&lt;/b&gt; mee." in page
 
@@ -699,7 +699,7 @@ def test_a_claim_left_by_a_dead_worker_becomes_possibly_sent_and_the_page_stops_
     # Within the time a task may run, the row may still be sent: the page waits for it.
     time_machine.move_to(now + taskqueue.STALE_AFTER - dt.timedelta(minutes=1), tick=False)
     page = client.get(url).content.decode()
-    assert 'hx-trigger="every 3s"' in page
+    assert 'data-hx-trigger="every 3s"' in page
     assert "Wordt verstuurd: 1" in page
 
     # Past it, the worker is dead: possibly sent, said so, and the polling stops.

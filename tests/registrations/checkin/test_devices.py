@@ -176,7 +176,7 @@ def test_organiser_creates_pairs_and_revokes_a_scanner(client, user_with, evenin
     client.force_login(user_with("org", "organiser", evening.programme))
     page = client.get(_url("scanners", evening.programme))
     assert page.status_code == 200
-    assert b'hx-trigger="every 5s"' in page.content
+    assert b'data-hx-trigger="every 5s"' in page.content
     assert b"Scanner aanmaken" in page.content
 
     response = client.post(
