@@ -318,14 +318,14 @@ def manage(request: HttpRequest, registration: Registration) -> HttpResponse:
     return _manage_page(request, registration)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @personal
 def claim(request: HttpRequest, registration: Registration) -> HttpResponse:
     """The offer e-mail's button: a GET shows the offer and asks (mail scanners follow links,
     and a link must never act); the page's form POSTs the claim."""
     if registration.anonymised_at:
         return _deleted_page(request, registration)
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD: only ask
         return _claim_page(request, registration)
     ratelimit.limit(request, "claim")
     try:
@@ -479,13 +479,13 @@ def ics(request: HttpRequest, registration: Registration) -> HttpResponse:
 # --- Paying ----------------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @personal
 def pay(request: HttpRequest, registration: Registration) -> HttpResponse:
     """To Stripe Checkout (or the demo page): the open session, or a new one. Places kept for
     the party since an approval are claimed first, which starts the checkout's hold. A GET (a
     link opened, a scanner) only leads to the personal page's pay button."""
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD: only lead to the button
         return see_other(_manage_url(registration) + "#betalen")
     try:
         if registration.status == Status.OFFERED:
