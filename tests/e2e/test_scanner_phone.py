@@ -107,7 +107,7 @@ def test_name_search_admit_result_in_view_and_announced(camera_browser, live_ser
     browser, _context, page, _video = open_phone(camera_browser, live_server, token, size)
     try:
         scroll_to(page, "#search-form")
-        page.get_by_label("Naam of e-mailadres (minstens 2 tekens)").fill("Bakker")
+        page.get_by_label("Naam (minstens 3 letters)").fill("Bakker")
         page.get_by_role("button", name="Zoeken", exact=True).click()
         page.locator("#search-results").get_by_role("button", name="Binnenlaten").click()
         expect(page.locator("#result")).to_contain_text("Welkom — 2 personen")
