@@ -13,7 +13,6 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.html import format_html
@@ -21,6 +20,7 @@ from django.utils.html import format_html
 from budget.models import BudgetAlert
 from budget.summary import totals
 from events.access import organiser_addresses
+from jubileum.lib.mail import organiser_mail
 
 logger = logging.getLogger(__name__)
 
@@ -59,21 +59,12 @@ def threshold_alert(alert: BudgetAlert, recipients: list[str]) -> EmailMultiAlte
                 '<a href="mailto:{0}" style="color:#1a1a1a;">{0}</a>', programme.organiser_email
             ),
         }
-        subject = " ".join(
-            render_to_string(f"{TEMPLATE_DIR}/threshold_alert_subject.txt", context).split()
+        return organiser_mail(
+            f"{TEMPLATE_DIR}/threshold_alert",
+            context,
+            recipients=recipients,
+            reply_to=programme.organiser_email,
         )
-        context["subject"] = subject
-        text = render_to_string(f"{TEMPLATE_DIR}/threshold_alert.txt", context)
-        html = render_to_string(f"{TEMPLATE_DIR}/threshold_alert.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=recipients,
-        reply_to=[programme.organiser_email] if programme.organiser_email else None,
-    )
-    message.attach_alternative(html, "text/html")
-    return message
 
 
 def send_alert(alert_id: int) -> bool:

@@ -34,6 +34,7 @@ from django.utils.html import format_html
 
 from events.access import organiser_addresses
 from events.calendar import calendar_attachment
+from jubileum.lib.mail import organiser_mail
 from registrations.answers import shown_answers
 from registrations.calendar import has_calendar_file, registration_calendar
 from registrations.models import Invitation, MailKind, Message, Refund, Registration, SentMail
@@ -576,21 +577,12 @@ def refund_failed(refund: Refund, recipients: list[str]) -> EmailMultiAlternativ
                 kwargs={"programme_slug": programme.slug, "activity_slug": activity.slug},
             ),
         }
-        subject = " ".join(
-            render_to_string(f"{TEMPLATE_DIR}/refund_failed_subject.txt", context).split()
+        return organiser_mail(
+            f"{TEMPLATE_DIR}/refund_failed",
+            context,
+            recipients=recipients,
+            reply_to=programme.organiser_email,
         )
-        context["subject"] = subject
-        text = render_to_string(f"{TEMPLATE_DIR}/refund_failed.txt", context)
-        html = render_to_string(f"{TEMPLATE_DIR}/refund_failed.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=recipients,
-        reply_to=[programme.organiser_email] if programme.organiser_email else None,
-    )
-    message.attach_alternative(html, "text/html")
-    return message
 
 
 def send_refund_failed(refund_id: int) -> bool:

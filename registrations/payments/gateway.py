@@ -58,6 +58,13 @@ class CheckoutSession:
     url: str
 
 
+def object_id(value: Any) -> str:
+    """An id from a field Stripe may send as an id or as an expanded object."""
+    if isinstance(value, dict):
+        return str(value.get("id") or "")
+    return str(value or "")
+
+
 def _client() -> stripe.StripeClient:
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,

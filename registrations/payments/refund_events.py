@@ -36,17 +36,10 @@ class EventTooEarly(Exception):
     """The event is about a payment of ours whose money has not been recorded here yet."""
 
 
-def _stripe_id(value: Any) -> str:
-    """An id from a field Stripe may send as an id or as an expanded object."""
-    if isinstance(value, dict):
-        return str(value.get("id") or "")
-    return str(value or "")
-
-
 def payment_for(obj: dict[str, Any]) -> Payment | None:
     """Our paid payment for a charge or refund; None: not ours. Raises `EventTooEarly` for one
     of ours that is not paid here yet."""
-    intent = _stripe_id(obj.get("payment_intent"))
+    intent = stripe_gateway.object_id(obj.get("payment_intent"))
     if intent:
         payment = Payment.objects.filter(payment_intent_id=intent).first()
         if payment is not None:

@@ -56,13 +56,6 @@ def _cents_to_euro(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(CENT)
 
 
-def _stripe_id(value: Any) -> str:
-    """An id from a field Stripe may send as an id or as an expanded object."""
-    if isinstance(value, dict):
-        return str(value.get("id") or "")
-    return str(value or "")
-
-
 def process_event(event: dict[str, Any]) -> str:
     """Handle one verified event once; returns what was done.
 
@@ -166,7 +159,7 @@ def _not_its_session(session: dict[str, Any], now: dt.datetime) -> str:
         "Stripe Checkout Session %s (PaymentIntent %s, %s %s, %s) names payment %s, whose own "
         "session is %s; not settled",
         session.get("id"),
-        _stripe_id(session.get("payment_intent")) or "-",
+        stripe_gateway.object_id(session.get("payment_intent")) or "-",
         session.get("amount_total"),
         session.get("currency"),
         session.get("payment_status"),
@@ -249,7 +242,7 @@ def _session_paid(session: dict[str, Any], now: dt.datetime) -> str:
                 why = f"paid {received} {currency} instead of {payment.amount} {payment.currency}"
                 payment.save(update_fields=[*payment.mark_failed(why), "updated_at"])
             return outcome
-        payment.mark_paid(now, _stripe_id(session.get("payment_intent")))
+        payment.mark_paid(now, stripe_gateway.object_id(session.get("payment_intent")))
         payment.save()
         ticket_income_received.send(
             sender=Payment,
@@ -286,7 +279,7 @@ def _refund_unmatched(
     if Payment.objects.filter(idempotency_key=key).exists():
         return "unchanged: refunded before"
     received, currency = _received(session)
-    intent = _stripe_id(session.get("payment_intent"))
+    intent = stripe_gateway.object_id(session.get("payment_intent"))
     if received is None or received <= 0 or not intent:
         logger.error("Stripe session %s: no money to refund (%s, %s)", session_id, received, intent)
         return "ignored: nothing to refund"
