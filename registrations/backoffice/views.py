@@ -47,7 +47,7 @@ from registrations.backoffice.roster import RosterError, import_roster
 from registrations.backoffice.sparklines import sparklines
 from registrations.checkin import devices
 from registrations.checkin import services as checkin
-from registrations.models import Payment, Registration, ScannerDevice
+from registrations.models import CheckIn, Payment, Registration, ScannerDevice
 from registrations.payments import services as payments
 
 Status = Registration.Status
@@ -55,14 +55,16 @@ Status = Registration.Status
 ROSTER_MAX_BYTES = 2 * 1024 * 1024
 
 
-def _activities_with_counts(
+def activities_with_counts(
     programme: Programme, now: dt.datetime | None = None
 ) -> QuerySet[Activity]:
-    """The programme's activities, each with its registration figures, in one query.
+    """The programme's activities, each with its registration figures, in one grouped pass over
+    their registrations.
 
     `paying_parties` counts payment holds that still hold places (an expired hold is no longer
-    waiting for anything); `checked_in` is persons admitted at the door
-    (registrations.checkin.services).
+    waiting for anything). Every figure is a conditional sum over the one join: a correlated
+    subquery here would land in the GROUP BY and run once per registration row (57 s at
+    50,000 registrations), so the persons checked in come from `checked_in_per_activity`.
     """
     now = now or timezone.now()
 
@@ -80,7 +82,7 @@ def _activities_with_counts(
         | Q(registrations__status=Status.OFFERED, registrations__approved_at__isnull=False)
     )
 
-    activities = (
+    return (
         Activity.objects.filter(programme=programme)
         .with_places_taken(now)
         .annotate(
@@ -90,8 +92,20 @@ def _activities_with_counts(
             pending_approvals=parties(Status.PENDING_APPROVAL),
             paying_parties=Count("registrations", filter=paying),
         )
+        .order_by("starts_at", "title")
     )
-    return checkin.activities_with_counts(activities).order_by("starts_at", "title")
+
+
+def checked_in_per_activity(programme: Programme) -> dict[int, int]:
+    """Activity id -> persons admitted at the door (registrations.checkin.services), grouped
+    per activity in one query; an activity without check-ins is absent."""
+    rows = (
+        CheckIn.objects.filter(registration__activity__programme=programme)
+        .values("registration__activity")
+        .annotate(persons=Sum("persons"))
+        .order_by()
+    )
+    return {row["registration__activity"]: row["persons"] for row in rows}
 
 
 def _get_registration_for_organiser(programme: Programme, registration_id: int) -> Registration:
@@ -119,10 +133,12 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_safe
 def programme(request: HttpRequest, programme_slug: str) -> HttpResponse:
     item = get_programme_for_organiser(request.user, programme_slug)
-    activities = list(_activities_with_counts(item))
+    activities = list(activities_with_counts(item))
     lines = sparklines(item, activities)
+    checked_in = checked_in_per_activity(item)
     for activity_item in activities:
         activity_item.sparkline = lines[activity_item.pk]
+        activity_item.checked_in = checked_in.get(activity_item.pk, 0)
     return render(
         request,
         "organiser/programme.html",

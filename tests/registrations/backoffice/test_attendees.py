@@ -606,8 +606,9 @@ def test_query_counts_do_not_grow_with_the_registrations(
     many = {url: _queries(organiser_client, url) for url in urls}
 
     assert many == few
-    # The programme page: session, user, programme, the counts, the sparkline data.
-    assert few[urls[0]] == 5
+    # The programme page: session, user, programme, the counts, the persons checked in per
+    # activity, the sparkline data.
+    assert few[urls[0]] == 6
     # An export: session, user, programme, activity, questions, the rows, their answers.
     assert few[urls[3]] == few[urls[4]] == 7
 
