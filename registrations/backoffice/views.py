@@ -146,29 +146,34 @@ def programme(request: HttpRequest, programme_slug: str) -> HttpResponse:
     )
 
 
-# The queues an organiser works through; everyone else is in the attendee list.
-QUEUE_STATUSES = (
-    Status.PENDING_APPROVAL,
-    Status.WAITLISTED,
-    Status.OFFERED,
-    Status.PENDING_PAYMENT,
-)
-ATTENDEES_PER_PAGE = 100
+# The queues an organiser works through, each paged on its own (its page parameter) and
+# searched by name together; everyone else is in the attendee list.
+QUEUES = {
+    "pending": ((Status.PENDING_APPROVAL,), "goedkeuring"),
+    "waitlist": ((Status.WAITLISTED,), "wachtlijst"),
+    "held": ((Status.OFFERED, Status.PENDING_PAYMENT), "vastgehouden"),
+}
+QUEUE_SEARCH = "naam"
+PER_PAGE = 50
+ATTENDEES_PER_PAGE = PER_PAGE
 
 
-def _group(registrations: list[Registration]) -> dict[str, list[Registration]]:
-    groups: dict[str, list[Registration]] = {"pending": [], "waitlist": [], "held": []}
-    group_of = {
-        Status.PENDING_APPROVAL: "pending",
-        Status.WAITLISTED: "waitlist",
-        Status.OFFERED: "held",
-        Status.PENDING_PAYMENT: "held",
-    }
-    for registration in registrations:
-        groups[group_of[registration.status]].append(registration)
-    # The waitlist is offered in the order people joined it; so is it shown.
-    groups["waitlist"].sort(key=lambda r: (r.waitlisted_at or r.created_at, r.pk))
-    return groups
+def _queue(activity: Activity, key: str, name: str) -> QuerySet[Registration]:
+    statuses, _param = QUEUES[key]
+    queued = activity.registrations.filter(status__in=statuses)
+    if name:
+        queued = queued.filter(contact_name__icontains=name)
+    if key == "waitlist":
+        # The waitlist is offered in the order people joined it; so is it shown.
+        return queued.order_by(Coalesce("waitlisted_at", "created_at"), "pk")
+    return queued.order_by("created_at", "pk")
+
+
+def _query_without(request: HttpRequest, key: str) -> str:
+    """The page's query string without `key`: a list's page links keep every other list's."""
+    params = request.GET.copy()
+    params.pop(key, None)
+    return params.urlencode()
 
 
 def _with_payments(activity: Activity, registrations: QuerySet[Registration]) -> QuerySet:
@@ -182,11 +187,22 @@ def _show_payments(activity: Activity, registrations: list[Registration]) -> Non
             registration.unmatched_payments = payments.unmatched_payments(registration)
 
 
+def _destinations(programme: Programme, leaving: Activity, now: dt.datetime) -> QuerySet[Activity]:
+    """Where a party can go: other activities still to come that take sign-ups."""
+    return (
+        Activity.objects.filter(programme=programme, status=Activity.Status.PUBLISHED)
+        .filter(ends_at__gt=now)
+        .exclude(pk=leaving.pk)
+        .order_by("starts_at", "title")
+    )
+
+
 @login_required
 @require_safe
 def activity(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
-    """The activity's queues (approvals, waitlist in order, held places) and its attendee list
-    with search and filters; with htmx, a change of filters answers with the list alone."""
+    """The activity's queues (approvals, waitlist in order, held places) and its attendee list,
+    each a page at a time, with search and filters; with htmx, a change of filters answers with
+    the attendee list alone."""
     item = get_programme_for_organiser(request.user, programme_slug)
     current = get_activity_for_organiser(item, activity_slug)
     current.programme = item  # for its public link, without fetching the programme again
@@ -200,16 +216,11 @@ def activity(request: HttpRequest, programme_slug: str, activity_slug: str) -> H
     questions = list(current.questions.all())
     attendees.describe(rows, questions, now)
     query = filters.query()
-    # Where a party can go: activities still to come that take sign-ups.
-    destinations = (
-        Activity.objects.filter(programme=item, status=Activity.Status.PUBLISHED, ends_at__gt=now)
-        .exclude(pk=current.pk)
-        .order_by("starts_at", "title")
-    )
+    changes = may_change(item)
     context = {
         "programme": item,
         "activity": current,
-        "may_change": may_change(item),
+        "may_change": changes,
         "now": now,
         "filter_form": filter_form,
         "filters": filters,
@@ -218,18 +229,32 @@ def activity(request: HttpRequest, programme_slug: str, activity_slug: str) -> H
         "questions": questions,
         "query": query,
         "query_suffix": f"?{query}" if query else "",
-        "destinations": list(destinations) if may_change(item) else [],
+        "can_move": changes and _destinations(item, current, now).exists(),
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "organiser/activity.html#results", context)
-    queued = list(_with_payments(current, current.registrations.filter(status__in=QUEUE_STATUSES)))
-    _show_payments(current, queued)
+    name = request.GET.get(QUEUE_SEARCH, "").strip()[: attendees.SEARCH_MAX_LENGTH]
+    queues = {}
+    for key, (_statuses, param) in QUEUES.items():
+        queued = _with_payments(current, _queue(current, key, name))
+        queue_page = Paginator(queued, PER_PAGE).get_page(request.GET.get(param))
+        queue_page.object_list = list(queue_page.object_list)
+        _show_payments(current, queue_page.object_list)
+        queues[key] = {"page": queue_page, "param": param, "query": _query_without(request, param)}
     takes_invitations = current.audience != Activity.Audience.PUBLIC
     context.update(
-        groups=_group(queued),
+        queues=queues,
+        groups={key: queue["page"].object_list for key, queue in queues.items()},
+        queue_search=name,
+        # The search above the queues starts again at their first pages, the list's filters kept.
+        queue_search_keeps=[
+            (key, value)
+            for key, value in request.GET.items()
+            if key in ("q", "status", "kind") and value
+        ],
         invitations_sent=current.invitations.count() if takes_invitations else 0,
         takes_invitations=takes_invitations,
-        can_cancel_activity=may_change(item) and current.status != Activity.Status.CANCELLED,
+        can_cancel_activity=changes and current.status != Activity.Status.CANCELLED,
     )
     return render(request, "organiser/activity.html", context)
 
@@ -448,10 +473,19 @@ def cancel_activity(request: HttpRequest, programme_slug: str, activity_slug: st
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def move(request: HttpRequest, programme_slug: str, registration_id: int) -> HttpResponse:
+    """Move a party to another activity of the programme: GET shows the party and where it can
+    go (a page of its own, rather than a menu of every activity beside every row), POST moves."""
     item = get_programme_for_organiser(request.user, programme_slug, write=True)
     registration = _get_registration_for_organiser(item, registration_id)
+    if request.method != "POST":  # GET or HEAD: only ask
+        destinations = _destinations(item, registration.activity, timezone.now())
+        return render(
+            request,
+            "organiser/move.html",
+            {"programme": item, "registration": registration, "destinations": destinations},
+        )
     choice = request.POST.get("activity", "")
     target = (
         Activity.objects.filter(programme=item, pk=choice).first() if choice.isdigit() else None

@@ -290,10 +290,10 @@ def test_the_list_comes_in_pages(organiser_client, reunion, make_registration):
     first = organiser_client.get(url, {"q": "lid"})
     second = organiser_client.get(url, {"q": "lid", "pagina": 2})
 
-    assert len(_names(first)) == 100 and _names(first)[0] == "Lid 000"
-    assert _names(second) == [f"Lid {n:03}" for n in range(100, 105)]
+    assert len(_names(first)) == 50 and _names(first)[0] == "Lid 000"
+    assert _names(second) == [f"Lid {n:03}" for n in range(50, 100)]
     assert "?q=lid&amp;pagina=2" in first.content.decode()
-    assert "Pagina 2 van 2" in second.content.decode()
+    assert "Pagina 2 van 3" in second.content.decode()
 
 
 # --- Exports -----------------------------------------------------------------------------------
