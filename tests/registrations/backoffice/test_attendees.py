@@ -290,10 +290,10 @@ def test_the_list_comes_in_pages(organiser_client, reunion, make_registration):
     first = organiser_client.get(url, {"q": "lid"})
     second = organiser_client.get(url, {"q": "lid", "pagina": 2})
 
-    assert len(_names(first)) == 100 and _names(first)[0] == "Lid 000"
-    assert _names(second) == [f"Lid {n:03}" for n in range(100, 105)]
+    assert len(_names(first)) == 50 and _names(first)[0] == "Lid 000"
+    assert _names(second) == [f"Lid {n:03}" for n in range(50, 100)]
     assert "?q=lid&amp;pagina=2" in first.content.decode()
-    assert "Pagina 2 van 2" in second.content.decode()
+    assert "Pagina 2 van 3" in second.content.decode()
 
 
 # --- Exports -----------------------------------------------------------------------------------
@@ -606,8 +606,9 @@ def test_query_counts_do_not_grow_with_the_registrations(
     many = {url: _queries(organiser_client, url) for url in urls}
 
     assert many == few
-    # The programme page: session, user, programme, the counts, the sparkline data.
-    assert few[urls[0]] == 5
+    # The programme page: session, user, programme, the counts, the persons checked in per
+    # activity, the sparkline data.
+    assert few[urls[0]] == 6
     # An export: session, user, programme, activity, questions, the rows, their answers.
     assert few[urls[3]] == few[urls[4]] == 7
 

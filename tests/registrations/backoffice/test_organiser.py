@@ -105,7 +105,9 @@ def test_programme_page_query_count_does_not_grow(
 ):
     many_activities(count)
 
-    with django_assert_max_num_queries(5):
+    # Session, user, programme, the activities with their figures, the persons checked in per
+    # activity, the sparklines: none per activity or per registration.
+    with django_assert_max_num_queries(6):
         response = organiser_client.get(_url("programme", programme))
 
     assert len(response.context["activities"]) == count
@@ -129,8 +131,9 @@ def test_activity_page_query_count_does_not_grow(
         make_activity()
 
     # Session, user, programme, activity, the attendee list (its size and one page of it), the
-    # questions, the queues and where parties can move to (test_attendees compares 10 and 2,000).
-    with django_assert_max_num_queries(9):
+    # questions, whether parties can move anywhere, and each of the three queues (its size and
+    # one page of it) (test_attendees compares 10 and 2,000).
+    with django_assert_max_num_queries(14):
         response = organiser_client.get(_url("activity", programme, activity_slug=activity.slug))
 
     assert response.status_code == 200
@@ -440,7 +443,9 @@ def test_moving_to_another_activity(
     registration = make_registration(contact_name="Jan de Vries", party_size=2)
 
     page = organiser_client.get(_url("activity", programme, activity_slug=activity.slug))
-    assert f'<option value="{later.pk}">Tweede ronde' in page.content.decode()
+    move = _url("move", programme, registration_id=registration.pk)
+    assert f'href="{move}"' in page.content.decode()
+    assert f'<option value="{later.pk}">Tweede ronde' in organiser_client.get(move).content.decode()
     response = organiser_client.post(
         _url("move", programme, registration_id=registration.pk), {"activity": later.pk}
     )
