@@ -8,7 +8,7 @@ import io
 from decimal import Decimal
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from jubileum.lib.spreadsheets import (
     EURO_FORMAT,
@@ -16,7 +16,9 @@ from jubileum.lib.spreadsheets import (
     csv_bytes,
     dutch_date,
     dutch_number,
+    new_workbook,
     safe_cell,
+    saved_workbook,
 )
 
 
@@ -62,14 +64,12 @@ def test_csv_bytes_writes_no_formula_whoever_built_the_rows():
 
 
 def test_append_row_stores_text_as_text_with_formats_and_bold():
-    workbook = Workbook()
-    sheet = workbook.active
+    workbook = new_workbook()
+    sheet = workbook.create_sheet("Blad")
     append_row(sheet, ["=HYPERLINK(1)", Decimal("12.50")], formats={2: EURO_FORMAT}, bold=True)
     append_row(sheet, [])
     append_row(sheet, ["-5", 3])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    cells = list(load_workbook(buffer).active.iter_rows())
+    cells = list(load_workbook(io.BytesIO(b"".join(saved_workbook(workbook)))).active.iter_rows())
     assert [(cell.value, cell.data_type) for cell in cells[0]] == [
         ("=HYPERLINK(1)", "s"),
         (12.5, "n"),
