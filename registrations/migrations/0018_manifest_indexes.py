@@ -13,10 +13,10 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='checkin',
-            index=models.Index(fields=['created_at'], name='registratio_created_a09b58_idx'),
+            index=models.Index(fields=['created_at'], name='checkin_created'),
         ),
         migrations.AddIndex(
             model_name='registration',
-            index=models.Index(fields=['activity', 'updated_at'], name='registratio_activit_bfad08_idx'),
+            index=models.Index(fields=['activity', 'updated_at'], name='registration_changed'),
         ),
     ]
