@@ -486,7 +486,9 @@ def test_text_that_looks_like_a_formula_stays_text(client, held, viewer, organis
 def test_organiser_and_viewer_may_read(client, programme, organiser, viewer, name):
     for user in (organiser, viewer):
         client.force_login(user)
-        assert client.get(url(name, programme)).status_code == 200
+        response = client.get(url(name, programme))
+        assert response.status_code == 200
+        assert response.streaming == (name != "report")
 
 
 @pytest.mark.parametrize("name", ["report", "report_xlsx", "report_csv"])
