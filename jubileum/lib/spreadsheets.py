@@ -3,7 +3,7 @@
 A text that starts with = + - @, a tab or a carriage return is a formula to Excel and
 LibreOffice: a supplier typed as `=HYPERLINK(...)` would run when an organiser opens the export
 ("CSV injection"). So every export writes its cells through one of the two writers here, which
-make every text safe themselves, whoever built the rows: in CSV (`csv_bytes`) such a text gets a
+make every text safe themselves, whoever built the rows: in CSV (`csv_chunks`) such a text gets a
 leading apostrophe (`safe_cell`), which Excel shows as nothing and LibreOffice reads as "this is
 text"; in a workbook (`append_row`) every text cell is stored as text, as openpyxl would
 otherwise store "=…" as a formula.
