@@ -11,28 +11,33 @@ CSV is written for Dutch Excel: UTF-8 with a byte-order mark (else Excel guesses
 dates; a second sheet lists the income, and the CSV lists it below the expenses (after an empty
 line, under the heading "Inkomsten"), with the same columns and total. Every cell goes through
 `jubileum.lib.spreadsheets`, so a text such as a supplier "=..." stays text and never runs as a
-formula.
+formula. Both read the expenses in batches and write them as they come (the CSV streams, the
+workbook is write-only), adding up the totals on the way: a ledger of thousands of lines takes
+time in proportion and little memory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from budget.models import Budget, Expense, Income
 from jubileum.lib.spreadsheets import (
     DATE_FORMAT,
     EURO_FORMAT,
     append_row,
-    csv_bytes,
+    csv_chunks,
+    new_workbook,
+    saved_workbook,
     set_widths,
 )
+
+BATCH = 2000  # expenses read from the database at a time
 
 
 @dataclass(frozen=True)
@@ -59,14 +64,14 @@ def _person(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def ledger_rows(budget: Budget) -> list[LedgerRow]:
-    """Every expense of the budget, by date (oldest first), in one query."""
+def ledger_rows(budget: Budget) -> Iterator[LedgerRow]:
+    """Every expense of the budget, by date (oldest first), in one query read in batches."""
     expenses = (
         Expense.objects.filter(budget=budget)
         .select_related("category", "activity", "approved_by")
         .order_by("date", "pk")
     )
-    return [
+    return (
         LedgerRow(
             date=expense.date,
             supplier=expense.supplier,
@@ -80,23 +85,24 @@ def ledger_rows(budget: Budget) -> list[LedgerRow]:
             status=str(expense.get_status_display()),
             approved_by=_person(expense.approved_by),
         )
-        for expense in expenses
-    ]
-
-
-@dataclass(frozen=True)
-class LedgerTotals:
-    amount_excl_vat: Decimal
-    vat: Decimal
-    amount_incl_vat: Decimal
-
-
-def ledger_totals(rows: list[LedgerRow]) -> LedgerTotals:
-    return LedgerTotals(
-        amount_excl_vat=sum((row.amount_excl_vat for row in rows), Decimal("0.00")),
-        vat=sum((row.vat for row in rows), Decimal("0.00")),
-        amount_incl_vat=sum((row.amount_incl_vat for row in rows), Decimal("0.00")),
+        for expense in expenses.iterator(chunk_size=BATCH)
     )
+
+
+@dataclass
+class LedgerTotals:
+    """The sums of the rows `counting` has let through."""
+
+    amount_excl_vat: Decimal = Decimal("0.00")
+    vat: Decimal = Decimal("0.00")
+    amount_incl_vat: Decimal = Decimal("0.00")
+
+    def counting(self, rows: Iterable[LedgerRow]) -> Iterator[LedgerRow]:
+        for row in rows:
+            self.amount_excl_vat += row.amount_excl_vat
+            self.vat += row.vat
+            self.amount_incl_vat += row.amount_incl_vat
+            yield row
 
 
 def vat_mode_note(budget: Budget) -> str:
@@ -151,7 +157,7 @@ def income_headings() -> list[str]:
 
 def income_cells(budget: Budget) -> tuple[list[list[object]], Decimal]:
     """Every income line of the budget by date (oldest first), as cells, and their total; in one
-    query."""
+    query (a budget has a few sponsors, not thousands)."""
     income = Income.objects.filter(budget=budget).select_related("activity").order_by("date", "pk")
     cells: list[list[object]] = [
         [
@@ -166,53 +172,57 @@ def income_cells(budget: Budget) -> tuple[list[list[object]], Decimal]:
     return cells, sum((line_item.amount for line_item in income), Decimal("0.00"))
 
 
-def ledger_csv(budget: Budget) -> bytes:
+def _totals_cells(budget: Budget, totals: LedgerTotals) -> list[object]:
+    return [
+        _("Totaal"),
+        "",
+        vat_mode_note(budget),
+        "",
+        "",
+        "",
+        totals.amount_excl_vat,
+        totals.vat,
+        totals.amount_incl_vat,
+        "",
+        "",
+    ]
+
+
+def _ledger_csv_rows(budget: Budget) -> Iterator[list[object]]:
+    yield headings(budget)
+    totals = LedgerTotals()
+    for row in totals.counting(ledger_rows(budget)):
+        yield _cells(row)
+    yield _totals_cells(budget, totals)
+    income, income_total = income_cells(budget)
+    yield []
+    yield [_("Inkomsten")]
+    yield income_headings()
+    yield from income
+    yield [_("Totaal"), "", "", "", income_total]
+
+
+def ledger_csv(budget: Budget) -> Iterator[bytes]:
     """The ledger as CSV for Dutch Excel: BOM, `;`, decimal comma, dates as DD-MM-YYYY, and a
     totals row below the expenses; then, after an empty line, the income under its own heading
     with its total (as the XLSX's second sheet). Which amount counts is marked in its column
-    heading."""
-    rows = ledger_rows(budget)
-    totals = ledger_totals(rows)
-    income, income_total = income_cells(budget)
-    return csv_bytes(
-        [
-            headings(budget),
-            *(_cells(row) for row in rows),
-            [
-                _("Totaal"),
-                "",
-                vat_mode_note(budget),
-                "",
-                "",
-                "",
-                totals.amount_excl_vat,
-                totals.vat,
-                totals.amount_incl_vat,
-                "",
-                "",
-            ],
-            [],
-            [_("Inkomsten")],
-            income_headings(),
-            *income,
-            [_("Totaal"), "", "", "", income_total],
-        ]
-    )
+    heading. Written as the expenses are read."""
+    return csv_chunks(_ledger_csv_rows(budget))
 
 
-def ledger_xlsx(budget: Budget) -> bytes:
+def ledger_xlsx(budget: Budget) -> Iterator[bytes]:
     """The ledger as an Excel workbook: numbers as numbers in a euro format, dates as dates, a
     totals row, the VAT mode stated above the table; a second sheet lists the income."""
-    rows = ledger_rows(budget)
-    totals = ledger_totals(rows)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Uitgaven")
+    workbook = new_workbook()
+    sheet = workbook.create_sheet(_("Uitgaven"))
+    sheet.freeze_panes = "A3"
+    set_widths(sheet, [12, 28, 40, 16, 22, 28, 18, 12, 18, 14, 22])
     money = {7: EURO_FORMAT, 8: EURO_FORMAT, 9: EURO_FORMAT}
 
     append_row(sheet, [f"{budget.programme.name}: {vat_mode_note(budget)}"], bold=True)
     append_row(sheet, headings(budget), bold=True)
-    for row in rows:
+    totals = LedgerTotals()
+    for row in totals.counting(ledger_rows(budget)):
         append_row(sheet, _cells(row), formats={1: DATE_FORMAT, **money})
     # Values, not formulas: a reader that does not calculate (a script, a preview) sees the same
     # totals as Excel.
@@ -232,10 +242,10 @@ def ledger_xlsx(budget: Budget) -> bytes:
         formats=money,
         bold=True,
     )
-    sheet.freeze_panes = "A3"
-    set_widths(sheet, [12, 28, 40, 16, 22, 28, 18, 12, 18, 14, 22])
 
     income_sheet = workbook.create_sheet(_("Inkomsten"))
+    income_sheet.freeze_panes = "A2"
+    set_widths(income_sheet, [12, 16, 40, 28, 14])
     append_row(income_sheet, income_headings(), bold=True)
     income, income_total = income_cells(budget)
     for cells in income:
@@ -246,9 +256,4 @@ def ledger_xlsx(budget: Budget) -> bytes:
         formats={5: EURO_FORMAT},
         bold=True,
     )
-    income_sheet.freeze_panes = "A2"
-    set_widths(income_sheet, [12, 16, 40, 28, 14])
-
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return saved_workbook(workbook)

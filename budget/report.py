@@ -23,7 +23,7 @@ What the figures mean:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -47,7 +47,7 @@ from jubileum.lib.tables import (
     Sheet,
     Table,
     csv_document,
-    workbook_bytes,
+    workbook_file,
 )
 from registrations.checkin.services import activities_with_counts
 from registrations.models import CheckIn, Registration
@@ -701,12 +701,12 @@ def report_sheets(report: ProgrammeReport) -> list[Sheet]:
     ]
 
 
-def report_xlsx(report: ProgrammeReport) -> bytes:
+def report_xlsx(report: ProgrammeReport) -> Iterator[bytes]:
     """The report as an Excel workbook (see `report_sheets`)."""
-    return workbook_bytes(report_sheets(report))
+    return workbook_file(report_sheets(report))
 
 
-def report_csv(report: ProgrammeReport) -> bytes:
+def report_csv(report: ProgrammeReport) -> Iterator[bytes]:
     """The report as one CSV file for Dutch Excel: the sheets of the workbook one after the
     other."""
     return csv_document(report_sheets(report))

@@ -9,17 +9,15 @@ Mounted in the organiser namespace (`organiser:report`, `organiser:report_xlsx`,
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
 from budget import charts, report
 from events.access import get_programme_for_organiser, may_change
-from jubileum.lib.spreadsheets import XLSX_CONTENT_TYPE
+from jubileum.lib.spreadsheets import csv_download, xlsx_download
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -54,23 +52,21 @@ def programme_report(request: HttpRequest, programme_slug: str) -> HttpResponse:
     return _private(response)
 
 
-def _download(
-    request: HttpRequest, programme_slug: str, make: Any, extension: str, content_type: str
-) -> HttpResponse:
+@login_required
+@require_safe
+def programme_report_xlsx(request: HttpRequest, programme_slug: str) -> StreamingHttpResponse:
     programme = get_programme_for_organiser(request.user, programme_slug)
-    response = HttpResponse(make(report.programme_report(programme)), content_type=content_type)
-    filename = report.report_filename(programme, extension)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return _private(response)
+    return xlsx_download(
+        report.report_xlsx(report.programme_report(programme)),
+        report.report_filename(programme, "xlsx"),
+    )
 
 
 @login_required
 @require_safe
-def programme_report_xlsx(request: HttpRequest, programme_slug: str) -> HttpResponse:
-    return _download(request, programme_slug, report.report_xlsx, "xlsx", XLSX_CONTENT_TYPE)
-
-
-@login_required
-@require_safe
-def programme_report_csv(request: HttpRequest, programme_slug: str) -> HttpResponse:
-    return _download(request, programme_slug, report.report_csv, "csv", "text/csv; charset=utf-8")
+def programme_report_csv(request: HttpRequest, programme_slug: str) -> StreamingHttpResponse:
+    programme = get_programme_for_organiser(request.user, programme_slug)
+    return csv_download(
+        report.report_csv(report.programme_report(programme)),
+        report.report_filename(programme, "csv"),
+    )

@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import formats
@@ -44,7 +44,7 @@ from events.access import get_programme_for_organiser, may_change
 from events.models import Activity, Programme
 from jubileum.lib.http import see_other
 from jubileum.lib.money import format_euro
-from jubileum.lib.spreadsheets import XLSX_CONTENT_TYPE
+from jubileum.lib.spreadsheets import csv_download, xlsx_download
 from jubileum.templatetags.jubileum_format import moment
 
 User = get_user_model()
@@ -593,25 +593,16 @@ def edit_income(request: HttpRequest, programme_slug: str, income_id: int) -> Ht
 # --- Exports ---------------------------------------------------------------------------------
 
 
-def _export(
-    request: HttpRequest, programme_slug: str, make: Any, extension: str, content_type: str
-) -> HttpResponse:
+@login_required
+@require_safe
+def export_csv(request: HttpRequest, programme_slug: str) -> StreamingHttpResponse:
     _programme, budget = _get_budget_for_organiser(request, programme_slug)
     # Named for the programme, the VAT mode and today, e.g. grootboek-<slug>-incl-btw-<date>.csv
-    filename = exports.ledger_filename(budget, extension)
-    response = HttpResponse(make(budget), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    patch_cache_control(response, private=True, no_store=True)
-    return response
+    return csv_download(exports.ledger_csv(budget), exports.ledger_filename(budget, "csv"))
 
 
 @login_required
 @require_safe
-def export_csv(request: HttpRequest, programme_slug: str) -> HttpResponse:
-    return _export(request, programme_slug, exports.ledger_csv, "csv", "text/csv; charset=utf-8")
-
-
-@login_required
-@require_safe
-def export_xlsx(request: HttpRequest, programme_slug: str) -> HttpResponse:
-    return _export(request, programme_slug, exports.ledger_xlsx, "xlsx", XLSX_CONTENT_TYPE)
+def export_xlsx(request: HttpRequest, programme_slug: str) -> StreamingHttpResponse:
+    _programme, budget = _get_budget_for_organiser(request, programme_slug)
+    return xlsx_download(exports.ledger_xlsx(budget), exports.ledger_filename(budget, "xlsx"))

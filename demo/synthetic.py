@@ -56,3 +56,25 @@ def synthetic_activities(programme: Programme, count: int) -> list[Activity]:
         for n in range(3)
     )
     return activities
+
+
+def synthetic_registrations(activity: Activity, count: int) -> list[Registration]:
+    """`count` confirmed parties of two for one activity, inserted in batches of a thousand.
+
+    Bulk inserts, no validation, no services (see the module docstring).
+    """
+    consent_at = timezone.now().replace(microsecond=0)
+    return Registration.objects.bulk_create(
+        (
+            Registration(
+                activity=activity,
+                status=Registration.Status.CONFIRMED,
+                contact_name=f"Inwoner {n}",
+                email=f"inwoner{n}@example.org",
+                party_size=2,
+                consent_at=consent_at,
+            )
+            for n in range(count)
+        ),
+        batch_size=1000,
+    )

@@ -187,6 +187,8 @@ class Registration(models.Model):
         indexes = [
             models.Index(fields=["activity", "status"]),
             models.Index(fields=["activity", "email"]),
+            # The incremental scan manifest: what changed in an activity since a moment.
+            models.Index(fields=["activity", "updated_at"]),
         ]
 
     def __str__(self) -> str:
@@ -898,7 +900,11 @@ class CheckIn(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(persons__gte=1), name="checkin_persons"),
         ]
-        indexes = [models.Index(fields=["registration", "at"])]
+        indexes = [
+            models.Index(fields=["registration", "at"]),
+            # The incremental scan manifest: the check-ins the server learnt of since a moment.
+            models.Index(fields=["created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.registration_id}: {self.persons} @ {self.at:%H:%M}"

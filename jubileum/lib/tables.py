@@ -8,21 +8,20 @@ cells as values (numbers as numbers in a workbook, Dutch-formatted text in CSV),
 `jubileum.lib.spreadsheets`, which keeps formulas out.
 
 A document for a workbook is a list of `Sheet`s, each a list of parts: a line of text, a table,
-or a list of `Figure`s (a label and its value); `workbook_bytes` writes one sheet per `Sheet`,
-`csv_document` writes them one after the other.
+or a list of `Figure`s (a label and its value); `workbook_file` writes one sheet per `Sheet`
+(a write-only workbook in a temporary file), `csv_document` writes them one after the other as
+CSV in pieces.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from django.utils import formats
-from openpyxl import Workbook
 
 from jubileum.lib.money import format_euro
 from jubileum.lib.spreadsheets import (
@@ -30,8 +29,10 @@ from jubileum.lib.spreadsheets import (
     EURO_FORMAT,
     PERCENT_FORMAT,
     append_row,
-    csv_bytes,
+    csv_chunks,
     dutch_number,
+    new_workbook,
+    saved_workbook,
     set_widths,
 )
 
@@ -280,31 +281,31 @@ def _spaced(parts: Sequence[Any]) -> list[Any]:
     return spaced
 
 
-def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
-    workbook = Workbook()
-    for index, spec in enumerate(sheets):
-        sheet = workbook.active if index == 0 else workbook.create_sheet()
-        sheet.title = spec.title
+def workbook_file(sheets: Sequence[Sheet]) -> Iterator[bytes]:
+    workbook = new_workbook()
+    for spec in sheets:
+        sheet = workbook.create_sheet(spec.title)
+        # A write-only sheet takes its panes and widths before its first row.
+        if spec.freeze:
+            sheet.freeze_panes = spec.freeze
+        set_widths(sheet, spec.widths)
         for part in _spaced(spec.parts):
             if part is None:
                 append_row(sheet, [])
             else:
                 _write_part(sheet, part)
-        if spec.freeze:
-            sheet.freeze_panes = spec.freeze
-        set_widths(sheet, spec.widths)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return saved_workbook(workbook)
 
 
-def csv_document(sheets: Sequence[Sheet]) -> bytes:
-    """Every sheet one after the other, each under its title, a blank line between them."""
-    rows: list[list[Any]] = []
+def _document_rows(sheets: Sequence[Sheet]) -> Iterator[list[Any]]:
     for index, spec in enumerate(sheets):
         if index:
-            rows.append([])
-        rows.append([spec.title])
+            yield []
+        yield [spec.title]
         for part in _spaced(spec.parts):
-            rows.extend([[]] if part is None else _part_rows(part))
-    return csv_bytes(rows)
+            yield from [[]] if part is None else _part_rows(part)
+
+
+def csv_document(sheets: Sequence[Sheet]) -> Iterator[bytes]:
+    """Every sheet one after the other, each under its title, a blank line between them."""
+    return csv_chunks(_document_rows(sheets))

@@ -10,13 +10,17 @@ activity is a 404, as everywhere in /beheer/.
 
 The exports are the list as filtered on the page (by default: the confirmed parties), sorted by
 name. Names and answers come from the public sign-up form, so a value that a spreadsheet would
-take for a formula (`=`, `+`, `-`, `@` first) is written as text, never as a formula.
+take for a formula (`=`, `+`, `-`, `@` first) is written as text, never as a formula. An
+activity can have ten thousand parties: the exports read them in batches (each batch's answers
+in one more query) and write each row as it comes, the CSV streamed to the browser and the
+workbook write-only into a temporary file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -24,25 +28,32 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Lower
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
-from openpyxl import Workbook
 
 from events.access import get_activity_for_organiser, get_programme_for_organiser
 from events.models import Activity, Question
-from jubileum.lib.spreadsheets import append_row, csv_bytes, set_widths
+from jubileum.lib.spreadsheets import (
+    append_row,
+    csv_chunks,
+    csv_download,
+    new_workbook,
+    saved_workbook,
+    set_widths,
+    xlsx_download,
+)
 from registrations.answers import answers_for
 from registrations.models import CheckIn, Registration
 
 Status = Registration.Status
 Kind = Registration.Kind
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_BATCH = 2000  # registrations read from the database (and their answers) at a time
 SEARCH_MAX_LENGTH = 100
 BADGES_PER_PAGE = 8  # two columns of four on an A4 sheet
 
@@ -180,19 +191,30 @@ class AttendeeRow:
 
 @dataclass(frozen=True)
 class AttendeeExport:
+    """The headings, and the rows as they are read (once)."""
+
     activity: Activity
     headings: list[str]
-    rows: list[AttendeeRow]
+    rows: Iterator[AttendeeRow]
+
+
+def _described(
+    activity: Activity, filters: Filters, questions: list[Question], now: dt.datetime
+) -> Iterator[Registration]:
+    matching = attendee_list(activity, filters, now=now).iterator(chunk_size=EXPORT_BATCH)
+    for batch in itertools.batched(matching, EXPORT_BATCH):
+        registrations = list(batch)
+        describe(registrations, questions, now)
+        yield from registrations
 
 
 def export_rows(
     activity: Activity, filters: Filters, *, now: dt.datetime | None = None
 ) -> AttendeeExport:
-    """What the door needs of each matching party: three queries, however many there are."""
+    """What the door needs of each matching party: the questions, then the parties in batches
+    of `EXPORT_BATCH` with their answers, two queries a batch."""
     now = now or timezone.now()
     questions = list(activity.questions.all())
-    registrations = list(attendee_list(activity, filters, now=now))
-    describe(registrations, questions, now)
     headings = [
         _("Naam"),
         _("Personen"),
@@ -203,7 +225,7 @@ def export_rows(
         _("Binnen (personen)"),
         *(question.label for question in questions),
     ]
-    rows = [
+    rows = (
         AttendeeRow(
             name=registration.contact_name,
             party_size=registration.party_size,
@@ -214,8 +236,8 @@ def export_rows(
             checked_in=registration.checked_in,
             answers=registration.answer_list,
         )
-        for registration in registrations
-    ]
+        for registration in _described(activity, filters, questions, now)
+    )
     return AttendeeExport(activity=activity, headings=headings, rows=rows)
 
 
@@ -237,57 +259,51 @@ def _cells(row: AttendeeRow) -> list[object]:
     ]
 
 
-def attendees_csv(export: AttendeeExport) -> bytes:
+def attendees_csv(export: AttendeeExport) -> Iterator[bytes]:
     """For Dutch Excel, like the budget ledger: UTF-8 with a byte-order mark and `;`."""
-    return csv_bytes([export.headings, *(_cells(row) for row in export.rows)])
+    return csv_chunks(itertools.chain([export.headings], map(_cells, export.rows)))
 
 
-def attendees_xlsx(export: AttendeeExport) -> bytes:
+def attendees_xlsx(export: AttendeeExport) -> Iterator[bytes]:
     """An Excel workbook: headings in bold on a frozen first row, numbers as numbers, every
     text cell stored as text."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Deelnemers")
+    workbook = new_workbook()
+    sheet = workbook.create_sheet(_("Deelnemers"))
+    sheet.freeze_panes = "A2"
+    set_widths(sheet, [30, 10, 16, 14, 12, 20, 12, *(30 for _question in export.headings[7:])])
     append_row(sheet, export.headings, bold=True)
     for row in export.rows:
         append_row(sheet, [None if cell == "" else cell for cell in _cells(row)])
-    sheet.freeze_panes = "A2"
-    set_widths(sheet, [30, 10, 16, 14, 12, 20, 12, *(30 for _question in export.headings[7:])])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return saved_workbook(workbook)
 
 
 # --- Views -----------------------------------------------------------------------------------
 
 
-def _export(
-    request: HttpRequest, programme_slug: str, activity_slug: str, extension: str
-) -> HttpResponse:
+def _export_for(
+    request: HttpRequest, programme_slug: str, activity_slug: str
+) -> tuple[Activity, AttendeeExport]:
     item = get_programme_for_organiser(request.user, programme_slug)
     current = get_activity_for_organiser(item, activity_slug)
-    export = export_rows(current, AttendeeFilterForm(request.GET).filters())
-    if extension == "csv":
-        response = HttpResponse(attendees_csv(export), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(attendees_xlsx(export), content_type=XLSX)
-    filename = export_filename(current, extension)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    # Names of people: never kept by a shared cache or the browser's.
-    patch_cache_control(response, private=True, no_store=True)
-    return response
+    return current, export_rows(current, AttendeeFilterForm(request.GET).filters())
 
 
 @login_required
 @require_safe
-def export_csv(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
-    return _export(request, programme_slug, activity_slug, "csv")
+def export_csv(
+    request: HttpRequest, programme_slug: str, activity_slug: str
+) -> StreamingHttpResponse:
+    current, export = _export_for(request, programme_slug, activity_slug)
+    return csv_download(attendees_csv(export), export_filename(current, "csv"))
 
 
 @login_required
 @require_safe
-def export_xlsx(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
-    return _export(request, programme_slug, activity_slug, "xlsx")
+def export_xlsx(
+    request: HttpRequest, programme_slug: str, activity_slug: str
+) -> StreamingHttpResponse:
+    current, export = _export_for(request, programme_slug, activity_slug)
+    return xlsx_download(attendees_xlsx(export), export_filename(current, "xlsx"))
 
 
 def _confirmed(activity: Activity) -> list[Registration]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -448,13 +448,17 @@ def search(activity_id: int, query: str) -> list[dict[str, Any]]:
 
 
 def manifest(activity: Activity, since: dt.datetime | None = None) -> dict[str, Any]:
-    """What an offline scanner needs for one activity, in two queries whatever its size. With
-    `since`: only tickets whose registration or check-ins changed after that moment."""
+    """What an offline scanner needs for one activity, in one query whatever its size. With
+    `since`: only tickets whose registration or check-ins changed after that moment, read
+    through the indexes on the registrations' `updated_at` and the check-ins' `created_at`, so
+    that a scanner asking every minute reads a few rows, not the whole activity. (The two as one
+    filter, "changed or has a new check-in", would test every registration of the activity.)"""
     generated_at = timezone.now()
     rows = Registration.objects.filter(activity=activity)
     if since is not None:
-        new_checkins = CheckIn.objects.filter(registration=OuterRef("pk"), created_at__gt=since)
-        rows = rows.filter(Q(updated_at__gt=since) | Exists(new_checkins))
+        changed = Registration.objects.filter(activity=activity, updated_at__gt=since)
+        checked_in = CheckIn.objects.filter(registration__activity=activity, created_at__gt=since)
+        rows = rows.filter(pk__in=changed.values("pk").union(checked_in.values("registration_id")))
     rows = rows.annotate(checked_in=_checked_in_subquery()).only(
         "pk", "ticket_code", "party_size", "status", "hold_expires_at", "contact_name"
     )

@@ -8,15 +8,18 @@ import io
 from decimal import Decimal
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from jubileum.lib.spreadsheets import (
     EURO_FORMAT,
     append_row,
     csv_bytes,
+    csv_chunks,
     dutch_date,
     dutch_number,
+    new_workbook,
     safe_cell,
+    saved_workbook,
 )
 
 
@@ -62,14 +65,12 @@ def test_csv_bytes_writes_no_formula_whoever_built_the_rows():
 
 
 def test_append_row_stores_text_as_text_with_formats_and_bold():
-    workbook = Workbook()
-    sheet = workbook.active
+    workbook = new_workbook()
+    sheet = workbook.create_sheet("Blad")
     append_row(sheet, ["=HYPERLINK(1)", Decimal("12.50")], formats={2: EURO_FORMAT}, bold=True)
     append_row(sheet, [])
     append_row(sheet, ["-5", 3])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    cells = list(load_workbook(buffer).active.iter_rows())
+    cells = list(load_workbook(io.BytesIO(b"".join(saved_workbook(workbook)))).active.iter_rows())
     assert [(cell.value, cell.data_type) for cell in cells[0]] == [
         ("=HYPERLINK(1)", "s"),
         (12.5, "n"),
@@ -78,3 +79,20 @@ def test_append_row_stores_text_as_text_with_formats_and_bold():
     assert cells[0][0].font.b and cells[0][1].font.b
     assert [cell.value for cell in cells[1]] == [None, None]  # the blank line
     assert [(cell.value, cell.data_type) for cell in cells[2]] == [("-5", "s"), (3, "n")]
+
+
+def test_workbooks_are_write_only():
+    """A write-only sheet writes each row as it comes and cannot be asked for earlier ones: the
+    exports cannot fall back into reading `max_row` a row (issue 20)."""
+    workbook = new_workbook()
+    assert workbook.write_only
+    assert not hasattr(workbook.create_sheet("Blad"), "max_row")
+
+
+def test_csv_chunks_are_the_file_in_pieces(monkeypatch):
+    monkeypatch.setattr("jubileum.lib.spreadsheets.CSV_CHUNK_ROWS", 2)
+    rows = [["=1", n] for n in range(5)]
+    pieces = list(csv_chunks(iter(rows)))
+    assert len(pieces) == 4  # the byte-order mark, then two rows, two rows and one
+    assert b"".join(pieces) == csv_bytes(rows)
+    assert pieces[1] == b"'=1;0\r\n'=1;1\r\n"
