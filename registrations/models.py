@@ -188,7 +188,7 @@ class Registration(models.Model):
             models.Index(fields=["activity", "status"]),
             models.Index(fields=["activity", "email"]),
             # The incremental scan manifest: what changed in an activity since a moment.
-            models.Index(fields=["activity", "updated_at"]),
+            models.Index(fields=["activity", "updated_at"], name="registration_changed"),
         ]
 
     def __str__(self) -> str:
@@ -903,7 +903,7 @@ class CheckIn(models.Model):
         indexes = [
             models.Index(fields=["registration", "at"]),
             # The incremental scan manifest: the check-ins the server learnt of since a moment.
-            models.Index(fields=["created_at"]),
+            models.Index(fields=["created_at"], name="checkin_created"),
         ]
 
     def __str__(self) -> str:
