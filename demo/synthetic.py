@@ -91,7 +91,11 @@ def scale_rows(size: ScaleSize, organiser: User) -> list[Programme]:
 
     today = timezone.localdate()
     now = timezone.now()
-    per_programme = max(1, size.activities // size.programmes)
+
+    def share(total: int, p: int) -> int:
+        """Programme p's part of `total`, the remainder going to the first programmes."""
+        return total // size.programmes + (1 if p < total % size.programmes else 0)
+
     programmes: list[Programme] = []
     activities: list[Activity] = []
     for p in range(size.programmes):
@@ -107,7 +111,7 @@ def scale_rows(size: ScaleSize, organiser: User) -> list[Programme]:
         ProgrammeRole.objects.create(user=organiser, programme=programme, role="organiser")
         Budget.objects.create(programme=programme, total=Decimal("80000.00"))
         programmes.append(programme)
-        activities += synthetic_activities(programme, per_programme)
+        activities += synthetic_activities(programme, max(1, share(size.activities, p)))
     biggest, rest = activities[0], activities[1:]
     # Room for everyone: capacity is not what is measured, and an overbooked activity is odd.
     Activity.objects.filter(pk__in=[a.pk for a in activities]).update(
@@ -156,7 +160,7 @@ def scale_rows(size: ScaleSize, organiser: User) -> list[Programme]:
         budget = programme.budget
         categories = list(budget.categories.all())
         own = [a for a in activities if a.programme_id == programme.pk]
-        count = size.expenses // size.programmes
+        count = share(size.expenses, p)
         expenses = []
         for n in range(count):
             amount = Decimal(1 + n % 997) + Decimal(n % 100) / 100
