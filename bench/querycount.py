@@ -8,6 +8,7 @@ gunicorn's sync workers serve one request at a time, so one counter per process 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from typing import Any
@@ -49,7 +50,12 @@ def _report(sender: object, **kwargs: object) -> None:
         counter = _counting.pop()
         if counter in connection.execute_wrappers:
             connection.execute_wrappers.remove(counter)
-        with open(os.environ["BENCH_QUERY_LOG"], "a", encoding="utf-8") as log:
+        # A response closed after the benchmark went (a worker stopped mid-request) has no
+        # reader left, nor a directory for its line.
+        with (
+            contextlib.suppress(FileNotFoundError),
+            open(os.environ["BENCH_QUERY_LOG"], "a", encoding="utf-8") as log,
+        ):
             log.write(f"{counter.tag} {counter.queries}\n")
 
 

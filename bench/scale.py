@@ -154,6 +154,10 @@ print(json.dumps({
         "programmes": Programme.objects.count(), "activities": Activity.objects.count(),
         "registrations": Registration.objects.count(), "in biggest": biggest.n,
         "expenses": Expense.objects.count(), "check-ins": CheckIn.objects.count(),
+        "activities in programme": programme.activities.count(),
+        "registrations in programme": Registration.objects.filter(
+            activity__programme=programme).count(),
+        "expenses in programme": Expense.objects.filter(budget__programme=programme).count(),
         "history rows": history,
     },
 }))
@@ -196,6 +200,7 @@ class Endpoint:
     name: str
     path: str
     auth: str  # "", "session" or "token"
+    grows_with: str = ""  # the figure of the size's data (BUILD) it should grow with
 
 
 def endpoints(built: dict) -> list[Endpoint]:
@@ -203,21 +208,37 @@ def endpoints(built: dict) -> list[Endpoint]:
     activity = f"/beheer/{p}/activiteit/{a}"
     manifest = f"/api/v1/checkin/manifest?activity={built['activity_id']}"
     since = urllib.parse.quote(built["since"])
+    biggest, programme, ledger = (
+        "in biggest",
+        "registrations in programme",
+        "expenses in programme",
+    )
     return [
         Endpoint("bare endpoint (yardstick)", BARE, ""),
-        Endpoint("organiser programme overview", f"/beheer/{p}/", "session"),
-        Endpoint("organiser activity page (biggest)", f"{activity}/", "session"),
-        Endpoint("attendees XLSX", f"{activity}/deelnemers.xlsx", "session"),
-        Endpoint("attendees XLSX ?status=all", f"{activity}/deelnemers.xlsx?status=all", "session"),
-        Endpoint("attendees CSV", f"{activity}/deelnemers.csv", "session"),
-        Endpoint("attendees CSV ?status=all", f"{activity}/deelnemers.csv?status=all", "session"),
-        Endpoint("budget ledger XLSX", f"/beheer/{p}/budget/export/grootboek.xlsx", "session"),
-        Endpoint("budget ledger CSV", f"/beheer/{p}/budget/export/grootboek.csv", "session"),
-        Endpoint("report page", f"/beheer/{p}/verantwoording/", "session"),
-        Endpoint("budget dashboard", f"/beheer/{p}/budget/", "session"),
-        Endpoint("public programme page", f"/programma/{p}/", ""),
+        Endpoint("organiser programme overview", f"/beheer/{p}/", "session", programme),
+        Endpoint("organiser activity page (biggest)", f"{activity}/", "session", biggest),
+        Endpoint("attendees XLSX", f"{activity}/deelnemers.xlsx", "session", biggest),
+        Endpoint(
+            "attendees XLSX ?status=all",
+            f"{activity}/deelnemers.xlsx?status=all",
+            "session",
+            biggest,
+        ),
+        Endpoint("attendees CSV", f"{activity}/deelnemers.csv", "session", biggest),
+        Endpoint(
+            "attendees CSV ?status=all", f"{activity}/deelnemers.csv?status=all", "session", biggest
+        ),
+        Endpoint(
+            "budget ledger XLSX", f"/beheer/{p}/budget/export/grootboek.xlsx", "session", ledger
+        ),
+        Endpoint(
+            "budget ledger CSV", f"/beheer/{p}/budget/export/grootboek.csv", "session", ledger
+        ),
+        Endpoint("report page", f"/beheer/{p}/verantwoording/", "session", ledger),
+        Endpoint("budget dashboard", f"/beheer/{p}/budget/", "session", ledger),
+        Endpoint("public programme page", f"/programma/{p}/", "", "activities in programme"),
         Endpoint("scan manifest, since (3 changed)", f"{manifest}&since={since}", "token"),
-        Endpoint("scan manifest, full", manifest, "token"),
+        Endpoint("scan manifest, full", manifest, "token", biggest),
     ]
 
 
@@ -446,14 +467,19 @@ def markdown(args: argparse.Namespace, results: dict[str, tuple[dict, list[Row],
         )
     lines.append("| build (s) | " + " | ".join(f"{results[s][2]:.0f}" for s in sizes) + " |")
     big, small = (sizes[-1], sizes[-2]) if len(sizes) > 1 else (sizes[0], sizes[0])
-    data_ratio = (
-        results[big][0]["data"]["registrations"] / results[small][0]["data"]["registrations"]
-    )
+    grows_with = {endpoint.name: endpoint.grows_with for endpoint in endpoints(results[big][0])}
+
+    def data_ratio(name: str) -> str:
+        key = grows_with[name]
+        if not key:
+            return "-"
+        return f"{results[big][0]['data'][key] / results[small][0]['data'][key]:.1f} ({key})"
+
     lines += [
         "",
         "| endpoint | "
         + " | ".join(sizes)
-        + f" | time {big}/{small} | bytes {big}/{small} | registrations {big}/{small} |",
+        + f" | time {big}/{small} | bytes {big}/{small} | data {big}/{small} (of what) |",
         "| --- | " + " | ".join("---" for _ in sizes) + " | ---: | ---: | ---: |",
     ]
     for n, name in enumerate(row.name for row in results[sizes[0]][1]):
@@ -464,7 +490,7 @@ def markdown(args: argparse.Namespace, results: dict[str, tuple[dict, list[Row],
         lines.append(
             f"| {name} | "
             + " | ".join(cell(rows[s]) for s in sizes)
-            + f" | {time_ratio} | {byte_ratio} | {data_ratio:.1f} |"
+            + f" | {time_ratio} | {byte_ratio} | {data_ratio(name)} |"
         )
     lines.append(SCALE_END)
     return "\n".join(lines) + "\n"
