@@ -20,7 +20,7 @@ export DJANGO_DEBUG ?= 1
 COMPILEMESSAGES = @if command -v msgfmt >/dev/null 2>&1; then \
 	$(PY) manage.py compilemessages --ignore=$(VENV) -v 0; fi
 
-.PHONY: run manage serve-prod test lint typecheck format bench bench-listing bench-pretix screenshots install install-test clean
+.PHONY: run manage serve-prod test lint typecheck format bench bench-listing bench-pretix bench-scale screenshots install install-test clean
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (3.13 preferred)." >&2; exit 1; }
@@ -87,6 +87,11 @@ bench: install
 
 bench-listing: install
 	$(PY) bench/listing.py $(BENCH_ARGS)
+
+# The organiser's pages, exports and the scan manifest at three sizes of data (S: the demo, M, L),
+# each in its own PostgreSQL database: `make bench-scale BENCH_ARGS="--sizes S,M --write"`.
+bench-scale: install
+	$(PY) bench/scale.py $(BENCH_ARGS)
 
 # The same scans against pretix, installed into var/bench-pretix (bench/README.md).
 bench-pretix: install

@@ -164,3 +164,24 @@ def render(
     if summary:
         out += ["", "## Reading the run", "", *(f"- {line}" for line in summary)]
     return "\n".join(out) + "\n"
+
+
+# bench/scale.py writes its table between these lines; `make bench` keeps it when it rewrites.
+SCALE_START = "<!-- bench/scale.py -->"
+SCALE_END = "<!-- /bench/scale.py -->"
+
+
+def scale_section(text: str) -> str:
+    """The section bench/scale.py wrote into `text`, markers included; "" if none."""
+    start, end = text.find(SCALE_START), text.find(SCALE_END)
+    if start < 0 or end < start:
+        return ""
+    return text[start : end + len(SCALE_END)] + "\n"
+
+
+def with_scale_section(text: str, section: str) -> str:
+    """`text` with its scale section (if any) replaced by `section`, at the end."""
+    old = scale_section(text)
+    if old:
+        text = text.replace(old, "").rstrip("\n") + "\n"
+    return f"{text.rstrip(chr(10))}\n\n{section}" if section else text

@@ -33,7 +33,7 @@ from pathlib import Path
 import psycopg
 import redis
 from common import DEFAULT_SERVER_URL, PYTHON, REPO, postgres_version
-from results import aims, render
+from results import aims, render, scale_section, with_scale_section
 
 BENCH = Path(__file__).resolve().parent
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -280,7 +280,10 @@ def main() -> int:
         failures=failures,
         closing=closing(documents, os.cpu_count(), loads, redis_url),
     )
-    Path(args.output).write_text(text, encoding="utf-8")
+    # The scale benchmark's section (bench/scale.py --write) stays as it was.
+    output = Path(args.output)
+    kept = scale_section(output.read_text(encoding="utf-8")) if output.exists() else ""
+    output.write_text(with_scale_section(text, kept), encoding="utf-8")
     print(f"\nWrote {args.output}.")
     return 0 if not failures and all(document["ok"] for document in documents) else 1
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.results import render
+from bench.results import SCALE_END, SCALE_START, render, scale_section, with_scale_section
 
 
 def _row(name: str, per_second: float, p50_ms: float, **marks: object) -> dict:
@@ -127,3 +127,19 @@ def test_shows_where_each_requests_cpu_went_when_it_was_measured():
     assert "CPU ms per request" not in render(
         [_checkin(scans_per_second=1.0)], when="-", machine=MACHINE
     )
+
+
+def test_the_scale_section_is_kept_at_the_end_when_the_rest_is_rewritten():
+    section = f"{SCALE_START}\n## Scale\n\n| endpoint | S |\n{SCALE_END}\n"
+    written = with_scale_section("# Results\n\nold figures\n", section)
+    assert written == f"# Results\n\nold figures\n\n{section}"
+
+    # make bench rewrites the file: the new text, with the section it had.
+    rewritten = with_scale_section("# Results\n\nnew figures\n", scale_section(written))
+    assert rewritten == f"# Results\n\nnew figures\n\n{section}"
+
+    # scale.py --write again: its section replaced, not added twice.
+    again = with_scale_section(rewritten, section.replace("| S |", "| S | M |"))
+    assert again.count(SCALE_START) == 1
+    assert "| S | M |" in again
+    assert with_scale_section("# Results\n", "") == "# Results\n"
