@@ -57,17 +57,15 @@ class DomainError(Exception):
         message: str | Promise | None = None,
         *,
         code: str | None = None,
-        status: int | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
-        # Class attributes are the defaults; the instance may refine any of them. The message stays
-        # lazy until rendered, so it comes out in the language of whoever reads it.
+        # Class attributes are the defaults; the instance may refine its message and code, while
+        # the HTTP status belongs to the kind of error (its class). The message stays lazy until
+        # rendered, so it comes out in the language of whoever reads it.
         if message is not None:
             self.message = message
         if code is not None:
             self.code = code
-        if status is not None:
-            self.status = status
         self.details: dict[str, Any] = details or {}
         super().__init__(self.code)
 

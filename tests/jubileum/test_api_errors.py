@@ -93,7 +93,10 @@ def test_domain_error_carries_its_code_status_and_details():
 
 
 def test_domain_error_instance_may_refine_its_class():
-    exc = DomainError(_("Hier heb je geen toegang toe."), code="closed", status=403)
+    class Refused(DomainError):
+        status = 403
+
+    exc = Refused(_("Hier heb je geen toegang toe."), code="closed")
 
     response, body = render(exc)
 
