@@ -256,7 +256,7 @@ def _payment_context(
     activity = registration.activity
     if activity.price <= 0:
         return {"is_paid_activity": False}
-    paid = payments.paid_payment(registration)
+    paid = registration.paid_payment()
     latest = payments.latest_attempt(registration)
     # Paid another amount or currency than was asked, or less than is owed since the party or
     # the price changed: refunded, and nothing settled. (A session that was not its attempt's
@@ -400,7 +400,7 @@ def cancel(request: HttpRequest, registration: Registration) -> HttpResponse:
         except services.RegistrationError as error:
             messages.error(request, str(error))
         else:
-            paid = payments.paid_payment(cancelled)
+            paid = cancelled.paid_payment()
             if paid is not None and paid.refund_requested_at is not None:
                 messages.success(
                     request,

@@ -14,6 +14,11 @@ def to_cents(amount: Decimal) -> int:
     return int((amount.quantize(CENT, rounding=ROUND_HALF_UP) * 100).to_integral_value())
 
 
+def from_cents(cents: int) -> Decimal:
+    """An amount in whole cents (as payment providers send them) in euros, two places."""
+    return (Decimal(cents) / 100).quantize(CENT)
+
+
 def vat_included(gross: Decimal, rate: int) -> Decimal:
     """The VAT inside an amount that includes it, rounded half up to the cent (as on a till
     receipt): € 10,90 at 9% holds € 0,90."""

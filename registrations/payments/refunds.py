@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from events.models import Activity
-from jubileum.lib.money import CENT, to_cents
+from jubileum.lib.money import from_cents, to_cents
 from registrations.errors import InvalidTransition
 from registrations.locking import lock_payment
 from registrations.models import Payment, Refund, Registration
@@ -34,10 +34,6 @@ from registrations.payments import gateway as stripe_gateway
 from registrations.signals import refund_failed, ticket_income_received, ticket_income_refunded
 
 logger = logging.getLogger(__name__)
-
-
-def cents_to_euro(cents: int) -> Decimal:
-    return (Decimal(cents) / 100).quantize(CENT)
 
 
 def idempotency_key(payment: Payment) -> str:
@@ -105,7 +101,7 @@ def record_refund(
         payment, registration, activity = lock_payment(payment)
         if not payment.is_paid:
             return "ignored: not paid"
-        amount = cents_to_euro(int(refund.get("amount") or 0))
+        amount = from_cents(int(refund.get("amount") or 0))
         row = Refund.objects.select_for_update().filter(stripe_refund_id=refund_id).first()
         if row is None:
             row = _adopt_unnamed(payment, refund_id, amount)

@@ -119,11 +119,6 @@ def total_price(registration: Registration) -> Decimal:
     return (registration.activity.price * registration.party_size).quantize(CENT)
 
 
-def paid_payment(registration: Registration) -> Payment | None:
-    """The attempt that brought the money in (`Registration.paid_payment`)."""
-    return registration.paid_payment()
-
-
 def unmatched_payments(registration: Registration) -> list[Payment]:
     """Money that came in for this registration as it was not asked for, being refunded."""
     return [payment for payment in registration.payments.all() if payment.is_unmatched]
@@ -139,7 +134,7 @@ def payment_of(registration: Registration) -> Payment | None:
     that settles nothing is shown apart: `unmatched_payments`).
 
     Reads `registration.payments.all()`, so a list page can prefetch them."""
-    return paid_payment(registration) or latest_attempt(registration)
+    return registration.paid_payment() or latest_attempt(registration)
 
 
 # --- Paying ------------------------------------------------------------------------------------
@@ -166,7 +161,7 @@ def start_payment(registration_id: int, *, now: dt.datetime | None = None) -> Pa
 
 
 def _check_payable(registration: Registration, activity: Activity, now: dt.datetime) -> None:
-    if activity.price <= 0 or paid_payment(registration) is not None:
+    if activity.price <= 0 or registration.paid_payment() is not None:
         raise NothingToPay()
     if registration.status not in (Status.PENDING_PAYMENT, Status.EXPIRED):
         raise NothingToPay()

@@ -36,7 +36,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from events.models import Activity
-from jubileum.lib.money import CENT
+from jubileum.lib.money import from_cents
 from registrations.capacity import fits
 from registrations.locking import lock_payment, lock_registration
 from registrations.models import Payment, Registration, StripeEvent
@@ -50,10 +50,6 @@ logger = logging.getLogger(__name__)
 Status = Registration.Status
 PaymentStatus = Payment.Status
 Reason = Payment.RefundReason
-
-
-def _cents_to_euro(cents: int) -> Decimal:
-    return (Decimal(cents) / 100).quantize(CENT)
 
 
 def process_event(event: dict[str, Any]) -> str:
@@ -259,7 +255,7 @@ def _session_paid(session: dict[str, Any], now: dt.datetime) -> str:
 def _received(session: dict[str, Any]) -> tuple[Decimal | None, str]:
     """What a session took, in what currency (None: it does not say)."""
     cents = session.get("amount_total")
-    amount = _cents_to_euro(cents) if isinstance(cents, int) else None
+    amount = from_cents(cents) if isinstance(cents, int) else None
     return amount, str(session.get("currency") or "").lower()
 
 
