@@ -13,7 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
+from jubileum.lib.bilingual import Bilingual
 from jubileum.lib.colours import contrast_ratio_with_white, is_readable_on_white_text
 from jubileum.lib.errors import DomainError
 
@@ -72,12 +74,16 @@ class TicketVatRate(models.IntegerChoices):
     HIGH = 21, "21%"
 
 
-class Programme(models.Model):
+class Programme(Bilingual):
+    BILINGUAL_FIELDS = ("name", "description", "privacy_statement", "accessibility_statement")
+
     name = models.CharField(_("naam"), max_length=200)
+    name_en = models.CharField(_("naam in het Engels"), max_length=200, blank=True)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     starts_on = models.DateField(_("begindatum"))
     ends_on = models.DateField(_("einddatum"))
     description = models.TextField(_("beschrijving"), blank=True)
+    description_en = models.TextField(_("beschrijving in het Engels"), blank=True)
     organiser_name = models.CharField(_("organisator"), max_length=200)
     organiser_email = models.EmailField(_("e-mail organisator"))
     organiser_phone = models.CharField(_("telefoon organisator"), max_length=40, blank=True)
@@ -124,11 +130,17 @@ class Programme(models.Model):
         ),
     )
     privacy_statement = models.TextField(_("privacyverklaring"), blank=True)
+    privacy_statement_en = models.TextField(_("privacyverklaring in het Engels"), blank=True)
     accessibility_statement = models.TextField(_("toegankelijkheidsverklaring"), blank=True)
+    accessibility_statement_en = models.TextField(
+        _("toegankelijkheidsverklaring in het Engels"), blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ProgrammeQuerySet.as_manager()
+    # Who changed which setting when; the programme's settings page shows it.
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["-starts_on", "name"]
@@ -191,7 +203,9 @@ CANCELLATION_REASON_MAX_LENGTH = 500
 CANCELLATION_ALTERNATIVE_MAX_LENGTH = 300
 
 
-class Activity(models.Model):
+class Activity(Bilingual):
+    BILINGUAL_FIELDS = ("title", "summary", "description", "location_name", "image_alt")
+
     class Audience(models.TextChoices):
         PUBLIC = "public", _("Iedereen")
         MEMBERS = "members", _("Leden en oud-leden")
@@ -206,12 +220,16 @@ class Activity(models.Model):
         Programme, on_delete=models.CASCADE, related_name="activities", verbose_name=_("programma")
     )
     title = models.CharField(_("titel"), max_length=200)
+    title_en = models.CharField(_("titel in het Engels"), max_length=200, blank=True)
     slug = models.SlugField(_("slug"), max_length=80)
     summary = models.CharField(_("korte omschrijving"), max_length=300)
+    summary_en = models.CharField(_("korte omschrijving in het Engels"), max_length=300, blank=True)
     description = models.TextField(_("beschrijving"), blank=True)
+    description_en = models.TextField(_("beschrijving in het Engels"), blank=True)
     starts_at = models.DateTimeField(_("begint"))
     ends_at = models.DateTimeField(_("eindigt"))
     location_name = models.CharField(_("locatie"), max_length=200)
+    location_name_en = models.CharField(_("locatie in het Engels"), max_length=200, blank=True)
     location_address = models.CharField(_("adres"), max_length=300, blank=True)
     audience = models.CharField(
         _("voor wie"), max_length=20, choices=Audience.choices, default=Audience.PUBLIC
@@ -265,18 +283,31 @@ class Activity(models.Model):
     cancellation_alternative = models.CharField(
         _("alternatief"), max_length=CANCELLATION_ALTERNATIVE_MAX_LENGTH, blank=True
     )
+    image = models.ImageField(_("afbeelding"), upload_to="activities/images/", blank=True)
+    image_alt = models.CharField(
+        _("tekstalternatief afbeelding"),
+        max_length=200,
+        blank=True,
+        help_text=_("Wat de afbeelding laat zien, voor wie het niet kan zien."),
+    )
+    image_alt_en = models.CharField(
+        _("tekstalternatief afbeelding in het Engels"), max_length=200, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # The status changes a workflow makes: calling the activity off (what follows for its
-    # registrations is registrations.services.cancel_activity). Publishing is an edit.
+    # The status changes: publishing (the public sees it and may sign up), taking it back to a
+    # draft, and calling it off (what follows for its registrations is
+    # registrations.services.cancel_activity).
     TRANSITIONS: dict[str, frozenset[str]] = {
-        Status.DRAFT: frozenset({Status.CANCELLED}),
-        Status.PUBLISHED: frozenset({Status.CANCELLED}),
+        Status.DRAFT: frozenset({Status.PUBLISHED, Status.CANCELLED}),
+        Status.PUBLISHED: frozenset({Status.DRAFT, Status.CANCELLED}),
         Status.CANCELLED: frozenset(),
     }
 
     objects = ActivityQuerySet.as_manager()
+    # Who changed what when; the organiser's activity page shows it.
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["starts_at", "title"]
@@ -337,14 +368,28 @@ class Activity(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def _check_transition(self, to: str) -> None:
+        if to not in self.TRANSITIONS.get(self.status, ()):
+            raise InvalidTransition(details={"model": "activity", "from": self.status, "to": to})
+
+    def publish(self) -> list[str]:
+        """Show the draft to the public (sign-up opens as its dates say). Like every transition
+        method it checks `TRANSITIONS`, sets the fields on the instance and returns their
+        names; the caller saves."""
+        self._check_transition(self.Status.PUBLISHED)
+        self.status = self.Status.PUBLISHED
+        return ["status"]
+
+    def unpublish(self) -> list[str]:
+        """Take the activity back to a draft: hidden from the public, sign-up closed; whoever
+        signed up keeps their place and personal page."""
+        self._check_transition(self.Status.DRAFT)
+        self.status = self.Status.DRAFT
+        return ["status"]
+
     def cancel(self, reason: str, alternative: str = "") -> list[str]:
-        """Call the activity off, saying why and optionally what people can do instead. Like
-        every transition method it checks `TRANSITIONS`, sets the fields on the instance and
-        returns their names; the caller saves."""
-        if self.Status.CANCELLED not in self.TRANSITIONS.get(self.status, ()):
-            raise InvalidTransition(
-                details={"model": "activity", "from": self.status, "to": self.Status.CANCELLED}
-            )
+        """Call the activity off, saying why and optionally what people can do instead."""
+        self._check_transition(self.Status.CANCELLED)
         reason, alternative = reason.strip(), alternative.strip()
         if not reason:
             raise CancellationReasonInvalid()
