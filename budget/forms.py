@@ -5,9 +5,8 @@ approval is allowed is `budget.services`' call."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -26,8 +25,7 @@ from budget.inputs import (
 )
 from budget.models import Attachment, Budget, Category, Expense, Income, VatRate
 from events.models import Activity
-
-_AMOUNT = re.compile(r"^\d+(?:[.,]\d+)?$")
+from jubileum.lib.money import parse_typed_euros
 
 
 def _pk(choice: Category | Activity | None) -> int | None:
@@ -91,26 +89,11 @@ class AmountField(forms.Field):
         super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> Decimal | None:
-        text = str(value).strip() if value is not None else ""
-        if not text:
+        if value is None or not str(value).strip():
             return None
-        if len(text) > 20:
+        amount = parse_typed_euros(value)
+        if amount is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        text = text.replace("€", "").replace(" ", "").replace("\u00a0", "")
-        if "," in text and "." in text:
-            decimal_mark = "," if text.rfind(",") > text.rfind(".") else "."
-            thousands = "." if decimal_mark == "," else ","
-            text = text.replace(thousands, "").replace(decimal_mark, ".")
-        elif text.count(",") == 1:
-            text = text.replace(",", ".")
-        elif text.count(",") > 1 or text.count(".") > 1:
-            text = text.replace(",", "").replace(".", "")
-        if not _AMOUNT.match(text):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
         try:
             return parse_amount(amount)
         except InvalidAmount as error:

@@ -275,6 +275,15 @@ class Activity(Bilingual):
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
     )
     waitlist_enabled = models.BooleanField(_("wachtlijst"), default=True)
+    approval_required = models.BooleanField(
+        _("goedkeuring nodig"),
+        default=False,
+        help_text=_(
+            "Elke aanmelding wacht op goedkeuring door een organisator, behalve wie met een "
+            "uitnodiging komt. (Voor leden en oud-leden wacht alleen wie niet op de ledenlijst "
+            "staat, ook zonder dit vinkje.)"
+        ),
+    )
     # Written by the organiser who calls the activity off; the e-mail to every registration and
     # the activity's pages show them.
     cancellation_reason = models.CharField(

@@ -142,7 +142,11 @@ class SignUpResult:
 
 
 def _needs_approval(activity: Activity, email: str, invitation: Invitation | None) -> bool:
-    if activity.audience == Activity.Audience.PUBLIC or invitation is not None:
+    if invitation is not None:
+        return False
+    if activity.approval_required:
+        return True
+    if activity.audience == Activity.Audience.PUBLIC:
         return False
     if activity.audience == Activity.Audience.MEMBERS:
         on_roster = RosterEntry.objects.filter(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils import formats, translation
 
@@ -31,3 +32,33 @@ def format_euro(amount: Decimal | int | str) -> str:
     # Dutch puts a space between the sign and the amount, English does not.
     sign = "€ " if (translation.get_language() or "").startswith("nl") else "€"
     return f"{sign}{text}"
+
+
+_TYPED_AMOUNT = re.compile(r"^\d+(?:[.,]\d+)?$")
+
+
+def parse_typed_euros(value: object) -> Decimal | None:
+    """An amount in euros as people type it: "1250", "12,50", "12.50", "1.234,56" or "€ 99".
+
+    A lone comma or point is the decimal separator; with both, the last one is. Returns None
+    for what is not such a number (each form says so in its own words); whether the number is
+    allowed (zero, cents, size) is the caller's rule.
+    """
+    text = str(value).strip() if value is not None else ""
+    if not text or len(text) > 20:
+        return None
+    text = text.replace("€", "").replace(" ", "").replace("\u00a0", "")
+    if "," in text and "." in text:
+        decimal_mark = "," if text.rfind(",") > text.rfind(".") else "."
+        thousands = "." if decimal_mark == "," else ","
+        text = text.replace(thousands, "").replace(decimal_mark, ".")
+    elif text.count(",") == 1:
+        text = text.replace(",", ".")
+    elif text.count(",") > 1 or text.count(".") > 1:
+        text = text.replace(",", "").replace(".", "")
+    if not _TYPED_AMOUNT.match(text):
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None

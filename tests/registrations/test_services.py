@@ -176,10 +176,25 @@ def test_invitation_only_activity_without_code_waits_for_approval(
 
 
 @pytest.mark.parametrize("audience", list(Activity.Audience))
+def test_approval_required_holds_every_sign_up_for_an_organiser(
+    make_activity, audience, django_capture_on_commit_callbacks
+):
+    checked = make_activity(audience=audience, approval_required=True)
+    RosterEntry.objects.create(
+        programme=checked.programme, name="Anna", email="anna@example.org", brigade="soest"
+    )
+
+    registration = register(checked, django_capture_on_commit_callbacks).registration
+
+    assert registration.status == Status.PENDING_APPROVAL
+    assert places_taken(checked) == 0
+
+
+@pytest.mark.parametrize("audience", list(Activity.Audience))
 def test_valid_invitation_code_confirms(
     make_activity, audience, django_capture_on_commit_callbacks
 ):
-    invited = make_activity(audience=audience)
+    invited = make_activity(audience=audience, approval_required=True)
     invitation = Invitation.objects.create(activity=invited, name="Anna", email="anna@example.org")
 
     registration = register(
