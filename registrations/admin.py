@@ -70,6 +70,8 @@ class RegistrationAdmin(ProgrammeScopedAdmin, SimpleHistoryAdmin):
         "ticket_code",
         "invitation",
         "consent_at",
+        "consent_via",
+        "consent_taken_by",
         "hold_expires_at",
         "waitlisted_at",
         "confirmed_at",

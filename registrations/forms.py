@@ -1,4 +1,8 @@
-"""Forms of the resident's pages: signing up, changing the party, confirming a step."""
+"""Forms of the resident's pages: signing up, changing the party, confirming a step.
+
+`PartyForm` holds what every sign-up asks about the party (who, how to reach them, how many,
+as whom, the extra questions); the resident's `SignUpForm` and the organiser's sign-up by
+phone or at the desk (`registrations.backoffice.desk`) build on it."""
 
 from __future__ import annotations
 
@@ -14,11 +18,11 @@ from registrations.models import Brigade, Registration
 from registrations.services import MAX_ANSWER_LENGTH, SignUp
 
 HONEYPOT = "website"
-_PHONE = re.compile(r"^\+?[0-9 ()\-]{6,40}$")
+PHONE_PATTERN = re.compile(r"^\+?[0-9 ()\-]{6,40}$")
 MEMBER_KINDS = (Registration.Kind.MEMBER, Registration.Kind.FORMER_MEMBER)
 
 
-def _party_size_field(activity: Activity) -> forms.IntegerField:
+def party_size_field(activity: Activity) -> forms.IntegerField:
     too_large = _(
         "Voor deze activiteit is het grootste aantal personen per aanmelding %(max)s."
     ) % {"max": activity.max_party_size}
@@ -46,7 +50,7 @@ def question_field_name(question_id: int) -> str:
     return f"{QUESTION_PREFIX}{question_id}"
 
 
-def _question_field(question: Question, language: str) -> forms.Field:
+def question_field(question: Question, language: str) -> forms.Field:
     """The form field for one extra question, worded in the visitor's language."""
     label = question.label_in(language)
     errors = {
@@ -69,10 +73,10 @@ def _question_field(question: Question, language: str) -> forms.Field:
     return forms.ChoiceField(choices=question.options(language), widget=forms.RadioSelect, **common)
 
 
-class SignUpForm(forms.Form):
-    """The sign-up form on an activity page. Checks the shape of the input; whether there is
-    room, whether the window is open and whether the invitation code exists is the service's
-    business (`services.register`)."""
+class PartyForm(forms.Form):
+    """Who signs up and with whom: name, how to reach them, party size, as whom they come and
+    the activity's extra questions. Checks the shape of the input; whether there is room is the
+    service's business (`services.register`)."""
 
     contact_name = forms.CharField(
         label=_("Naam"),
@@ -135,66 +139,22 @@ class SignUpForm(forms.Form):
         },
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "input--short"}),
     )
-    invitation_code = forms.CharField(
-        label=_("Uitnodigingscode"),
-        max_length=32,
-        required=False,
-        error_messages={"max_length": _("Deze uitnodigingscode kennen we niet.")},
-        widget=forms.TextInput(
-            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
-        ),
-    )
-    consent = forms.BooleanField(
-        label=_("Ik geef toestemming om mijn gegevens voor deze activiteit te gebruiken."),
-        # Shown in the template with a link to the statement; here so the checkbox points to it.
-        help_text=_("Wat we met je gegevens doen, staat in de privacyverklaring."),
-        error_messages={
-            "required": _(
-                "Geef toestemming voor het gebruik van je gegevens; anders kunnen we je niet "
-                "aanmelden."
-            )
-        },
-    )
-    # The trap for bots: hidden from people by CSS and from screen readers by aria-hidden (see
-    # the template); a form that fills it in gets a neutral answer and nothing is stored.
-    website = forms.CharField(
-        label=_("Laat dit veld leeg"),
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
-    )
 
     def __init__(self, *args: Any, activity: Activity, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.activity = activity
-        self.fields["party_size"] = _party_size_field(activity)
+        self.fields["party_size"] = party_size_field(activity)
         language = translation.get_language() or "nl"
         self.questions = list(activity.questions.all())
         for question in self.questions:
-            self.fields[question_field_name(question.pk)] = _question_field(question, language)
+            self.fields[question_field_name(question.pk)] = question_field(question, language)
         self.order_fields(["contact_name", "email", "phone", "party_size", "kind"])
-        if activity.audience == Activity.Audience.PUBLIC:
-            del self.fields["invitation_code"]
-        elif activity.audience == Activity.Audience.MEMBERS:
-            self.fields["invitation_code"].label = _("Uitnodigingscode (als je die hebt)")
-            self.fields["invitation_code"].help_text = _(
-                "Staat in je uitnodiging. Zonder code ben je meteen aangemeld als je e-mailadres "
-                "op de ledenlijst staat; anders beslist een organisator."
-            )
-        else:
-            self.fields["invitation_code"].help_text = _(
-                "Staat in je uitnodiging. Zonder code beslist een organisator over je aanmelding."
-            )
 
     @property
     def question_fields(self) -> list[tuple[forms.BoundField, Question]]:
         """The fields of the activity's extra questions, in the organiser's order."""
         return [(self[question_field_name(q.pk)], q) for q in self.questions]
-
-    @property
-    def is_bot(self) -> bool:
-        """The honeypot is filled in: answer as if all went well, store nothing."""
-        return bool(self.data.get(HONEYPOT, "").strip())
 
     def clean_contact_name(self) -> str:
         name = self.cleaned_data["contact_name"].strip()
@@ -204,15 +164,12 @@ class SignUpForm(forms.Form):
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"].strip()
-        if phone and not _PHONE.match(phone):
+        if phone and not PHONE_PATTERN.match(phone):
             raise forms.ValidationError(
                 _("Vul een telefoonnummer in met alleen cijfers, spaties en eventueel een +."),
                 code="invalid",
             )
         return phone
-
-    def clean_invitation_code(self) -> str:
-        return self.cleaned_data["invitation_code"].strip().upper()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -257,13 +214,69 @@ class SignUpForm(forms.Form):
         self.add_error(name if name in self.fields else None, message)
 
 
+class SignUpForm(PartyForm):
+    """The sign-up form on an activity page: the party, an invitation code where the activity
+    takes them, consent, and a trap for bots."""
+
+    invitation_code = forms.CharField(
+        label=_("Uitnodigingscode"),
+        max_length=32,
+        required=False,
+        error_messages={"max_length": _("Deze uitnodigingscode kennen we niet.")},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+    consent = forms.BooleanField(
+        label=_("Ik geef toestemming om mijn gegevens voor deze activiteit te gebruiken."),
+        # Shown in the template with a link to the statement; here so the checkbox points to it.
+        help_text=_("Wat we met je gegevens doen, staat in de privacyverklaring."),
+        error_messages={
+            "required": _(
+                "Geef toestemming voor het gebruik van je gegevens; anders kunnen we je niet "
+                "aanmelden."
+            )
+        },
+    )
+    # The trap for bots: hidden from people by CSS and from screen readers by aria-hidden (see
+    # the template); a form that fills it in gets a neutral answer and nothing is stored.
+    website = forms.CharField(
+        label=_("Laat dit veld leeg"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def __init__(self, *args: Any, activity: Activity, **kwargs: Any) -> None:
+        super().__init__(*args, activity=activity, **kwargs)
+        if activity.audience == Activity.Audience.PUBLIC:
+            del self.fields["invitation_code"]
+        elif activity.audience == Activity.Audience.MEMBERS:
+            self.fields["invitation_code"].label = _("Uitnodigingscode (als je die hebt)")
+            self.fields["invitation_code"].help_text = _(
+                "Staat in je uitnodiging. Zonder code ben je meteen aangemeld als je e-mailadres "
+                "op de ledenlijst staat; anders beslist een organisator."
+            )
+        else:
+            self.fields["invitation_code"].help_text = _(
+                "Staat in je uitnodiging. Zonder code beslist een organisator over je aanmelding."
+            )
+
+    @property
+    def is_bot(self) -> bool:
+        """The honeypot is filled in: answer as if all went well, store nothing."""
+        return bool(self.data.get(HONEYPOT, "").strip())
+
+    def clean_invitation_code(self) -> str:
+        return self.cleaned_data["invitation_code"].strip().upper()
+
+
 class PartySizeForm(forms.Form):
     party_size = forms.IntegerField(label=_("Aantal personen"))
 
     def __init__(self, *args: Any, activity: Activity, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["party_size"] = _party_size_field(activity)
+        self.fields["party_size"] = party_size_field(activity)
         self.fields["party_size"].label = _("Aantal personen")
 
 

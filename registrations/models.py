@@ -76,6 +76,14 @@ class Registration(models.Model):
         FORMER_MEMBER = "former_member", _("Oud-lid")
         GUEST = "guest", _("Gast")
 
+    class ConsentVia(models.TextChoices):
+        """How the person gave consent: ticking the box on the site, or saying so to an
+        organiser who signed them up (`consent_taken_by`)."""
+
+        WEB = "web", _("Op de website")
+        PHONE = "phone", _("Telefonisch, aan een organisator")
+        DESK = "desk", _("Aan de balie, aan een organisator")
+
     ACTIVE_STATUSES = (
         Status.PENDING_APPROVAL,
         Status.PENDING_PAYMENT,
@@ -146,6 +154,21 @@ class Registration(models.Model):
     )
     language = models.CharField(_("taal"), max_length=8, default="nl")
     consent_at = models.DateTimeField(_("toestemming gegeven op"))
+    consent_via = models.CharField(
+        _("toestemming gegeven via"),
+        max_length=10,
+        choices=ConsentVia.choices,
+        default=ConsentVia.WEB,
+    )
+    # The organiser who heard the consent (and typed the sign-up in); kept if their account goes.
+    consent_taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("toestemming opgenomen door"),
+    )
     manage_token = models.CharField(max_length=32, unique=True, default=new_manage_token)
     ticket_code = models.CharField(max_length=32, unique=True, default=new_ticket_code)
     # Until when a waitlist offer, an approval or a payment hold keeps its places (see

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -100,6 +102,29 @@ class InvalidAnswer(RegistrationError):
     message = _("Een antwoord op de vragen klopt niet.")
 
 
+class ContactRequired(RegistrationError):
+    code = "contact_required"
+    status = 422
+    message = _("Vul een telefoonnummer of een e-mailadres in.")
+
+
+class PaymentNeedsEmail(RegistrationError):
+    code = "payment_needs_email"
+    status = 422
+    message = _(
+        "Deze activiteit kost geld. Betalen gaat met een betaallink per e-mail, en aan de "
+        "balie kunnen we geen betaling vastleggen: vul een e-mailadres in."
+    )
+
+
+class WaitlistNeedsEmail(RegistrationError):
+    code = "waitlist_needs_email"
+    message = _(
+        "Deze activiteit is vol. Op de wachtlijst kan alleen iemand met een e-mailadres: een "
+        "vrijgekomen plaats bieden we per e-mail aan."
+    )
+
+
 # What a sign-up that went through is told, on the page and in the API alike, whatever its
 # outcome and whether or not the address was signed up already: the e-mail says the rest.
 SIGNED_UP_MESSAGE = _(
@@ -134,6 +159,15 @@ class SignUp:
 
 
 @dataclass(frozen=True)
+class TakenBy:
+    """The organiser who signs a person up on their behalf, by phone or at the desk, and how
+    the person gave them consent (a `Registration.ConsentVia`)."""
+
+    user: User
+    via: str = Registration.ConsentVia.PHONE
+
+
+@dataclass(frozen=True)
 class SignUpResult:
     registration: Registration
     # False: this e-mail address was already signed up; that registration, unchanged. Only for
@@ -154,6 +188,25 @@ def _needs_approval(activity: Activity, email: str, invitation: Invitation | Non
         ).exists()
         return not on_roster
     return True  # invitation-only without a code: an organiser decides
+
+
+def _phone_digits(phone: str) -> str:
+    """A phone number as its digits only, to compare "06-1234 5678" with "0612345678"."""
+    return re.sub(r"\D", "", phone)
+
+
+def _already_signed_up(activity: Activity, email: str, sign_up: SignUp) -> Registration | None:
+    """The active registration this sign-up repeats: the same e-mail address or, for a person
+    without one (an organiser's sign-up by phone), the same name and phone number."""
+    active = activity.registrations.filter(status__in=Registration.ACTIVE_STATUSES)
+    if email:
+        return active.filter(email__iexact=email).order_by("created_at").first()
+    digits = _phone_digits(sign_up.phone)
+    same_name = active.filter(email="", contact_name__iexact=sign_up.contact_name.strip())
+    for registration in same_name.order_by("created_at"):
+        if digits and _phone_digits(registration.phone) == digits:
+            return registration
+    return None
 
 
 def _admit(registration: Registration, activity: Activity, now: dt.datetime) -> None:
@@ -203,6 +256,7 @@ def register(
     sign_up: SignUp,
     *,
     answers: dict[int, str] | None = None,
+    taken_by: TakenBy | None = None,
     now: dt.datetime | None = None,
 ) -> SignUpResult:
     """Sign a party up: confirmed, held for payment, waitlisted, or waiting for approval.
@@ -216,9 +270,18 @@ def register(
     nothing. It goes through every check a new sign-up would, in the same order, so that it
     fails or succeeds exactly as a new one: nothing a stranger sends tells whether an address
     is signed up. Its owner is mailed the personal link instead (at most once an hour).
+
+    `taken_by`: an organiser signs the person up on their behalf (by phone, at the desk). The
+    organiser decides, so nothing waits for approval (for an invitation-only activity they
+    are the inviter). The e-mail address may then be empty if there is a phone number; such
+    a person cannot pay online nor be offered a freed place, so a paid activity and the
+    waitlist need an address. A repeat (the same address, or without one the same name and
+    phone number) is found before anything else: the organiser may know it was one.
     """
     now = now or timezone.now()
     email = sign_up.email.strip()
+    if not (email or (taken_by and sign_up.phone.strip())):
+        raise ContactRequired()
     with transaction.atomic():
         activity = lock_activity(activity_id)
         # A lapsed offer or hold is no registration to hand back: its owner starts afresh.
@@ -227,6 +290,10 @@ def register(
             raise RegistrationClosed(details={"activity_id": activity.pk})
         if not 1 <= sign_up.party_size <= activity.max_party_size:
             raise _party_too_large(activity)
+        if taken_by is not None:
+            existing = _already_signed_up(activity, email, sign_up)
+            if existing is not None:
+                return SignUpResult(existing, created=False)
         invitation = None
         if sign_up.invitation_code:
             invitation = Invitation.objects.filter(
@@ -239,22 +306,21 @@ def register(
                 raise InvitationUsed()
         # Checked under the activity's lock: an organiser changing a question takes it too.
         checked_answers = _checked_answers(activity, answers or {})
-        needs_approval = _needs_approval(activity, email, invitation)
+        needs_approval = taken_by is None and _needs_approval(activity, email, invitation)
         fits_now = not needs_approval and fits_after_waitlist(activity, sign_up.party_size, now)
         if not (needs_approval or fits_now or activity.waitlist_enabled):
             raise ActivityFull(details={"places_left": places_free(activity, now)})
+        if not email and activity.price > 0:
+            raise PaymentNeedsEmail()
+        if not email and not fits_now:
+            raise WaitlistNeedsEmail(details={"places_left": places_free(activity, now)})
 
-        existing = (
-            activity.registrations.filter(
-                email__iexact=email, status__in=Registration.ACTIVE_STATUSES
-            )
-            .order_by("created_at")
-            .first()
-        )
-        if existing is not None:
-            if existing.claim_repeat_mail(now):
-                send_after_commit(existing, MailKind.ALREADY_SIGNED_UP)
-            return SignUpResult(existing, created=False)
+        if taken_by is None:
+            existing = _already_signed_up(activity, email, sign_up)
+            if existing is not None:
+                if existing.claim_repeat_mail(now):
+                    send_after_commit(existing, MailKind.ALREADY_SIGNED_UP)
+                return SignUpResult(existing, created=False)
 
         registration = Registration(
             activity=activity,
@@ -269,6 +335,9 @@ def register(
             consent_at=now,
             invitation=invitation,
         )
+        if taken_by is not None:
+            registration.consent_via = taken_by.via
+            registration.consent_taken_by = taken_by.user
         if needs_approval:
             registration.await_approval()
         elif fits_now:

@@ -18,8 +18,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
@@ -41,7 +39,7 @@ from registrations.payments import demo
 from registrations.payments import services as payments
 from registrations.payments.receipts import receipt_line
 from registrations.tasks import send_registration_mail
-from registrations.tickets import qr_svg
+from registrations.tickets import ticket_svg
 
 Status = Registration.Status
 
@@ -231,7 +229,7 @@ def _manage_page(
         "status_label": Status(shown_status).label,
         "status_sentence": _status_sentence(registration, status),
         "answers": shown_answers(registration, translation.get_language()),
-        "ticket_svg": _ticket_svg(registration) if status == Status.CONFIRMED else "",
+        "ticket_svg": ticket_svg(registration.ticket_code) if status == Status.CONFIRMED else "",
         "can_claim": status == Status.OFFERED and not claim_by_paying,
         # What was paid is for this party size (the service refuses a change, too).
         "can_change": changeable and not payment.get("paid_payment"),
@@ -290,16 +288,6 @@ def _payment_context(
         "refunded_unsettled": refunded_unsettled,
         "demo_mode": settings.PAYMENTS_DEMO_MODE,
     }
-
-
-def _ticket_svg(registration: Registration) -> str:
-    svg = qr_svg(registration.ticket_code)
-    # The SVG comes from our QR library (no user input); give it a name for screen readers.
-    opening = format_html(
-        '<svg class="ticket__qr" role="img" aria-label="{}" focusable="false" ',
-        _("QR-code van je toegangsbewijs"),
-    )
-    return mark_safe(svg.replace("<svg ", opening, 1))
 
 
 def _deleted_page(request: HttpRequest, registration: Registration) -> HttpResponse:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registrations.backoffice import attendees, messaging_views, questions
+from registrations.backoffice import attendees, desk, messaging_views, questions
 from registrations.backoffice import views as organiser
 
 # Mounted by jubileum/urls.py as the "organiser" namespace, together with the budget's report.
@@ -35,6 +35,11 @@ urlpatterns = [
         "<slug:programme_slug>/activiteit/<slug:activity_slug>/",
         organiser.activity,
         name="activity",
+    ),
+    path(
+        "<slug:programme_slug>/activiteit/<slug:activity_slug>/aanmelden/",
+        desk.signup,
+        name="desk_signup",
     ),
     path(
         "<slug:programme_slug>/activiteit/<slug:activity_slug>/uitnodigen/",
@@ -80,4 +85,5 @@ urlpatterns = [
     path(f"{registration}/annuleren/", organiser.cancel, name="cancel"),
     path(f"{registration}/verplaatsen/", organiser.move, name="move"),
     path(f"{registration}/terugbetalen/", organiser.refund, name="refund"),
+    path(f"{registration}/kaartje/", desk.ticket, name="ticket"),
 ]

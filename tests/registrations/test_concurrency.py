@@ -146,6 +146,24 @@ def test_double_clicks_at_once_make_one_registration(database, make_activity):
     assert Registration.objects.filter(activity=activity).count() == 1
 
 
+def test_a_phone_sign_up_sent_twice_at_once_makes_one_registration(
+    database, make_activity, organiser
+):
+    """The desk's double submit: without an e-mail address the repeat is the same name and
+    phone number, found under the activity's lock like an address."""
+    activity = make_activity(capacity=20)
+    data = SignUp(contact_name="Truus Hendriks", email="", phone="06 1234 5678", party_size=2)
+    taken_by = services.TakenBy(organiser)
+
+    results = run_at_once(
+        [lambda: services.register(activity.pk, data, taken_by=taken_by) for _ in range(10)]
+    )
+
+    assert {r.registration.pk for r in results} == {results[0].registration.pk}
+    assert [r.created for r in results].count(True) == 1
+    assert Registration.objects.filter(activity=activity).count() == 1
+
+
 def test_repeats_at_once_claim_one_mail_to_the_owner(database, make_activity, make_registration):
     """The rule itself, without the activity lock sign-ups take: one conditional UPDATE."""
     registration = make_registration(activity=make_activity())
