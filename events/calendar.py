@@ -49,11 +49,10 @@ def build_event(activity: Activity, base_url: str, stamp: dt.datetime) -> icalen
     title = activity.in_language("title")
     event.add("summary", title, parameters={"language": title.lang})
     summary = activity.in_language("summary")
-    event.add(
-        "description",
-        f"{summary}\n\n{url}" if summary else url,
-        parameters={"language": summary.lang} if summary else None,
-    )
+    if summary:
+        event.add("description", f"{summary}\n\n{url}", parameters={"language": summary.lang})
+    else:
+        event.add("description", url)
     location_name = activity.in_language("location_name")
     location = ", ".join(part for part in (location_name, activity.location_address) if part)
     if location:

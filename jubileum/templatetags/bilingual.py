@@ -32,7 +32,7 @@ def lang_attr(text: object) -> SafeString | str:
 
 
 @register.filter
-def lang_span(text: object) -> SafeString | str:
+def lang_span(text: str) -> SafeString | str:
     attr = lang_attr(text)
     if not attr:
         return conditional_escape(text)

@@ -139,11 +139,25 @@ def programme(request: HttpRequest, programme_slug: str) -> HttpResponse:
     for activity_item in activities:
         activity_item.sparkline = lines[activity_item.pk]
         activity_item.checked_in = checked_in.get(activity_item.pk, 0)
+        # From the row already loaded: no query per activity.
+        activity_item.missing_english_labels = english_missing_labels(activity_item)
     return render(
         request,
         "organiser/programme.html",
-        {"programme": item, "may_change": may_change(item), "activities": activities},
+        {
+            "programme": item,
+            "may_change": may_change(item),
+            "activities": activities,
+            "without_english": sum(1 for a in activities if a.missing_english_labels),
+            "programme_missing_english": english_missing_labels(item),
+        },
     )
+
+
+def english_missing_labels(obj: Programme | Activity) -> list[str]:
+    """The names of the texts `obj` has in Dutch but not yet in English, as the organiser's
+    forms call them."""
+    return [str(obj._meta.get_field(field).verbose_name) for field in obj.missing_english()]
 
 
 # The queues an organiser works through, each paged on its own (its page parameter) and
