@@ -136,11 +136,14 @@ def programme(request: HttpRequest, programme_slug: str) -> HttpResponse:
     activities = list(activities_with_counts(item))
     lines = sparklines(item, activities)
     checked_in = checked_in_per_activity(item)
+    without_english = 0
     for activity_item in activities:
         activity_item.sparkline = lines[activity_item.pk]
         activity_item.checked_in = checked_in.get(activity_item.pk, 0)
         # From the row already loaded: no query per activity.
-        activity_item.missing_english_labels = english_missing_labels(activity_item)
+        labels = english_missing_labels(activity_item)
+        activity_item.missing_english_labels = labels
+        without_english += 1 if labels else 0
     return render(
         request,
         "organiser/programme.html",
@@ -148,7 +151,7 @@ def programme(request: HttpRequest, programme_slug: str) -> HttpResponse:
             "programme": item,
             "may_change": may_change(item),
             "activities": activities,
-            "without_english": sum(1 for a in activities if a.missing_english_labels),
+            "without_english": without_english,
             "programme_missing_english": english_missing_labels(item),
         },
     )
@@ -157,7 +160,8 @@ def programme(request: HttpRequest, programme_slug: str) -> HttpResponse:
 def english_missing_labels(obj: Programme | Activity) -> list[str]:
     """The names of the texts `obj` has in Dutch but not yet in English, as the organiser's
     forms call them."""
-    return [str(obj._meta.get_field(field).verbose_name) for field in obj.missing_english()]
+    fields = [obj._meta.get_field(name) for name in obj.missing_english()]
+    return [str(getattr(field, "verbose_name", field.name)) for field in fields]
 
 
 # The queues an organiser works through, each paged on its own (its page parameter) and
