@@ -74,10 +74,17 @@ class DemoActivity:
     registration_required: bool = True
     waitlist_enabled: bool = True
     demo_registrations: tuple[tuple[str, int], ...] = field(default=())
+    # The English; blank where the organiser wrote none (the English site then shows the Dutch).
+    title_en: str = ""
+    summary_en: str = ""
+    description_en: str = ""
+    location_name_en: str = ""
 
 
 KAZERNE_SOEST = ("Brandweerkazerne Soest", "Koningsweg 1, 3762 EA Soest")
 KAZERNE_SOESTERBERG = ("Brandweerkazerne Soesterberg", "Dorpsstraat 2, 3769 AB Soesterberg")
+KAZERNE_SOEST_EN = "Soest fire station"
+KAZERNE_SOESTERBERG_EN = "Soesterberg fire station"
 
 RIDE_SLOTS = [dt.time(10, 0), dt.time(10, 45), dt.time(11, 30), dt.time(13, 30)]
 
@@ -116,6 +123,13 @@ ACTIVITIES: list[DemoActivity] = [
         location_address=KAZERNE_SOEST[1],
         registration_required=False,
         waitlist_enabled=False,
+        title_en="Open day at the Soest fire station",
+        summary_en="Look around the station, watch a fire demonstration and try the hose yourself.",
+        description_en=(
+            "Just walk in: tours of the station, a demonstration with a burning chip pan and a "
+            "bouncy castle shaped like a ladder truck. No need to sign up."
+        ),
+        location_name_en=KAZERNE_SOEST_EN,
     ),
     DemoActivity(
         slug="open-dag-kazerne-soesterberg",
@@ -132,6 +146,13 @@ ACTIVITIES: list[DemoActivity] = [
         location_address=KAZERNE_SOESTERBERG[1],
         registration_required=False,
         waitlist_enabled=False,
+        title_en="Open day at the Soesterberg fire station",
+        summary_en="The Soesterberg fire station opens its doors, with old and new vehicles.",
+        description_en=(
+            "From the first hand pump to the newest fire engine: see how the equipment changed "
+            "in a hundred years. No need to sign up."
+        ),
+        location_name_en=KAZERNE_SOESTERBERG_EN,
     ),
     DemoActivity(
         slug="kinderbrandweermiddag",
@@ -150,6 +171,14 @@ ACTIVITIES: list[DemoActivity] = [
         capacity=40,
         max_party_size=5,
         demo_registrations=(("Familie de Vries", 4), ("Familie Bakker", 3)),
+        title_en="Children's fire brigade afternoon",
+        summary_en="Children aged 6 to 12 learn through play what to do in a fire.",
+        description_en=(
+            "An afternoon with a smoke house, a firefighting exercise with water and a real fire "
+            "brigade diploma. Parents are welcome; when you sign up, give the number of people, "
+            "children and adults together."
+        ),
+        location_name_en=KAZERNE_SOEST_EN,
     ),
     *[
         DemoActivity(
@@ -168,6 +197,13 @@ ACTIVITIES: list[DemoActivity] = [
             capacity=4,
             max_party_size=4,
             demo_registrations=(("Familie Jansen", 4),) if index == 0 else (),
+            title_en=f"Ride in the historic fire engine ({slot:%H:%M})",
+            summary_en="Half an hour aboard the restored 1956 Magirus.",
+            description_en=(
+                "The volunteers of the vintage vehicle foundation drive a round through Soest in "
+                "the red 1956 Magirus. Each ride has room for four people."
+            ),
+            location_name_en=KAZERNE_SOEST_EN,
         )
         for index, slot in enumerate(RIDE_SLOTS)
     ],
@@ -186,6 +222,13 @@ ACTIVITIES: list[DemoActivity] = [
         location_address="Steenhoffstraat 9, 3764 BH Soest",
         capacity=80,
         max_party_size=4,
+        title_en="Talk: 100 years of fire brigade in Soest and Soesterberg",
+        summary_en="A historian and a former commander tell of fires, people and equipment.",
+        description_en=(
+            "From the great farm fire of 1931 to the air base: an evening full of stories and "
+            "pictures from the archives of both brigades. The talk is in Dutch."
+        ),
+        location_name_en="Soest Library",
     ),
     DemoActivity(
         slug="reuniediner",
@@ -204,6 +247,13 @@ ACTIVITIES: list[DemoActivity] = [
         capacity=120,
         max_party_size=2,
         price=Decimal("27.50"),
+        title_en="Reunion dinner for members and former members",
+        summary_en="A dinner for all current and former members of both brigades, with partner.",
+        description_en=(
+            "Meet old colleagues again at the table. The dinner costs € 27.50 per person; when "
+            "you sign up, give your brigade and your years of service."
+        ),
+        location_name_en="Hotel De Soester Duinen",
     ),
     DemoActivity(
         slug="presentatie-jubileumboek",
@@ -243,6 +293,27 @@ schermlezer en bij 200 % vergroting, en laden niets van andere websites.
 
 Loop je toch tegen een probleem aan? Mail ons via het adres onderaan de pagina; we antwoorden \
 binnen vijf werkdagen."""
+
+PRIVACY_STATEMENT_EN = """\
+The municipality of Soest organises this anniversary programme together with the fire brigades \
+of Soest and Soesterberg. When you sign up, we keep only what we need to organise the activity: \
+name, e-mail address, phone number if given, the number of people and, for members, brigade and \
+years of service.
+
+We use these details only for this activity and share them with no one outside the \
+organisation. Payments go through Stripe; we see no bank or card details.
+
+At the latest 180 days after the end of the programme we delete your details. Only numbers \
+without names are kept, to account to the municipal council. You can have your details deleted \
+earlier through the personal link in your confirmation e-mail."""
+
+ACCESSIBILITY_STATEMENT_EN = """\
+The municipality of Soest wants everyone to be able to use this website. We build the site to \
+the WCAG 2.1 guidelines at level AA: the pages work with a keyboard alone, with a screen reader \
+and at 200 % zoom, and load nothing from other websites.
+
+Do you still run into a problem? E-mail us at the address at the bottom of the page; we answer \
+within five working days."""
 
 
 def anchor_saturday(today: dt.date) -> dt.date:
@@ -314,6 +385,16 @@ def _load_programme(anchor: dt.date) -> Programme:
             "is_public": True,
             "privacy_statement": PRIVACY_STATEMENT,
             "accessibility_statement": ACCESSIBILITY_STATEMENT,
+            "name_en": "Fire Brigade Soest & Soesterberg 100 years",
+            "description_en": (
+                "In 1923 the volunteer fire brigades of Soest and Soesterberg began. A hundred "
+                "years later we celebrate with residents and with all current and former "
+                "members: open days, a children's afternoon, rides in the historic fire engine, "
+                "a talk, a reunion dinner and an anniversary book. (Demonstration content: dates "
+                "and places are made up.)"
+            ),
+            "privacy_statement_en": PRIVACY_STATEMENT_EN,
+            "accessibility_statement_en": ACCESSIBILITY_STATEMENT_EN,
         },
     )
     sync_row(Budget, {"programme": programme}, {"total": Decimal("8000.00"), "includes_vat": True})
@@ -326,6 +407,10 @@ def _load_programme(anchor: dt.date) -> Programme:
                 "title": spec.title,
                 "summary": spec.summary,
                 "description": spec.description,
+                "title_en": spec.title_en,
+                "summary_en": spec.summary_en,
+                "description_en": spec.description_en,
+                "location_name_en": spec.location_name_en,
                 "starts_at": starts_at,
                 "ends_at": starts_at + dt.timedelta(minutes=spec.minutes),
                 "location_name": spec.location_name,

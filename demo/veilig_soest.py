@@ -76,6 +76,15 @@ def load_veilig_soest(anchor: dt.date) -> Programme:
             "is_public": True,
             "privacy_statement": PRIVACY_STATEMENT,
             "accessibility_statement": ACCESSIBILITY_STATEMENT,
+            # English for the programme and its evening for residents; the training for
+            # professionals stays Dutch only, as an organiser may leave it.
+            "name_en": "Safe Soest",
+            "description_en": (
+                "Together we make Soest and Soesterberg safer. The municipality organises "
+                "meetings for residents about what you can do yourself, and training for "
+                "professionals who deal with safety in their work. (Demonstration content: "
+                "dates and places are made up.)"
+            ),
         },
     )
     programme.full_clean()
@@ -94,6 +103,16 @@ def load_veilig_soest(anchor: dt.date) -> Programme:
                 "WhatsApp-buurtgroepen in Soest werken. Na afloop kun je een gratis "
                 "woningscan aanvragen."
             ),
+            "title_en": "Information evening: preventing burglary",
+            "summary_en": "Police and municipality explain how to make your home more secure.",
+            "description_en": (
+                "A burglary hits people hard: it breaks into the place where you feel safe. The "
+                "community police officer explains how burglars work, a prevention adviser "
+                "shows which locks and fittings help, and you hear how neighbourhood watch and "
+                "the WhatsApp neighbourhood groups in Soest work. Afterwards you can ask for a "
+                "free home security check. The evening is in Dutch."
+            ),
+            "location_name_en": "Soest town hall, council chamber",
             "starts_at": evening_starts,
             "ends_at": evening_starts + dt.timedelta(minutes=90),
             "location_name": "Raadhuis Soest, raadzaal",

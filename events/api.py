@@ -19,6 +19,7 @@ from events.calendar import activity_ics_url
 from events.listing import ActivityFilter, listed_activities
 from events.models import Activity, Programme, Question
 from jubileum.lib.apitools import ErrorOut, Pagination, example, strict_query
+from jubileum.lib.bilingual import DEFAULT_LANGUAGE, SECOND_LANGUAGE, Bilingual, pick
 
 router = Router()
 TAGS = [
@@ -39,11 +40,43 @@ def _absolute(context: dict[str, Any], path: str) -> str:
     return context["request"].build_absolute_uri(path)
 
 
+def _translations(obj: Bilingual, fields: tuple[str, ...]) -> dict[str, dict[str, str | None]]:
+    """Both languages of `fields`: the Dutch always, the English or None where none was
+    written."""
+    english = {field: pick(obj, field, SECOND_LANGUAGE) for field in fields}
+    return {
+        DEFAULT_LANGUAGE: {field: getattr(obj, field) or "" for field in fields},
+        SECOND_LANGUAGE: {
+            field: text if text.lang == SECOND_LANGUAGE else None for field, text in english.items()
+        },
+    }
+
+
+# What the `translations` of a programme and an activity hold, in this order.
+PROGRAMME_TEXTS = ("name", "description")
+ACTIVITY_TEXTS = ("title", "summary", "description", "location_name")
+# The fields that carry these texts in the request's language.
+PICKED = (
+    "Where the organiser wrote it in the request's language (Accept-Language; the response's "
+    "Content-Language says which was used) that text, else the Dutch; `translations` has both."
+)
+
+
 SITE = "https://jubileum.soest.nl"
 PROGRAMME_EXAMPLE = {
     "slug": "brandweer-100",
     "name": "Brandweer Soest & Soesterberg 100 jaar",
     "description": "Honderd jaar brandweer in Soest en Soesterberg.",
+    "translations": {
+        "nl": {
+            "name": "Brandweer Soest & Soesterberg 100 jaar",
+            "description": "Honderd jaar brandweer in Soest en Soesterberg.",
+        },
+        "en": {
+            "name": "Soest & Soesterberg Fire Brigade 100 years",
+            "description": None,
+        },
+    },
     "starts_on": "2027-03-01",
     "ends_on": "2027-06-30",
     "organiser_name": "Gemeente Soest",
@@ -63,6 +96,20 @@ ACTIVITY_EXAMPLE = {
     "title": "Kinderbrandweermiddag",
     "summary": "Spuiten, een ritje in de tankautospuit en limonade.",
     "description": "Voor kinderen van 6 tot 12 jaar, met een ouder.",
+    "translations": {
+        "nl": {
+            "title": "Kinderbrandweermiddag",
+            "summary": "Spuiten, een ritje in de tankautospuit en limonade.",
+            "description": "Voor kinderen van 6 tot 12 jaar, met een ouder.",
+            "location_name": "Kazerne Soest",
+        },
+        "en": {
+            "title": "Children's fire brigade afternoon",
+            "summary": "Hoses, a ride in the fire engine and lemonade.",
+            "description": None,
+            "location_name": None,
+        },
+    },
     "starts_at": "2027-04-10T14:00:00+02:00",
     "ends_at": "2027-04-10T16:30:00+02:00",
     "location": {"name": "Kazerne Soest", "address": "Kerkebuurt 2, Soest"},
@@ -83,12 +130,30 @@ ACTIVITY_EXAMPLE = {
 }
 
 
+class ProgrammeTextsOut(Schema):
+    name: str
+    description: str = Field(description="Plain text; blank lines separate paragraphs.")
+
+
+class ProgrammeEnglishTextsOut(Schema):
+    name: str | None = Field(description="Empty (null) where the organiser wrote no English.")
+    description: str | None = Field(description="Empty (null) where none was written.")
+
+
+class ProgrammeTranslationsOut(Schema):
+    nl: ProgrammeTextsOut = Field(description="The Dutch texts; the organiser writes these.")
+    en: ProgrammeEnglishTextsOut = Field(description="The English texts, each null if missing.")
+
+
 class ProgrammeOut(Schema):
     model_config = example(PROGRAMME_EXAMPLE)
 
     slug: str
-    name: str
-    description: str
+    name: str = Field(description=PICKED)
+    description: str = Field(description=PICKED)
+    translations: ProgrammeTranslationsOut = Field(
+        description="The programme's texts in both languages."
+    )
     starts_on: dt.date
     ends_on: dt.date
     organiser_name: str
@@ -100,6 +165,18 @@ class ProgrammeOut(Schema):
     url: str = Field(description="The programme's page.")
     activities_url: str = Field(description="This API's list of the programme's activities.")
     ics_url: str = Field(description="iCalendar feed of all its activities, to subscribe to.")
+
+    @staticmethod
+    def resolve_name(obj: Programme) -> str:
+        return obj.in_language("name")
+
+    @staticmethod
+    def resolve_description(obj: Programme) -> str:
+        return obj.in_language("description")
+
+    @staticmethod
+    def resolve_translations(obj: Programme) -> dict[str, dict[str, str | None]]:
+        return _translations(obj, PROGRAMME_TEXTS)
 
     @staticmethod
     def resolve_url(obj: Programme, context: dict[str, Any]) -> str:
@@ -119,8 +196,27 @@ class ProgrammeOut(Schema):
 
 
 class LocationOut(Schema):
-    name: str
+    name: str = Field(description=PICKED)
     address: str
+
+
+class ActivityTextsOut(Schema):
+    title: str
+    summary: str
+    description: str = Field(description="Plain text; blank lines separate paragraphs.")
+    location_name: str
+
+
+class ActivityEnglishTextsOut(Schema):
+    title: str | None = Field(description="Empty (null) where the organiser wrote no English.")
+    summary: str | None = Field(description="Empty (null) where none was written.")
+    description: str | None = Field(description="Empty (null) where none was written.")
+    location_name: str | None = Field(description="Empty (null) where none was written.")
+
+
+class ActivityTranslationsOut(Schema):
+    nl: ActivityTextsOut = Field(description="The Dutch texts; the organiser writes these.")
+    en: ActivityEnglishTextsOut = Field(description="The English texts, each null if missing.")
 
 
 class ActivityOut(Schema):
@@ -129,9 +225,12 @@ class ActivityOut(Schema):
     id: int
     programme: str = Field(description="Slug of the programme.")
     slug: str
-    title: str
-    summary: str
-    description: str
+    title: str = Field(description=PICKED)
+    summary: str = Field(description=PICKED)
+    description: str = Field(description=PICKED)
+    translations: ActivityTranslationsOut = Field(
+        description="The activity's texts in both languages."
+    )
     starts_at: dt.datetime = Field(description="ISO 8601 in Europe/Amsterdam, with offset.")
     ends_at: dt.datetime = Field(description="ISO 8601 in Europe/Amsterdam, with offset.")
     location: LocationOut
@@ -161,6 +260,22 @@ class ActivityOut(Schema):
         return obj.programme.slug
 
     @staticmethod
+    def resolve_title(obj: Activity) -> str:
+        return obj.in_language("title")
+
+    @staticmethod
+    def resolve_summary(obj: Activity) -> str:
+        return obj.in_language("summary")
+
+    @staticmethod
+    def resolve_description(obj: Activity) -> str:
+        return obj.in_language("description")
+
+    @staticmethod
+    def resolve_translations(obj: Activity) -> dict[str, dict[str, str | None]]:
+        return _translations(obj, ACTIVITY_TEXTS)
+
+    @staticmethod
     def resolve_starts_at(obj: Activity) -> dt.datetime:
         return timezone.localtime(obj.starts_at)
 
@@ -178,7 +293,7 @@ class ActivityOut(Schema):
 
     @staticmethod
     def resolve_location(obj: Activity) -> dict[str, str]:
-        return {"name": obj.location_name, "address": obj.location_address}
+        return {"name": obj.in_language("location_name"), "address": obj.location_address}
 
     @staticmethod
     def resolve_registration_open(obj: Activity) -> bool:

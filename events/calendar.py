@@ -44,13 +44,19 @@ def build_event(activity: Activity, base_url: str, stamp: dt.datetime) -> icalen
     # shows 14:00 whatever daylight-saving rules it knows, and moving the event keeps local time.
     event.add("dtstart", timezone.localtime(activity.starts_at))
     event.add("dtend", timezone.localtime(activity.ends_at))
-    event.add("summary", activity.title)
-    event.add("description", f"{activity.summary}\n\n{url}" if activity.summary else url)
-    location = ", ".join(
-        part for part in (activity.location_name, activity.location_address) if part
-    )
+    # In the active language where the organiser wrote it, each text with its LANGUAGE
+    # (RFC 5545), so a calendar reading English knows a Dutch fallback for what it is.
+    title = activity.in_language("title")
+    event.add("summary", title, parameters={"language": title.lang})
+    summary = activity.in_language("summary")
+    if summary:
+        event.add("description", f"{summary}\n\n{url}", parameters={"language": summary.lang})
+    else:
+        event.add("description", url)
+    location_name = activity.in_language("location_name")
+    location = ", ".join(part for part in (location_name, activity.location_address) if part)
     if location:
-        event.add("location", location)
+        event.add("location", location, parameters={"language": location_name.lang})
     event.add("url", url)
     event.add("status", _STATUS.get(activity.status, "CONFIRMED"))
     event.add("last-modified", activity.updated_at.astimezone(dt.UTC))
@@ -233,7 +239,7 @@ def programme_ics(request: HttpRequest, slug: str) -> HttpResponse:
         .select_related("programme")
         .order_by("starts_at", "title")
     )
-    calendar = build_calendar(activities, _base_url(request), name=programme.name)
+    calendar = build_calendar(activities, _base_url(request), name=programme.in_language("name"))
     # Inline, so calendar apps that subscribe to the URL read it rather than offer a download.
     return calendar_response(calendar, f'inline; filename="{programme.slug}.ics"')
 

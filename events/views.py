@@ -110,7 +110,7 @@ def privacy(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "programme": programme,
             "title": _("Privacyverklaring"),
-            "statement": programme.privacy_statement,
+            "statement": programme.in_language("privacy_statement"),
         },
     )
 

@@ -136,14 +136,32 @@ def programme(request: HttpRequest, programme_slug: str) -> HttpResponse:
     activities = list(activities_with_counts(item))
     lines = sparklines(item, activities)
     checked_in = checked_in_per_activity(item)
+    without_english = 0
     for activity_item in activities:
         activity_item.sparkline = lines[activity_item.pk]
         activity_item.checked_in = checked_in.get(activity_item.pk, 0)
+        # From the row already loaded: no query per activity.
+        labels = english_missing_labels(activity_item)
+        activity_item.missing_english_labels = labels
+        without_english += 1 if labels else 0
     return render(
         request,
         "organiser/programme.html",
-        {"programme": item, "may_change": may_change(item), "activities": activities},
+        {
+            "programme": item,
+            "may_change": may_change(item),
+            "activities": activities,
+            "without_english": without_english,
+            "programme_missing_english": english_missing_labels(item),
+        },
     )
+
+
+def english_missing_labels(obj: Programme | Activity) -> list[str]:
+    """The names of the texts `obj` has in Dutch but not yet in English, as the organiser's
+    forms call them."""
+    fields = [obj._meta.get_field(name) for name in obj.missing_english()]
+    return [str(getattr(field, "verbose_name", field.name)) for field in fields]
 
 
 # The queues an organiser works through, each paged on its own (its page parameter) and

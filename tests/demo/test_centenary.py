@@ -235,3 +235,32 @@ def test_anchor_is_a_saturday_two_weeks_out():
         anchor = anchor_saturday(today)
         assert anchor.weekday() == 5
         assert 14 <= (anchor - today).days < 21
+
+
+def test_demo_is_mostly_in_english_too_with_dutch_only_activities_left_to_fall_back(db):
+    call_command("load_demo")
+    programme = Programme.objects.get(slug=PROGRAMME_SLUG)
+    activities = list(programme.activities.all())
+
+    assert programme.missing_english() == []
+    dutch_only = sorted(a.slug for a in activities if not a.title_en)
+    assert dutch_only == ["jubileumreceptie", "presentatie-jubileumboek"]
+    with_english = [a for a in activities if a.title_en]
+    assert len(with_english) > len(activities) / 2
+    assert all(a.missing_english() == [] for a in with_english)
+    safe = Programme.objects.get(slug="veilig-soest")
+    assert safe.name_en == "Safe Soest"
+    assert [a.title_en != "" for a in safe.activities.order_by("starts_at")] == [True, False]
+
+
+def test_loading_again_adds_the_english_to_a_demo_loaded_before_it_had_any(db):
+    call_command("load_demo")
+    Activity.objects.filter(slug="kinderbrandweermiddag").update(title_en="", summary_en="")
+    Programme.objects.filter(slug=PROGRAMME_SLUG).update(name_en="")
+
+    call_command("load_demo")
+
+    assert Activity.objects.get(slug="kinderbrandweermiddag").title_en == (
+        "Children's fire brigade afternoon"
+    )
+    assert Programme.objects.get(slug=PROGRAMME_SLUG).name_en.startswith("Fire Brigade")

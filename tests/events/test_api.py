@@ -78,6 +78,13 @@ def test_programmes_lists_public_programmes_with_links(client, programme):
             "slug": "brandweer-100",
             "name": "Brandweer Soest & Soesterberg 100 jaar",
             "description": "Honderd jaar brandweer in Soest en Soesterberg.",
+            "translations": {
+                "nl": {
+                    "name": "Brandweer Soest & Soesterberg 100 jaar",
+                    "description": "Honderd jaar brandweer in Soest en Soesterberg.",
+                },
+                "en": {"name": None, "description": None},
+            },
             "starts_on": "2026-12-01",
             "ends_on": "2027-03-31",
             "organiser_name": "Gemeente Soest",
@@ -153,6 +160,15 @@ def test_activity_shape_and_values(client, dinner, make_registration):
             "title": "Reünie-diner",
             "summary": "Diner voor leden en oud-leden.",
             "description": "",
+            "translations": {
+                "nl": {
+                    "title": "Reünie-diner",
+                    "summary": "Diner voor leden en oud-leden.",
+                    "description": "",
+                    "location_name": "Kazerne Soest",
+                },
+                "en": {"title": None, "summary": None, "description": None, "location_name": None},
+            },
             "starts_at": "2026-12-12T18:30:00+01:00",
             "ends_at": "2026-12-12T20:30:00+01:00",
             "location": {"name": "Kazerne Soest", "address": "Birkstraat 1, 3768 HD Soest"},

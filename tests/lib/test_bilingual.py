@@ -36,3 +36,16 @@ def test_template_marks_only_text_in_another_language():
         )
     with translation.override("nl"):
         assert template.render(Context({"a": activity})) == "<h1>Open dag</h1><p>Kijken</p>"
+
+
+def test_lang_span_wraps_only_text_in_another_language_and_escapes_it():
+    template = Template('{% load bilingual %}{{ a|local:"title"|lang_span }}')
+    activity = Activity(title="Vuur & water", summary="Kijken")
+    with translation.override("en"):
+        assert template.render(Context({"a": activity})) == (
+            '<span lang="nl">Vuur &amp; water</span>'
+        )
+        activity.title_en = "Fire & water"
+        assert template.render(Context({"a": activity})) == "Fire &amp; water"
+    with translation.override("nl"):
+        assert template.render(Context({"a": activity})) == "Vuur &amp; water"

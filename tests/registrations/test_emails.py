@@ -504,3 +504,33 @@ def test_invitation_for_a_cancelled_activity_is_not_sent(open_day):
 
     assert emails.send_invitation(invitation.pk) is False
     assert mail.outbox == []
+
+
+def test_english_registration_gets_the_english_title_and_the_dutch_place_marked(
+    make_registration, open_day
+):
+    open_day.title_en = "Open day & station tour"
+    open_day.save()
+    english = registration_for(make_registration, open_day, "confirmation", "en")
+
+    message = emails.confirmation(english)
+
+    text, html = bodies(message)
+    assert message.subject == "Your registration is confirmed: Open day & station tour"
+    assert "Open day & station tour" in text
+    assert "Open day &amp; station tour" in html
+    assert '<span lang="nl">Kazerne Soesterberg</span>' in html
+    assert "Kazerne Soesterberg" in text and "lang=" not in text
+
+
+def test_dutch_registration_gets_the_dutch_title_without_marks(make_registration, open_day):
+    open_day.title_en = "Open day & station tour"
+    open_day.save()
+    dutch = registration_for(make_registration, open_day, "confirmation", "nl")
+
+    message = emails.confirmation(dutch)
+
+    _text, html = bodies(message)
+    assert message.subject == "Je aanmelding is bevestigd: Open dag & kazernetour"
+    assert "station tour" not in html
+    assert '<span lang="nl">' not in html
