@@ -232,3 +232,15 @@ def test_command_refuses_a_bad_move(source, arguments, message):
         )  # fmt: skip
 
     assert Programme.objects.count() == 1
+
+
+def test_back_to_the_form_keeps_what_was_filled_in(client, organiser, source, url):
+    client.force_login(organiser)
+
+    response = client.post(url, values(edit="1"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Nieuwe datums van de activiteiten" not in html
+    assert 'value="Jubileum 2027"' in html
+    assert Programme.objects.count() == 1
