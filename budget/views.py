@@ -8,20 +8,16 @@ and render; a refused change (`BudgetError`) shows the service's message and cha
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import formats
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -42,10 +38,10 @@ from budget.summary import summarise
 from budget.tables import category_table
 from events.access import get_programme_for_organiser, may_change
 from events.models import Activity, Programme
+from jubileum.lib.history import change_history, user_name
 from jubileum.lib.http import see_other
 from jubileum.lib.money import format_euro
 from jubileum.lib.spreadsheets import csv_download, xlsx_download
-from jubileum.templatetags.jubileum_format import moment
 
 User = get_user_model()
 
@@ -68,12 +64,6 @@ def _get_expense_for_organiser(budget: Budget, expense_id: int) -> Expense:
         "category", "activity", "recorded_by", "approved_by", "budget"
     )
     return get_object_or_404(expenses, pk=expense_id, budget=budget)
-
-
-def _user_name(user: AbstractBaseUser | None) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
 
 
 def _context(request: HttpRequest, programme: Programme, budget: Budget, **extra: Any) -> dict:
@@ -216,65 +206,24 @@ def expenses(request: HttpRequest, programme_slug: str) -> HttpResponse:
 def _history(expense: Expense) -> list[dict[str, Any]]:
     """Each change of the expense: who, when, and which fields went from what to what."""
     records = list(expense.history.select_related("history_user").order_by("-history_date"))
-    names = {
-        "category": {c.pk: c.name for c in expense.budget.categories.all()},
-        "activity": {
-            a.pk: a.title for a in Activity.objects.filter(programme_id=expense.budget.programme_id)
-        },
-    }
     user_ids = {
         value
         for record in records
         for value in (record.recorded_by_id, record.approved_by_id)
         if value is not None
     }
-    model = type(expense)
-    users = {user.pk: _user_name(user) for user in User.objects.filter(pk__in=user_ids)}
-    names["recorded_by"] = users
-    names["approved_by"] = users
+    users = {user.pk: user_name(user) for user in User.objects.filter(pk__in=user_ids)}
+    names = {
+        "category": {c.pk: c.name for c in expense.budget.categories.all()},
+        "activity": {
+            a.pk: a.title for a in Activity.objects.filter(programme_id=expense.budget.programme_id)
+        },
+        "recorded_by": users,
+        "approved_by": users,
+    }
     # What an approval approved shows as the fields themselves and who approved them.
     skip = {"updated_at", "created_at", "vat_amount", "approved_terms"}
-
-    def shown(field_name: str, value: Any) -> str:
-        field = model._meta.get_field(field_name)
-        if value in (None, ""):
-            return "\u2013"
-        if field_name in names:
-            return names[field_name].get(value, str(value))
-        if field.choices:
-            return str(dict(field.flatchoices).get(value, value))
-        if isinstance(value, Decimal):
-            return format_euro(value)
-        if isinstance(value, dt.datetime):
-            return moment(value)
-        if isinstance(value, dt.date):
-            return formats.date_format(value, "j F Y")
-        return str(value)
-
-    entries = []
-    for index, record in enumerate(records):
-        older = records[index + 1] if index + 1 < len(records) else None
-        changes = []
-        if older is not None:
-            delta = record.diff_against(older, excluded_fields=list(skip))
-            for change in delta.changes:
-                field = model._meta.get_field(change.field)
-                changes.append(
-                    {
-                        "field": str(field.verbose_name),
-                        "old": shown(change.field, change.old),
-                        "new": shown(change.field, change.new),
-                    }
-                )
-        entries.append(
-            {
-                "when": record.history_date,
-                "who": _user_name(record.history_user) or _("het systeem"),
-                "type": record.history_type,
-                "changes": changes,
-            }
-        )
-    return entries
+    return change_history(records, skip=skip, names=names)
 
 
 def _steps(expense: Expense) -> list[dict[str, Any]]:

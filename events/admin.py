@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from events.access import ProgrammeScopedAdmin
-from events.copying import CopyRefused, copy_programme
+from events.backoffice.copy import copied_message, copy_step
 from events.models import Activity, Programme, ProgrammeRole, Question
 from events.signals import activity_price_changed
 
@@ -95,56 +95,27 @@ class ProgrammeAdmin(ProgrammeScopedAdmin):
         return redirect("admin:events_programme_copy", object_id=queryset.get().pk)
 
     def copy_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Ask for the copy's name, web address and first day, then copy (events.copying)."""
+        """Ask for the copy's name, web address and dates, preview the new dates, then copy
+        (events.backoffice.copy, as on the organiser pages)."""
         if not self.has_add_permission(request):
             raise PermissionDenied
         source = self.get_object(request, unquote(object_id))
-        if source is None:
+        if not isinstance(source, Programme):
             raise Http404
-        form = ProgrammeCopyForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                result = copy_programme(source, **form.cleaned_data)
-            except CopyRefused as error:
-                form.add_error(error.details.get("field"), str(error))
-            else:
-                self.message_user(
-                    request,
-                    _(
-                        "“%(name)s” is gekopieerd met %(count)s activiteiten als concept. De "
-                        "kopie is nog niet openbaar."
-                    )
-                    % {"name": result.programme.name, "count": result.activities},
-                    messages.SUCCESS,
-                )
-                return redirect("admin:events_programme_change", result.programme.pk)
+        step = copy_step(source, request.POST if request.method == "POST" else None)
+        if step.result is not None:
+            self.message_user(request, copied_message(step.result), messages.SUCCESS)
+            return redirect("admin:events_programme_change", step.result.programme.pk)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Programma kopiëren"),
             "opts": self.model._meta,
             "source": source,
-            "form": form,
+            "form": step.form,
+            "plan": step.plan,
             "cancel_url": reverse("admin:events_programme_change", args=[source.pk]),
         }
         return TemplateResponse(request, "admin/events/programme/copy.html", context)
-
-
-class ProgrammeCopyForm(forms.Form):
-    name = forms.CharField(label=_("Naam van de kopie"), max_length=200)
-    slug = forms.SlugField(
-        label=_("Webadres (slug)"),
-        max_length=80,
-        help_text=_(
-            "Kleine letters, cijfers en streepjes, bijvoorbeeld brandveiligheidsweek-2027."
-        ),
-    )
-    starts_on = forms.DateField(
-        label=_("Eerste dag"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_(
-            "De activiteiten schuiven evenveel dagen op als de eerste dag, op dezelfde tijden."
-        ),
-    )
 
 
 @admin.register(Activity)

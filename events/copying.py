@@ -1,12 +1,15 @@
-"""Copy a programme as the start of the next one (`manage.py copy_programme`, and the admin
-action "Programma kopiëren").
+"""Copy a programme as the start of the next one (`manage.py copy_programme`, the admin action
+"Programma kopiëren" and the organiser page /beheer/<programme>/kopieren/).
 
 The copy gets the source's settings (theme colour, logo, retention, offer hours, privacy and
 accessibility statements, organiser contact, description) but starts hidden; its activities come
-along as drafts, moved by the difference between the two start dates, with their extra
-questions. Nothing personal or financial moves along: no registrations, roles or scanner devices
-here, and the budget app copies only the budget's settings and categories (it listens to
-`programme_copied`, since budget sits above events and events never imports it).
+along as drafts with their extra questions, each on the same weekday as before (`DateMapping`):
+the organiser either moves everything by whole weeks or picks the new first day, and a Saturday
+open day stays a Saturday. `plan_copy` shows the new dates before anything is made. Nothing
+personal or financial moves along: no registrations, roles (but the organiser who copies on the
+organiser pages runs the copy) or scanner devices here, and the budget app copies only the
+budget's settings and categories (it listens to `programme_copied`, since budget sits above
+events and events never imports it).
 Everything happens in one transaction: a failure anywhere leaves no half copy behind.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import IntegrityError, models, transaction
@@ -22,7 +26,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Activity, Programme, Question
+from events.models import Activity, Programme, ProgrammeRole, Question
 from jubileum.lib.errors import DomainError
 
 # Sent inside the copy's transaction, once the programme, activities and questions exist, with
@@ -49,6 +53,69 @@ class SlugTaken(CopyRefused):
 
 
 @dataclass(frozen=True)
+class DateMapping:
+    """Where a date of the source lands in the copy: on the same weekday, in the corresponding
+    week.
+
+    Weeks count from each programme's first day: the source's week k is `source_start + 7k`
+    to six days later, the copy's `first_day + 7k` onwards, and a date keeps its weekday within
+    its week. When both first days share a weekday this is a shift by whole weeks (and moving
+    by N weeks is exactly the mapping to `source_start + 7N`); otherwise days within a week may
+    swap order, but every activity stays on its weekday and inside the copy's weeks.
+    """
+
+    source_start: dt.date
+    first_day: dt.date
+
+    @classmethod
+    def by_weeks(cls, source_start: dt.date, weeks: int) -> DateMapping:
+        return cls(source_start, source_start + dt.timedelta(weeks=weeks))
+
+    def date(self, old: dt.date) -> dt.date:
+        week = (old - self.source_start).days // 7
+        into_week = (old.weekday() - self.first_day.weekday()) % 7
+        return self.first_day + dt.timedelta(days=7 * week + into_week)
+
+    def days(self, old: dt.date) -> int:
+        """How many days a moment on `old` moves (each activity by its own start's)."""
+        return (self.date(old) - old).days
+
+
+@dataclass(frozen=True)
+class PlannedActivity:
+    activity: Activity
+    old_start: dt.datetime
+    new_start: dt.datetime
+
+
+@dataclass(frozen=True)
+class CopyPlan:
+    """The copy's dates, shown before copying and used by it."""
+
+    mapping: DateMapping
+    starts_on: dt.date
+    ends_on: dt.date
+    activities: list[PlannedActivity]
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment, timezone.get_default_timezone()).date()
+
+
+def plan_copy(source: Programme, mapping: DateMapping) -> CopyPlan:
+    """Every activity's old and new start, and the copy's first and last day; saves nothing."""
+    planned, last_days = [], []
+    for activity in source.activities.order_by("starts_at", "pk"):
+        days = mapping.days(local_date(activity.starts_at))
+        planned.append(
+            PlannedActivity(activity, activity.starts_at, shift_moment(activity.starts_at, days))
+        )
+        last_days.append(local_date(shift_moment(activity.ends_at, days)))
+    ends_on = max([mapping.date(source.ends_on), mapping.first_day, *last_days])
+    return CopyPlan(mapping, mapping.first_day, ends_on, planned)
+
+
+@dataclass(frozen=True)
 class CopyResult:
     programme: Programme
     activities: int
@@ -66,6 +133,13 @@ def shift(moment: dt.datetime | None, days: int) -> dt.datetime | None:
     zone = timezone.get_default_timezone()
     wall_clock = timezone.localtime(moment, zone).replace(tzinfo=None)
     return (wall_clock + dt.timedelta(days=days)).replace(tzinfo=zone)
+
+
+def shift_moment(moment: dt.datetime, days: int) -> dt.datetime:
+    """`shift` of a moment that is never empty."""
+    moved = shift(moment, days)
+    assert moved is not None
+    return moved
 
 
 def _copyable(model: type[models.Model], own: set[str]) -> list[models.Field]:
@@ -121,8 +195,18 @@ def _slug_taken(slug: str) -> SlugTaken:
     )
 
 
-def copy_programme(source: Programme, *, name: str, slug: str, starts_on: dt.date) -> CopyResult:
-    """Copy `source` as a hidden programme `name` at `slug`, starting on `starts_on`.
+def copy_programme(
+    source: Programme,
+    *,
+    name: str,
+    slug: str,
+    starts_on: dt.date,
+    organiser: User | None = None,
+) -> CopyResult:
+    """Copy `source` as a hidden programme `name` at `slug`, starting on `starts_on`; each
+    activity keeps its weekday (`DateMapping`), and its registration and cancellation moments
+    move with it, at the same local times. `organiser` (the organiser who copies on the
+    organiser pages) becomes the copy's organiser: no other role comes along.
 
     Raises `SlugTaken` when `slug` is in use and `CopyRefused` for a bad name or slug; nothing
     is saved then.
@@ -130,14 +214,10 @@ def copy_programme(source: Programme, *, name: str, slug: str, starts_on: dt.dat
     name, slug = _check(name, slug)
     if Programme.objects.filter(slug=slug).exists():
         raise _slug_taken(slug)
-    days = (starts_on - source.starts_on).days
     with transaction.atomic():
+        plan = plan_copy(source, DateMapping(source.starts_on, starts_on))
         copy = Programme(
-            name=name,
-            slug=slug,
-            starts_on=starts_on,
-            ends_on=source.ends_on + dt.timedelta(days=days),
-            is_public=False,
+            name=name, slug=slug, starts_on=plan.starts_on, ends_on=plan.ends_on, is_public=False
         )
         for field in _copyable(Programme, OWN_PROGRAMME_FIELDS):
             value = getattr(source, field.attname)
@@ -154,7 +234,9 @@ def copy_programme(source: Programme, *, name: str, slug: str, starts_on: dt.dat
 
         activity_fields = _copyable(Activity, OWN_ACTIVITY_FIELDS)
         copies: dict[int, Activity] = {}
-        for activity in source.activities.order_by("starts_at", "pk"):
+        for item in plan.activities:
+            activity = item.activity
+            days = plan.mapping.days(local_date(activity.starts_at))
             new = Activity(programme=copy, status=Activity.Status.DRAFT)
             for field in activity_fields:
                 value = getattr(activity, field.attname)
@@ -173,6 +255,10 @@ def copy_programme(source: Programme, *, name: str, slug: str, starts_on: dt.dat
             for question in Question.objects.filter(activity__programme=source).order_by("pk")
         ]
         Question.objects.bulk_create(questions)
+        if organiser is not None:
+            ProgrammeRole.objects.create(
+                user=organiser, programme=copy, role=ProgrammeRole.Role.ORGANISER
+            )
 
         programme_copied.send(sender=Programme, source=source, copy=copy, activities=copies)
     return CopyResult(programme=copy, activities=len(copies), questions=len(questions))

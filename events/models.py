@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -557,3 +558,94 @@ class Question(models.Model):
         if self.kind == self.Kind.TEXT:
             return value
         return dict(self.options(language)).get(value, value)
+
+
+class InvitationUnusable(DomainError):
+    """A team invitation that was used already or has expired."""
+
+    code = "invitation_unusable"
+    status = 410
+    message = _(
+        "Deze uitnodiging is niet meer geldig: ze is al gebruikt of verlopen. Vraag een "
+        "organisator om een nieuwe uitnodiging."
+    )
+
+
+class TeamInvitation(models.Model):
+    """An invitation to join a programme's team, mailed to an address that has no account yet.
+
+    The link carries the invitation's id, signed (`events.team`); it works once
+    (`accepted_at`) and for `VALID_FOR` after it was made.
+    """
+
+    VALID_FOR = dt.timedelta(days=7)
+
+    programme = models.ForeignKey(
+        Programme,
+        on_delete=models.CASCADE,
+        related_name="team_invitations",
+        verbose_name=_("programma"),
+    )
+    email = models.EmailField(_("e-mailadres"))
+    role = models.CharField(_("rol"), max_length=20, choices=ProgrammeRole.Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("uitgenodigd door"),
+    )
+    created_at = models.DateTimeField(_("uitgenodigd op"), auto_now_add=True)
+    accepted_at = models.DateTimeField(_("geaccepteerd op"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("geaccepteerd door"),
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("uitnodiging voor het team")
+        verbose_name_plural = _("uitnodigingen voor het team")
+
+    def __str__(self) -> str:
+        return f"{self.email} — {self.programme}: {self.get_role_display()}"
+
+    TOKEN_SALT = "events.team-invitation"
+
+    def token(self) -> str:
+        """The key in the invitation's link: its id, signed."""
+        return signing.dumps(self.pk, salt=self.TOKEN_SALT)
+
+    @classmethod
+    def for_token(cls, token: str, now: dt.datetime | None = None) -> TeamInvitation:
+        """The usable invitation this link names; `InvitationUnusable` for a forged, expired or
+        used link alike (the page says the same for each, and nothing changes)."""
+        try:
+            pk = signing.loads(token, salt=cls.TOKEN_SALT, max_age=cls.VALID_FOR)
+        except signing.BadSignature:
+            raise InvitationUnusable() from None
+        invitation = None
+        if isinstance(pk, int):
+            invitation = cls.objects.select_related("programme").filter(pk=pk).first()
+        if invitation is None or not invitation.is_usable(now):
+            raise InvitationUnusable()
+        return invitation
+
+    def expires_at(self) -> dt.datetime:
+        return self.created_at + self.VALID_FOR
+
+    def is_usable(self, now: dt.datetime | None = None) -> bool:
+        return self.accepted_at is None and (now or timezone.now()) < self.expires_at()
+
+    def accept(self, user: models.Model, now: dt.datetime | None = None) -> list[str]:
+        """Mark the invitation used by `user` (once, before it expires); the caller saves."""
+        now = now or timezone.now()
+        if not self.is_usable(now):
+            raise InvitationUnusable(details={"invitation": self.pk})
+        self.accepted_at = now
+        self.accepted_by = user  # type: ignore[assignment]
+        return ["accepted_at", "accepted_by"]

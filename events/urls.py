@@ -1,6 +1,7 @@
 from django.urls import path
 
 from events import calendar, views
+from events.backoffice import team
 
 app_name = "events"
 
@@ -10,6 +11,8 @@ urlpatterns = [
     path("programma/<slug:slug>/thema.css", views.theme_css, name="theme_css"),
     path("programma/<slug:slug>/privacy/", views.privacy, name="privacy"),
     path("programma/<slug:slug>/toegankelijkheid/", views.accessibility, name="accessibility"),
+    # A team invitation's link (events.team): public, the signature is the key.
+    path("team-uitnodiging/<str:token>/", team.accept_invitation, name="accept_team_invitation"),
     path(
         "programma/<slug:programme_slug>/activiteit/<slug:slug>/",
         views.activity,

@@ -6,13 +6,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from events.access import programmes_for
 from events.forms import ActivityFilterForm
 from events.listing import activity_months, listed_activities
 from events.models import Activity, Programme, hex_colour
@@ -148,9 +149,16 @@ def accessibility(request: HttpRequest, slug: str) -> HttpResponse:
 def theme_css(request: HttpRequest, slug: str) -> HttpResponse:
     """The programme's theme as CSS custom properties.
 
-    A stylesheet of its own because the Content-Security-Policy forbids inline styles.
+    A stylesheet of its own because the Content-Security-Policy forbids inline styles. A draft
+    (not public) programme's theme is served to whoever has a role in it (and superusers), so
+    organisers can preview it; everyone else gets a 404, as for the draft's pages.
     """
-    programme = _get_programme_for_public(slug)
+    programme = Programme.objects.filter(slug=slug).first()
+    if programme is None:
+        raise Http404
+    draft = not programme.is_public
+    if draft and not programmes_for(request.user).filter(pk=programme.pk).exists():
+        raise Http404
     colour = programme.theme_colour
     if not (hex_colour.regex.match(colour) and is_readable_on_white_text(colour)):
         # Saved around the model's validation (a fixture, raw SQL): never serve unreadable text.
@@ -161,5 +169,9 @@ def theme_css(request: HttpRequest, slug: str) -> HttpResponse:
     )
     response = HttpResponse(css, content_type="text/css; charset=utf-8")
     # Pages link it with ?v=<last change>, so a changed colour shows at once despite the cache.
-    patch_cache_control(response, public=True, max_age=3600)
+    if draft:
+        # Only for the programme's team: no shared cache may keep it for anyone else.
+        patch_cache_control(response, private=True, no_store=True)
+    else:
+        patch_cache_control(response, public=True, max_age=3600)
     return response

@@ -196,6 +196,7 @@ URL_KWARGS: dict[str, Callable[[World], str | int]] = {
     "expense_id": lambda w: w.expense.pk,
     "attachment_id": lambda w: w.attachment.pk,
     "income_id": lambda w: w.income.pk,
+    "user_id": lambda w: w.organiser.pk,
     # Where Stripe sends people back: an attempt's public id (any id gets the same neutral page
     # unless this browser started the payment).
     "public_id": lambda w: str(

@@ -67,6 +67,8 @@ NOT_PAGES = {
     "organiser:invite": ACTION,
     "organiser:scanner_create": ACTION,
     "organiser:scanner_renew": ACTION,
+    "organiser:team_role": ACTION,
+    "organiser:team_remove": ACTION,
 }
 
 

@@ -54,14 +54,18 @@ def test_action_on_two_programmes_is_refused(admin_client, programme, make_progr
 
 
 def test_copy_page_makes_the_copy_and_opens_it(admin_client, programme, activity):
-    response = admin_client.post(
-        copy_url(programme),
-        {
-            "name": "Brandveiligheidsweek 2027",
-            "slug": "brandveiligheidsweek-2027",
-            "starts_on": "2027-10-04",
-        },
-    )
+    values = {
+        "name": "Brandveiligheidsweek 2027",
+        "slug": "brandveiligheidsweek-2027",
+        "move": "first_day",
+        "starts_on": "2027-10-04",
+    }
+    preview = admin_client.post(copy_url(programme), values)
+    assert preview.status_code == 200
+    assert "Nieuwe datums van de activiteiten" in preview.content.decode()
+    assert Programme.objects.count() == 1
+
+    response = admin_client.post(copy_url(programme), {**values, "confirm": "1"})
 
     new = Programme.objects.get(slug="brandveiligheidsweek-2027")
     assert response.status_code == 302
@@ -82,7 +86,14 @@ def test_copy_page_makes_the_copy_and_opens_it(admin_client, programme, activity
     ],
 )
 def test_bad_copy_details_are_shown_and_change_nothing(admin_client, programme, data, error):
-    values = {"name": "Kopie", "slug": "kopie", "starts_on": "2027-10-04", **data}
+    values = {
+        "name": "Kopie",
+        "slug": "kopie",
+        "move": "first_day",
+        "starts_on": "2027-10-04",
+        "confirm": "1",
+        **data,
+    }
 
     response = admin_client.post(copy_url(programme), values)
 

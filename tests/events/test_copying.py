@@ -120,7 +120,8 @@ def copy(source: Programme, **fields):
     values = {
         "name": "Brandveiligheidsweek 2027",
         "slug": "brandveiligheidsweek-2027",
-        # Monday 4 January 2027, 121 days later: winter time.
+        # Monday 4 January 2027, winter time: every activity keeps its weekday in the
+        # corresponding week (the source starts on a Saturday).
         "starts_on": dt.date(2027, 1, 4),
     }
     values.update(fields)
@@ -133,7 +134,8 @@ def test_copy_takes_the_settings_but_starts_hidden(source):
     new = Programme.objects.get(slug="brandveiligheidsweek-2027")
     assert result.programme == new
     assert new.name == "Brandveiligheidsweek 2027"
-    assert (new.starts_on, new.ends_on) == (dt.date(2027, 1, 4), dt.date(2027, 2, 8))
+    # The last day, Saturday 10 October (week 6), lands on Saturday 13 February.
+    assert (new.starts_on, new.ends_on) == (dt.date(2027, 1, 4), dt.date(2027, 2, 13))
     assert not new.is_public
     for field in [
         "description",
@@ -170,14 +172,15 @@ def test_activities_become_drafts_at_the_same_local_times_across_daylight_saving
     assert result.activities == 2
     new = Activity.objects.get(programme=result.programme, slug="lezing")
     assert new.status == Activity.Status.DRAFT
-    # 3 October 2026 (summer time) + 121 days = 1 February 2027 (winter time), still 19:30.
-    assert timezone.localtime(new.starts_at, AMSTERDAM) == local(2027, 2, 1, 19, 30)
-    assert timezone.localtime(new.ends_at, AMSTERDAM) == local(2027, 2, 1, 21, 30)
-    assert timezone.localtime(new.registration_opens_at, AMSTERDAM) == local(2026, 12, 31, 9, 0)
-    assert timezone.localtime(new.registration_closes_at, AMSTERDAM) == local(2027, 2, 1, 12, 0)
-    assert timezone.localtime(new.cancellation_closes_at, AMSTERDAM) == local(2027, 1, 31, 18, 0)
+    # Saturday 3 October 2026 (summer time, week 5) becomes Saturday 6 February 2027 (winter
+    # time), 126 days later and still 19:30; its sign-up and cancellation moments move as much.
+    assert timezone.localtime(new.starts_at, AMSTERDAM) == local(2027, 2, 6, 19, 30)
+    assert timezone.localtime(new.ends_at, AMSTERDAM) == local(2027, 2, 6, 21, 30)
+    assert timezone.localtime(new.registration_opens_at, AMSTERDAM) == local(2027, 1, 5, 9, 0)
+    assert timezone.localtime(new.registration_closes_at, AMSTERDAM) == local(2027, 2, 6, 12, 0)
+    assert timezone.localtime(new.cancellation_closes_at, AMSTERDAM) == local(2027, 2, 5, 18, 0)
     # A raw UTC delta would have made it 18:30.
-    assert new.starts_at - evening.starts_at == dt.timedelta(days=121, hours=1)
+    assert new.starts_at - evening.starts_at == dt.timedelta(days=126, hours=1)
     for field in [
         "title",
         "summary",

@@ -1,7 +1,8 @@
 """Every link in every e-mail works for whoever opens it, and none acts when it is opened.
 
 Each e-mail kind is produced by the flow that sends it in real life (sign up, cancel, approve,
-pay, refund, remind, invite, message, budget alert), with the task queue running its tasks at
+pay, refund, remind, invite, message, budget alert, a role in a programme's team and an invitation
+to it), with the task queue running its tasks at
 once; then every link in the text and HTML bodies is opened with a fresh client, as a mail
 client, a link scanner or the person would: no 404, 405 or 500, and nothing changes.
 """
@@ -24,7 +25,8 @@ from django.test import Client
 from budget import services as budget_services
 from budget.inputs import ExpenseInput
 from budget.models import Budget
-from events.models import Activity, ProgrammeRole
+from events import team
+from events.models import Activity, ProgrammeRole, TeamInvitation
 from registrations import services
 from registrations.backoffice import invitations, messaging
 from registrations.emails import PAYMENT_MAILS, REGISTRATION_MAILS
@@ -56,6 +58,8 @@ SUBJECTS = {
     "refund_failed": "Terugbetaling van",
     "already_signed_up": "Je was al aangemeld",
     "activity_cancelled": "Afgelast",
+    "role_granted": "Je bent nu",
+    "team_invitation": "Uitnodiging voor het team van",
 }
 
 HREF = re.compile(r'href="([^"]+)"')
@@ -142,6 +146,11 @@ def produce_every_mail(organiser, programme, make_activity, time_machine) -> Non
     time_machine.move_to(NOW + dt.timedelta(hours=49), tick=False)
     services.tidy_activities()
 
+    # The team grows: someone with an account gets a role, a new address an invitation.
+    get_user_model().objects.create_user(username="bert", email="bert@example.org")
+    team.invite(programme, "bert@example.org", ProgrammeRole.Role.VIEWER, by=organiser)
+    team.invite(programme, "nieuw@example.org", ProgrammeRole.Role.ORGANISER, by=organiser)
+
     # The budget passes 80 %.
     budget = budget_services.budget_for_programme(programme)
     Budget.objects.filter(pk=budget.pk).update(total=Decimal("100.00"))
@@ -182,6 +191,9 @@ def snapshot() -> list[tuple]:
             "pk", "status", "party_size", "hold_expires_at", "cancelled_at"
         ),
         *Payment.objects.order_by("pk").values_list("pk", "status"),
+        *TeamInvitation.objects.order_by("pk").values_list("pk", "accepted_at"),
+        *ProgrammeRole.objects.order_by("pk").values_list("pk", "user", "role"),
+        get_user_model().objects.count(),
     ]
 
 
@@ -195,7 +207,15 @@ def test_every_link_in_every_email_opens_a_page_and_acts_on_nothing(
         kind = kind_of(message)
         assert kind is not None, message.subject
         kinds.setdefault(kind, []).append(message)
-    made = {*REGISTRATION_MAILS, *PAYMENT_MAILS, "invitation", "message", "refund_failed"}
+    made = {
+        *REGISTRATION_MAILS,
+        *PAYMENT_MAILS,
+        "invitation",
+        "message",
+        "refund_failed",
+        "role_granted",
+        "team_invitation",
+    }
     assert set(kinds) >= made | {"budget_alert"}, sorted(made - set(kinds))
 
     before = snapshot()
