@@ -15,7 +15,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -42,6 +41,7 @@ from budget.summary import summarise
 from budget.tables import category_table
 from events.access import get_programme_for_organiser, may_change
 from events.models import Activity, Programme
+from jubileum.lib.history import history_entries, user_name
 from jubileum.lib.http import see_other
 from jubileum.lib.money import format_euro
 from jubileum.lib.spreadsheets import csv_download, xlsx_download
@@ -68,12 +68,6 @@ def _get_expense_for_organiser(budget: Budget, expense_id: int) -> Expense:
         "category", "activity", "recorded_by", "approved_by", "budget"
     )
     return get_object_or_404(expenses, pk=expense_id, budget=budget)
-
-
-def _user_name(user: AbstractBaseUser | None) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
 
 
 def _context(request: HttpRequest, programme: Programme, budget: Budget, **extra: Any) -> dict:
@@ -229,7 +223,7 @@ def _history(expense: Expense) -> list[dict[str, Any]]:
         if value is not None
     }
     model = type(expense)
-    users = {user.pk: _user_name(user) for user in User.objects.filter(pk__in=user_ids)}
+    users = {user.pk: user_name(user) for user in User.objects.filter(pk__in=user_ids)}
     names["recorded_by"] = users
     names["approved_by"] = users
     # What an approval approved shows as the fields themselves and who approved them.
@@ -251,30 +245,7 @@ def _history(expense: Expense) -> list[dict[str, Any]]:
             return formats.date_format(value, "j F Y")
         return str(value)
 
-    entries = []
-    for index, record in enumerate(records):
-        older = records[index + 1] if index + 1 < len(records) else None
-        changes = []
-        if older is not None:
-            delta = record.diff_against(older, excluded_fields=list(skip))
-            for change in delta.changes:
-                field = model._meta.get_field(change.field)
-                changes.append(
-                    {
-                        "field": str(field.verbose_name),
-                        "old": shown(change.field, change.old),
-                        "new": shown(change.field, change.new),
-                    }
-                )
-        entries.append(
-            {
-                "when": record.history_date,
-                "who": _user_name(record.history_user) or _("het systeem"),
-                "type": record.history_type,
-                "changes": changes,
-            }
-        )
-    return entries
+    return history_entries(records, model, shown, skip=skip)
 
 
 def _steps(expense: Expense) -> list[dict[str, Any]]:
