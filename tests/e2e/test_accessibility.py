@@ -67,6 +67,13 @@ NOT_PAGES = {
     "organiser:invite": ACTION,
     "organiser:scanner_create": ACTION,
     "organiser:scanner_renew": ACTION,
+    "organiser:duplicate_activity": ACTION,
+    "organiser:publish_activity": ACTION,
+    "organiser:unpublish_activity": ACTION + " (or, with people registered, asks first)",
+    "organiser:change_notice": (
+        "a step right after an edit that moved the time or place (it needs that edit's "
+        "?versie=); without it, it redirects to the activity; its page is messages' confirm page"
+    ),
 }
 
 

@@ -5,12 +5,15 @@ Django admin."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from events.backoffice.forms import form_data
 from events.models import Activity, ProgrammeRole, Question
@@ -190,6 +193,25 @@ def test_an_edit_with_errors_saves_nothing_and_says_what_is_wrong(author_client,
     activity.refresh_from_db()
     assert activity.summary == "Een middag vol brandveiligheid."
     assert activity.history.count() == before
+
+
+def test_the_editor_takes_an_image_with_its_text_alternative(
+    author_client, activity, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(png, "PNG")
+    upload = SimpleUploadedFile("kazerne.png", png.getvalue(), "image/png")
+
+    response = author_client.post(
+        _url("organiser:edit_activity", activity),
+        _edit_data(activity, image=upload, image_alt="Een rode brandweerauto"),
+    )
+
+    assert response.status_code == 303
+    activity.refresh_from_db()
+    assert activity.image.name.startswith("activities/images/kazerne")
+    assert activity.image_alt == "Een rode brandweerauto"
 
 
 def test_a_cancelled_activity_cannot_be_edited(author_client, make_activity):
