@@ -262,3 +262,52 @@ def copy_programme(
 
         programme_copied.send(sender=Programme, source=source, copy=copy, activities=copies)
     return CopyResult(programme=copy, activities=len(copies), questions=len(questions))
+
+
+# A single activity's copy starts as a fresh draft: not called off, with its own title and slug.
+OWN_ACTIVITY_COPY_FIELDS = OWN_ACTIVITY_FIELDS | {
+    "title",
+    "title_en",
+    "slug",
+    "cancellation_reason",
+    "cancellation_alternative",
+}
+
+
+def copy_title(title: str, suffix: str, max_length: int) -> str:
+    """`title` with `suffix` after it, the title shortened so both fit in `max_length`."""
+    return f"{title[: max_length - len(suffix)].rstrip()}{suffix}"
+
+
+def copy_activity(source: Activity, *, slug: str) -> Activity:
+    """A draft copy of `source` in the same programme, at `slug`, with its extra questions and
+    "(kopie)" after its title; nothing of its registrations. One transaction: no half copy."""
+    title_length = Activity._meta.get_field("title").max_length or 200
+    copy = Activity(
+        programme=source.programme,
+        status=Activity.Status.DRAFT,
+        slug=slug,
+        title=copy_title(source.title, " (kopie)", title_length),
+        title_en=copy_title(source.title_en, " (copy)", title_length) if source.title_en else "",
+    )
+    for field in _copyable(Activity, OWN_ACTIVITY_COPY_FIELDS):
+        value = getattr(source, field.attname)
+        if isinstance(field, models.FileField):
+            # The same stored image: the copy refers to it, nothing is duplicated.
+            value = value.name
+        setattr(copy, field.attname, value)
+    question_fields = _copyable(Question, OWN_QUESTION_FIELDS)
+    with transaction.atomic():
+        copy.save()
+        Question.objects.bulk_create(
+            [
+                Question(
+                    activity=copy,
+                    **{
+                        field.attname: getattr(question, field.attname) for field in question_fields
+                    },
+                )
+                for question in source.questions.order_by("position", "pk")
+            ]
+        )
+    return copy

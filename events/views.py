@@ -86,20 +86,23 @@ def registration_status(activity: Activity, now: dt.datetime) -> str:
     return _("Aanmelden is gesloten.")
 
 
+def activity_page_context(item: Activity, now: dt.datetime | None = None) -> dict[str, object]:
+    """What templates/events/activity.html needs for one activity: the public page, and the
+    organiser's preview of it (events.backoffice.activities), which shows drafts too. `item`
+    carries `places_taken` (ActivityQuerySet.with_places_taken) and its programme."""
+    now = now or timezone.now()
+    return {
+        "programme": item.programme,
+        "activity": item,
+        "registration_status": registration_status(item, now),
+        "is_past": item.is_past(now),
+    }
+
+
 @require_safe
 def activity(request: HttpRequest, programme_slug: str, slug: str) -> HttpResponse:
     item = _get_activity_for_public(programme_slug, slug)
-    now = timezone.now()
-    return render(
-        request,
-        "events/activity.html",
-        {
-            "programme": item.programme,
-            "activity": item,
-            "registration_status": registration_status(item, now),
-            "is_past": item.is_past(now),
-        },
-    )
+    return render(request, "events/activity.html", activity_page_context(item))
 
 
 @require_safe

@@ -1022,6 +1022,9 @@ class Message(models.Model):
     class Audience(models.TextChoices):
         CONFIRMED = "confirmed", _("Iedereen die is aangemeld")
         WAITLISTED = "waitlisted", _("Iedereen op de wachtlijst")
+        # Everyone whose registration is still on: who holds a place, waits for one, for
+        # payment or for approval (the notice of a changed time or place goes to them).
+        REGISTERED = "registered", _("Iedereen met een lopende aanmelding")
 
     activity = models.ForeignKey(
         Activity, on_delete=models.CASCADE, related_name="messages", verbose_name=_("activiteit")

@@ -149,6 +149,13 @@ class ActivityForm(forms.ModelForm):
             self.fields[name].error_messages["required"] = self._meta.error_messages[name][
                 "required"
             ]
+        # The English twin is labelled after its Dutch field, so the pair reads as one.
+        for name in Activity.BILINGUAL_FIELDS:
+            english = f"{name}_en"
+            if english in self.fields:
+                self.fields[english].label = _("%(label)s (Engels, optioneel)") % {
+                    "label": self.fields[name].label
+                }
 
     def clean_image(self) -> Any:
         image = self.cleaned_data.get("image")

@@ -1,6 +1,6 @@
 """A model's change history (django-simple-history) as organisers read it: who, when, and which
-fields went from what to what. The budget's expense page and the programme's settings page show
-it through templates/components/_history.html."""
+fields went from what to what. The budget's expense page, the programme's settings page and the
+organiser's activity page show it through templates/components/_history.html."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from jubileum.lib.money import format_euro
 from jubileum.templatetags.jubileum_format import moment
 
 EMPTY = "\u2013"
+# Longer than a line of history should carry (a description, a statement): the page says such
+# a field changed, not how.
+LONG_TEXT = 120
 
 
 def user_name(user: AbstractBaseUser | None) -> str:
@@ -61,7 +64,7 @@ def change_history(
     names: Mapping[str, Mapping[Any, str]] | None = None,
 ) -> list[dict[str, Any]]:
     """Each history record, newest first, as {"when", "who", "type", "changes"}; `changes` lists
-    {"field", "old", "new"} against the record before it. `records` must be ordered newest first
+    {"field", "old", "new"} against the record before it (old and new None for a long text). `records` must be ordered newest first
     and have `history_user` selected; `skip` names fields not to show."""
     records = list(records)
     skipped = list(skip)
@@ -74,13 +77,11 @@ def change_history(
             delta = record.diff_against(older, excluded_fields=skipped)
             for change in delta.changes:
                 field = model._meta.get_field(change.field)
-                changes.append(
-                    {
-                        "field": str(field.verbose_name),
-                        "old": shown_value(model, change.field, change.old, names),
-                        "new": shown_value(model, change.field, change.new, names),
-                    }
-                )
+                old = shown_value(model, change.field, change.old, names)
+                new = shown_value(model, change.field, change.new, names)
+                if isinstance(field, models.TextField) or max(len(old), len(new)) > LONG_TEXT:
+                    old = new = None  # the page says "gewijzigd"
+                changes.append({"field": str(field.verbose_name), "old": old, "new": new})
         entries.append(
             {
                 "when": record.history_date,

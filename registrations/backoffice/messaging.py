@@ -1,4 +1,5 @@
-"""Messages from organisers to everyone confirmed (or waitlisted) for an activity.
+"""Messages from organisers to everyone confirmed, waitlisted or otherwise still registered for
+an activity.
 
 `send_message` records the message and one `MessageRecipient` row per person in a single
 transaction, then (after the commit) enqueues background tasks that each send a batch. A task
@@ -37,6 +38,7 @@ from django.utils.translation import gettext_lazy as _
 from events.models import Activity
 from jubileum.lib import taskqueue
 from jubileum.lib.errors import DomainError
+from jubileum.templatetags.jubileum_format import format_timespan
 from registrations import emails
 from registrations.models import Message, MessageRecipient, Registration
 from registrations.tasks import SENDING_ERRORS, send_message_batch
@@ -50,10 +52,11 @@ Delivery = MessageRecipient.Status
 # against a slow ESP, large enough that 2,000 people make only 40 tasks.
 BATCH_SIZE = 50
 
-# The registration status each audience means.
-AUDIENCE_STATUS = {
-    Audience.CONFIRMED: Registration.Status.CONFIRMED,
-    Audience.WAITLISTED: Registration.Status.WAITLISTED,
+# The registration statuses each audience means.
+AUDIENCE_STATUSES: dict[str, tuple[str, ...]] = {
+    Audience.CONFIRMED: (Registration.Status.CONFIRMED,),
+    Audience.WAITLISTED: (Registration.Status.WAITLISTED,),
+    Audience.REGISTERED: Registration.ACTIVE_STATUSES,
 }
 
 # Why a queued row was not sent after all; the key is stored in `detail`, the text is shown.
@@ -96,7 +99,7 @@ def audience_of(activity_id: int, audience: str) -> QuerySet[Registration]:
     """The registrations a message to `audience` goes to: in that status, with an e-mail."""
     return Registration.objects.filter(
         activity_id=activity_id,
-        status=AUDIENCE_STATUS[Audience(audience)],
+        status__in=AUDIENCE_STATUSES[Audience(audience)],
         anonymised_at__isnull=True,
     ).exclude(email="")
 
@@ -106,11 +109,54 @@ def audience_counts(activity: Activity) -> dict[str, int]:
     reachable = Q(anonymised_at__isnull=True) & ~Q(email="")
     counts = Registration.objects.filter(activity=activity).aggregate(
         **{
-            audience.value: Count("pk", filter=reachable & Q(status=status))
-            for audience, status in AUDIENCE_STATUS.items()
+            str(audience): Count("pk", filter=reachable & Q(status__in=statuses))
+            for audience, statuses in AUDIENCE_STATUSES.items()
         }
     )
     return {audience: counts[audience] or 0 for audience in counts}
+
+
+# --- The notice of a changed time or place --------------------------------------------------
+
+
+def _place(record: Any) -> str:
+    return ", ".join(part for part in (record.location_name, record.location_address) if part)
+
+
+def change_notice(before: Any, after: Any, changed: list[str]) -> tuple[str, str]:
+    """Subject and body of the message that tells registrants the activity moved: `before`
+    and `after` are two versions of the activity (history records or instances), `changed`
+    the fields of REGISTRANT_NOTICE_FIELDS that differ. Times in Dutch time, as on every page."""
+    subject_field = Message._meta.get_field("subject")
+    title = after.title
+    subject = _("Gewijzigd: %(title)s") % {"title": title}
+    if subject_field.max_length and len(subject) > subject_field.max_length:
+        subject = subject[: subject_field.max_length - 1].rstrip() + "…"
+    lines = [
+        _("Er is iets veranderd aan “%(title)s”, waarvoor je je hebt aangemeld.")
+        % {"title": title},
+        "",
+    ]
+    if "starts_at" in changed or "ends_at" in changed:
+        lines.append(
+            _("Wanneer: %(old)s → %(new)s")
+            % {
+                "old": format_timespan(before.starts_at, before.ends_at),
+                "new": format_timespan(after.starts_at, after.ends_at),
+            }
+        )
+    if "location_name" in changed or "location_address" in changed:
+        lines.append(_("Waar: %(old)s → %(new)s") % {"old": _place(before), "new": _place(after)})
+    lines += [
+        "",
+        str(
+            _(
+                "Je aanmelding blijft staan. Kun je nu niet meer? Annuleer dan via je "
+                "persoonlijke link hieronder, dan kan iemand anders je plaats krijgen."
+            )
+        ),
+    ]
+    return str(subject), "\n".join(str(line) for line in lines)
 
 
 # --- Sending -------------------------------------------------------------------------------

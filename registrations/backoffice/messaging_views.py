@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from events.access import get_activity_for_organiser, get_programme_for_organiser, may_change
+from events.backoffice.forms import REGISTRANT_NOTICE_FIELDS
 from events.models import Activity, Programme
 from jubileum.lib.http import see_other
 from registrations.backoffice import messaging
@@ -263,3 +264,54 @@ def message_page(
     # The same URL answers with a page or a fragment: caches must keep them apart.
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+@login_required
+@require_safe
+def change_notice(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
+    """After an edit moved the activity's time or place (`?versie=`: the history record of that
+    edit): the message to everyone still registered, shown before it goes, through the messages'
+    own confirm step. "Versturen" posts it to `messages_page` with a fresh key, so a double
+    click sends it once; "Niet versturen" just goes back to the activity."""
+    item = get_programme_for_organiser(request.user, programme_slug, write=True)
+    current = get_activity_for_organiser(item, activity_slug)
+    back = reverse(
+        "organiser:activity", kwargs={"programme_slug": item.slug, "activity_slug": current.slug}
+    )
+    try:
+        version = int(request.GET.get("versie", ""))
+    except ValueError:
+        return see_other(back)
+    after = current.history.filter(history_id=version).first()
+    before = after.prev_record if after is not None else None
+    if before is None:
+        return see_other(back)
+    changed = [
+        name for name in REGISTRANT_NOTICE_FIELDS if getattr(before, name) != getattr(after, name)
+    ]
+    counts = messaging.audience_counts(current)
+    count = counts[Audience.REGISTERED]
+    if not changed or not count:
+        return see_other(back)
+    subject, body = messaging.change_notice(before, after, changed)
+    form = MessageForm(
+        {"key": uuid.uuid4(), "audience": Audience.REGISTERED, "subject": subject, "body": body},
+        counts=counts,
+    )
+    form.is_valid()
+    return render(
+        request,
+        "organiser/message_confirm.html",
+        {
+            "programme": item,
+            "activity": current,
+            "form": form,
+            "audience_label": Audience.REGISTERED.label,
+            "count": count,
+            "intro": _(
+                "Je hebt de tijd of de plaats gewijzigd. Wil je iedereen die zich heeft "
+                "aangemeld dit bericht sturen?"
+            ),
+            "skip_url": back,
+        },
+    )

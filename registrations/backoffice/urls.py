@@ -80,6 +80,7 @@ urlpatterns = [
     ),
     path(f"{activity_messages}/", messaging_views.messages_page, name="messages"),
     path(f"{activity_messages}/<int:message_id>/", messaging_views.message_page, name="message"),
+    path(f"{activity_messages}/wijziging/", messaging_views.change_notice, name="change_notice"),
     path(f"{registration}/goedkeuren/", organiser.approve, name="approve"),
     path(f"{registration}/afwijzen/", organiser.decline, name="decline"),
     path(f"{registration}/annuleren/", organiser.cancel, name="cancel"),

@@ -31,6 +31,7 @@ from events.access import (
     may_change,
     programmes_for,
 )
+from events.backoffice.history import activity_history
 from events.models import (
     CANCELLATION_ALTERNATIVE_MAX_LENGTH,
     CANCELLATION_REASON_MAX_LENGTH,
@@ -273,6 +274,7 @@ def activity(request: HttpRequest, programme_slug: str, activity_slug: str) -> H
         invitations_sent=current.invitations.count() if takes_invitations else 0,
         takes_invitations=takes_invitations,
         can_cancel_activity=changes and current.status != Activity.Status.CANCELLED,
+        history=activity_history(current),
     )
     return render(request, "organiser/activity.html", context)
 

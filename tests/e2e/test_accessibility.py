@@ -69,6 +69,13 @@ NOT_PAGES = {
     "organiser:scanner_renew": ACTION,
     "organiser:team_role": ACTION,
     "organiser:team_remove": ACTION,
+    "organiser:duplicate_activity": ACTION,
+    "organiser:publish_activity": ACTION,
+    "organiser:unpublish_activity": ACTION + " (or, with people registered, asks first)",
+    "organiser:change_notice": (
+        "a step right after an edit that moved the time or place (it needs that edit's "
+        "?versie=); without it, it redirects to the activity; its page is messages' confirm page"
+    ),
 }
 
 

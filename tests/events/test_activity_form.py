@@ -96,3 +96,11 @@ def test_form_data_round_trips_without_changes_and_names_what_registrants_hear(
     changed = ActivityForm(moved, instance=activity, programme=programme)
     assert changed.is_valid(), changed.errors
     assert changed.registrant_changes() == ["location_name"]
+
+
+def test_each_english_field_is_labelled_after_its_dutch_one(programme):
+    form = ActivityForm(programme=programme)
+
+    assert form.fields["title_en"].label == "Titel (Engels, optioneel)"
+    assert form.fields["image_alt_en"].label == "Tekstalternatief afbeelding (Engels, optioneel)"
+    assert form.fields["title"].label == "Titel"

@@ -125,7 +125,11 @@ def test_waitlisted_audience_is_only_the_waitlist(activity, attendees):
 
 
 def test_audience_counts_match_who_would_get_it(activity, attendees):
-    assert messaging.audience_counts(activity) == {"confirmed": 2, "waitlisted": 1}
+    assert messaging.audience_counts(activity) == {
+        "confirmed": 2,
+        "waitlisted": 1,
+        "registered": 4,  # the pending approval too
+    }
 
 
 def test_an_audience_without_anyone_is_refused_and_records_nothing(activity, attendees):
