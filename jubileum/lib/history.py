@@ -64,8 +64,9 @@ def change_history(
     names: Mapping[str, Mapping[Any, str]] | None = None,
 ) -> list[dict[str, Any]]:
     """Each history record, newest first, as {"when", "who", "type", "changes"}; `changes` lists
-    {"field", "old", "new"} against the record before it (old and new None for a long text). `records` must be ordered newest first
-    and have `history_user` selected; `skip` names fields not to show."""
+    {"field", "old", "new"} against the record before it (old and new None for a long text).
+    `records` must be ordered newest first and have `history_user` selected; `skip` names
+    fields not to show."""
     records = list(records)
     skipped = list(skip)
     entries = []

@@ -571,6 +571,7 @@ def test_print_button_prints_and_paper_shows_only_the_document(held, viewer, pag
     button = page.get_by_role("button", name="Afdrukken")
     button.focus()
     page.keyboard.press("Enter")
+    page.wait_for_function("window.printed >= 1")  # the click's handler runs after the key
     assert page.evaluate("window.printed") == 1
     assert [line for line in console if line.startswith("error")] == []  # no CSP refusals
 
