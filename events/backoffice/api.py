@@ -54,6 +54,7 @@ DESCRIPTION_MAX_LENGTH = 20_000
 # A price as the API takes it: digits and a decimal point. Anything of that shape reaches the
 # form, which says what is wrong with it in words (three decimals, too large).
 PRICE_INPUT_PATTERN = r"^[0-9]{1,8}(\.[0-9]{1,6})?$"
+ENGLISH = "In English; empty (the default): the Dutch is shown."
 MOMENT = (
     "ISO 8601, e.g. `2027-04-10T14:00:00+02:00`; without an offset it is Dutch time "
     "(Europe/Amsterdam)."
@@ -126,7 +127,7 @@ class ActivityAdminOut(Schema):
 
     model_config = example(ADMIN_EXAMPLE)
 
-    id: int
+    id: int = Field(description="The activity's id, for the operations on `/activities/{id}`.")
     programme: str = Field(description="Slug of the programme.")
     slug: str = Field(description="The activity's address in its programme's pages.")
     status: Activity.Status = Field(
@@ -135,22 +136,22 @@ class ActivityAdminOut(Schema):
     title: str = Field(description="In Dutch.")
     title_en: str = Field(description="In English; empty: the Dutch is shown.")
     summary: str = Field(description="One sentence, in Dutch.")
-    summary_en: str
+    summary_en: str = Field(description="In English; empty: the Dutch is shown.")
     description: str = Field(description="Plain text; an empty line starts a paragraph.")
-    description_en: str
+    description_en: str = Field(description="In English; empty: the Dutch is shown.")
     starts_at: dt.datetime = Field(description="ISO 8601 in Europe/Amsterdam, with offset.")
     ends_at: dt.datetime = Field(description="ISO 8601 in Europe/Amsterdam, with offset.")
-    location_name: str
-    location_name_en: str
-    location_address: str
-    audience: Activity.Audience
+    location_name: str = Field(description="Where, in Dutch.")
+    location_name_en: str = Field(description="In English; empty: the Dutch is shown.")
+    location_address: str = Field(description="Street and town; may be empty.")
+    audience: Activity.Audience = Field(description="Who may sign up.")
     registration_required: bool = Field(description="False: everyone may walk in.")
     approval_required: bool = Field(
         description="Each registration waits for an organiser's approval."
     )
     capacity: int | None = Field(description="Places in persons; empty for unlimited.")
     max_party_size: int = Field(description="Persons one registration may bring at most.")
-    waitlist_enabled: bool
+    waitlist_enabled: bool = Field(description="When full, people may join a waiting list.")
     price: str = Field(
         description="Price per person, a decimal string with two places; 0.00 is free.",
         pattern=r"^[0-9]+\.[0-9]{2}$",
@@ -167,12 +168,14 @@ class ActivityAdminOut(Schema):
     image_url: str | None = Field(
         description="The activity's image, if it has one; set on the organiser's page only."
     )
-    image_alt: str
-    image_alt_en: str
+    image_alt: str = Field(description="What the image shows, in Dutch.")
+    image_alt_en: str = Field(description="In English; empty: the Dutch is used.")
     cancellation_reason: str = Field(description="Why it was called off (cancelled only).")
-    cancellation_alternative: str
+    cancellation_alternative: str = Field(
+        description="What people can do instead (cancelled only; may be empty)."
+    )
     url: str = Field(description="The activity's public page (a draft's answers 404).")
-    created_at: dt.datetime
+    created_at: dt.datetime = Field(description="When it was made, ISO 8601 with offset.")
 
     @staticmethod
     def resolve_programme(obj: Activity) -> str:
@@ -252,20 +255,20 @@ class ActivityPatchIn(Schema):
     model_config = _input_config({"location_name": "Kazerne Soesterberg"})
 
     title: str = _text("title", "In Dutch; required.")
-    title_en: str = _text("title_en", "In English; empty: the Dutch is shown.")
+    title_en: str = _text("title_en", ENGLISH)
     summary: str = _text("summary", "One sentence, in Dutch; required.")
-    summary_en: str = _text("summary_en")
+    summary_en: str = _text("summary_en", ENGLISH)
     description: str = _text(
         "description",
         "Plain text: an empty line starts a new paragraph, a web address becomes a link; "
         "HTML is not taken over.",
     )
-    description_en: str = _text("description_en")
+    description_en: str = _text("description_en", ENGLISH)
     starts_at: dt.datetime = _optional(description=MOMENT)
     ends_at: dt.datetime = _optional(description=f"After `starts_at`. {MOMENT}")
     location_name: str = _text("location_name", "Where, in Dutch; required.")
-    location_name_en: str = _text("location_name_en")
-    location_address: str = _text("location_address")
+    location_name_en: str = _text("location_name_en", ENGLISH)
+    location_address: str = _text("location_address", "Street and town; may be empty.")
     audience: Activity.Audience = _optional(description="Who may sign up (default `public`).")
     registration_required: bool = _optional(
         description="False: everyone may walk in, and the price must be 0 (default true)."
@@ -304,7 +307,7 @@ class ActivityPatchIn(Schema):
         "What the image shows, for who cannot see it. The image itself is set on the "
         "organiser's page; the API cannot upload one.",
     )
-    image_alt_en: str = _text("image_alt_en")
+    image_alt_en: str = _text("image_alt_en", ENGLISH)
 
     @field_validator(
         "starts_at",
