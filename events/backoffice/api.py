@@ -410,6 +410,9 @@ def create_activity(request: HttpRequest, payload: ActivityIn, slug: str = SLUG)
     programme = _programme(request, slug)
     data = form_data(Activity(programme=programme)) | payload.form_fields()
     with transaction.atomic():
+        # Two imports of the same title at once would pick the same free slug; the programme's
+        # row makes them take turns (NO KEY: rows that merely refer to it are not held up).
+        Programme.objects.select_for_update(no_key=True).get(pk=programme.pk)
         activity = _save(ActivityForm(data, programme=programme), request.user)
     return Status(201, activity)
 
