@@ -322,3 +322,18 @@ def test_the_history_names_the_tokens_user(organiser, as_organiser):
         ("~", "Anders", "published"),
     ]
     assert {r.history_user for r in records} == {organiser}
+
+
+def test_the_organiser_session_works_with_its_csrf_token(organiser, draft):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(organiser)
+    path = f"/api/v1/activities/{draft.pk}/publish"
+
+    refused = client.post(path, content_type="application/json")
+    client.get("/beheer/")  # sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    published = client.post(path, content_type="application/json", headers={"X-CSRFToken": token})
+
+    assert (refused.status_code, published.status_code) == (403, 200)
+    draft.refresh_from_db()
+    assert draft.status == Activity.Status.PUBLISHED
