@@ -47,7 +47,8 @@ TAGS = [
         "publish and unpublish them (with a personal API token).",
     }
 ]
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+CREATE_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+ERRORS = {**CREATE_ERRORS, 409: ErrorOut}
 
 # The longest text a description may be: far more than any page shows, a bound on the body.
 DESCRIPTION_MAX_LENGTH = 20_000
@@ -394,7 +395,7 @@ def _transition(
 
 @router.post(
     "/programmes/{slug}/activities",
-    response={201: ActivityAdminOut, **ERRORS},
+    response={201: ActivityAdminOut, **CREATE_ERRORS},
     auth=OrganiserAuth(),
     url_name="programme_activity_create",
     tags=[TAG],
