@@ -33,6 +33,15 @@ class InvalidTransition(DomainError):
     message = _("Dit botst met de huidige stand van zaken.")
 
 
+class ActivityCancelled(DomainError):
+    """A change to an activity that was called off: its registrants were told it is not
+    happening, so what it says stays as it was."""
+
+    code = "activity_cancelled"
+    status = 409
+    message = _("Deze activiteit is geannuleerd; je kunt haar niet meer wijzigen.")
+
+
 class CancellationReasonInvalid(DomainError):
     """An activity is called off without a reason for the people who signed up, or with a
     reason or alternative longer than an e-mail should carry."""
@@ -381,6 +390,11 @@ class Activity(Bilingual):
     def _check_transition(self, to: str) -> None:
         if to not in self.TRANSITIONS.get(self.status, ()):
             raise InvalidTransition(details={"model": "activity", "from": self.status, "to": to})
+
+    def check_changeable(self) -> None:
+        """Refuse an edit of what a cancelled activity says (ActivityCancelled)."""
+        if self.status == self.Status.CANCELLED:
+            raise ActivityCancelled(details={"status": self.status})
 
     def publish(self) -> list[str]:
         """Show the draft to the public (sign-up opens as its dates say). Like every transition

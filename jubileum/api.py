@@ -38,6 +38,7 @@ from pydantic.json_schema import CoreModeRef, DefsRef
 
 import budget.api
 import events.api
+import events.backoffice.api
 import registrations.api
 import registrations.checkin.api
 from jubileum.lib.apitokens import OrganiserAuth
@@ -216,6 +217,7 @@ api = JubileumAPI(
     openapi_extra={
         "tags": [
             *events.api.TAGS,
+            *events.backoffice.api.TAGS,
             *registrations.api.TAGS,
             *budget.api.TAGS,
             *registrations.checkin.api.TAGS,
@@ -267,6 +269,7 @@ def json_bodies_only(
 # "view": around the whole operation, before authentication and the input are looked at.
 api.add_decorator(json_bodies_only, mode="view")
 
+# events.backoffice.api adds the organisers' operations to this router: they share its paths.
 api.add_router("/", events.api.router)
 api.add_router("/", registrations.api.router)
 api.add_router("/", budget.api.router)

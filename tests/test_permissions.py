@@ -218,18 +218,31 @@ KNOWN_PROBLEMS: list[tuple[str, str, str]] = []
 #   401, 403, 404  with `not_authenticated`, `permission_denied`, `not_found`
 #   without_p  200, and P's activity is not in the list
 #   wrong_activity  200, and every scan's result is `wrong_activity`
+# (Two tables side by side, to keep the lines short.)
 API_RULES = _table("""
-              public personal guessed budget_read budget_change scanner scanner_list scanner_sync
-anonymous     ok     404      404     401         401           401     401          401
-resident_q    ok     ok       404     401         401           401     401          401
-holder_p      ok     ok       404     401         401           401     401          401
-device_q      ok     404      404     401         401           404     without_p    wrong_activity
-device_p      ok     404      404     401         401           ok      ok           ok
-token_q       ok     404      404     404         404           401     401          401
-organiser_q   ok     404      404     404         404           401     401          401
-viewer_p      ok     404      404     ok          403           401     401          401
-organiser_p   ok     404      404     ok          ok            401     401          401
-superuser     ok     404      404     ok          ok            401     401          401
+              public personal guessed budget_read budget_change authoring
+anonymous     ok     404      404     401         401           401
+resident_q    ok     ok       404     401         401           401
+holder_p      ok     ok       404     401         401           401
+device_q      ok     404      404     401         401           401
+device_p      ok     404      404     401         401           401
+token_q       ok     404      404     404         404           404
+organiser_q   ok     404      404     404         404           404
+viewer_p      ok     404      404     ok          403           403
+organiser_p   ok     404      404     ok          ok            ok
+superuser     ok     404      404     ok          ok            ok
+""") | _table("""
+              scanner scanner_list scanner_sync
+anonymous     401     401          401
+resident_q    401     401          401
+holder_p      401     401          401
+device_q      404     without_p    wrong_activity
+device_p      ok      ok           ok
+token_q       401     401          401
+organiser_q   401     401          401
+viewer_p      401     401          401
+organiser_p   401     401          401
+superuser     401     401          401
 """)
 
 API_GROUPS: dict[str, tuple[str, ...]] = {
@@ -247,6 +260,11 @@ API_GROUPS: dict[str, tuple[str, ...]] = {
     "budget_change": (
         "budget_api_create_expense", "budget_api_change_expense", "budget_api_approve_expense",
         "budget_api_create_income",
+    ),
+    # The organisers' authoring of activities: write operations only.
+    "authoring": (
+        "events_backoffice_api_create_activity", "events_backoffice_api_change_activity",
+        "events_backoffice_api_publish_activity", "events_backoffice_api_unpublish_activity",
     ),
     "scanner": (
         "registrations_checkin_api_manifest", "registrations_checkin_api_redeem",

@@ -293,6 +293,14 @@ API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
         "amount_excl_vat": "25.00",
     },
     "budget_api_change_expense": lambda w: {"description": "Gewijzigd"},
+    "events_backoffice_api_create_activity": lambda w: {
+        "title": "Uit de gemeentelijke agenda",
+        "summary": "Overgenomen met een token.",
+        "starts_at": "2027-01-20T14:00:00+01:00",
+        "ends_at": "2027-01-20T16:00:00+01:00",
+        "location_name": "Raadhuis",
+    },
+    "events_backoffice_api_change_activity": lambda w: {"title": "Gewijzigd"},
     "budget_api_create_income": lambda w: {
         "kind": "sponsorship",
         "description": "Gift",

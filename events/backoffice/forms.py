@@ -9,6 +9,7 @@ go through `Activity.publish()`, `unpublish()` and `cancel()`.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +25,8 @@ from jubileum.lib.money import parse_typed_euros
 
 MAX_PRICE = Decimal("9999.99")
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+# The years a moment may lie in (as the programme page's month filter).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 # The datetime-local input's value, and what the API also accepts (ISO 8601, with or without
 # an offset; without one it is Dutch time).
 _LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -67,6 +70,10 @@ class LocalDateTimeField(forms.DateTimeField):
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=_LOCAL_FORMAT)
     input_formats = [_LOCAL_FORMAT, "%Y-%m-%d %H:%M", "%d-%m-%Y %H:%M"]
 
+    default_error_messages = {
+        "out_of_range": _("Kies een tijdstip tussen het jaar %(first)s en %(last)s."),
+    }
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("help_text", _("Nederlandse tijd."))
         kwargs.setdefault(
@@ -74,6 +81,17 @@ class LocalDateTimeField(forms.DateTimeField):
             {"invalid": _("Vul datum en tijd in, bijvoorbeeld 2027-06-12 14:30.")},
         )
         super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        moment = super().to_python(value)
+        # A year far off cannot be stored: converting it to UTC overflows (year 1 plus an hour).
+        if moment is not None and not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            raise forms.ValidationError(
+                self.error_messages["out_of_range"],
+                code="out_of_range",
+                params={"first": FIRST_YEAR, "last": LAST_YEAR},
+            )
+        return moment
 
 
 class PriceField(forms.Field):
@@ -201,12 +219,16 @@ def unique_slug(programme: Programme, title: str) -> str:
 
 
 def form_data(activity: Activity) -> dict[str, Any]:
-    """The activity's editable fields as the form would receive them (moments in Dutch time as
-    the datetime-local input sends them): the start for a partial change through the API."""
+    """The activity's editable fields as the form would receive them: the start for a change
+    through the API, and with an unsaved `Activity()` the defaults of a new one.
+
+    Moments are ISO 8601 in Dutch time with their offset and seconds: a moment kept as it was
+    must come back exactly, also in the hour that occurs twice when the clocks go back (the
+    datetime-local input's "02:30" would be refused there as ambiguous)."""
     data = model_to_dict(activity, fields=[f for f in EDITABLE_FIELDS if f != "image"])
     for name, value in data.items():
         if hasattr(value, "tzinfo"):
-            data[name] = timezone.localtime(value).strftime(_LOCAL_FORMAT)
+            data[name] = timezone.localtime(value).isoformat()
         elif value is None:
             data[name] = ""
         elif isinstance(value, Decimal):

@@ -95,3 +95,20 @@ def _message(problem: dict[str, Any]) -> str:
 def translated(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The problems with `msg` in the active language; everything else as it was."""
     return [{**problem, "msg": _message(problem)} for problem in problems]
+
+
+def form_problems(form: Any, loc: tuple[str | int, ...] = ("body",)) -> list[dict[str, Any]]:
+    """A Django form's errors as 422 problems, one per message, at `[*loc, field]` (`__all__`
+    for a rule between fields). Typed `value_error` with the message in `ctx.error`, as pydantic
+    gives our own validators' messages (which `translated` keeps), and the form's error code in
+    `ctx.code` for a program to read."""
+    return [
+        {
+            "type": "value_error",
+            "loc": [*loc, field],
+            "msg": error["message"],
+            "ctx": {"error": error["message"], "code": error["code"] or "invalid"},
+        }
+        for field, errors in form.errors.get_json_data().items()
+        for error in errors
+    ]

@@ -104,3 +104,17 @@ def test_each_english_field_is_labelled_after_its_dutch_one(programme):
     assert form.fields["title_en"].label == "Titel (Engels, optioneel)"
     assert form.fields["image_alt_en"].label == "Tekstalternatief afbeelding (Engels, optioneel)"
     assert form.fields["title"].label == "Titel"
+
+
+def test_form_data_keeps_a_moment_in_the_hour_the_clocks_go_back(programme, make_activity):
+    # 02:30 occurs twice on 31 October 2027; as "2027-10-31T02:30" the form would refuse it.
+    starts_at = dt.datetime(2027, 10, 31, 2, 30, 15, tzinfo=AMSTERDAM, fold=1)
+    activity = make_activity(starts_at=starts_at, capacity=40)
+    activity.refresh_from_db()
+
+    form = ActivityForm(form_data(activity), instance=activity, programme=programme)
+
+    assert form.is_valid(), form.errors
+    # (A moment in the repeated hour never equals one in another zone; compare the instants.)
+    assert form.cleaned_data["starts_at"].timestamp() == starts_at.timestamp()
+    assert form.changed_data == []
