@@ -284,10 +284,11 @@ def initial_for_invitation(activity: Activity, code: str) -> dict[str, Any]:
     """What the sign-up form starts with when opened from an invitation's link (`?code=`): the
     code, and for a code of this activity the name and address it went to and, from the
     roster, member or former member and the brigade."""
-    code = code.strip().upper()[:32]
+    code = code[:32]
+    wanted = code.strip().upper()
     invitation = (
-        Invitation.objects.filter(activity=activity, code=code).select_related("activity").first()
-        if code
+        Invitation.objects.filter(activity=activity, code=wanted).select_related("activity").first()
+        if wanted
         else None
     )
     if invitation is None:
