@@ -9,7 +9,7 @@ class BudgetConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
-        from budget import copying, income
+        from budget import copying, income, tasks
         from budget.models import Budget
         from events.copying import programme_copied
         from registrations import signals
@@ -21,6 +21,9 @@ class BudgetConfig(AppConfig):
         )
         signals.ticket_income_refunded.connect(
             income.on_ticket_income_refunded, dispatch_uid="budget.ticket_income_refunded"
+        )
+        signals.registration_awaits_approval.connect(
+            tasks.on_registration_awaits_approval, dispatch_uid="budget.organiser_digest"
         )
         post_save.connect(
             _default_categories, sender=Budget, dispatch_uid="budget.default_categories"

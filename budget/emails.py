@@ -1,5 +1,6 @@
 """E-mails of the budget app: the alert to the programme's organisers when the forecast reaches
-the warning percentage or 100 % of the budget.
+the warning percentage or 100 % of the budget, and the e-mail to one organiser about what waits
+for their approval (`budget.digest`).
 
 Rendered from `budget/email/<name>_subject.txt`, `<name>.txt` and `<name>.html` in Dutch (users
 have no language of their own; the organiser area is Dutch first). `send_alert` is what the task
@@ -10,8 +11,10 @@ mails once, and gives the claim back when the mail server fails, so the retry ma
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
@@ -21,6 +24,9 @@ from budget.models import BudgetAlert
 from budget.summary import totals
 from events.access import organiser_addresses
 from jubileum.lib.mail import organiser_mail
+
+if TYPE_CHECKING:
+    from budget.digest import ProgrammeWaiting
 
 logger = logging.getLogger(__name__)
 
@@ -99,3 +105,49 @@ def send_alert(alert_id: int) -> bool:
         BudgetAlert.objects.filter(pk=alert_id).update(mailed_at=None)
         raise
     return True
+
+
+def organiser_digest(user: User, programmes: list[ProgrammeWaiting]) -> EmailMultiAlternatives:
+    """To one organiser: per programme, the registrations and expenses waiting for their
+    approval, each with a link to its queue."""
+    language = settings.LANGUAGE_CODE
+    base = site_url()
+    with translation.override(language):
+        sections = []
+        for item in programmes:
+            slug = item.programme.slug
+            sections.append(
+                {
+                    "programme": item.programme,
+                    "registrations": item.registrations,
+                    "expenses": item.expenses,
+                    "activities": [
+                        {
+                            "activity": activity,
+                            "parties": parties,
+                            "url": base
+                            + reverse(
+                                "organiser:activity",
+                                kwargs={"programme_slug": slug, "activity_slug": activity.slug},
+                            )
+                            + "#pending-heading",
+                        }
+                        for activity, parties in item.activities
+                    ],
+                    "approvals_url": base
+                    + reverse("budget:approvals", kwargs={"programme_slug": slug}),
+                }
+            )
+        context = {
+            "sections": sections,
+            "registrations": sum(item.registrations for item in programmes),
+            "expenses": sum(item.expenses for item in programmes),
+            "language": language,
+            "settings_url": base + reverse("organiser:notifications"),
+        }
+        return organiser_mail(
+            f"{TEMPLATE_DIR}/organiser_digest",
+            context,
+            recipients=[user.email],
+            reply_to="",
+        )

@@ -57,7 +57,7 @@ from budget.models import (
     Income,
 )
 from budget.summary import counted_expression, totals
-from budget.tasks import send_budget_alert_mail
+from budget.tasks import plan_digests_after_commit, send_budget_alert_mail
 from events.access import programmes_for
 from events.models import Activity, Programme
 
@@ -206,6 +206,9 @@ def update_budget(budget_id: int, *, by: User, **fields: Any) -> Budget:
             budget.warning_percentage = percentage
         _save(budget, by)
         check_alerts(budget.pk)
+        if "approval_threshold" in fields or "includes_vat" in fields:
+            # A lower threshold (or VAT now counted) can put expenses in the approval queue.
+            plan_digests_after_commit(budget.programme_id)
     return budget
 
 
@@ -302,6 +305,8 @@ def record_expense(
             expense.advance_to(status, on=_step_date(status_date))
         _save(expense, by)
         check_alerts(budget.pk)
+        if expense.awaiting_approval:
+            plan_digests_after_commit(budget.programme_id)
     return expense
 
 
@@ -329,6 +334,9 @@ def update_expense(
             expense.advance_to(status, on=_step_date(status_date))
         _save(expense, by)
         check_alerts(budget.pk)
+        if expense.awaiting_approval:
+            # A new amount above the threshold, or an approval withdrawn by the change.
+            plan_digests_after_commit(budget.programme_id)
     return expense
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from budget import report_views, views
+from budget import digest_views, report_views, views
 
 app_name = "budget"
 
@@ -36,4 +36,10 @@ report_urlpatterns = [
         report_views.programme_report_csv,
         name="report_csv",
     ),
+]
+
+# The organiser's settings for the e-mail about what waits (/beheer/meldingen/): in front of the
+# programme pages in the "organiser" namespace, or "meldingen" would be read as a programme.
+digest_urlpatterns = [
+    path("meldingen/", digest_views.notifications, name="notifications"),
 ]

@@ -500,6 +500,46 @@ class ProgrammeRole(models.Model):
         return f"{self.user} — {self.programme}: {self.get_role_display()}"
 
 
+# The organisers' e-mail about what waits for them goes out at most this often per person.
+DIGEST_INTERVAL = dt.timedelta(hours=1)
+
+
+class OrganiserDigest(models.Model):
+    """One person's e-mail about what waits for them in the programmes they organise
+    (registrations to approve, expenses to approve; see `budget.digest`): whether they want it,
+    when it last went out and when the next is planned.
+
+    One switch per person rather than per programme: the e-mail is one message for all their
+    programmes, and an organiser who wants fewer e-mails wants fewer of that one. No row is the
+    same as a row with the switch on.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="organiser_digest",
+        verbose_name=_("gebruiker"),
+    )
+    enabled = models.BooleanField(_("e-mail over wat op mij wacht"), default=True)
+    last_sent_at = models.DateTimeField(_("laatst verstuurd op"), null=True, blank=True)
+    # When the task that sends the next one is due; empty when none is planned.
+    due_at = models.DateTimeField(_("volgende gepland op"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("e-mail over wat wacht")
+        verbose_name_plural = _("e-mails over wat wacht")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def next_allowed(self, now: dt.datetime) -> dt.datetime:
+        """The first moment the next e-mail may go out: now, or an hour after the last."""
+        if self.last_sent_at is None:
+            return now
+        return max(now, self.last_sent_at + DIGEST_INTERVAL)
+
+
 class Question(models.Model):
     """An extra question an activity asks at sign-up (dietary wishes, children's ages,
     organisation and role). The answers belong to the registration (`registrations.Answer`):

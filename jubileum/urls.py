@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, include, path
 from django.views.i18n import set_language
 
-from budget.urls import report_urlpatterns
+from budget.urls import digest_urlpatterns, report_urlpatterns
 from events.backoffice.urls import urlpatterns as authoring_urlpatterns
 from jubileum import views
 from jubileum.api import api
@@ -53,7 +53,9 @@ def _tracking_webhooks() -> list[URLPattern]:
 
 # Every organiser page under /beheer/ answers to one namespace, "organiser", whichever app owns it;
 # the budget's own pages sit below /beheer/<programme>/budget/ in "budget".
-organiser_urlpatterns = authoring_urlpatterns + backoffice_urlpatterns + report_urlpatterns
+organiser_urlpatterns = (
+    digest_urlpatterns + authoring_urlpatterns + backoffice_urlpatterns + report_urlpatterns
+)
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

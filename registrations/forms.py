@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Activity, Question
-from registrations.models import Brigade, Registration
+from registrations.models import Brigade, Invitation, Registration
 from registrations.services import MAX_ANSWER_LENGTH, SignUp
 
 HONEYPOT = "website"
@@ -291,3 +291,29 @@ class ConfirmForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["confirm"].label = label
+
+
+def initial_for_invitation(activity: Activity, code: str) -> dict[str, Any]:
+    """What the sign-up form starts with when opened from an invitation's link (`?code=`): the
+    code, and for a code of this activity the name and address it went to and, from the
+    roster, member or former member and the brigade."""
+    code = code[:32]
+    wanted = code.strip().upper()
+    invitation = (
+        Invitation.objects.filter(activity=activity, code=wanted).select_related("activity").first()
+        if wanted
+        else None
+    )
+    if invitation is None:
+        return {"invitation_code": code}
+    initial: dict[str, Any] = {
+        "invitation_code": invitation.code,
+        "contact_name": invitation.name,
+        "email": invitation.email,
+    }
+    entry = invitation.roster_entry()
+    if entry is not None:
+        initial.update(
+            kind=entry.kind, brigade=entry.brigade, years_of_service=entry.years_of_service
+        )
+    return initial

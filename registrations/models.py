@@ -368,6 +368,14 @@ class RosterEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
 
+    @property
+    def kind(self) -> str:
+        """As what this person signs up: a member, or a former member."""
+        return Registration.Kind.FORMER_MEMBER if self.is_former else Registration.Kind.MEMBER
+
+    def get_kind_display(self) -> str:
+        return str(Registration.Kind(self.kind).label)
+
 
 class Invitation(models.Model):
     """A personal invitation code for one activity, for one person (and their party)."""
@@ -391,6 +399,17 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} — {self.activity}"
+
+    def roster_entry(self) -> RosterEntry | None:
+        """The roster entry this invitation went to (by e-mail address, case-insensitively,
+        as the roster matches people), while it is on the roster."""
+        return (
+            RosterEntry.objects.filter(
+                programme_id=self.activity.programme_id, email__iexact=self.email
+            )
+            .order_by("pk")
+            .first()
+        )
 
 
 class MailKind(models.TextChoices):

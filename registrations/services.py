@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -41,6 +41,7 @@ from registrations.models import (
 )
 from registrations.notify import mail_kind, send_after_commit
 from registrations.payments import services as payments
+from registrations.signals import registration_awaits_approval
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +176,22 @@ class SignUpResult:
     created: bool
 
 
+def as_on_the_roster(sign_up: SignUp, invitation: Invitation) -> SignUp:
+    """The sign-up as the roster entry the invitation went to says: a member or former member
+    of that brigade (the roster's word over the form's, so the council report counts them as
+    members), and the years of service from the roster when none were given."""
+    entry = invitation.roster_entry()
+    if entry is None:
+        return sign_up
+    years = sign_up.years_of_service
+    return replace(
+        sign_up,
+        kind=entry.kind,
+        brigade=entry.brigade,
+        years_of_service=entry.years_of_service if years is None else years,
+    )
+
+
 def _needs_approval(activity: Activity, email: str, invitation: Invitation | None) -> bool:
     if invitation is not None:
         return False
@@ -304,6 +321,7 @@ def register(
             # The invitation is personal: once it admits one party it admits no other.
             if invitation.registrations.filter(status__in=Registration.ACTIVE_STATUSES).exists():
                 raise InvitationUsed()
+            sign_up = as_on_the_roster(sign_up, invitation)
         # Checked under the activity's lock: an organiser changing a question takes it too.
         checked_answers = _checked_answers(activity, answers or {})
         needs_approval = taken_by is None and _needs_approval(activity, email, invitation)
@@ -350,6 +368,10 @@ def register(
             for question, value in checked_answers.items()
         )
         send_after_commit(registration, mail_kind(registration))
+        if needs_approval:
+            registration_awaits_approval.send(
+                sender=Registration, programme_id=activity.programme_id
+            )
     return SignUpResult(registration, created=True)
 
 

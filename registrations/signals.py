@@ -19,3 +19,8 @@ ticket_income_refunded = Signal()
 # A refund failed or was canceled (refund_id: our `Refund`'s pk); sent inside the transaction
 # that records it, so that the organisers are mailed once it commits.
 refund_failed = Signal()
+
+# A new registration waits for an organiser's approval (programme_id: its activity's programme);
+# sent inside the transaction that records it. The budget app plans the organisers' e-mail
+# about what waits for them (`budget.digest`).
+registration_awaits_approval = Signal()

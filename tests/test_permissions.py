@@ -143,7 +143,7 @@ PAGE_GROUPS: dict[str, tuple[str, ...]] = {
         "registrations:ics", "registrations:pay", "registrations:cancel_payment",
         "registrations:demo_payment",
     ),
-    "index": ("organiser:index",),
+    "index": ("organiser:index", "organiser:notifications"),
     # The organiser area's pages that a viewer may read.
     "organiser": (
         "organiser:programme", "organiser:roster", "organiser:scanners",

@@ -42,8 +42,7 @@ from jubileum.lib.errors import DomainError
 from jubileum.lib.http import see_other
 from jubileum.templatetags.jubileum_format import euro
 from registrations import services
-from registrations.backoffice import attendees
-from registrations.backoffice.invitations import invite_roster
+from registrations.backoffice import attendees, invitations
 from registrations.backoffice.roster import RosterError, import_roster
 from registrations.backoffice.sparklines import sparklines
 from registrations.checkin import devices
@@ -527,18 +526,26 @@ def move(request: HttpRequest, programme_slug: str, registration_id: int) -> Htt
     return _back_to_activity(item, registration.activity)
 
 
+def _entry_ids(values: list[str]) -> set[int]:
+    return {int(value) for value in values if value.isdigit()}
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def invite(request: HttpRequest, programme_slug: str, activity_slug: str) -> HttpResponse:
+    """GET: the invitation as it would go out and whom it would go to; POST (the confirmation,
+    with the ids of those shown): send it to them."""
     item = get_programme_for_organiser(request.user, programme_slug, write=True)
     current = get_activity_for_organiser(item, activity_slug)
+    if request.method != "POST":
+        return _invite_preview(request, item, current)
     try:
-        invitations = invite_roster(current.pk)
+        made = invitations.invite_roster(current.pk, _entry_ids(request.POST.getlist("entry")))
     except services.RegistrationError as error:
         messages.error(request, str(error))
     else:
-        if invitations:
-            count = len(invitations)
+        if made:
+            count = len(made)
             messages.success(
                 request,
                 ngettext(
@@ -554,6 +561,27 @@ def invite(request: HttpRequest, programme_slug: str, activity_slug: str) -> Htt
                 _("Iedereen op de ledenlijst heeft al een uitnodiging voor deze activiteit."),
             )
     return _back_to_activity(item, current)
+
+
+def _invite_preview(request: HttpRequest, item: Programme, current: Activity) -> HttpResponse:
+    try:
+        invitations.check_invitable(current)
+    except services.RegistrationError as error:
+        messages.error(request, str(error))
+        return _back_to_activity(item, current)
+    entries = invitations.uninvited(current)
+    sample = invitations.preview(current, entries[0] if entries else None)
+    return render(
+        request,
+        "organiser/invite_confirm.html",
+        {
+            "programme": item,
+            "activity": current,
+            "entries": entries,
+            "subject": sample.subject,
+            "body": sample.body,
+        },
+    )
 
 
 class RosterUploadForm(forms.Form):

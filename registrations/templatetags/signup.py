@@ -12,7 +12,7 @@ from typing import Any
 from django import template
 
 from events.models import Activity
-from registrations.forms import SignUpForm
+from registrations.forms import SignUpForm, initial_for_invitation
 
 register = template.Library()
 
@@ -23,7 +23,7 @@ def signup_form(context: template.Context, activity: Activity) -> dict[str, Any]
     if form is None:
         request = context.get("request")
         code = request.GET.get("code", "") if request is not None else ""
-        form = SignUpForm(activity=activity, initial={"invitation_code": code[:32]})
+        form = SignUpForm(activity=activity, initial=initial_for_invitation(activity, code))
     full = activity.places_left == 0
     return {
         "activity": activity,

@@ -25,7 +25,14 @@ from budget.models import Budget, Income
 from events.models import Activity, Programme, ProgrammeRole, Question
 from registrations import services
 from registrations.checkin import devices
-from registrations.models import Message, MessageRecipient, Payment, Registration, ScannerDevice
+from registrations.models import (
+    Message,
+    MessageRecipient,
+    Payment,
+    Registration,
+    RosterEntry,
+    ScannerDevice,
+)
 
 PROGRAMME = "Brandweer Soest & Soesterberg 100 jaar"
 ORGANISER = "a11y-organiser"
@@ -180,6 +187,14 @@ def build_site() -> Site:
     )
     _registration(members, "Joke Willems", Status.WAITLISTED, waitlisted_at=now)
     _registration(members, "Kees Jacobs", Status.CANCELLED, cancelled_at=now)
+    # Members on the roster not invited yet: the invitation preview lists them.
+    RosterEntry.objects.bulk_create(
+        RosterEntry(programme=programme, name=name, email=email, brigade=brigade, is_former=former)
+        for name, email, brigade, former in [
+            ("Anja de Wit", "anja@example.org", "soest", False),
+            ("Bram Visser", "bram@example.org", "soesterberg", True),
+        ]
+    )
 
     user = get_user_model().objects.create_user(
         username=ORGANISER, password="een-lang-wachtwoord-2023", is_staff=True, first_name="Anne"

@@ -64,7 +64,6 @@ NOT_PAGES = {
     "budget:approve": ACTION,
     "budget:upload": ACTION,
     "organiser:approve": ACTION,
-    "organiser:invite": ACTION,
     "organiser:scanner_create": ACTION,
     "organiser:scanner_renew": ACTION,
     "organiser:team_role": ACTION,

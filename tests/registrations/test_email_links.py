@@ -60,6 +60,7 @@ SUBJECTS = {
     "activity_cancelled": "Afgelast",
     "role_granted": "Je bent nu",
     "team_invitation": "Uitnodiging voor het team van",
+    "organiser_digest": "Wacht op jouw goedkeuring",
 }
 
 HREF = re.compile(r'href="([^"]+)"')
@@ -216,7 +217,7 @@ def test_every_link_in_every_email_opens_a_page_and_acts_on_nothing(
         "role_granted",
         "team_invitation",
     }
-    assert set(kinds) >= made | {"budget_alert"}, sorted(made - set(kinds))
+    assert set(kinds) >= made | {"budget_alert", "organiser_digest"}, sorted(made - set(kinds))
 
     before = snapshot()
     opened = 0

@@ -106,8 +106,9 @@ def test_programme_page_query_count_does_not_grow(
     many_activities(count)
 
     # Session, user, programme, the activities with their figures, the persons checked in per
-    # activity, the sparklines: none per activity or per registration.
-    with django_assert_max_num_queries(6):
+    # activity, the sparklines, the registrations and the expenses waiting for approval: none
+    # per activity or per registration.
+    with django_assert_max_num_queries(8):
         response = organiser_client.get(_url("programme", programme))
 
     assert len(response.context["activities"]) == count
@@ -506,8 +507,63 @@ def sent_invitations(settings, monkeypatch):
     return sent
 
 
+def _confirm_invitations(client, url: str, entries) -> object:
+    """The confirmation as the preview's form sends it: the ids of the entries it showed."""
+    return client.post(url, {"entry": [entry.pk for entry in entries]})
+
+
+def test_inviting_shows_the_email_and_the_recipients_first_and_sends_nothing(
+    organiser_client, programme, members_activity, roster, sent_invitations
+):
+    RosterEntry.objects.create(
+        programme=programme, name="Kees Oud", email="kees@example.org", brigade="soesterberg",
+        is_former=True,
+    )  # fmt: skip
+    activity_page = organiser_client.get(
+        _url("activity", programme, activity_slug=members_activity.slug)
+    ).content.decode()
+    url = _url("invite", programme, activity_slug=members_activity.slug)
+    assert f'href="{url}"' in activity_page
+
+    response = organiser_client.get(url)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "De uitnodiging gaat per e-mail naar 3 leden van de ledenlijst" in html
+    # The e-mail as the first (by name) would get it, in Dutch, with a stand-in code.
+    assert "Persoonlijke uitnodiging" in response.context["subject"]
+    assert "Beste Els Bakker," in html
+    assert "?code=VOORBEELD" in html
+    for text in (
+        "jan@example.org",
+        "els@example.org",
+        "kees@example.org",
+        "Oud-lid",
+        "Soesterberg",
+    ):
+        assert text in html
+    assert [e.email for e in response.context["entries"]] == [
+        "els@example.org", "jan@example.org", "kees@example.org",
+    ]  # fmt: skip
+    assert not Invitation.objects.exists()
+    assert sent_invitations == []
+
+
+def test_the_preview_leaves_out_whoever_is_invited_already(
+    organiser_client, programme, members_activity, roster
+):
+    Invitation.objects.create(activity=members_activity, name="Jan", email="JAN@example.org")
+
+    response = organiser_client.get(_url("invite", programme, activity_slug=members_activity.slug))
+
+    assert [e.email for e in response.context["entries"]] == ["els@example.org"]
+    assert (
+        "De uitnodiging gaat per e-mail naar 1 lid van de ledenlijst" in response.content.decode()
+    )
+
+
 @pytest.mark.engine_dependent  # addresses compared by Lower() in SQL
-def test_inviting_the_roster_sends_each_member_one_invitation_once(
+def test_confirming_sends_each_member_shown_one_invitation_once(
     organiser_client,
     programme,
     members_activity,
@@ -516,9 +572,10 @@ def test_inviting_the_roster_sends_each_member_one_invitation_once(
     django_capture_on_commit_callbacks,
 ):
     url = _url("invite", programme, activity_slug=members_activity.slug)
+    shown = organiser_client.get(url).context["entries"]
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = organiser_client.post(url)
+        response = _confirm_invitations(organiser_client, url, shown)
 
     assert _messages(response) == ["2 uitnodigingen worden verstuurd."]
     invitations = Invitation.objects.filter(activity=members_activity)
@@ -528,25 +585,51 @@ def test_inviting_the_roster_sends_each_member_one_invitation_once(
     ]
     assert sorted(sent_invitations) == sorted(invitations.values_list("pk", flat=True))
 
-    # Pressed again: nobody new, nothing sent. Then one member joins the roster.
+    # The confirmation pressed twice: nobody new, nothing sent.
     with django_capture_on_commit_callbacks(execute=True):
-        again = organiser_client.post(url, follow=True)
+        again = organiser_client.post(url, {"entry": [e.pk for e in shown]}, follow=True)
     assert "Iedereen op de ledenlijst heeft al een uitnodiging" in again.content.decode()
     assert len(sent_invitations) == 2
-    RosterEntry.objects.create(
+    assert invitations.count() == 2
+
+    # Someone joins the roster after the preview: the old confirmation does not reach them;
+    # a new preview shows only them, and its confirmation sends one.
+    kees = RosterEntry.objects.create(
         programme=programme, name="Kees", email="kees@example.org", brigade="soest"
     )
     Invitation.objects.filter(email="jan@example.org").update(email="JAN@example.org")
     with django_capture_on_commit_callbacks(execute=True):
-        third = organiser_client.post(url, follow=True)
-    assert "1 uitnodiging wordt verstuurd." in third.content.decode()
+        _confirm_invitations(organiser_client, url, shown)
+    assert len(sent_invitations) == 2
+    assert list(organiser_client.get(url).context["entries"]) == [kees]
+    with django_capture_on_commit_callbacks(execute=True):
+        third = _confirm_invitations(organiser_client, url, [kees])
+    assert _messages(third) == ["1 uitnodiging wordt verstuurd."]
     assert len(sent_invitations) == 3
     assert invitations.count() == 3
+
+
+def test_a_viewer_may_not_see_the_invitation_preview(
+    client, viewer, programme, members_activity, roster
+):
+    client.force_login(viewer)
+
+    response = client.get(_url("invite", programme, activity_slug=members_activity.slug))
+
+    assert response.status_code == 403
+    assert "jan@example.org" not in response.content.decode()
 
 
 def test_public_activity_takes_no_invitations(organiser_client, programme, activity, roster):
     page = organiser_client.get(_url("activity", programme, activity_slug=activity.slug))
     assert "Stuur uitnodigingen" not in page.content.decode()
+    preview = organiser_client.get(
+        _url("invite", programme, activity_slug=activity.slug), follow=True
+    )
+    assert preview.redirect_chain == [
+        (_url("activity", programme, activity_slug=activity.slug), 303)
+    ]
+    assert "Uitnodigingen zijn er alleen voor activiteiten" in preview.content.decode()
 
     response = organiser_client.post(_url("invite", programme, activity_slug=activity.slug))
 
