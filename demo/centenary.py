@@ -35,6 +35,7 @@ from demo.loading import (
     require_demo_payments,
     sign_up,
     sync_row,
+    unqueue_digests,
     unqueue_registration_mail,
 )
 from demo.veilig_soest import load_veilig_soest
@@ -357,6 +358,7 @@ def load_demo(*, as_held: bool = False, today: dt.date | None = None) -> Program
                     since=started,
                 )
             )
+            transaction.on_commit(partial(unqueue_digests, since=started))
     return programme
 
 

@@ -26,7 +26,8 @@ from django.db.models import Model
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from events.models import Activity
+from budget.tasks import send_organiser_digest
+from events.models import Activity, OrganiserDigest
 from registrations import services
 from registrations.models import Registration
 from registrations.payments import demo, stripe_events
@@ -182,5 +183,19 @@ def unqueue_registration_mail(registration_ids: list[int], *, since: dt.datetime
         enqueued_at__gte=since,
         args_kwargs__kwargs__registration_id__in=registration_ids,
     )
+    deleted, _per_model = queued.delete()
+    return deleted
+
+
+def unqueue_digests(*, since: dt.datetime) -> int:
+    """Take the organisers' digests planned since `since` out of the queue again (and forget
+    the plan), for the held programme: what waited for approval in 2023 was decided then."""
+    queued = DBTaskResult.objects.filter(
+        status=TaskResultStatus.READY,
+        task_path=send_organiser_digest.module_path,
+        enqueued_at__gte=since,
+    )
+    users = [result.args_kwargs["kwargs"]["user_id"] for result in queued]
+    OrganiserDigest.objects.filter(user_id__in=users).update(due_at=None)
     deleted, _per_model = queued.delete()
     return deleted

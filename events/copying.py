@@ -26,7 +26,14 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Activity, Programme, ProgrammeRole, Question
+from events.models import (
+    RESERVED_PROGRAMME_SLUGS,
+    RESERVED_SLUG_MESSAGE,
+    Activity,
+    Programme,
+    ProgrammeRole,
+    Question,
+)
 from jubileum.lib.errors import DomainError
 
 # Sent inside the copy's transaction, once the programme, activities and questions exist, with
@@ -175,6 +182,8 @@ def _check(name: str, slug: str) -> tuple[str, str]:
             ),
             details={"field": "slug"},
         ) from None
+    if slug in RESERVED_PROGRAMME_SLUGS:
+        raise CopyRefused(RESERVED_SLUG_MESSAGE, details={"field": "slug"})
     if slug_field.max_length is not None and len(slug) > slug_field.max_length:
         raise CopyRefused(
             _("Het webadres (slug) mag hoogstens %(max)s tekens lang zijn.")
@@ -184,7 +193,7 @@ def _check(name: str, slug: str) -> tuple[str, str]:
     return name, slug
 
 
-def _slug_taken(slug: str) -> SlugTaken:
+def slug_taken(slug: str) -> SlugTaken:
     return SlugTaken(
         _(
             "Er is al een programma met het webadres (slug) “%(slug)s”; kies een ander webadres "
@@ -213,7 +222,7 @@ def copy_programme(
     """
     name, slug = _check(name, slug)
     if Programme.objects.filter(slug=slug).exists():
-        raise _slug_taken(slug)
+        raise slug_taken(slug)
     with transaction.atomic():
         plan = plan_copy(source, DateMapping(source.starts_on, starts_on))
         copy = Programme(
@@ -230,7 +239,7 @@ def copy_programme(
             with transaction.atomic():
                 copy.save()
         except IntegrityError:
-            raise _slug_taken(slug) from None
+            raise slug_taken(slug) from None
 
         activity_fields = _copyable(Activity, OWN_ACTIVITY_FIELDS)
         copies: dict[int, Activity] = {}

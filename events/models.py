@@ -53,6 +53,12 @@ class CancellationReasonInvalid(DomainError):
     )
 
 
+# Paths below /beheer/ that are not a programme: a programme with such a slug would lose its
+# organiser pages to them (budget/urls.py: the organiser's e-mail settings).
+RESERVED_PROGRAMME_SLUGS = frozenset({"meldingen"})
+RESERVED_SLUG_MESSAGE = _("Dit webadres gebruikt de site zelf al; kies een ander.")
+
+
 class ProgrammeQuerySet(models.QuerySet):
     def public(self) -> ProgrammeQuerySet:
         return self.filter(is_public=True)
@@ -165,6 +171,8 @@ class Programme(Bilingual):
 
     def clean(self) -> None:
         errors = {}
+        if self.slug in RESERVED_PROGRAMME_SLUGS:
+            errors["slug"] = RESERVED_SLUG_MESSAGE
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             errors["ends_on"] = _("De einddatum mag niet vóór de begindatum liggen.")
         colour = self.theme_colour

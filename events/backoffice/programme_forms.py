@@ -12,8 +12,8 @@ from django.db import models
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
-from events.copying import DateMapping
-from events.models import Programme, ProgrammeRole
+from events.copying import DateMapping, slug_taken
+from events.models import RESERVED_PROGRAMME_SLUGS, RESERVED_SLUG_MESSAGE, Programme, ProgrammeRole
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # Moving a programme further than ten years either way is a typo, not a plan.
@@ -59,6 +59,16 @@ class ProgrammeCopyForm(forms.Form):
         widget=DATE_INPUT,
         help_text=_("Elke activiteit komt in de overeenkomende week, op dezelfde dag van de week."),
     )
+
+    def clean_slug(self) -> str:
+        """Said before the preview rather than after it (copying checks again, under its
+        lock)."""
+        slug = self.cleaned_data["slug"]
+        if slug in RESERVED_PROGRAMME_SLUGS:
+            raise forms.ValidationError(RESERVED_SLUG_MESSAGE, code="reserved")
+        if Programme.objects.filter(slug=slug).exists():
+            raise forms.ValidationError(str(slug_taken(slug)), code="taken")
+        return slug
 
     def clean(self) -> dict[str, Any]:
         super().clean()

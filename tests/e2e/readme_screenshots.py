@@ -107,3 +107,17 @@ def test_organiser_pages_on_the_programme_as_held(new_page):
     page.goto(f"/beheer/{programme.slug}/verantwoording/")
     expect(page.get_by_role("img").first).to_be_visible()
     shoot(page, "report")
+
+
+def test_organiser_authoring_on_the_programme_to_come(new_page):
+    call_command("load_demo", stdout=io.StringIO())
+    programme = Programme.objects.get(slug=PROGRAMME_SLUG)
+    activity = programme.activities.exclude(title_en="").order_by("starts_at").first()
+    page: Page = new_page()
+    log_in(page, f"/beheer/{programme.slug}/")
+    expect(page.get_by_role("link", name="Nieuwe activiteit")).to_be_visible()
+    shoot(page, "organiser-programme")
+
+    page.goto(f"/beheer/{programme.slug}/activiteit/{activity.slug}/bewerken/")
+    expect(page.get_by_label("Titel (Engels, optioneel)")).to_have_value(activity.title_en)
+    shoot(page, "organiser-activity-editor")

@@ -9,11 +9,12 @@ import io
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from events.copying import DateMapping, plan_copy
+from events.copying import CopyRefused, DateMapping, copy_programme, plan_copy
 from events.models import Activity, Programme, ProgrammeRole
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -133,6 +134,34 @@ def test_preview_shows_old_and_new_dates_and_saves_nothing(client, organiser, so
     assert '<input type="hidden" name="weeks" value="52">' in html
     assert Programme.objects.count() == 1
     assert Activity.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("slug", "message"),
+    [
+        ("meldingen", "gebruikt de site zelf al"),
+        ("brandweer-100", "Er is al een programma met het webadres"),
+    ],
+)
+def test_a_web_address_in_use_is_said_before_the_preview(
+    client, organiser, source, url, slug, message
+):
+    client.force_login(organiser)
+
+    preview = client.post(url, values(slug=slug))
+
+    assert message in preview.content.decode()
+    assert "Nieuwe datums van de activiteiten" not in preview.content.decode()
+    assert Programme.objects.count() == 1
+
+
+def test_the_site_s_own_paths_are_no_programme_slug(source):
+    source.slug = "meldingen"
+    with pytest.raises(ValidationError) as refused:
+        source.full_clean()
+    assert "slug" in refused.value.message_dict
+    with pytest.raises(CopyRefused):
+        copy_programme(source, name="Meldingen", slug="meldingen", starts_on=source.starts_on)
 
 
 def test_confirm_copies_with_weekdays_and_deadlines_moved(client, organiser, source, url):

@@ -609,8 +609,8 @@ def test_query_counts_do_not_grow_with_the_registrations(
 
     assert many == few
     # The programme page: session, user, programme, the counts, the persons checked in per
-    # activity, the sparkline data.
-    assert few[urls[0]] == 6
+    # activity, the sparkline data, and what waits for approval (registrations, expenses).
+    assert few[urls[0]] == 8
     # An export: session, user, programme, activity, questions, the rows, their answers.
     assert few[urls[3]] == few[urls[4]] == 7
 
