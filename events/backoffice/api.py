@@ -376,10 +376,8 @@ def _record_who(activity: Any, user: Any) -> None:
 def _save(form: ActivityForm, by: Any) -> Activity:
     if not form.is_valid():
         raise NinjaValidationError(form_problems(form, ("body", "payload")))
-    activity = form.save(commit=False)
-    _record_who(activity, by)
-    activity.save()
-    return activity
+    _record_who(form.instance, by)
+    return form.save()
 
 
 def _transition(

@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Activity, Programme
+from events.signals import activity_price_changed
 from jubileum.lib.money import parse_typed_euros
 
 MAX_PRICE = Decimal("9999.99")
@@ -190,6 +191,18 @@ class ActivityForm(forms.ModelForm):
                 "image_alt",
                 _("Beschrijf wat de afbeelding laat zien, voor wie het niet kan zien."),
             )
+        capacity = cleaned.get("capacity")
+        if capacity and not self.instance._state.adding and "capacity" in self.changed_data:
+            taken = Activity.objects.with_places_taken().get(pk=self.instance.pk).places_taken or 0
+            if capacity < taken:
+                self.add_error(
+                    "capacity",
+                    _(
+                        "Er zijn al %(taken)s plaatsen bezet of vastgehouden; minder plaatsen "
+                        "kan pas als er mensen afmelden of worden verplaatst."
+                    )
+                    % {"taken": taken},
+                )
         return cleaned
 
     def registrant_changes(self) -> list[str]:
@@ -199,11 +212,17 @@ class ActivityForm(forms.ModelForm):
         return [name for name in REGISTRANT_NOTICE_FIELDS if name in self.changed_data]
 
     def save(self, commit: bool = True) -> Activity:
+        """Save the draft or the change; a changed price closes the payments under way at the
+        old one (`activity_price_changed`, which registrations handles)."""
+        if not commit:
+            raise ValueError("ActivityForm saves in one step: the price signal follows the save.")
+        adding = self.instance._state.adding
         activity = super().save(commit=False)
         if not activity.slug:
             activity.slug = unique_slug(self.programme, activity.title)
-        if commit:
-            activity.save()
+        activity.save()
+        if "price" in self.changed_data and not adding:
+            activity_price_changed.send(sender=Activity, activity=activity)
         return activity
 
 

@@ -13,6 +13,7 @@ from PIL import Image
 
 from events.backoffice.forms import ActivityForm, form_data
 from events.models import Activity
+from events.signals import activity_price_changed
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -118,3 +119,47 @@ def test_form_data_keeps_a_moment_in_the_hour_the_clocks_go_back(programme, make
     # (A moment in the repeated hour never equals one in another zone; compare the instants.)
     assert form.cleaned_data["starts_at"].timestamp() == starts_at.timestamp()
     assert form.changed_data == []
+
+
+def test_a_new_price_closes_the_payments_under_way_at_the_old_one(programme, make_activity):
+    activity = make_activity(
+        price=Decimal("12.50"), starts_at=dt.datetime(2027, 6, 12, 10, 30, tzinfo=AMSTERDAM)
+    )
+    told: list[int] = []
+
+    def receiver(sender, activity, **kwargs):
+        told.append(activity.pk)
+
+    activity_price_changed.connect(receiver)
+    try:
+        unchanged = ActivityForm(form_data(activity), instance=activity, programme=programme)
+        assert unchanged.is_valid(), unchanged.errors
+        unchanged.save()
+        assert told == []
+        dearer = form_data(activity) | {"price": "15,00"}
+        changed = ActivityForm(dearer, instance=activity, programme=programme)
+        assert changed.is_valid(), changed.errors
+        changed.save()
+    finally:
+        activity_price_changed.disconnect(receiver)
+
+    assert told == [activity.pk]
+
+
+def test_capacity_cannot_drop_below_the_places_already_taken(
+    programme, make_activity, make_registration
+):
+    activity = make_activity(
+        capacity=10, starts_at=dt.datetime(2027, 6, 12, 10, 30, tzinfo=AMSTERDAM)
+    )
+    make_registration(activity=activity, party_size=6)
+
+    form = ActivityForm(
+        form_data(activity) | {"capacity": "5"}, instance=activity, programme=programme
+    )
+
+    assert not form.is_valid()
+    assert "Er zijn al 6 plaatsen bezet" in form.errors["capacity"][0]
+    assert ActivityForm(
+        form_data(activity) | {"capacity": "6"}, instance=activity, programme=programme
+    ).is_valid()
