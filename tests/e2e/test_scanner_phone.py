@@ -94,6 +94,7 @@ def test_typed_code_result_in_view_and_announced(camera_browser, live_server, do
         code.press("Enter")
         expect(page.locator("#result")).to_contain_text("Welkom — 4 personen")
         assert_result_in_view(page, "Welkom — 4 personen")
+        expect(page.locator("#result")).to_have_attribute("data-confirmed", "server")
         # The field keeps its focus: a hand scanner types the next code straight in.
         expect(code).to_be_focused()
         assert checked_in_of(parties["Jansen"].pk) == 4
@@ -158,6 +159,7 @@ def test_camera_scan_while_scrolled_down_result_in_view_and_announced(
         held[0].continue_()
         expect(page.locator("#result")).to_contain_text("Welkom — 1 persoon", timeout=15_000)
         assert_result_in_view(page, "Welkom — 1 persoon")
+        expect(page.locator("#result")).to_have_attribute("data-confirmed", "server")
         assert checked_in_of(parties["Smit"].pk) == 1
     finally:
         browser.close()

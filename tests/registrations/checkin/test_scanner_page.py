@@ -77,8 +77,11 @@ def test_config_points_the_decoder_at_our_wasm(client):
     html = client.get("/scan/").content.decode()
     config = json.loads(re.search(r'id="scanner-config"[^>]*>(.*?)</script>', html, re.S)[1])
 
-    assert config["wasm"] == "/static/vendor/barcode-detector/zxing_reader.wasm"
-    assert finders.find("vendor/barcode-detector/zxing_reader.wasm")
+    assert config["wasm"] == "/static/vendor/zxing-wasm/zxing_reader.wasm"
+    assert config["reader"] == "/static/vendor/zxing-wasm/zxing_reader.js"
+    assert config["decoder"] == "/static/js/scanner-decoder.js"
+    for url in (config["wasm"], config["reader"], config["decoder"]):
+        assert finders.find(url.removeprefix("/static/")), url
     assert config["serviceWorker"] == "/scan/sw.js"
     assert config["scope"] == "/scan/"
     assert config["api"] == "/api/v1/"
