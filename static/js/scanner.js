@@ -26,6 +26,7 @@
   // The verdict comes from the manifest at once; the server's answer follows. A server that
   // has not answered within this long is treated as away: the scan is queued as offline.
   const REDEEM_TIMEOUT_MS = 1000;
+  const API_TIMEOUT_MS = 15000;
   // Nothing in view for this long: decode a downscaled frame twice a second, not every frame.
   const IDLE_AFTER_MS = 4000;
   const IDLE_EVERY_MS = 500;
@@ -121,14 +122,15 @@
   class Offline extends Error {}
   class Revoked extends Error {}
 
-  // `timeout` (ms): a server that takes longer counts as away (Offline), as one that is down.
-  async function api(method, path, body, { timeout = 0 } = {}) {
+  // `timeout` (ms): a server that takes longer counts as away (Offline), as one that is down; a
+  // call on a stalled connection would otherwise wait for ever (and hold up the queue behind it).
+  async function api(method, path, body, { timeout = API_TIMEOUT_MS } = {}) {
     if (!navigator.onLine) {
       setOnline(false);
       throw new Offline();
     }
     const abort = new AbortController();
-    const timer = timeout ? setTimeout(() => abort.abort(), timeout) : null;
+    const timer = setTimeout(() => abort.abort(), timeout);
     let response;
     try {
       response = await fetch(config.api + path, {
