@@ -175,7 +175,8 @@
 
   // The decoder: a Worker where the browser has one (OffscreenCanvas, ImageBitmap), started at
   // page load so that the WebAssembly is downloaded and compiled while the page gets ready;
-  // otherwise the same reader on this thread, with one canvas for every frame.
+  // otherwise the same reader on this thread, with one canvas for every frame. <html
+  // data-decoder="worker|page"> says which one is ready (for the tests and the bench).
   const decoder = {
     worker: null,
     pending: new Map(),
@@ -194,7 +195,10 @@
           window.ZXingWASM.prepareZXingModule({
             overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? config.wasm : prefix + path) },
             fireImmediately: true,
-          }).then(() => resolve(window.ZXingWASM), reject);
+          }).then(() => {
+            document.documentElement.dataset.decoder = "page";
+            resolve(window.ZXingWASM);
+          }, reject);
         };
         script.onerror = reject;
         document.head.append(script);
@@ -225,6 +229,7 @@
     }
     decoder.worker.addEventListener("message", (event) => {
       const message = event.data;
+      if (message.type === "ready") document.documentElement.dataset.decoder = "worker";
       if (message.type === "failed") dropWorker();
       if (message.type !== "decoded") return;
       const resolve = decoder.pending.get(message.id);
@@ -406,30 +411,16 @@
   // panel without a sound or an announcement (the server agreed).
   function showResult(answer, { offline = false, retry = null, nonce = "", confirmed = "", note = "", quiet = false } = {}) {
     const r = answer.result;
-    let kind = "bad";
-    let icon = "✕";
-    let title;
+    const kind = r === "ok" ? "ok" : r === "partial" || r === "already_checked_in" ? "warn" : "bad";
+    const icon = { ok: "✓", warn: "!", bad: "✕" }[kind];
+    const title = verdictTitle(answer);
     const details = [];
     const size = answer.party_size;
-    if (r === "ok") {
-      kind = "ok";
-      icon = "✓";
-      const n = answer.admitted || size;
-      title = n === 1 ? T.welcome_one : fmt(T.welcome_many, { n });
-    } else if (r === "partial") {
-      kind = "warn";
-      icon = "!";
-      title = fmt(T.partial, { n: answer.admitted || answer.checked_in, remaining: answer.remaining, size });
-    } else if (r === "already_checked_in") {
-      kind = "warn";
-      icon = "!";
-      title = T.already;
+    if (r === "already_checked_in") {
       const parts = [];
       if (answer.first_checked_in_at) parts.push(fmt(T.already_at, { time: timeOf(answer.first_checked_in_at) }));
       if (answer.device_name) parts.push(fmt(T.already_device, { device: answer.device_name }));
       details.push(parts.join(", "));
-    } else {
-      title = T[r] || T.error;
     }
     if (size && r !== "ok" && r !== "not_ours") {
       details.push(fmt(T.checked_in_of, { checked_in: answer.checked_in || 0, size }));
@@ -466,7 +457,7 @@
     const hold = rest.hidden && !note ? RESULT_MS : RESULT_MS * 3;
     state.resultTimer = setTimeout(hideResult, hold);
   }
-  // The verdict's headline, as showResult words it (for "Server zegt: ...").
+  // The verdict's headline (also for "Server zegt: ...").
   function verdictTitle(answer) {
     const r = answer.result;
     if (r === "ok") {

@@ -68,6 +68,7 @@ def test_a_brisk_queue_is_read_without_a_miss(
     ]
     cache.clear()  # rate limits live in the cache
     device = devices.create_device(programme, [activity.pk], name="Ingang", with_token=True)
+    assert device.token is not None
     browser, _context, page, video = open_phone(camera_browser, live_server, device.token, PHONE)
     try:
         redeemed: list[str] = []

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image
+from whitenoise import WhiteNoise
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +169,31 @@ def test_manifest_refuses_post(client):
 
 def test_post_is_refused(client):
     assert client.post("/scan/").status_code == 405
+
+
+def test_production_serves_the_decoder_compressed(tmp_path, settings):
+    """collectstatic with production's storage writes a gzip copy of the decoder's WebAssembly
+    beside it, and WhiteNoise serves that copy, as WebAssembly, to a browser that accepts gzip."""
+    settings.STATIC_ROOT = tmp_path
+    # Only the decoder's files: compressing every static file of every app takes long.
+    decoder = Path(finders.find("vendor/zxing-wasm/zxing_reader.wasm")).parent
+    settings.STATICFILES_DIRS = [("vendor/zxing-wasm", decoder)]
+    settings.STATICFILES_FINDERS = ["django.contrib.staticfiles.finders.FileSystemFinder"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", interactive=False, verbosity=0)
+    (wasm,) = (tmp_path / "vendor/zxing-wasm").glob("zxing_reader.*.wasm")
+    assert wasm.with_name(wasm.name + ".gz").stat().st_size < wasm.stat().st_size * 0.6
+
+    served = WhiteNoise(None, root=tmp_path, prefix="/static/")
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": f"/static/vendor/zxing-wasm/{wasm.name}"}
+    setup_testing_defaults(environ)
+    environ["HTTP_ACCEPT_ENCODING"] = "gzip, deflate, br"
+    headers: dict[str, str] = {}
+    body = served(environ, lambda status, pairs: headers.update(pairs))
+    assert headers["Content-Type"] == "application/wasm"
+    assert headers["Content-Encoding"] == "gzip"
+    assert int(headers["Content-Length"]) < wasm.stat().st_size * 0.6
+    body.close()
