@@ -165,7 +165,7 @@ def test_a_server_verdict_that_differs_replaces_the_panel(camera_browser, live_s
         # The manifest learnt it: the scanner itself now says cancelled, and the server agrees.
         page.evaluate("window.panelSeen = []")
         type_code(page, bakker.ticket_code)
-        expect(result).to_have_attribute("data-confirmed", "server")
+        page.wait_for_function("() => window.panelSeen.length >= 2")
         seen = page.evaluate("window.panelSeen")
         assert seen == [["cancelled", "local"], ["cancelled", "server"]], seen
         expect(page.locator("#result-note")).to_be_hidden()
