@@ -46,12 +46,11 @@ def write_y4m(path: Path, image: Image.Image | None) -> None:
 
 
 def write_queue_y4m(
-    path: Path, images: Sequence[Image.Image], *, lead_s: float = 2.0, tail_s: float = 4.0
+    path: Path, images: Sequence[Image.Image], *, lead_s: float = 2.0, tail_s: float = 1.0
 ) -> float:
-    """A 720p video of a brisk queue: white for `lead_s`, then each image in view for 1.2 s
-    every 1.5 s, then white for `tail_s` (Chromium loops the video: the tail keeps a missed
-    ticket from getting a second chance inside the pass a test watches). Returns the moment, in
-    seconds from the start, the last ticket leaves the view."""
+    """A 720p video of a brisk queue: white for `lead_s` (the page is getting ready), then each
+    image in view for 1.2 s every 1.5 s, then white for `tail_s`; Chromium loops it. Returns the
+    moment, in seconds from the start, the last ticket leaves the view."""
     per_ticket = round(QUEUE_IN_VIEW_S / QUEUE_FRAME_S)
     gap = round((QUEUE_EVERY_S - QUEUE_IN_VIEW_S) / QUEUE_FRAME_S)
     blank = _frame(QUEUE_WIDTH, QUEUE_HEIGHT, None, 0)

@@ -83,15 +83,17 @@ def test_a_brisk_queue_is_read_without_a_miss(
         page.goto("about:blank")
         last_out = write_queue_y4m(video, [ticket_image(p.ticket_code) for p in parties])
         page.goto("/scan/")
-        page.wait_for_function(
-            "() => document.getElementById('scan-video').readyState >= 2", timeout=10_000
-        )
-        started = time.monotonic()
-        # Until just after the last ticket left the view; the video's white tail is longer, so
-        # no ticket comes round a second time before the count.
-        page.wait_for_timeout(max(0.0, last_out + 1.2 - (time.monotonic() - started)) * 1000)
-
-        assert sorted(redeemed) == sorted(p.ticket_code for p in parties)
+        # Chromium plays the video at its own pace (not quite real time) and loops it: one pass
+        # ends when the first ticket comes round again. A ticket missed in the first pass would
+        # only be read after that.
+        first = parties[0].ticket_code
+        deadline = time.monotonic() + last_out * 1.5 + 20
+        while redeemed.count(first) < 2 and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
+        assert redeemed.count(first) == 2, redeemed
+        one_pass = redeemed[: redeemed.index(first, 1)]
+        # Every ticket once, in the order of the queue.
+        assert one_pass == [p.ticket_code for p in parties]
         expect(page.locator("#result")).to_have_attribute("data-confirmed", "server")
         for party in parties:
             assert checked_in_of(party.pk) == party.party_size, party
