@@ -173,3 +173,43 @@ def test_a_server_verdict_that_differs_replaces_the_panel(camera_browser, live_s
         expect(page.locator("#result-note")).to_be_hidden()
     finally:
         browser.close()
+
+
+# Counts the frames the page sends its decoding Worker, and their width, before each is sent.
+COUNT_DECODES = """
+    window.decodes = [];
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (message, transfer) {
+        if (message && message.type === "decode") {
+            window.decodes.push([performance.now(), message.bitmap.width]);
+        }
+        return post.call(this, message, transfer);
+    };
+"""
+
+
+def test_decoding_slows_down_with_nothing_in_view_and_speeds_up_for_a_ticket(
+    camera_browser, live_server, door
+):
+    _activity, parties, token = door
+    browser, context, page, video = open_phone(camera_browser, live_server, token, PHONE)
+    try:
+        context.add_init_script(COUNT_DECODES)
+        page.goto("about:blank")
+        # 720p: nothing in view for 7 s, then a ticket.
+        write_queue_y4m(video, [ticket_image(parties["Smit"].ticket_code)], lead_s=7.0)
+        page.goto("/scan/")
+        result = page.locator("#result")
+        expect(result).to_have_attribute("data-result", "ok", timeout=20_000)
+        page.wait_for_timeout(600)
+        decodes = page.evaluate("window.decodes")
+        start = decodes[0][0]
+        early = [width for at, width in decodes if at - start < 3000]
+        idle = [width for at, width in decodes if 4600 <= at - start < 6600]
+        # Every frame at full size while something may be in view (the video plays ~3 frames a
+        # second); then two small frames a second; full size again once the ticket was read.
+        assert len(early) >= 5 and set(early) == {1280}, decodes
+        assert 2 <= len(idle) <= 5 and max(idle) <= 640, decodes
+        assert decodes[-1][1] == 1280, decodes
+    finally:
+        browser.close()
