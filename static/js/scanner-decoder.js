@@ -43,8 +43,7 @@ self.addEventListener("message", async (event) => {
     let text = null;
     try {
       await ready;
-      const image = message.bitmap ? pixels(message.bitmap) : message.image;
-      const found = await ZXingWASM.readBarcodes(image, options);
+      const found = await ZXingWASM.readBarcodes(pixels(message.bitmap), options);
       text = found.length ? found[0].text : null;
     } catch (error) {
       /* a frame that could not be read: the page sends the next one */

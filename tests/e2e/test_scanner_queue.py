@@ -8,6 +8,8 @@ never waits for the network, and the server still the judge.
   scan is queued after the redeem call's timeout, and sent when the network is back.
 - The server knows better (the party cancelled after the manifest was loaded): its verdict
   replaces the scanner's, clearly, and the manifest learns it.
+- Decoding is cheap: two small frames a second with nothing in view, and where a browser has
+  no Worker, the page decodes on its own thread.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from playwright.sync_api import Page, Route, expect
 from registrations.checkin import devices
 from registrations.checkin.services import checked_in_of
 from registrations.models import ScanLog
-from tests.e2e.camera import ticket_image, write_queue_y4m
+from tests.e2e.camera import ticket_image, write_queue_y4m, write_y4m
 from tests.e2e.test_scanner_phone import assert_result_in_view, open_phone
 
 pytestmark = pytest.mark.browser
@@ -211,5 +213,22 @@ def test_decoding_slows_down_with_nothing_in_view_and_speeds_up_for_a_ticket(
         assert len(early) >= 5 and set(early) == {1280}, decodes
         assert 2 <= len(idle) <= 5 and max(idle) <= 640, decodes
         assert decodes[-1][1] == 1280, decodes
+    finally:
+        browser.close()
+
+
+def test_without_a_worker_the_page_decodes_itself(camera_browser, live_server, door):
+    _activity, parties, token = door
+    browser, context, page, video = open_phone(camera_browser, live_server, token, PHONE)
+    try:
+        context.add_init_script("delete window.Worker")
+        page.goto("about:blank")
+        write_y4m(video, ticket_image(parties["Bakker"].ticket_code))
+        page.goto("/scan/")
+        result = page.locator("#result")
+        expect(result).to_have_attribute("data-result", "ok", timeout=15_000)
+        expect(result).to_have_attribute("data-confirmed", "server")
+        expect(page.locator("html")).to_have_attribute("data-decoder", "page")
+        assert checked_in_of(parties["Bakker"].pk) == 2
     finally:
         browser.close()
