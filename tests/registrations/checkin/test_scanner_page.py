@@ -12,7 +12,7 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image
-from whitenoise import WhiteNoise
+from whitenoise import WhiteNoise  # type: ignore[import-untyped]
 
 pytestmark = pytest.mark.django_db
 
@@ -176,7 +176,9 @@ def test_production_serves_the_decoder_compressed(tmp_path, settings):
     beside it, and WhiteNoise serves that copy, as WebAssembly, to a browser that accepts gzip."""
     settings.STATIC_ROOT = tmp_path
     # Only the decoder's files: compressing every static file of every app takes long.
-    decoder = Path(finders.find("vendor/zxing-wasm/zxing_reader.wasm")).parent
+    wasm_source = finders.find("vendor/zxing-wasm/zxing_reader.wasm")
+    assert isinstance(wasm_source, str)
+    decoder = Path(wasm_source).parent
     settings.STATICFILES_DIRS = [("vendor/zxing-wasm", decoder)]
     settings.STATICFILES_FINDERS = ["django.contrib.staticfiles.finders.FileSystemFinder"]
     settings.STORAGES = {
