@@ -5,9 +5,12 @@ The page is a static shell: everything a volunteer does on it goes through the c
 the device token the phone received when it was paired, so the page itself holds no personal
 data and can be cached by the service worker for offline use.
 
-QR decoding runs in WebAssembly (zxing-wasm, vendored under static/vendor/barcode-detector/),
-which Chromium only compiles when script-src allows 'wasm-unsafe-eval'. That is granted here, on
-this page only, not site-wide; it allows compiling WebAssembly, not evaluating JavaScript.
+QR decoding runs in WebAssembly (zxing-wasm's reader, vendored under static/vendor/zxing-wasm/),
+in a Worker (static/js/scanner-decoder.js) where the browser has one. Chromium only compiles it
+when script-src allows 'wasm-unsafe-eval'. That is granted here, on this page only, not
+site-wide; it allows compiling WebAssembly, not evaluating JavaScript. In production the
+`.wasm` is served compressed: collectstatic (whitenoise's CompressedManifestStaticFilesStorage)
+writes a gzip copy beside it, and the service worker keeps it after the first visit.
 """
 
 from __future__ import annotations
@@ -39,8 +42,9 @@ SCANNER_CSP = {
 SCANNER_ASSETS = (
     "css/scanner.css",
     "js/scanner.js",
-    "vendor/barcode-detector/barcode-detector.ponyfill.js",
-    "vendor/barcode-detector/zxing_reader.wasm",
+    "js/scanner-decoder.js",
+    "vendor/zxing-wasm/zxing_reader.js",
+    "vendor/zxing-wasm/zxing_reader.wasm",
     "icons/favicon.svg",
 )
 
@@ -122,6 +126,8 @@ def _page_config() -> dict:
         "api": "/api/v1/",
         "serviceWorker": reverse("scanner:service_worker"),
         "scope": reverse("scanner:page"),
-        "wasm": static("vendor/barcode-detector/zxing_reader.wasm"),
+        "decoder": static("js/scanner-decoder.js"),
+        "reader": static("vendor/zxing-wasm/zxing_reader.js"),
+        "wasm": static("vendor/zxing-wasm/zxing_reader.wasm"),
         "timeZone": settings.TIME_ZONE,
     }

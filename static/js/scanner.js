@@ -17,8 +17,22 @@
   // upper-cased.
   const PAIRING = /^(?:JUBSCAN:|HTTPS?:\/\/[^\s#]+#PAIR=)([A-Z0-9]{8})$/;
   const PAIRING_LINK = /^#pair=([A-Za-z0-9]{8})$/;
-  const RESULT_MS = 2000; // rapid mode: back to scanning after this long
-  const DEBOUNCE_MS = 4000; // the same code again within this window is ignored
+  // How long the big result shows before the "last scan" line takes over. The camera goes on
+  // decoding meanwhile: the next ticket replaces the panel at once.
+  const RESULT_MS = 2000;
+  // The same code from the camera is read once while it stays in view: each sighting within
+  // this window extends it (a ticket held up for a while is not admitted twice).
+  const DEBOUNCE_MS = 4000;
+  // The verdict comes from the manifest at once; the server's answer follows. A server that
+  // has not answered within this long is treated as away: the scan is queued as offline.
+  const REDEEM_TIMEOUT_MS = 1000;
+  const API_TIMEOUT_MS = 15000;
+  // Nothing in view for this long: decode a downscaled frame twice a second, not every frame.
+  const IDLE_AFTER_MS = 4000;
+  const IDLE_EVERY_MS = 500;
+  const IDLE_SIDE = 640;
+  // The zxing options that cost half of the defaults per 720p frame, with the same success.
+  const READER_OPTIONS = { formats: ["QRCode"], tryInvert: false, maxNumberOfSymbols: 1 };
   const COUNTS_MS = 5000;
   const MANIFEST_MS = 30000;
   const TOKEN_KEY = "jubileum.scanner.token";
@@ -35,10 +49,11 @@
     stream: null,
     cameras: [],
     cameraIndex: 0,
-    detector: null,
-    lastCode: null,
+    manifestLoaded: false, // this activity's ticket list has arrived once
+    warmStream: null, // the camera opened while the activities call runs
+    lastCode: null, // the camera's last code and when it was last seen (typed codes not)
     lastCodeAt: 0,
-    busy: false,
+    busy: false, // a pairing is on its way
     lastScan: null, // the answer the "Laatste scan" line shows once the big result has gone
     resultTimer: null,
     announceTimer: null,
@@ -107,14 +122,19 @@
   class Offline extends Error {}
   class Revoked extends Error {}
 
-  async function api(method, path, body) {
+  // `timeout` (ms): a server that takes longer counts as away (Offline), as one that is down; a
+  // call on a stalled connection would otherwise wait for ever (and hold up the queue behind it).
+  async function api(method, path, body, { timeout = API_TIMEOUT_MS } = {}) {
     if (!navigator.onLine) {
       setOnline(false);
       throw new Offline();
     }
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeout);
     let response;
     try {
       response = await fetch(config.api + path, {
+        signal: abort.signal,
         method,
         headers: {
           Accept: "application/json",
@@ -128,6 +148,8 @@
     } catch (error) {
       setOnline(false);
       throw new Offline();
+    } finally {
+      clearTimeout(timer);
     }
     if (UNAVAILABLE.has(response.status)) {
       setOnline(false);
@@ -151,16 +173,109 @@
 
   // --- Camera and decoding ------------------------------------------------------------------
 
-  async function detector() {
-    if (!state.detector) {
-      const lib = window.BarcodeDetectionAPI;
-      lib.prepareZXingModule({
-        overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? config.wasm : prefix + path) },
-        fireImmediately: true,
+  // The decoder: a Worker where the browser has one (OffscreenCanvas, ImageBitmap), started at
+  // page load so that the WebAssembly is downloaded and compiled while the page gets ready;
+  // otherwise the same reader on this thread, with one canvas for every frame. <html
+  // data-decoder="worker|page"> says which one is ready (for the tests and the bench).
+  const decoder = {
+    worker: null,
+    pending: new Map(),
+    nextId: 0,
+    reader: null, // the main-thread fallback: a promise of the loaded ZXingWASM
+    canvas: null,
+    context: null,
+  };
+
+  function loadReaderHere() {
+    if (!decoder.reader) {
+      decoder.reader = new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = config.reader;
+        script.onload = () => {
+          window.ZXingWASM.prepareZXingModule({
+            overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? config.wasm : prefix + path) },
+            fireImmediately: true,
+          }).then(() => {
+            document.documentElement.dataset.decoder = "page";
+            resolve(window.ZXingWASM);
+          }, reject);
+        };
+        script.onerror = reject;
+        document.head.append(script);
       });
-      state.detector = new lib.BarcodeDetector({ formats: ["qr_code"] });
     }
-    return state.detector;
+    return decoder.reader;
+  }
+
+  function dropWorker() {
+    if (decoder.worker) decoder.worker.terminate();
+    decoder.worker = null;
+    for (const resolve of decoder.pending.values()) resolve(null);
+    decoder.pending.clear();
+    loadReaderHere();
+  }
+
+  function startDecoder() {
+    const canWork = "Worker" in window && "OffscreenCanvas" in window && "createImageBitmap" in window;
+    if (!canWork) {
+      loadReaderHere();
+      return;
+    }
+    try {
+      decoder.worker = new Worker(config.decoder);
+    } catch (error) {
+      loadReaderHere();
+      return;
+    }
+    decoder.worker.addEventListener("message", (event) => {
+      const message = event.data;
+      if (message.type === "ready") document.documentElement.dataset.decoder = "worker";
+      if (message.type === "failed") dropWorker();
+      if (message.type !== "decoded") return;
+      const resolve = decoder.pending.get(message.id);
+      decoder.pending.delete(message.id);
+      if (resolve) resolve(message.text);
+    });
+    decoder.worker.addEventListener("error", dropWorker);
+    decoder.worker.postMessage({ type: "init", reader: config.reader, wasm: config.wasm, options: READER_OPTIONS });
+  }
+
+  // The size to decode a frame at: the camera's own, or at most `side` on its longer edge.
+  function frameSize(video, side) {
+    const w = video.videoWidth;
+    const h = video.videoHeight;
+    const scale = side ? Math.min(1, side / Math.max(w, h)) : 1;
+    return { width: Math.round(w * scale), height: Math.round(h * scale) };
+  }
+
+  // The text of the QR in the video's current frame, or null.
+  async function decodeFrame(video, side) {
+    const { width, height } = frameSize(video, side);
+    if (decoder.worker) {
+      const bitmap = await createImageBitmap(video, { resizeWidth: width, resizeHeight: height, resizeQuality: "low" });
+      if (!decoder.worker) {
+        bitmap.close();
+        return null;
+      }
+      const id = (decoder.nextId += 1);
+      return new Promise((resolve) => {
+        decoder.pending.set(id, resolve);
+        decoder.worker.postMessage({ type: "decode", id, bitmap }, [bitmap]);
+      });
+    }
+    const reader = await loadReaderHere();
+    if (!decoder.canvas) {
+      decoder.canvas = document.createElement("canvas");
+      decoder.context = decoder.canvas.getContext("2d", { willReadFrequently: true });
+    }
+    const canvas = decoder.canvas;
+    if (canvas.width !== width || canvas.height !== height) {
+      canvas.width = width;
+      canvas.height = height;
+    }
+    decoder.context.drawImage(video, 0, 0, width, height);
+    const found = await reader.readBarcodes(decoder.context.getImageData(0, 0, width, height), READER_OPTIONS);
+    return found.length ? found[0].text : null;
   }
 
   // Each start or stop of the camera; a start that was overtaken (the screen changed while the
@@ -173,16 +288,40 @@
     state.stream = null;
   }
 
+  function constraints() {
+    const camera = state.cameras[state.cameraIndex];
+    return camera
+      ? { deviceId: camera.deviceId }
+      : { facingMode: "environment", width: { ideal: 1280 }, height: { ideal: 720 } };
+  }
+
+  // Open the camera before it is needed (while the activities call runs): the first
+  // startCamera takes this stream instead of asking again.
+  function warmCamera() {
+    if (!navigator.mediaDevices || state.warmStream) return;
+    state.warmStream = navigator.mediaDevices.getUserMedia({ video: constraints(), audio: false });
+    state.warmStream.catch(() => {});
+  }
+
+  async function openStream() {
+    const warm = state.warmStream;
+    state.warmStream = null;
+    if (warm) {
+      try {
+        return await warm;
+      } catch (error) {
+        /* ask again below: the error, if any, is the one to show */
+      }
+    }
+    return navigator.mediaDevices.getUserMedia({ video: constraints(), audio: false });
+  }
+
   async function startCamera(video, onCode) {
     stopCamera();
     const run = cameraRun;
-    const camera = state.cameras[state.cameraIndex];
-    const constraints = camera
-      ? { deviceId: camera.deviceId }
-      : { facingMode: "environment", width: { ideal: 1280 }, height: { ideal: 720 } };
     let stream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: constraints, audio: false });
+      stream = await openStream();
     } catch (error) {
       if (run === cameraRun) announce(T.camera_failed);
       return;
@@ -201,18 +340,36 @@
     const track = stream.getVideoTracks()[0];
     const caps = track && track.getCapabilities ? track.getCapabilities() : {};
     $("torch").hidden = !caps.torch;
-    const decoder = await detector();
+
+    // Every new frame is decoded (one at a time), at full size while codes come by; after a
+    // few seconds with nothing in view, a small frame twice a second, until a code shows again.
+    let seenAt = performance.now();
+    let decodedAt = 0;
+    const nextFrame = (fn) => {
+      if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(() => fn());
+      else setTimeout(fn, 40);
+    };
     const loop = async () => {
       if (state.stream !== stream) return;
-      if (!state.busy && video.readyState >= 2 && video.videoWidth) {
+      const now = performance.now();
+      const idle = now - seenAt > IDLE_AFTER_MS;
+      if (idle && now - decodedAt < IDLE_EVERY_MS) {
+        setTimeout(() => nextFrame(loop), IDLE_EVERY_MS - (now - decodedAt));
+        return;
+      }
+      if (video.readyState >= 2 && video.videoWidth) {
+        decodedAt = now;
         try {
-          const codes = await decoder.detect(video);
-          if (codes.length && state.stream === stream) await onCode(codes[0].rawValue);
+          const text = await decodeFrame(video, idle ? IDLE_SIDE : 0);
+          if (text && state.stream === stream) {
+            seenAt = performance.now();
+            onCode(text);
+          }
         } catch (error) {
           /* a frame that could not be read: try the next one */
         }
       }
-      setTimeout(loop, 120);
+      nextFrame(loop);
     };
     loop();
   }
@@ -248,33 +405,22 @@
     }
   }
 
-  // Show an answer of redeem (from the server, or made locally while offline).
-  function showResult(answer, { offline = false, retry = null } = {}) {
+  // Show an answer of redeem: the scanner's own (from the manifest), the server's, or both.
+  // `nonce` and `confirmed` go on the panel ("local" until the server answered, "server", or
+  // "queued"); `note` says that the server's verdict replaced the scanner's; `quiet` updates the
+  // panel without a sound or an announcement (the server agreed).
+  function showResult(answer, { offline = false, retry = null, nonce = "", confirmed = "", note = "", quiet = false } = {}) {
     const r = answer.result;
-    let kind = "bad";
-    let icon = "✕";
-    let title;
+    const kind = r === "ok" ? "ok" : r === "partial" || r === "already_checked_in" ? "warn" : "bad";
+    const icon = { ok: "✓", warn: "!", bad: "✕" }[kind];
+    const title = verdictTitle(answer);
     const details = [];
     const size = answer.party_size;
-    if (r === "ok") {
-      kind = "ok";
-      icon = "✓";
-      const n = answer.admitted || size;
-      title = n === 1 ? T.welcome_one : fmt(T.welcome_many, { n });
-    } else if (r === "partial") {
-      kind = "warn";
-      icon = "!";
-      title = fmt(T.partial, { n: answer.admitted || answer.checked_in, remaining: answer.remaining, size });
-    } else if (r === "already_checked_in") {
-      kind = "warn";
-      icon = "!";
-      title = T.already;
+    if (r === "already_checked_in") {
       const parts = [];
       if (answer.first_checked_in_at) parts.push(fmt(T.already_at, { time: timeOf(answer.first_checked_in_at) }));
       if (answer.device_name) parts.push(fmt(T.already_device, { device: answer.device_name }));
       details.push(parts.join(", "));
-    } else {
-      title = T[r] || T.error;
     }
     if (size && r !== "ok" && r !== "not_ours") {
       details.push(fmt(T.checked_in_of, { checked_in: answer.checked_in || 0, size }));
@@ -283,6 +429,10 @@
     const panel = $("result");
     panel.className = `result result--${kind}`;
     panel.dataset.result = r;
+    panel.dataset.nonce = nonce;
+    panel.dataset.confirmed = confirmed;
+    $("result-note").textContent = note;
+    $("result-note").hidden = !note;
     $("result-icon").textContent = icon;
     $("result-title").textContent = title;
     $("result-detail").textContent = details.join(" · ");
@@ -298,13 +448,27 @@
     // While the big result shows, the line below waits; it takes over when the result goes.
     $("last-scan").hidden = true;
     state.lastScan = { kind, icon, text: [title, answer.name].filter(Boolean).join(" · "), at: new Date() };
-    announce([title, ...details, answer.name || ""].filter(Boolean).join(". "));
-    beep(kind === "ok");
-    if ($("vibrate").checked && navigator.vibrate) navigator.vibrate(kind === "ok" ? 80 : [200, 100, 200]);
+    if (!quiet) {
+      announce([note, title, ...details, answer.name || ""].filter(Boolean).join(". "));
+      beep(kind === "ok");
+      if ($("vibrate").checked && navigator.vibrate) navigator.vibrate(kind === "ok" ? 80 : [200, 100, 200]);
+    }
     clearTimeout(state.resultTimer);
-    state.busy = true;
-    const hold = rest.hidden ? RESULT_MS : RESULT_MS * 3;
+    const hold = rest.hidden && !note ? RESULT_MS : RESULT_MS * 3;
     state.resultTimer = setTimeout(hideResult, hold);
+  }
+  // The verdict's headline (also for "Server zegt: ...").
+  function verdictTitle(answer) {
+    const r = answer.result;
+    if (r === "ok") {
+      const n = answer.admitted || answer.party_size;
+      return n === 1 ? T.welcome_one : fmt(T.welcome_many, { n });
+    }
+    if (r === "partial") {
+      return fmt(T.partial, { n: answer.admitted || answer.checked_in, remaining: answer.remaining, size: answer.party_size });
+    }
+    if (r === "already_checked_in") return T.already;
+    return T[r] || T.error;
   }
   // On a phone the page has often scrolled down to the code field, the name search or the
   // walk-in form (its keyboard open): bring the result up into what the volunteer sees, below
@@ -333,7 +497,6 @@
   function hideResult() {
     clearTimeout(state.resultTimer);
     $("result").hidden = true;
-    state.busy = false;
     if (state.lastScan) showLastScan(state.lastScan);
   }
   // Another activity, or a device unpaired: the last answer (with a name) goes.
@@ -359,100 +522,142 @@
     return n > 0 ? n : null;
   }
 
-  // A ticket code (already validated) → the server, or the local manifest while offline.
+  // The scanner's own verdict on a ticket, from the manifest it holds, by the server's rules in
+  // the server's order (registrations/checkin/services.py, _redeem_locked): unknown, another
+  // activity's, cancelled (or otherwise no access), unpaid, not yet open, already in; else admit
+  // (part of) the party. An admission is written to the manifest at once, so that the same
+  // ticket again shows "already in". Returns the answer, and the ticket when it admitted.
+  async function localVerdict(code, count, scan) {
+    const hash = await sha256(code);
+    const key = ticketKey(hash);
+    const ticket = await tx("tickets", "readonly", (s) => s.get(key));
+    if (!ticket) {
+      // The manifests of this device's other activities: a ticket in one of them is theirs.
+      const elsewhere = await tx("tickets", "readonly", (s) => s.getAllKeys());
+      const foreign = (elsewhere || []).some((k) => k.endsWith(`:${hash}`) && k !== key);
+      return { answer: { result: foreign ? "wrong_activity" : "unknown" }, admitted: null };
+    }
+    const party = { party_size: ticket.party_size, checked_in: ticket.checked_in, name: ticket.name };
+    if (ticket.status === "cancelled" || ticket.status === "other") return { answer: { result: "cancelled", ...party }, admitted: null };
+    if (ticket.status === "unpaid") return { answer: { result: "unpaid", ...party }, admitted: null };
+    const opens = state.activity.checkin_opens_at;
+    if (opens && new Date(opens) > new Date(scan.scanned_at)) return { answer: { result: "not_yet_open", ...party }, admitted: null };
+    const left = ticket.party_size - ticket.checked_in;
+    if (left <= 0) {
+      return {
+        answer: {
+          result: "already_checked_in",
+          ...party,
+          remaining: 0,
+          first_checked_in_at: ticket.first_at || ticket.local_at || null,
+          device_name: ticket.first_device || (ticket.local_at ? state.device && state.device.name : null) || null,
+        },
+        admitted: null,
+      };
+    }
+    const n = Math.min(count || left, left);
+    ticket.checked_in += n;
+    ticket.local_at = ticket.local_at || scan.scanned_at;
+    await tx("tickets", "readwrite", (s) => s.put(ticket, key));
+    const remaining = ticket.party_size - ticket.checked_in;
+    return {
+      answer: { result: remaining > 0 ? "partial" : "ok", admitted: n, ...party, checked_in: ticket.checked_in, remaining },
+      admitted: n,
+    };
+  }
+
+  // After the server's answer: the manifest takes over what the server knows of the ticket (how
+  // many are in, a status that changed since the manifest was loaded, who was first).
+  async function learnFromServer(code, answer) {
+    const hash = await sha256(code);
+    const key = ticketKey(hash);
+    const ticket = await tx("tickets", "readonly", (s) => s.get(key));
+    if (!ticket) return;
+    if (typeof answer.checked_in === "number" && answer.party_size) ticket.checked_in = answer.checked_in;
+    if (answer.result === "cancelled" || answer.result === "unpaid") ticket.status = answer.result;
+    if (answer.first_checked_in_at) ticket.first_at = answer.first_checked_in_at;
+    if (answer.device_name) ticket.first_device = answer.device_name;
+    await tx("tickets", "readwrite", (s) => s.put(ticket, key));
+  }
+
+  // An admission the server refused to record (not a verdict: the request itself, e.g. too many
+  // scans at once) leaves the manifest as it was.
+  async function takeBack(code, n) {
+    const key = ticketKey(await sha256(code));
+    const ticket = await tx("tickets", "readonly", (s) => s.get(key));
+    if (!ticket) return;
+    ticket.checked_in = Math.max(ticket.checked_in - n, 0);
+    await tx("tickets", "readwrite", (s) => s.put(ticket, key));
+  }
+
+  // The panel still shows this scan (no newer scan replaced it).
+  const showing = (scanNonce) => !$("result").hidden && $("result").dataset.nonce === scanNonce;
+
+  // A ticket code (already validated): the verdict from the manifest at once, then the server's
+  // in the background. Online and offline are one path: a server that does not answer within
+  // REDEEM_TIMEOUT_MS (or not at all) leaves an admission queued by its nonce, sent later; the
+  // server stays the judge, and a nonce it has seen already gets its first answer back.
   async function redeemCode(code, count) {
     const scan = { code, activity: state.activity.id, nonce: nonce(), scanned_at: new Date().toISOString() };
     if (count) scan.count = count;
     const retry = (n) => { hideResult(); redeemCode(code, n); };
-    if (state.online) {
-      try {
-        const answer = await api("POST", "checkin/redeem", scan);
-        showResult(answer, { retry });
-        updateLocalTicket(code, answer.checked_in);
-        refreshCounts();
-        return;
-      } catch (error) {
-        if (error instanceof Revoked) return;
-        if (!(error instanceof Offline)) {
-          showResult({ result: "error" });
-          return;
-        }
-      }
-    }
-    await redeemOffline(code, count, scan, retry);
-  }
-
-  async function redeemOffline(code, count, scan, retry) {
-    const hash = await sha256(code);
-    const ticket = await tx("tickets", "readonly", (s) => s.get(ticketKey(hash)));
-    const opens = state.activity.checkin_opens_at;
+    const id = scan.nonce;
+    // Before this activity's manifest first arrived, the scanner knows no ticket: it waits for
+    // the server rather than show every ticket red.
+    const local = state.manifestLoaded ? await localVerdict(code, count, scan) : { answer: { result: "unknown" }, admitted: null, blind: true };
+    if (!local.blind) showResult(local.answer, { retry, nonce: id, confirmed: "local" });
     let answer;
-    if (!ticket) {
-      answer = { result: "unknown" };
-    } else if (ticket.status !== "admit") {
-      answer = { result: ticket.status === "other" ? "unknown" : ticket.status, party_size: ticket.party_size, name: ticket.name };
-    } else if (opens && new Date(opens) > new Date()) {
-      answer = { result: "not_yet_open", party_size: ticket.party_size, name: ticket.name };
-    } else {
-      const left = ticket.party_size - ticket.checked_in;
-      if (left <= 0) {
-        answer = {
-          result: "already_checked_in",
-          party_size: ticket.party_size,
-          checked_in: ticket.checked_in,
-          remaining: 0,
-          name: ticket.name,
-          first_checked_in_at: ticket.local_at || null,
-          device_name: ticket.local_at ? (state.device && state.device.name) : null,
-        };
-      } else {
-        const n = Math.min(count || left, left);
-        ticket.checked_in += n;
-        ticket.local_at = ticket.local_at || scan.scanned_at;
-        await tx("tickets", "readwrite", (s) => s.put(ticket, ticketKey(hash)));
-        if (count) scan.count = n;
+    try {
+      answer = await api("POST", "checkin/redeem", scan, { timeout: REDEEM_TIMEOUT_MS });
+    } catch (error) {
+      if (error instanceof Revoked) return;
+      if (!(error instanceof Offline)) {
+        // The server refused the request itself (e.g. too many scans): nothing was recorded.
+        if (local.admitted) await takeBack(code, local.admitted);
+        if (showing(id)) showResult({ result: "error" }, { nonce: id, confirmed: "server", note: error.message });
+        return;
+      }
+      if (local.admitted) {
+        if (count) scan.count = local.admitted;
         scan.offline = true;
         await tx("queue", "readwrite", (s) => s.put(scan));
-        const remaining = ticket.party_size - ticket.checked_in;
-        answer = {
-          result: remaining > 0 ? "partial" : "ok",
-          admitted: n,
-          party_size: ticket.party_size,
-          checked_in: ticket.checked_in,
-          remaining,
-          name: ticket.name,
-        };
+        showStatus();
       }
+      if (showing(id) || local.blind) {
+        const confirmed = local.admitted ? "queued" : "local";
+        showResult(local.answer, { retry, nonce: id, confirmed, offline: true, quiet: !local.blind });
+      }
+      return;
     }
-    showResult(answer, { offline: true, retry });
-    showStatus();
+    await learnFromServer(code, answer);
+    refreshCounts();
+    if (local.blind) {
+      showResult(answer, { retry, nonce: id, confirmed: "server" });
+      return;
+    }
+    if (!showing(id)) return;
+    const same = answer.result === local.answer.result && (answer.admitted || 0) === (local.admitted || 0);
+    if (same) showResult(answer, { retry, nonce: id, confirmed: "server", quiet: true });
+    else showResult(answer, { retry, nonce: id, confirmed: "server", note: fmt(T.server_says, { verdict: verdictTitle(answer) }) });
   }
 
-  async function updateLocalTicket(code, checkedIn) {
-    if (typeof checkedIn !== "number") return;
-    const hash = await sha256(code);
-    const key = ticketKey(hash);
-    const ticket = await tx("tickets", "readonly", (s) => s.get(key));
-    if (ticket && checkedIn > ticket.checked_in) {
-      ticket.checked_in = checkedIn;
-      await tx("tickets", "readwrite", (s) => s.put(ticket, key));
-    }
-  }
-
-  // Whatever a camera or a hardware scanner read.
+  // Whatever a camera or a hardware scanner read. Only the camera's codes are debounced, and a
+  // typed code leaves the camera's memory alone.
   async function onTicketText(raw, { fromCamera = true } = {}) {
     const text = String(raw).trim();
-    const now = Date.now();
-    if (fromCamera && text === state.lastCode && now - state.lastCodeAt < DEBOUNCE_MS) return;
-    state.lastCode = text;
-    state.lastCodeAt = now;
+    if (fromCamera) {
+      const now = Date.now();
+      const again = text === state.lastCode && now - state.lastCodeAt < DEBOUNCE_MS;
+      state.lastCode = text;
+      state.lastCodeAt = now;
+      if (again) return;
+    }
     const upper = text.toUpperCase();
     const match = TICKET.exec(upper) || (!fromCamera && BARE_TICKET.test(upper) ? [upper, upper] : null);
     if (!match) {
       showResult({ result: "not_ours" }); // nothing is sent to the server
       return;
     }
-    state.busy = true;
     await redeemCode(match[1], requestedCount());
   }
 
@@ -516,6 +721,7 @@
     });
     if (data.activity) state.activity = { ...state.activity, ...data.activity };
     await kvSet(metaKey, { since: data.generated_at });
+    state.manifestLoaded = true;
     await kvSet("activity", state.activity);
   }
 
@@ -568,7 +774,7 @@
       }
       // A code the server refused stays refused: asking again on every frame would only use
       // up the pairing rate limit of everyone behind the same address.
-      if (match[1] === state.refusedPairing) return;
+      if (match[1] === state.refusedPairing || state.busy) return;
       await pair(match[1]);
     });
   }
@@ -621,6 +827,9 @@
       return;
     }
     show("choose");
+    // The camera opened early is not needed until an activity is chosen.
+    if (state.warmStream) state.warmStream.then((stream) => stream.getTracks().forEach((t) => t.stop()), () => {});
+    state.warmStream = null;
     const list = $("activity-list");
     list.replaceChildren();
     for (const activity of state.activities) {
@@ -643,6 +852,8 @@
     show("scan");
     forgetLastScan();
     hideResult();
+    const meta = await kvGet(`manifest:${activity.id}`);
+    state.manifestLoaded = Boolean(meta && meta.since);
     startCamera($("scan-video"), (text) => onTicketText(text));
     await refreshManifest();
     refreshCounts();
@@ -741,7 +952,7 @@
         });
         $("walkin-name").value = "";
         $("walkin-size").value = "1";
-        showResult(answer);
+        showResult(answer, { confirmed: "server" });
         refreshCounts();
       } catch (error) {
         if (error instanceof Revoked) return;
@@ -764,7 +975,7 @@
     if (count) body.count = count;
     try {
       const answer = await api("POST", "checkin/redeem", body);
-      showResult(answer);
+      showResult(answer, { confirmed: "server" });
       $("search-results").replaceChildren();
       refreshCounts();
     } catch (error) {
@@ -775,6 +986,7 @@
   // --- Start --------------------------------------------------------------------------------
 
   async function start() {
+    startDecoder();
     wire();
     if ("serviceWorker" in navigator) {
       navigator.serviceWorker.register(config.serviceWorker, { scope: config.scope }).catch(() => {});
@@ -791,6 +1003,8 @@
       showPairing();
       return;
     }
+    // The camera opens while the activities are asked for (on the pairing screen too).
+    warmCamera();
     state.device = await kvGet("device");
     state.activities = (await kvGet("activities")) || [];
     try {

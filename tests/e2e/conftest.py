@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.core.cache import cache
+from django.utils import timezone
 from playwright.sync_api import Page
 
+from registrations.checkin import devices
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.journey import collect_console_errors
 
@@ -26,3 +31,19 @@ def camera_browser(playwright, tmp_path):
         f"--use-file-for-fake-video-capture={video}",
     ]
     return video, lambda: playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
+
+
+@pytest.fixture
+def door(programme, make_activity, make_registration):
+    """(activity, parties by name, device token): an activity whose doors are open, three
+    confirmed parties (Jansen 4, Bakker 2, Smit 1) and a scanner device for it."""
+    cache.clear()  # rate limits live in the cache
+    activity = make_activity(
+        title="Open dag", slug="open-dag", starts_at=timezone.now() + dt.timedelta(minutes=30)
+    )
+    parties = {
+        name: make_registration(activity=activity, contact_name=f"Familie {name}", party_size=size)
+        for name, size in [("Jansen", 4), ("Bakker", 2), ("Smit", 1)]
+    }
+    device = devices.create_device(programme, [activity.pk], name="Ingang Noord", with_token=True)
+    return activity, parties, device.token

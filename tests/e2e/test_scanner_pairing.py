@@ -155,6 +155,7 @@ def test_pair_by_code_and_by_qr_then_revocation_sends_the_phone_back(
         code_input.fill(f"JUB1:{jansen.ticket_code}")
         code_input.press("Enter")
         expect(phone.locator("#result")).to_have_attribute("data-result", "ok")
+        expect(phone.locator("#result")).to_have_attribute("data-confirmed", "server")
         assert checked_in_of(jansen.pk) == 4
 
         # The organiser revokes it: the next scan is refused and the phone is back at pairing.
@@ -190,10 +191,12 @@ def test_pair_by_code_and_by_qr_then_revocation_sends_the_phone_back(
         film(phone, video, ticket_image(bakker.ticket_code))
         expect(phone.locator("#result")).to_have_attribute("data-result", "ok", timeout=15_000)
         expect(phone.locator("#result")).to_contain_text("Welkom — 2 personen")
+        expect(phone.locator("#result")).to_have_attribute("data-confirmed", "server")
         assert checked_in_of(bakker.pk) == 2
         assert ScanLog.objects.filter(device=zuid, registration=bakker, result="ok").exists()
 
-        # Revoked while the ticket is still in view: its next camera scan meets the refusal.
+        # Revoked while the ticket is still in view (read once: it stays debounced): the next
+        # call to the server, the counts the page polls, meets the refusal.
         revoke(page, scanners_url, "Ingang Zuid")
         expect_pairing_screen(phone, REVOKED)
         # The camera keeps reading the ticket on the pairing screen: the reason stays in view.

@@ -11,14 +11,9 @@ Also here: the web app manifest as Chromium reads it, and the service worker's s
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-from django.core.cache import cache
-from django.utils import timezone
 from playwright.sync_api import Page, Route, expect
 
-from registrations.checkin import devices
 from registrations.checkin.services import checked_in_of
 from tests.e2e.camera import ticket_image, write_y4m
 from tests.e2e.test_scanner import TOKEN_KEY
@@ -26,20 +21,6 @@ from tests.e2e.test_scanner import TOKEN_KEY
 pytestmark = pytest.mark.browser
 
 PHONES = [pytest.param((390, 844), id="390x844"), pytest.param((390, 664), id="390x664")]
-
-
-@pytest.fixture
-def door(programme, make_activity, make_registration):
-    cache.clear()  # rate limits live in the cache
-    activity = make_activity(
-        title="Open dag", slug="open-dag", starts_at=timezone.now() + dt.timedelta(minutes=30)
-    )
-    parties = {
-        name: make_registration(activity=activity, contact_name=f"Familie {name}", party_size=size)
-        for name, size in [("Jansen", 4), ("Bakker", 2), ("Smit", 1)]
-    }
-    device = devices.create_device(programme, [activity.pk], name="Ingang Noord", with_token=True)
-    return activity, parties, device.token
 
 
 def open_phone(camera_browser, live_server, token: str, size: tuple[int, int]):
@@ -94,6 +75,7 @@ def test_typed_code_result_in_view_and_announced(camera_browser, live_server, do
         code.press("Enter")
         expect(page.locator("#result")).to_contain_text("Welkom — 4 personen")
         assert_result_in_view(page, "Welkom — 4 personen")
+        expect(page.locator("#result")).to_have_attribute("data-confirmed", "server")
         # The field keeps its focus: a hand scanner types the next code straight in.
         expect(code).to_be_focused()
         assert checked_in_of(parties["Jansen"].pk) == 4
@@ -158,6 +140,7 @@ def test_camera_scan_while_scrolled_down_result_in_view_and_announced(
         held[0].continue_()
         expect(page.locator("#result")).to_contain_text("Welkom — 1 persoon", timeout=15_000)
         assert_result_in_view(page, "Welkom — 1 persoon")
+        expect(page.locator("#result")).to_have_attribute("data-confirmed", "server")
         assert checked_in_of(parties["Smit"].pk) == 1
     finally:
         browser.close()

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image
+from whitenoise import WhiteNoise  # type: ignore[import-untyped]
 
 pytestmark = pytest.mark.django_db
 
@@ -77,8 +81,11 @@ def test_config_points_the_decoder_at_our_wasm(client):
     html = client.get("/scan/").content.decode()
     config = json.loads(re.search(r'id="scanner-config"[^>]*>(.*?)</script>', html, re.S)[1])
 
-    assert config["wasm"] == "/static/vendor/barcode-detector/zxing_reader.wasm"
-    assert finders.find("vendor/barcode-detector/zxing_reader.wasm")
+    assert config["wasm"] == "/static/vendor/zxing-wasm/zxing_reader.wasm"
+    assert config["reader"] == "/static/vendor/zxing-wasm/zxing_reader.js"
+    assert config["decoder"] == "/static/js/scanner-decoder.js"
+    for url in (config["wasm"], config["reader"], config["decoder"]):
+        assert finders.find(url.removeprefix("/static/")), url
     assert config["serviceWorker"] == "/scan/sw.js"
     assert config["scope"] == "/scan/"
     assert config["api"] == "/api/v1/"
@@ -162,3 +169,33 @@ def test_manifest_refuses_post(client):
 
 def test_post_is_refused(client):
     assert client.post("/scan/").status_code == 405
+
+
+def test_production_serves_the_decoder_compressed(tmp_path, settings):
+    """collectstatic with production's storage writes a gzip copy of the decoder's WebAssembly
+    beside it, and WhiteNoise serves that copy, as WebAssembly, to a browser that accepts gzip."""
+    settings.STATIC_ROOT = tmp_path
+    # Only the decoder's files: compressing every static file of every app takes long.
+    wasm_source = finders.find("vendor/zxing-wasm/zxing_reader.wasm")
+    assert isinstance(wasm_source, str)
+    decoder = Path(wasm_source).parent
+    settings.STATICFILES_DIRS = [("vendor/zxing-wasm", decoder)]
+    settings.STATICFILES_FINDERS = ["django.contrib.staticfiles.finders.FileSystemFinder"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", interactive=False, verbosity=0)
+    (wasm,) = (tmp_path / "vendor/zxing-wasm").glob("zxing_reader.*.wasm")
+    assert wasm.with_name(wasm.name + ".gz").stat().st_size < wasm.stat().st_size * 0.6
+
+    served = WhiteNoise(None, root=tmp_path, prefix="/static/")
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": f"/static/vendor/zxing-wasm/{wasm.name}"}
+    setup_testing_defaults(environ)
+    environ["HTTP_ACCEPT_ENCODING"] = "gzip, deflate, br"
+    headers: dict[str, str] = {}
+    body = served(environ, lambda status, pairs: headers.update(pairs))
+    assert headers["Content-Type"] == "application/wasm"
+    assert headers["Content-Encoding"] == "gzip"
+    assert int(headers["Content-Length"]) < wasm.stat().st_size * 0.6
+    body.close()
