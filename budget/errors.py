@@ -129,3 +129,16 @@ class TicketIncomeLocked(BudgetError):
         "Kaartverkoop wordt vanzelf uit de betalingen geboekt en kan niet met de hand worden "
         "gewijzigd."
     )
+
+
+class BudgetExists(BudgetError):
+    code = "budget_exists"
+    message = _("Dit programma heeft al een budget.")
+
+
+class CategoryInUse(BudgetError):
+    code = "category_in_use"
+    message = _(
+        "Deze categorie heeft uitgaven en kan daarom niet weg. Zet die uitgaven eerst in een "
+        "andere categorie."
+    )

@@ -5,6 +5,7 @@ approval is allowed is `budget.services`' call."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
@@ -67,12 +68,21 @@ class AmountField(forms.Field):
     """An amount in euros as people type it: "1250", "12,50", "12.50", "1.234,56" or "€ 99".
 
     A lone comma or point is the decimal separator; with both, the last one is. More than two
-    decimals is an error, not something to round silently.
+    decimals is an error, not something to round silently. A lone point before three digits
+    ("8.000") is refused as unclear: read as decimals, a Dutch total of eight thousand would
+    silently become eight euros.
     """
+
+    # One point, no comma, three digits after it: thousands in Dutch, decimals in English.
+    UNCLEAR = re.compile(r"^[€\s]*-?\d{1,3}\.\d{3}\s*$")
 
     default_error_messages = {
         "required": _("Vul het bedrag in."),
         "invalid": _("Vul het bedrag in als getal, bijvoorbeeld 125,50."),
+        "unclear": _(
+            "Met alleen een punt is niet duidelijk of je duizenden bedoelt. Schrijf het bedrag "
+            "zonder punt (8000) of met centen erbij (8.000,00)."
+        ),
         # By the code of the error `parse_amount` raises.
         "amount_too_precise": _("Een bedrag heeft hoogstens twee cijfers achter de komma."),
         "amount_not_positive": _("Het bedrag moet groter zijn dan nul."),
@@ -91,6 +101,8 @@ class AmountField(forms.Field):
     def to_python(self, value: Any) -> Decimal | None:
         if value is None or not str(value).strip():
             return None
+        if self.UNCLEAR.match(str(value)):
+            raise forms.ValidationError(self.error_messages["unclear"], code="unclear")
         amount = parse_typed_euros(value)
         if amount is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
@@ -352,3 +364,94 @@ class AttachmentForm(forms.Form):
             attrs={"accept": "application/pdf,image/png,image/jpeg,.pdf,.png,.jpg,.jpeg"}
         ),
     )
+
+
+def _warning_percentage_field() -> forms.IntegerField:
+    return forms.IntegerField(
+        label=_("Waarschuwen bij (% van het budget)"),
+        min_value=1,
+        max_value=100,
+        help_text=_(
+            "Als de verwachte uitgaven dit deel van het budget bereiken, krijgen de "
+            "organisatoren een e-mail. Bij 100 % komt er altijd een."
+        ),
+        error_messages={
+            "required": _("Vul het percentage in."),
+            "invalid": _("Vul een heel getal in, bijvoorbeeld 80."),
+            "min_value": _("Het percentage is minstens %(limit_value)s."),
+            "max_value": _("Het percentage is hoogstens %(limit_value)s."),
+        },
+    )
+
+
+class BudgetSettingsForm(forms.Form):
+    """The budget's total, VAT mode, approval threshold and warning percentage."""
+
+    total = AmountField(
+        label=_("Totaalbudget (€)"),
+        help_text=_("Bijvoorbeeld 8000 of 1.250,50."),
+        error_messages={"required": _("Vul het totaalbudget in.")},
+    )
+    includes_vat = forms.BooleanField(
+        label=_("Uitgaven tellen inclusief btw tegen het budget"),
+        required=False,
+        help_text=_("Uit: uitgaven tellen exclusief btw, bijvoorbeeld als de btw wordt verrekend."),
+    )
+    approval_threshold = AmountField(
+        label=_("Goedkeuring nodig boven (€)"),
+        help_text=_(
+            "Een uitgave boven dit bedrag moet een tweede organisator goedkeuren voordat ze "
+            "verder kan dan gepland."
+        ),
+        error_messages={"required": _("Vul de grens voor goedkeuring in.")},
+    )
+    warning_percentage = _warning_percentage_field()
+
+    def __init__(self, *args: Any, budget: Budget, **kwargs: Any) -> None:
+        kwargs["initial"] = model_to_dict(budget, fields=list(self.base_fields))
+        super().__init__(*args, **kwargs)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields that were changed, and only those, for `services.update_budget`."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}
+
+
+class NewBudgetForm(forms.Form):
+    """A programme's first budget: the total and the approval threshold."""
+
+    total = BudgetSettingsForm.base_fields["total"]
+    approval_threshold = BudgetSettingsForm.base_fields["approval_threshold"]
+    includes_vat = BudgetSettingsForm.base_fields["includes_vat"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "approval_threshold": Budget._meta.get_field("approval_threshold").default,
+                "includes_vat": True,
+            },
+        )
+        super().__init__(*args, **kwargs)
+
+
+class CategoryForm(forms.Form):
+    """Add a category, or rename one and change its planned amount."""
+
+    name = forms.CharField(
+        label=_("Naam van de categorie"),
+        max_length=max_length(Category, "name"),
+        error_messages={
+            "required": _("Vul de naam van de categorie in."),
+            "max_length": _("De naam is hoogstens %(limit_value)d tekens lang."),
+        },
+    )
+    planned_amount = AmountField(
+        label=_("Begroot (€, niet verplicht)"),
+        required=False,
+        help_text=_("Hoeveel je voor deze categorie verwacht uit te geven."),
+    )
+
+    def __init__(self, *args: Any, category: Category | None = None, **kwargs: Any) -> None:
+        if category is not None:
+            kwargs["initial"] = model_to_dict(category, fields=list(self.base_fields))
+        super().__init__(*args, **kwargs)

@@ -30,6 +30,8 @@ from budget.errors import (
     AmountNotPositive,
     ApproverNotOrganiser,
     AttachmentTooLarge,
+    BudgetExists,
+    CategoryInUse,
     InvalidAttachment,
     InvalidField,
     NotAnOrganiser,
@@ -172,6 +174,37 @@ def budget_for_programme(programme: Programme) -> Budget:
     return budget
 
 
+def create_budget(
+    programme_id: int,
+    *,
+    by: User,
+    total: Any,
+    approval_threshold: Any = None,
+    includes_vat: bool = True,
+) -> Budget:
+    """Give a programme its budget (with the default categories, `budget.apps`); refused if it
+    has one already. Without a threshold the model's default applies."""
+    with transaction.atomic():
+        # The programme row guards "one budget per programme" between two organisers at once.
+        programme = Programme.objects.select_for_update().get(pk=programme_id)
+        if not is_organiser(programme.pk, by):
+            raise NotAnOrganiser
+        if Budget.objects.filter(programme=programme).exists():
+            raise BudgetExists
+        budget = Budget(
+            programme=programme, total=parse_amount(total), includes_vat=bool(includes_vat)
+        )
+        if approval_threshold not in (None, ""):
+            budget.approval_threshold = parse_amount(approval_threshold)
+        try:
+            with transaction.atomic():
+                _save(budget, by)
+        except IntegrityError:
+            # Ticket income made one in the meantime (`budget_for_programme`).
+            raise BudgetExists from None
+    return budget
+
+
 BUDGET_FIELDS = {"total", "includes_vat", "approval_threshold", "warning_percentage"}
 
 
@@ -240,6 +273,18 @@ def save_category(
         category.planned_amount = planned
         category.save()
     return category
+
+
+def remove_category(budget: Budget, category_id: int, *, by: User) -> None:
+    """Remove a category no expense uses; one in use stays (`CategoryInUse`), since its
+    expenses would otherwise lose where they belong."""
+    with transaction.atomic():
+        budget = _lock_budget(budget.pk)
+        _require_organiser(budget, by)
+        category = _category(budget, category_id)
+        if category.expenses.exists():
+            raise CategoryInUse
+        category.delete()
 
 
 def set_allocation(

@@ -8,6 +8,15 @@ expense = "uitgaven/<int:expense_id>"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("aanmaken/", views.create, name="create"),
+    path("instellingen/", views.budget_settings, name="settings"),
+    path("categorieen/", views.add_category, name="add_category"),
+    path("categorieen/<int:category_id>/wijzigen/", views.edit_category, name="edit_category"),
+    path(
+        "categorieen/<int:category_id>/verwijderen/",
+        views.remove_category,
+        name="remove_category",
+    ),
     path("uitgaven/", views.expenses, name="expenses"),
     path(f"{expense}/", views.expense, name="expense"),
     path(f"{expense}/wijzigen/", views.edit_expense, name="edit_expense"),

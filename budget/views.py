@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -23,17 +23,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from budget import charts, exports, services
-from budget.errors import BudgetError
+from budget.errors import BudgetError, BudgetExists, InvalidField
 from budget.forms import (
     AdvanceForm,
     AttachmentForm,
+    BudgetSettingsForm,
+    CategoryForm,
     ExpenseEditForm,
     ExpenseFilterForm,
     ExpenseForm,
     IncomeEditForm,
     IncomeForm,
+    NewBudgetForm,
 )
-from budget.models import Attachment, Budget, Expense, Income, changers_of
+from budget.models import Attachment, Budget, Category, Expense, Income, changers_of
 from budget.summary import summarise
 from budget.tables import category_table
 from events.access import get_programme_for_organiser, may_change
@@ -79,11 +82,7 @@ def dashboard(request: HttpRequest, programme_slug: str) -> HttpResponse:
     programme = get_programme_for_organiser(request.user, programme_slug)
     budget = Budget.objects.filter(programme=programme).first()
     if budget is None:
-        return render(
-            request,
-            "budget/no_budget.html",
-            {"programme": programme, "may_change": may_change(programme)},
-        )
+        return _render_no_budget(request, programme, NewBudgetForm())
     budget.programme = programme
     summary = summarise(budget)
     expenses_url = reverse("budget:expenses", args=[programme.slug])
@@ -104,6 +103,187 @@ def dashboard(request: HttpRequest, programme_slug: str) -> HttpResponse:
             ),
         ),
     )
+
+
+def _render_no_budget(
+    request: HttpRequest, programme: Programme, form: NewBudgetForm, *, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "budget/no_budget.html",
+        {"programme": programme, "may_change": may_change(programme), "form": form},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def create(request: HttpRequest, programme_slug: str) -> HttpResponse:
+    """Give a programme without a budget its budget, from the page that says it has none."""
+    programme = get_programme_for_organiser(request.user, programme_slug, write=True)
+    form = NewBudgetForm(request.POST)
+    if form.is_valid():
+        try:
+            services.create_budget(programme.pk, by=request.user, **form.cleaned_data)
+        except BudgetExists as error:
+            messages.info(request, str(error))
+            return see_other(reverse("budget:dashboard", args=[programme.slug]))
+        except BudgetError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _(
+                    "Het budget is ingesteld, met de gebruikelijke categorieën. Hieronder kun "
+                    "je ze aanpassen."
+                ),
+            )
+            return see_other(reverse("budget:settings", args=[programme.slug]))
+    return _render_no_budget(request, programme, form, status=422)
+
+
+# --- Settings and categories -----------------------------------------------------------------
+
+
+def _budget_history(budget: Budget) -> list[dict[str, Any]]:
+    records = budget.history.select_related("history_user").order_by("-history_date", "-pk")
+    return change_history(records, skip={"programme"})
+
+
+def _render_settings(
+    request: HttpRequest,
+    programme: Programme,
+    budget: Budget,
+    *,
+    form: BudgetSettingsForm | None = None,
+    category_form: CategoryForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    summary = summarise(budget)
+    in_use = dict(
+        Expense.objects.filter(budget=budget)
+        .values_list("category_id")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    categories = [
+        {"line": line, "expense_count": in_use.get(line.id, 0)} for line in summary.per_category
+    ]
+    return render(
+        request,
+        "budget/settings.html",
+        _context(
+            request,
+            programme,
+            budget,
+            summary=summary,
+            form=form or BudgetSettingsForm(budget=budget),
+            category_form=category_form or CategoryForm(auto_id="category_%s"),
+            categories=categories,
+            history=_budget_history(budget),
+        ),
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def budget_settings(request: HttpRequest, programme_slug: str) -> HttpResponse:
+    """The budget's total, VAT mode, approval threshold and warning percentage, its categories
+    and the history of its settings. Viewers read them; only the fields changed are saved, so a
+    save does not undo another organiser's change of another field made in the meantime."""
+    write = request.method == "POST"
+    programme, budget = _get_budget_for_organiser(request, programme_slug, write=write)
+    form = BudgetSettingsForm(request.POST if write else None, budget=budget)
+    here = reverse("budget:settings", args=[programme.slug])
+    if write and form.is_valid():
+        if not form.has_changed():
+            messages.info(request, _("Je hebt niets gewijzigd."))
+            return see_other(here)
+        try:
+            services.update_budget(budget.pk, by=request.user, **form.changes())
+        except BudgetError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("De instellingen van het budget zijn opgeslagen."))
+            return see_other(here)
+    return _render_settings(request, programme, budget, form=form, status=422 if write else 200)
+
+
+@login_required
+@require_POST
+def add_category(request: HttpRequest, programme_slug: str) -> HttpResponse:
+    programme, budget = _get_budget_for_organiser(request, programme_slug, write=True)
+    form = CategoryForm(request.POST, auto_id="category_%s")
+    if form.is_valid():
+        try:
+            added = services.save_category(budget, by=request.user, **form.cleaned_data)
+        except BudgetError as error:
+            form.add_error("name" if isinstance(error, InvalidField) else None, str(error))
+        else:
+            messages.success(
+                request, _("De categorie “%(name)s” is toegevoegd.") % {"name": added.name}
+            )
+            return see_other(reverse("budget:settings", args=[programme.slug]) + "#categories")
+    return _render_settings(request, programme, budget, category_form=form, status=422)
+
+
+def _get_category_for_organiser(budget: Budget, category_id: int) -> Category:
+    return get_object_or_404(Category, pk=category_id, budget=budget)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def edit_category(request: HttpRequest, programme_slug: str, category_id: int) -> HttpResponse:
+    """Rename a category or change its planned amount; remove it from here if no expense uses
+    it."""
+    programme, budget = _get_budget_for_organiser(request, programme_slug, write=True)
+    current = _get_category_for_organiser(budget, category_id)
+    write = request.method == "POST"
+    form = CategoryForm(request.POST if write else None, category=current)
+    settings_page = reverse("budget:settings", args=[programme.slug]) + "#categories"
+    if write and form.is_valid():
+        if not form.has_changed():
+            messages.info(request, _("Je hebt niets gewijzigd."))
+            return see_other(settings_page)
+        try:
+            saved = services.save_category(
+                budget, by=request.user, category_id=current.pk, **form.cleaned_data
+            )
+        except BudgetError as error:
+            form.add_error("name" if isinstance(error, InvalidField) else None, str(error))
+        else:
+            messages.success(
+                request, _("De categorie “%(name)s” is opgeslagen.") % {"name": saved.name}
+            )
+            return see_other(settings_page)
+    return render(
+        request,
+        "budget/category_edit.html",
+        _context(
+            request,
+            programme,
+            budget,
+            category=current,
+            form=form,
+            in_use=current.expenses.exists(),
+        ),
+        status=422 if write else 200,
+    )
+
+
+@login_required
+@require_POST
+def remove_category(request: HttpRequest, programme_slug: str, category_id: int) -> HttpResponse:
+    programme, budget = _get_budget_for_organiser(request, programme_slug, write=True)
+    current = _get_category_for_organiser(budget, category_id)
+    try:
+        services.remove_category(budget, current.pk, by=request.user)
+    except BudgetError as error:
+        messages.error(request, str(error))
+        return see_other(reverse("budget:edit_category", args=[programme.slug, current.pk]))
+    messages.success(request, _("De categorie “%(name)s” is verwijderd.") % {"name": current.name})
+    return see_other(reverse("budget:settings", args=[programme.slug]) + "#categories")
 
 
 # --- Expenses --------------------------------------------------------------------------------

@@ -155,6 +155,7 @@ PAGE_GROUPS: dict[str, tuple[str, ...]] = {
         "organiser:preview_activity",
         "budget:dashboard", "budget:expenses", "budget:expense", "budget:download",
         "budget:approvals", "budget:income", "budget:export_csv", "budget:export_xlsx",
+        "budget:settings",
     ),
     # The organiser area's changes, and the forms for them.
     "changes": (
@@ -167,7 +168,8 @@ PAGE_GROUPS: dict[str, tuple[str, ...]] = {
         "organiser:new_activity", "organiser:edit_activity", "organiser:duplicate_activity",
         "organiser:publish_activity", "organiser:unpublish_activity", "organiser:change_notice",
         "budget:edit_expense", "budget:advance", "budget:approve", "budget:upload",
-        "budget:edit_income",
+        "budget:edit_income", "budget:create", "budget:add_category", "budget:edit_category",
+        "budget:remove_category",
     ),
     "webhook": ("stripe_webhook",),
     "admin_home": ("admin:index",),

@@ -196,6 +196,8 @@ URL_KWARGS: dict[str, Callable[[World], str | int]] = {
     "expense_id": lambda w: w.expense.pk,
     "attachment_id": lambda w: w.attachment.pk,
     "income_id": lambda w: w.income.pk,
+    # The expense's category: removing it is refused, so the walk leaves the world as it was.
+    "category_id": lambda w: w.expense.category_id,
     "user_id": lambda w: w.organiser.pk,
     # Where Stripe sends people back: an attempt's public id (any id gets the same neutral page
     # unless this browser started the payment).

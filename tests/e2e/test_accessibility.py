@@ -63,6 +63,9 @@ NOT_PAGES = {
     "budget:advance": ACTION,
     "budget:approve": ACTION,
     "budget:upload": ACTION,
+    "budget:create": ACTION + " (its form is on the dashboard of a programme without a budget)",
+    "budget:add_category": ACTION,
+    "budget:remove_category": ACTION,
     "organiser:approve": ACTION,
     "organiser:scanner_create": ACTION,
     "organiser:scanner_renew": ACTION,
@@ -379,6 +382,7 @@ def route_values(site: Site) -> dict[str, object]:
         "device_id": site.pairing_device.pk,
         "expense_id": site.expense_id,
         "income_id": site.income.pk,
+        "category_id": site.budget.categories.get(name="Catering").pk,
         "question_id": site.question.pk,
         "message_id": site.message.pk,
     }
