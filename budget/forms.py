@@ -5,7 +5,6 @@ approval is allowed is `budget.services`' call."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
@@ -26,7 +25,7 @@ from budget.inputs import (
 )
 from budget.models import Attachment, Budget, Category, Expense, Income, VatRate
 from events.models import Activity
-from jubileum.lib.money import parse_typed_euros
+from jubileum.lib.money import is_unclear_amount, parse_typed_euros
 
 
 def _pk(choice: Category | Activity | None) -> int | None:
@@ -74,8 +73,6 @@ class AmountField(forms.Field):
     """
 
     # One point, no comma, three digits after it: thousands in Dutch, decimals in English.
-    UNCLEAR = re.compile(r"^[€\s]*-?\d{1,3}\.\d{3}\s*$")
-
     default_error_messages = {
         "required": _("Vul het bedrag in."),
         "invalid": _("Vul het bedrag in als getal, bijvoorbeeld 125,50."),
@@ -101,7 +98,7 @@ class AmountField(forms.Field):
     def to_python(self, value: Any) -> Decimal | None:
         if value is None or not str(value).strip():
             return None
-        if self.UNCLEAR.match(str(value)):
+        if is_unclear_amount(value):
             raise forms.ValidationError(self.error_messages["unclear"], code="unclear")
         amount = parse_typed_euros(value)
         if amount is None:

@@ -412,7 +412,7 @@ def create_activity(request: HttpRequest, payload: ActivityIn, slug: str = SLUG)
         # Two imports of the same title at once would pick the same free slug; the programme's
         # row makes them take turns (NO KEY: rows that merely refer to it are not held up).
         Programme.objects.select_for_update(no_key=True).get(pk=programme.pk)
-        activity = _save(ActivityForm(data, programme=programme), request.user)
+        activity = _save(ActivityForm(data, programme=programme, typed=False), request.user)
     return Status(201, activity)
 
 
@@ -436,7 +436,8 @@ def change_activity(request: HttpRequest, payload: ActivityPatchIn, id: int = AC
         activity.check_changeable()
         data = form_data(activity) | payload.form_fields()
         activity = _save(
-            ActivityForm(data, instance=activity, programme=activity.programme), request.user
+            ActivityForm(data, instance=activity, programme=activity.programme, typed=False),
+            request.user,
         )
     return activity
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import Activity, Programme
 from events.signals import activity_price_changed
-from jubileum.lib.money import parse_typed_euros
+from jubileum.lib.money import is_unclear_amount, parse_typed_euros
 
 MAX_PRICE = Decimal("9999.99")
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -102,16 +102,23 @@ class PriceField(forms.Field):
         "invalid": _("Vul de prijs in als bedrag, bijvoorbeeld 7,50 (of 0 voor gratis)."),
         "too_precise": _("Een prijs heeft hoogstens twee cijfers achter de komma."),
         "too_large": _("Een prijs is hoogstens € 9.999,99."),
+        "unclear": _(
+            "Met alleen een punt is niet duidelijk of je duizenden bedoelt. Schrijf het bedrag "
+            "zonder punt (8000) of met centen erbij (8.000,00)."
+        ),
     }
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
         kwargs.setdefault("localize", True)
         super().__init__(**kwargs)
+        self.ask_when_unclear = True
 
     def to_python(self, value: Any) -> Decimal:
         if value is None or not str(value).strip():
             return Decimal("0.00")
+        if self.ask_when_unclear and is_unclear_amount(value):
+            raise forms.ValidationError(self.error_messages["unclear"], code="unclear")
         amount = parse_typed_euros(value)
         if amount is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
@@ -160,9 +167,12 @@ class ActivityForm(forms.ModelForm):
             "ends_at": {"required": _("Vul in wanneer de activiteit eindigt.")},
         }
 
-    def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, programme: Programme, typed: bool = True, **kwargs: Any) -> None:
+        """`typed`: the input is what people type on a page (a price "1.250" is then asked
+        about); the API passes False, its prices having a point for decimals."""
         super().__init__(*args, **kwargs)
         self.programme = programme
+        self.fields["price"].ask_when_unclear = typed
         self.instance.programme = programme
         for name in ("starts_at", "ends_at"):
             self.fields[name].error_messages["required"] = self._meta.error_messages[name][

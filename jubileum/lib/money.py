@@ -35,6 +35,14 @@ def format_euro(amount: Decimal | int | str) -> str:
 
 
 _TYPED_AMOUNT = re.compile(r"^\d+(?:[.,]\d+)?$")
+# "8.000": eight thousand in Dutch, eight euros in English; a form asks rather than guesses.
+_UNCLEAR_AMOUNT = re.compile(r"^[€\s]*-?\d{1,3}\.\d{3}\s*$")
+
+
+def is_unclear_amount(value: object) -> bool:
+    """Whether a typed amount is a number with a lone point before three digits ("8.000"),
+    which people mean as thousands in Dutch and as decimals in English."""
+    return bool(_UNCLEAR_AMOUNT.match(str(value if value is not None else "")))
 
 
 def parse_typed_euros(value: object) -> Decimal | None:

@@ -56,6 +56,7 @@ def test_new_activity_is_a_draft_in_dutch_time_with_a_free_slug(programme, make_
         ({"ends_at": "2027-06-12T09:00"}, "ends_at", "De activiteit moet eindigen na het begin."),
         ({"price": "7,505"}, "price", "hoogstens twee cijfers"),
         ({"price": "gratis"}, "price", "Vul de prijs in als bedrag"),
+        ({"price": "1.250"}, "price", "niet duidelijk of je duizenden bedoelt"),
         ({"capacity": "4", "max_party_size": "6"}, "max_party_size", "niet meer personen"),
     ],
 )
