@@ -783,10 +783,11 @@ def markdown(
         f"{' (with changes not committed)' if dirty else ''}; {chromium_version()} headless with "
         f"a fake camera playing a frame-stamped {WIDTH}x{HEIGHT} video at {args.fps} fps; "
         f"gunicorn with {args.workers} gthread workers of {THREADS} threads on SQLite; "
-        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end. Paint: the animation frame after the "
-        "result panel first changed for the ticket; from the first frame that showed it. 4x CPU: "
-        "CDP CPU throttling; slow connection: 400 ms latency, 400 kbit/s. Idle CPU: all of "
-        f"Chromium's processes over {args.idle_seconds:g} s with nothing in view.",
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end. "
+        "Paint: the animation frame after the result panel first changed for the ticket; "
+        "from the first frame that showed it. 4x CPU: CDP CPU throttling; slow connection: "
+        "400 ms latency, 400 kbit/s. Idle CPU: all of Chromium's processes over "
+        f"{args.idle_seconds:g} s with nothing in view.",
         "",
         "| | " + " | ".join(names) + " |",
         "| --- |" + " ---: |" * len(names),
