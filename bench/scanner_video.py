@@ -92,13 +92,18 @@ def stamp_rows(number: int) -> list[tuple[int, bytes]]:
     ]
 
 
-def stamped(luma: bytes, number: int, width: int = WIDTH) -> bytes:
-    """A copy of a frame's luma plane with frame `number` stamped into its corner."""
-    frame = bytearray(luma)
+def stamp_into(frame: bytearray, number: int, width: int = WIDTH) -> None:
+    """Stamps frame `number` into a luma plane, in place (the band is overwritten whole)."""
     x = STAMP_X - STAMP_MARGIN
     for y, row in stamp_rows(number):
         start = y * width + x
         frame[start : start + len(row)] = row
+
+
+def stamped(luma: bytes, number: int, width: int = WIDTH) -> bytes:
+    """A copy of a frame's luma plane with frame `number` stamped into its corner."""
+    frame = bytearray(luma)
+    stamp_into(frame, number, width)
     return bytes(frame)
 
 
@@ -221,22 +226,34 @@ def write_video(path: Path, segments: Sequence[Segment], *, fps: int, seed: int 
     base = table(rng)
     # Sensor noise: a few layers, used in turn, so that no two frames in a row are alike.
     noise = [Image.effect_noise((WIDTH, HEIGHT), 7) for _ in range(3)]
-    chroma = bytes([128]) * (WIDTH // 2 * HEIGHT // 2)
+    chroma = bytes([128]) * (WIDTH // 2 * HEIGHT // 2 * 2)  # U and V: grey
     shown = layout(segments)
     partial = path.with_name(path.name + ".partial")
     with partial.open("wb") as video:
         video.write(header(fps))
+        empty: list[bytearray] = []  # the empty table's frames, made once
         for place in shown:
             segment = place.segment
-            if segment.kind == "blank":
-                picture = base
+            if segment.kind == "blank" and empty:
+                lumas = empty
             else:
-                qr = warm_up_qr() if segment.kind == "warm-up" else ticket_qr(segment.code)
-                picture = scene_with(qr, VARIANTS[segment.variant], rng, base)
-            lumas = [ImageChops.add(picture, layer, 1.0, -128).tobytes() for layer in noise]
+                if segment.kind == "blank":
+                    picture = base
+                else:
+                    qr = warm_up_qr() if segment.kind == "warm-up" else ticket_qr(segment.code)
+                    picture = scene_with(qr, VARIANTS[segment.variant], rng, base)
+                lumas = [
+                    bytearray(ImageChops.add(picture, layer, 1.0, -128).tobytes())
+                    for layer in noise
+                ]
+                if segment.kind == "blank":
+                    empty = lumas
             for number in range(place.first, place.end):
-                luma = stamped(lumas[number % len(lumas)], number)
-                video.write(b"FRAME\n" + luma + chroma + chroma)
+                luma = lumas[number % len(lumas)]
+                stamp_into(luma, number)
+                video.write(b"FRAME\n")
+                video.write(luma)
+                video.write(chroma)
     partial.replace(path)
     return shown
 
