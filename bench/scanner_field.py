@@ -341,8 +341,15 @@ class Chromium:
     def cpu_seconds(self) -> float:
         return tree_cpu_seconds(self.process.pid)
 
-    def page(self, condition: Condition, *, observe: bool = True) -> Page:
-        """A new tab, phone-sized, under `condition`, with the observer unless `observe` is off."""
+    def page(
+        self, condition: Condition, *, observe: bool = True, bypass_service_worker: bool = False
+    ) -> Page:
+        """A new tab, phone-sized, under `condition`, with the observer unless `observe` is off.
+
+        Network emulation slows the page's own requests, not those of the service worker; with
+        `bypass_service_worker` the page's requests do not go through it (a first visit on a slow
+        connection: what the page needs comes over the slow link, not from what the service
+        worker fetched at full speed)."""
         page = self.context.new_page()
         page.set_viewport_size(PHONE)
         if observe:
@@ -353,6 +360,8 @@ class Chromium:
         if condition.slow:
             cdp.send("Network.enable")
             cdp.send("Network.emulateNetworkConditions", SLOW_NETWORK)
+            if bypass_service_worker:
+                cdp.send("Network.setBypassServiceWorker", {"bypass": True})
         page.set_default_timeout(180_000)
         return page
 
@@ -452,20 +461,38 @@ def attribute(shown: Sequence[Shown], seen: Seen, names: dict[str, str]) -> Outc
 
 
 def lead_in(fps: int) -> list[Segment]:
-    """The warm-up QR for 3 s, then 2.5 s of empty table (the "not ours" result goes after 2 s)."""
-    return [Segment("warm-up", 3 * fps), Segment("blank", int(2.5 * fps))]
+    """The warm-up QR for 2 s, then 2.3 s of empty table (the "not ours" result goes after 2 s)."""
+    return [Segment("warm-up", 2 * fps), Segment("blank", round(2.3 * fps))]
 
 
 def queue(
-    codes: Sequence[str], variant: str, fps: int, *, view: float, gap: float
+    tickets: Sequence[tuple[str, str]], fps: int, *, view: float, gap: float
 ) -> list[Segment]:
+    """The lead-in, then each (code, variant) `view` seconds in view and `gap` seconds apart."""
     segments = lead_in(fps)
-    for code in codes:
+    for code, variant in tickets:
         segments += [
             Segment("ticket", round(view * fps), code, variant),
             Segment("blank", round(gap * fps)),
         ]
-    return [*segments, Segment("blank", 2 * fps)]
+    return [*segments, Segment("blank", fps)]
+
+
+def interleaved(codes: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """(code, variant): one ticket of each variant in turn."""
+    lists = [[(code, variant) for code in vcodes] for variant, vcodes in codes.items()]
+    rounds = zip(*lists, strict=True)
+    return [ticket for each in rounds for ticket in each]
+
+
+def subset(outcome: Outcome, codes: Sequence[str]) -> Outcome:
+    """The outcome for some of its tickets."""
+    return Outcome(
+        shown={c: t for c, t in outcome.shown.items() if c in codes},
+        painted={c: t for c, t in outcome.painted.items() if c in codes},
+        ready_ms=outcome.ready_ms,
+        unseen=sum(1 for c in codes if c not in outcome.shown),
+    )
 
 
 def wait_for(check: Callable[[], bool], timeout: float, every: float = 0.25) -> bool:
@@ -569,7 +596,7 @@ def cold_start(
     try:
         for label, ticket in (("open", tickets[0]), ("re-open", tickets[1])):
             write_video(video, [Segment("ticket", 2 * fps, ticket["code"])], fps=fps)
-            page = chromium.page(condition)
+            page = chromium.page(condition, bypass_service_worker=label == "open")
             page.goto(f"{base}/scan/", wait_until="commit")
             wait_for(
                 lambda page=page, name=ticket["name"]: first_paint(page, name) is not None, 150
@@ -662,6 +689,7 @@ class Measured:
     cold: dict[str, float | None] = field(default_factory=dict)
     idle: dict[str, float] = field(default_factory=dict)
     single: dict[str, tuple[Outcome, int]] = field(default_factory=dict)  # variant: (, tickets)
+    singles: Outcome | None = None  # all variants together, as they were shown in one page
     brisk: Outcome | None = None
     brisk_codes: list[str] = field(default_factory=list)
 
@@ -741,7 +769,7 @@ def rows(measured: Sequence[Measured], checked_in: dict[str, int]) -> list[tuple
 def notes(measured: Sequence[Measured]) -> list[str]:
     lines = []
     for m in measured:
-        outcomes = [(v, o) for v, (o, _) in m.single.items()]
+        outcomes = [("single tickets", m.singles)] if m.singles else []
         if m.brisk:
             outcomes.append(("brisk", m.brisk))
         ready = ", ".join(
@@ -808,7 +836,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--fps", type=int, default=10, help="frames a second of the camera (10)")
     parser.add_argument("--tickets", type=int, default=10, help="single tickets per variant (10)")
-    parser.add_argument("--idle-seconds", type=float, default=8.0, help="idle CPU window (8)")
+    parser.add_argument("--idle-seconds", type=float, default=6.0, help="idle CPU window (6)")
     parser.add_argument("--keep-json", metavar="DIR", help="keep what each page saw, as JSON")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (2)")
     args = parser.parse_args()
@@ -818,7 +846,7 @@ def parse_args() -> argparse.Namespace:
     if args.quick:
         args.brisk = 20
         args.tickets = min(args.tickets, 5)
-        args.idle_seconds = min(args.idle_seconds, 5.0)
+        args.idle_seconds = min(args.idle_seconds, 4.0)
     return args
 
 
@@ -845,27 +873,28 @@ def measure(
     try:
         m.idle = idle_cpu(chromium, base, condition, video, fps, args.idle_seconds)
         print(f"[{condition.name}] idle CPU {m.idle}", flush=True)
-        for variant in ("clean", "blurred", "small"):
-            codes = [t["code"] for t in take(args.tickets)]
-            outcome = play(
-                chromium,
-                base,
-                condition,
-                video,
-                queue(codes, variant, fps, view=2.2, gap=0.8),
-                fps,
-                names=names,
-                label=f"{condition.name} {variant}",
-            )
-            m.single[variant] = (outcome, len(codes))
-            print(f"[{condition.name}] {variant}: {summary(outcome, len(codes))}", flush=True)
+        codes = {v: [t["code"] for t in take(args.tickets)] for v in ("clean", "blurred", "small")}
+        m.singles = play(
+            chromium,
+            base,
+            condition,
+            video,
+            queue(interleaved(codes), fps, view=2.2, gap=0.8),
+            fps,
+            names=names,
+            label=f"{condition.name} single",
+        )
+        for variant, vcodes in codes.items():
+            m.single[variant] = (subset(m.singles, vcodes), len(vcodes))
+            print(f"[{condition.name}] {variant}: {summary(m.single[variant][0], len(vcodes))}")
+        print(f"[{condition.name}] all: {summary(m.singles, 3 * args.tickets)}", flush=True)
         m.brisk_codes = [t["code"] for t in take(args.brisk)]
         m.brisk = play(
             chromium,
             base,
             condition,
             video,
-            queue(m.brisk_codes, "clean", fps, view=1.2, gap=0.3),
+            queue([(code, "clean") for code in m.brisk_codes], fps, view=1.2, gap=0.3),
             fps,
             names=names,
             label=f"{condition.name} brisk",
