@@ -23,9 +23,9 @@ Emulation.setCPUThrottlingRate) and a slow connection (CDP Network.emulateNetwor
 - cold start: a fresh profile opens /scan/ with a ticket in view; time from the navigation to the
   result painted; then the page again in the same profile (cache and service worker warm, another
   ticket); the yardstick: a page that only opens the camera (`bench/camera/`), to its first frame;
-- ticket to paint: single tickets (clean, blurred, small code), each 2.2 s in view with 0.8 s of
-  empty table between: how many were read, and the median and p95 from the first frame that
-  showed the ticket to the result painted;
+- ticket to paint: single tickets (clean, blurred, small code, in turn in one page), each 2.2 s
+  in view with 0.8 s of empty table between: how many were read, and the median and p95 from
+  the first frame that showed the ticket to the result painted;
 - the brisk queue: 42 tickets, one every 1.5 s, each 1.2 s in view: how many were painted, how
   many the server checked in, and their ticket-to-paint median and p95;
 - idle CPU: nothing in view for `--idle-seconds`: the CPU of all of Chromium's processes with the
@@ -34,7 +34,10 @@ Emulation.setCPUThrottlingRate) and a slow connection (CDP Network.emulateNetwor
 
 The videos start with a QR that is no ticket (the scanner answers "not ours" without the server),
 which says when the scanner first read anything. `--quick` measures only 1x and fewer tickets.
-`--write` puts the figures into bench/RESULTS.md in a section of their own. See bench/README.md.
+On the slow connection the first visit registers no service worker: the emulation does not slow
+the worker's own requests, and the page would take its files from what the worker fetched.
+`--write` puts the figures into bench/RESULTS.md in a section of their own. See
+bench/README.md.
 """
 
 from __future__ import annotations
@@ -254,6 +257,13 @@ OBSERVER_JS = """
 """
 
 TOKEN_JS = "localStorage.setItem(%s, %s);"
+NO_SERVICE_WORKER_JS = """
+if (navigator.serviceWorker) {
+  Object.defineProperty(navigator.serviceWorker, "register", {
+    value: () => Promise.reject(new Error("bench: no service worker on this visit")),
+  });
+}
+"""
 
 
 def observer_script() -> str:
@@ -342,26 +352,27 @@ class Chromium:
         return tree_cpu_seconds(self.process.pid)
 
     def page(
-        self, condition: Condition, *, observe: bool = True, bypass_service_worker: bool = False
+        self, condition: Condition, *, observe: bool = True, service_worker: bool = True
     ) -> Page:
         """A new tab, phone-sized, under `condition`, with the observer unless `observe` is off.
 
-        Network emulation slows the page's own requests, not those of the service worker; with
-        `bypass_service_worker` the page's requests do not go through it (a first visit on a slow
-        connection: what the page needs comes over the slow link, not from what the service
-        worker fetched at full speed)."""
+        Network emulation slows the page's own requests, not those of its service worker, and
+        what the worker fetches lands in the HTTP cache the page reads too. Without
+        `service_worker` the page cannot register one (a first visit on a slow connection: what
+        the page needs comes over the slow link, not from what a worker fetched at full
+        speed)."""
         page = self.context.new_page()
         page.set_viewport_size(PHONE)
         if observe:
             page.add_init_script(observer_script())
+        if not service_worker:
+            page.add_init_script(NO_SERVICE_WORKER_JS)
         cdp = self.context.new_cdp_session(page)
         if condition.cpu_rate != 1:
             cdp.send("Emulation.setCPUThrottlingRate", {"rate": condition.cpu_rate})
         if condition.slow:
             cdp.send("Network.enable")
             cdp.send("Network.emulateNetworkConditions", SLOW_NETWORK)
-            if bypass_service_worker:
-                cdp.send("Network.setBypassServiceWorker", {"bypass": True})
         page.set_default_timeout(180_000)
         return page
 
@@ -596,7 +607,8 @@ def cold_start(
     try:
         for label, ticket in (("open", tickets[0]), ("re-open", tickets[1])):
             write_video(video, [Segment("ticket", 2 * fps, ticket["code"])], fps=fps)
-            page = chromium.page(condition, bypass_service_worker=label == "open")
+            # See Chromium.page: on the slow connection the first visit registers no worker.
+            page = chromium.page(condition, service_worker=not (condition.slow and label == "open"))
             page.goto(f"{base}/scan/", wait_until="commit")
             wait_for(
                 lambda page=page, name=ticket["name"]: first_paint(page, name) is not None, 150
@@ -886,7 +898,8 @@ def measure(
         )
         for variant, vcodes in codes.items():
             m.single[variant] = (subset(m.singles, vcodes), len(vcodes))
-            print(f"[{condition.name}] {variant}: {summary(m.single[variant][0], len(vcodes))}")
+            outcome = m.single[variant][0]
+            print(f"[{condition.name}] {variant}: {summary(outcome, len(vcodes), panel=False)}")
         print(f"[{condition.name}] all: {summary(m.singles, 3 * args.tickets)}", flush=True)
         m.brisk_codes = [t["code"] for t in take(args.brisk)]
         m.brisk = play(
@@ -905,12 +918,13 @@ def measure(
     return m
 
 
-def summary(outcome: Outcome, tickets: int) -> str:
-    answers = ", ".join(f"{k} x{v}" for k, v in sorted(outcome.answers.items()))
-    return (
-        f"painted {len(outcome.painted)}/{tickets}, median/p95 {spread(outcome.latencies())} ms"
-        f" (panel: {answers or 'no change'})"
-    )
+def summary(outcome: Outcome, tickets: int, *, panel: bool = True) -> str:
+    """A line for the console; with `panel`, the answers the panel showed."""
+    text = f"painted {len(outcome.painted)}/{tickets}, median/p95 {spread(outcome.latencies())} ms"
+    if panel:
+        answers = ", ".join(f"{k} x{v}" for k, v in sorted(outcome.answers.items()))
+        text += f" (panel: {answers or 'no change'})"
+    return text
 
 
 def main() -> int:
