@@ -434,7 +434,8 @@ class Outcome:
 
 def attribute(shown: Sequence[Shown], seen: Seen, names: dict[str, str]) -> Outcome:
     """Which panel change belongs to which ticket: the one it names, or else the last ticket
-    presented before it. The first such change after the ticket appeared is its paint."""
+    presented before it (until the video's last frame). The first such change after the ticket
+    appeared is its paint."""
     outcome = Outcome()
     order: list[str] = []
     for place in shown:
@@ -447,6 +448,9 @@ def attribute(shown: Sequence[Shown], seen: Seen, names: dict[str, str]) -> Outc
         else:
             outcome.unseen += 1
     start = seen.frames[0][1] if seen.frames else 0.0
+    # After the video's end it starts again with the warm-up QR: a change that names nobody
+    # from then on is no ticket's.
+    end = seen.frames[-1][1] if seen.frames else float("inf")
     first_ticket = min(outcome.shown.values(), default=float("inf"))
     for paint in seen.paints:
         at = paint_time(paint)
@@ -460,7 +464,7 @@ def attribute(shown: Sequence[Shown], seen: Seen, names: dict[str, str]) -> Outc
             code = named[0]
         else:
             before = [c for c in order if outcome.shown[c] <= at]
-            if not before:
+            if not before or at > end:
                 continue
             code = before[-1]
         if code in outcome.shown and code not in outcome.painted and at >= outcome.shown[code]:
