@@ -94,7 +94,7 @@ bench-scale: install
 	$(PY) bench/scale.py $(BENCH_ARGS)
 
 # The scanner page in Chromium with a fake camera: cold start, ticket to paint, the brisk queue and
-# idle CPU, at 1x, 4x CPU and on a slow connection (about ten minutes; BENCH_ARGS="--quick" for
+# idle CPU, at 1x, 4x CPU and on a slow connection (eleven minutes or so; BENCH_ARGS="--quick" for
 # 1x only): `make bench-scanner BENCH_ARGS="--write"` puts it into its own section of RESULTS.md.
 bench-scanner: install
 	$(PY) bench/scanner_field.py $(BENCH_ARGS)

@@ -55,12 +55,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import REPO, free_port, manage, percentile, short_commit, start_gunicorn, stop, warm_up
-from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Playwright, ViewportSize, sync_playwright
 from results import SCANNER_END, SCANNER_START, with_section
 from scanner_video import (
     HEIGHT,
@@ -89,7 +90,7 @@ CHROMIUM_ARGS = [
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
 ]
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 TOKEN_KEY = "jubileum.scanner.token"
 PANEL = "#result"
 BRISK_TICKETS = 42
@@ -584,6 +585,19 @@ def play(
     return attribute(shown, seen, names)
 
 
+def has_painted(page: Page, name: str) -> bool:
+    return first_paint(page, name) is not None
+
+
+def camera_playing(page: Page) -> bool:
+    return bool(
+        page.evaluate(
+            "() => [...document.querySelectorAll('video')]"
+            ".some((v) => v.srcObject && v.currentTime > 0.5)"
+        )
+    )
+
+
 def first_paint(page: Page, name: str) -> float | None:
     paints = page.evaluate("window.__scanBench ? window.__scanBench.paints : []")
     for paint in paints:
@@ -614,9 +628,7 @@ def cold_start(
             # See Chromium.page: on the slow connection the first visit registers no worker.
             page = chromium.page(condition, service_worker=not (condition.slow and label == "open"))
             page.goto(f"{base}/scan/", wait_until="commit")
-            wait_for(
-                lambda page=page, name=ticket["name"]: first_paint(page, name) is not None, 150
-            )
+            wait_for(partial(has_painted, page, ticket["name"]), 150)
             figures[label] = first_paint(page, ticket["name"])
             page.close()
         write_video(video, [Segment("blank", 2 * fps)], fps=fps)
@@ -644,13 +656,7 @@ def idle_cpu(
     ):
         page = chromium.page(condition, observe=False)
         page.goto(f"{base}{path}", wait_until="commit")
-        wait_for(
-            lambda page=page: page.evaluate(
-                "() => [...document.querySelectorAll('video')]"
-                ".some((v) => v.srcObject && v.currentTime > 0.5)"
-            ),
-            120,
-        )
+        wait_for(partial(camera_playing, page), 120)
         time.sleep(2)  # the page settles: manifest, counts, wasm
         before, started = chromium.cpu_seconds(), time.monotonic()
         time.sleep(seconds)
@@ -720,6 +726,11 @@ def spread(latencies: Sequence[float]) -> str:
     return f"{statistics.median(latencies):,.0f} / {percentile(latencies, 95):,.0f}"
 
 
+def variant_cell(m: Measured, variant: str) -> str:
+    outcome, tickets = m.single[variant]
+    return f"{spread(outcome.latencies())} ({len(outcome.painted)}/{tickets})"
+
+
 def rows(measured: Sequence[Measured], checked_in: dict[str, int]) -> list[tuple[str, list[str]]]:
     """(what, one cell per condition) for the table."""
 
@@ -745,12 +756,7 @@ def rows(measured: Sequence[Measured], checked_in: dict[str, int]) -> list[tuple
         out.append(
             (
                 f"ticket to paint, {variant}: median / p95 ms (read)",
-                each(
-                    lambda m, v=variant: (
-                        f"{spread(m.single[v][0].latencies())} "
-                        f"({len(m.single[v][0].painted)}/{m.single[v][1]})"
-                    )
-                ),
+                each(partial(variant_cell, variant=variant)),
             )
         )
     out += [
