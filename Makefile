@@ -20,7 +20,7 @@ export DJANGO_DEBUG ?= 1
 COMPILEMESSAGES = @if command -v msgfmt >/dev/null 2>&1; then \
 	$(PY) manage.py compilemessages --ignore=$(VENV) -v 0; fi
 
-.PHONY: run manage serve-prod test lint typecheck format bench bench-listing bench-pretix bench-scale screenshots install install-test clean
+.PHONY: run manage serve-prod test lint typecheck format bench bench-listing bench-pretix bench-scale bench-scanner screenshots install install-test clean
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (3.13 preferred)." >&2; exit 1; }
@@ -92,6 +92,12 @@ bench-listing: install
 # each in its own PostgreSQL database: `make bench-scale BENCH_ARGS="--sizes S,M --write"`.
 bench-scale: install
 	$(PY) bench/scale.py $(BENCH_ARGS)
+
+# The scanner page in Chromium with a fake camera: cold start, ticket to paint, the brisk queue and
+# idle CPU, at 1x, 4x CPU and on a slow connection (eleven minutes or so; BENCH_ARGS="--quick" for
+# 1x only): `make bench-scanner BENCH_ARGS="--write"` puts it into its own section of RESULTS.md.
+bench-scanner: install
+	$(PY) bench/scanner_field.py $(BENCH_ARGS)
 
 # The same scans against pretix, installed into var/bench-pretix (bench/README.md).
 bench-pretix: install

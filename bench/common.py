@@ -454,8 +454,12 @@ class Served:
     workers: int
 
 
-def start_gunicorn(tree: Path, env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
-    """gunicorn serving the code in `tree` with that tree's production configuration."""
+def start_gunicorn(
+    tree: Path, env: dict[str, str], port: int, workers: int, *, threads: int = 0
+) -> subprocess.Popen:
+    """gunicorn serving the code in `tree` with that tree's production configuration; with
+    `threads`, gthread workers of that many threads each rather than sync workers."""
+    threaded = ["--worker-class", "gthread", "--threads", str(threads)] if threads else []
     return subprocess.Popen(
         [
             str(GUNICORN),
@@ -473,6 +477,7 @@ def start_gunicorn(tree: Path, env: dict[str, str], port: int, workers: int) -> 
             os.devnull,
             "--max-requests",
             "0",
+            *threaded,
         ],
         cwd=tree,
         env=env,

@@ -166,22 +166,43 @@ def render(
     return "\n".join(out) + "\n"
 
 
-# bench/scale.py writes its table between these lines; `make bench` keeps it when it rewrites.
+# bench/scale.py and bench/scanner_field.py write their tables between these lines, each into a
+# section of its own; `make bench` keeps both when it rewrites the file.
 SCALE_START = "<!-- bench/scale.py -->"
 SCALE_END = "<!-- /bench/scale.py -->"
+SCANNER_START = "<!-- bench/scanner_field.py -->"
+SCANNER_END = "<!-- /bench/scanner_field.py -->"
+SECTIONS = ((SCALE_START, SCALE_END), (SCANNER_START, SCANNER_END))
+
+
+def section(text: str, start: str, end: str) -> str:
+    """The section between the markers `start` and `end` in `text`, markers included; "" if
+    none."""
+    first, last = text.find(start), text.find(end)
+    if first < 0 or last < first:
+        return ""
+    return text[first : last + len(end)] + "\n"
+
+
+def with_section(text: str, new: str, start: str, end: str) -> str:
+    """`text` with its section between `start` and `end` (if any) replaced by `new`, at the
+    end."""
+    old = section(text, start, end)
+    if old:
+        text = text.replace(old, "").rstrip("\n") + "\n"
+    return f"{text.rstrip(chr(10))}\n\n{new}" if new else text
+
+
+def kept_sections(text: str) -> list[tuple[str, str, str]]:
+    """(section, start, end) of every section a script of its own wrote into `text`."""
+    return [(section(text, start, end), start, end) for start, end in SECTIONS]
 
 
 def scale_section(text: str) -> str:
     """The section bench/scale.py wrote into `text`, markers included; "" if none."""
-    start, end = text.find(SCALE_START), text.find(SCALE_END)
-    if start < 0 or end < start:
-        return ""
-    return text[start : end + len(SCALE_END)] + "\n"
+    return section(text, SCALE_START, SCALE_END)
 
 
-def with_scale_section(text: str, section: str) -> str:
-    """`text` with its scale section (if any) replaced by `section`, at the end."""
-    old = scale_section(text)
-    if old:
-        text = text.replace(old, "").rstrip("\n") + "\n"
-    return f"{text.rstrip(chr(10))}\n\n{section}" if section else text
+def with_scale_section(text: str, new: str) -> str:
+    """`text` with its scale section (if any) replaced by `new`, at the end."""
+    return with_section(text, new, SCALE_START, SCALE_END)

@@ -33,7 +33,7 @@ from pathlib import Path
 import psycopg
 import redis
 from common import DEFAULT_SERVER_URL, PYTHON, REPO, postgres_version
-from results import aims, render, scale_section, with_scale_section
+from results import aims, kept_sections, render, with_section
 
 BENCH = Path(__file__).resolve().parent
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -280,10 +280,12 @@ def main() -> int:
         failures=failures,
         closing=closing(documents, os.cpu_count(), loads, redis_url),
     )
-    # The scale benchmark's section (bench/scale.py --write) stays as it was.
+    # The sections of bench/scale.py --write and bench/scanner_field.py --write stay as they were.
     output = Path(args.output)
-    kept = scale_section(output.read_text(encoding="utf-8")) if output.exists() else ""
-    output.write_text(with_scale_section(text, kept), encoding="utf-8")
+    if output.exists():
+        for kept, start, end in kept_sections(output.read_text(encoding="utf-8")):
+            text = with_section(text, kept, start, end)
+    output.write_text(text, encoding="utf-8")
     print(f"\nWrote {args.output}.")
     return 0 if not failures and all(document["ok"] for document in documents) else 1
 

@@ -18,3 +18,6 @@ RATE_LIMITS = {
     **RATE_LIMITS,  # noqa: F405
     **{name: (1_000_000, 600) for name in ("signup", "lookup_miss", "claim", "login")},
 }
+
+# The scanner benchmark's camera-only page may use the camera (bench/urls.py).
+MIDDLEWARE = ["bench.urls.camera_allowed", *MIDDLEWARE]  # noqa: F405

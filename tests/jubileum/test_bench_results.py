@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from bench.results import SCALE_END, SCALE_START, render, scale_section, with_scale_section
+from bench.results import (
+    SCALE_END,
+    SCALE_START,
+    SCANNER_END,
+    SCANNER_START,
+    kept_sections,
+    render,
+    scale_section,
+    with_scale_section,
+    with_section,
+)
 
 
 def _row(name: str, per_second: float, p50_ms: float, **marks: object) -> dict:
@@ -143,3 +153,29 @@ def test_the_scale_section_is_kept_at_the_end_when_the_rest_is_rewritten():
     assert again.count(SCALE_START) == 1
     assert "| S | M |" in again
     assert with_scale_section("# Results\n", "") == "# Results\n"
+
+
+def test_the_scanner_section_lives_beside_the_scale_section_and_both_are_kept():
+    scale = f"{SCALE_START}\n## Scale\n{SCALE_END}\n"
+    scanner = f"{SCANNER_START}\n## Scanner\n\n| | 1x |\n{SCANNER_END}\n"
+    written = with_section(
+        with_scale_section("# Results\n\nold\n", scale), scanner, SCANNER_START, SCANNER_END
+    )
+    assert written == f"# Results\n\nold\n\n{scale}\n{scanner}"
+
+    # scanner_field.py --write again: only its own section changes.
+    again = with_section(
+        written, scanner.replace("| 1x |", "| 1x | 4x CPU |"), SCANNER_START, SCANNER_END
+    )
+    assert again.count(SCANNER_START) == 1
+    assert "| 1x | 4x CPU |" in again
+    assert scale in again
+
+    # make bench (run_all.py) rewrites the rest and keeps both sections.
+    rewritten = "# Results\n\nnew\n"
+    for kept, start, end in kept_sections(again):
+        rewritten = with_section(rewritten, kept, start, end)
+    assert rewritten.startswith("# Results\n\nnew\n\n")
+    assert "old" not in rewritten
+    assert scale in rewritten
+    assert "| 1x | 4x CPU |" in rewritten
