@@ -23,12 +23,12 @@ import logging
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, F, Q, QuerySet, When
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from budget import emails
-from budget.models import Expense, changers_of
-from budget.summary import MONEY
+from budget.models import changers_of
+from budget.summary import expenses_awaiting_approval
 from events.models import DIGEST_INTERVAL, Activity, OrganiserDigest, Programme, ProgrammeRole
 from registrations.models import Registration
 
@@ -38,21 +38,6 @@ ORGANISER = ProgrammeRole.Role.ORGANISER
 
 
 # --- What waits --------------------------------------------------------------------------------
-
-
-def expenses_awaiting_approval() -> QuerySet[Expense]:
-    """Every budget's approval queue (`services.approval_queue`) in one queryset: above the
-    threshold, counted as its budget counts (with or without VAT), and not approved."""
-    counted = Case(
-        When(budget__includes_vat=True, then=F("amount_excl_vat") + F("vat_amount")),
-        default=F("amount_excl_vat"),
-        output_field=MONEY,
-    )
-    return (
-        Expense.objects.filter(approved_by__isnull=True)
-        .annotate(counted=counted)
-        .filter(counted__gt=F("budget__approval_threshold"))
-    )
 
 
 def registrations_awaiting_approval() -> QuerySet[Registration]:

@@ -58,7 +58,7 @@ from budget.models import (
     Expense,
     Income,
 )
-from budget.summary import counted_expression, totals
+from budget.summary import expenses_awaiting_approval, totals
 from budget.tasks import plan_digests_after_commit, send_budget_alert_mail
 from events.access import programmes_for
 from events.models import Activity, Programme
@@ -417,12 +417,9 @@ def approve_expense(expense_id: int, *, by: User) -> Expense:
 
 
 def approval_queue(budget: Budget) -> QuerySet[Expense]:
-    """Expenses above the approval threshold that no second organiser has approved yet, oldest
-    first (any status: one whose amount was raised after approval is here again)."""
+    """The budget's approval queue (`summary.expenses_awaiting_approval`), oldest first."""
     return (
-        Expense.objects.filter(budget=budget, approved_by__isnull=True)
-        .annotate(counted=counted_expression(budget))
-        .filter(counted__gt=budget.approval_threshold)
+        expenses_awaiting_approval(budget)
         .select_related("category", "activity", "recorded_by")
         .order_by("date", "pk")
     )

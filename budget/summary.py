@@ -28,7 +28,18 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan
 from django.utils.translation import gettext_lazy as _
@@ -49,6 +60,28 @@ def counted_expression(budget: Budget, prefix: str = "") -> Any:
     if not budget.includes_vat:
         return ExpressionWrapper(excl, output_field=MONEY)
     return ExpressionWrapper(excl + F(f"{prefix}vat_amount"), output_field=MONEY)
+
+
+def expenses_awaiting_approval(budget: Budget | None = None) -> QuerySet[Expense]:
+    """The approval queue, the one rule: expenses above their budget's approval threshold,
+    counted as that budget counts (with or without VAT), that no second organiser has approved
+    (any status: one whose amount was raised after approval is here again). Of one budget, or
+    of every budget in one query (the organisers' digest)."""
+    if budget is not None:
+        expenses = Expense.objects.filter(budget=budget, approved_by__isnull=True)
+        return expenses.annotate(counted=counted_expression(budget)).filter(
+            counted__gt=budget.approval_threshold
+        )
+    counted = Case(
+        When(budget__includes_vat=True, then=F("amount_excl_vat") + F("vat_amount")),
+        default=F("amount_excl_vat"),
+        output_field=MONEY,
+    )
+    return (
+        Expense.objects.filter(approved_by__isnull=True)
+        .annotate(counted=counted)
+        .filter(counted__gt=F("budget__approval_threshold"))
+    )
 
 
 def _money(value: Decimal | None) -> Decimal:

@@ -73,14 +73,17 @@ def change_history(
     for index, record in enumerate(records):
         older = records[index + 1] if index + 1 < len(records) else None
         model = record.instance_type
-        changes = []
+        changes: list[dict[str, str | None]] = []
         if older is not None:
             delta = record.diff_against(older, excluded_fields=skipped)
             for change in delta.changes:
                 field = model._meta.get_field(change.field)
-                old = shown_value(model, change.field, change.old, names)
-                new = shown_value(model, change.field, change.new, names)
-                if isinstance(field, models.TextField) or max(len(old), len(new)) > LONG_TEXT:
+                old: str | None = shown_value(model, change.field, change.old, names)
+                new: str | None = shown_value(model, change.field, change.new, names)
+                if (
+                    isinstance(field, models.TextField)
+                    or max(len(old or ""), len(new or "")) > LONG_TEXT
+                ):
                     old = new = None  # the page says "gewijzigd"
                 changes.append({"field": str(field.verbose_name), "old": old, "new": new})
         entries.append(
