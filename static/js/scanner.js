@@ -443,8 +443,11 @@
       rest.textContent = fmt(T.admit_rest, { n: answer.remaining });
       rest.onclick = () => retry(answer.remaining);
     }
+    // A quiet update (the server agreed) leaves the page where it is: the volunteer may have
+    // scrolled to the panel's buttons meanwhile.
+    const shown = !panel.hidden;
     panel.hidden = false;
-    revealResult(panel);
+    if (!(quiet && shown)) revealResult(panel);
     // While the big result shows, the line below waits; it takes over when the result goes.
     $("last-scan").hidden = true;
     state.lastScan = { kind, icon, text: [title, answer.name].filter(Boolean).join(" · "), at: new Date() };
