@@ -51,6 +51,26 @@ DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 # In process ------------------------------------------------------------------------------------
 
 
+def site_env(settings: str, base: str, var_dir: str, **extra: str) -> dict[str, str]:
+    """The environment of a site a benchmark serves at `base`: production settings (no debug),
+    a throwaway secret and var dir, mail kept in memory, no Redis or database from the caller's
+    environment unless `extra` names one."""
+    unset = ("REDIS_URL", "DATABASE_URL", "WEB_CONCURRENCY", "PAYMENTS_DEMO_MODE")
+    return {
+        **{k: v for k, v in os.environ.items() if k not in unset},
+        "DJANGO_SETTINGS_MODULE": settings,
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": base,
+        "MAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "SECURE_SSL_REDIRECT": "0",
+        "JUBILEUM_VAR_DIR": var_dir,
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
 def add_size_arguments(
     parser: argparse.ArgumentParser, *, iterations: int, sizes: str, what: str
 ) -> None:

@@ -35,7 +35,6 @@ import argparse
 import contextlib
 import json
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -58,6 +57,7 @@ from common import (
     manage,
     postgres_version,
     short_commit,
+    site_env,
     start_gunicorn,
     stop,
     warm_up,
@@ -365,24 +365,13 @@ def run_size(args: argparse.Namespace, size: str, var_dir: str) -> tuple[dict, l
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = Path(var_dir) / f"queries-{size}.log"
-    env = {
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("REDIS_URL", "DATABASE_URL", "WEB_CONCURRENCY", "PAYMENTS_DEMO_MODE")
-        },
-        "DJANGO_SETTINGS_MODULE": SETTINGS,
-        "DATABASE_URL": database_url(args.server_url, name),
-        "DJANGO_DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": base,
-        "MAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "SECURE_SSL_REDIRECT": "0",
-        "JUBILEUM_VAR_DIR": var_dir,
-        "LOG_LEVEL": "WARNING",
-        "BENCH_QUERY_LOG": str(log),
-    }
+    env = site_env(
+        SETTINGS,
+        base,
+        var_dir,
+        DATABASE_URL=database_url(args.server_url, name),
+        BENCH_QUERY_LOG=str(log),
+    )
     admin(args.server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     server = None
     try:

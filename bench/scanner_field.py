@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -61,7 +60,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import REPO, free_port, manage, percentile, short_commit, start_gunicorn, stop, warm_up
+from common import (
+    REPO,
+    free_port,
+    manage,
+    percentile,
+    short_commit,
+    site_env,
+    start_gunicorn,
+    stop,
+    warm_up,
+)
 from playwright.sync_api import BrowserContext, Page, Playwright, ViewportSize, sync_playwright
 from results import SCANNER_END, SCANNER_START, with_section
 from scanner_video import (
@@ -681,19 +690,7 @@ def served(var_dir: str, tickets: int, workers: int) -> Iterator[tuple[str, dict
     """(base URL, what BUILD made, env): the site on a throwaway SQLite database under gunicorn."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    unset = ("REDIS_URL", "DATABASE_URL", "WEB_CONCURRENCY", "PAYMENTS_DEMO_MODE")
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in unset},
-        "DJANGO_SETTINGS_MODULE": SETTINGS,
-        "DJANGO_DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": base,
-        "MAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "SECURE_SSL_REDIRECT": "0",
-        "JUBILEUM_VAR_DIR": var_dir,
-        "LOG_LEVEL": "WARNING",
-    }
+    env = site_env(SETTINGS, base, var_dir)
     print("Migrating a SQLite database and making the tickets ...", flush=True)
     manage(env, "migrate", "--no-input", "-v", "0")
     manage(env, "collectstatic", "--no-input", "-v", "0")
